@@ -1,0 +1,171 @@
+/**
+ * The display contract between the gradlab engine (which builds payloads in the
+ * tslab kernel) and the JupyterLab extension (which draws them).
+ *
+ * This file has no imports on purpose: it is compiled into both the engine
+ * (CommonJS, Node) and the extension (ES modules, browser). A breaking change
+ * is a new MIME version (`.v2+json`) with a new payload type, never a silent
+ * edit of a v1 type.
+ */
+
+/** MIME types of the four views. */
+export const MIME = {
+  graph: 'application/vnd.gradlab.graph.v1+json',
+  gradcheck: 'application/vnd.gradlab.gradcheck.v1+json',
+  jacobianChain: 'application/vnd.gradlab.jacobian-chain.v1+json',
+  lossCurve: 'application/vnd.gradlab.loss-curve.v1+json',
+} as const;
+
+/** One of the MIME types in {@link MIME}. */
+export type GradlabMime = (typeof MIME)[keyof typeof MIME];
+
+/** Payloads larger than this (JSON bytes) are refused by the engine with a message. */
+export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
+
+/** Tensors with more entries than this are summarised: only the first entries are sent. */
+export const SUMMARY_ENTRIES = 16;
+
+/**
+ * A number as JSON can carry it. JSON has no NaN or infinities, so they travel
+ * as these strings; views print them as they are.
+ */
+export type Num = number | 'NaN' | 'Infinity' | '-Infinity';
+
+/** A tensor as a view sees it: its shape, some entries and statistics. */
+export interface TensorSummary {
+  shape: number[];
+  dtype: 'float64' | 'float32';
+  size: number;
+  /** Entries in row-major order: all of them when `truncated` is false, else the first {@link SUMMARY_ENTRIES}. */
+  values: Num[];
+  truncated: boolean;
+  min: Num;
+  max: Num;
+  mean: Num;
+}
+
+/** One node of a computational graph. Nodes are listed in topological order. */
+export interface GraphNode {
+  /** Index of this node in `GraphPayload.nodes`. */
+  id: number;
+  /** `leaf`: an input tensor; `const`: a constant operand; `op`: the result of an operation. */
+  kind: 'leaf' | 'const' | 'op';
+  /** Operation name (`mul`, `matmul`, a custom op's name), or `leaf` / `const`. */
+  op: string;
+  /** The user's name for the tensor, if any. Always drawn as text, never as markup. */
+  name: string | null;
+  /** Ids of the operands, in argument order; a value used twice appears twice (x·x → [x, x]). */
+  inputs: number[];
+  shape: number[];
+  value: TensorSummary;
+  /** The gradient of the output with respect to this node after the last backward pass, or null. */
+  grad: TensorSummary | null;
+  requiresGrad: boolean;
+  /** Scope path from `gl.scope` and nn layers, outermost first; empty at top level. */
+  scope: string[];
+  /** Operation attributes worth showing (axis, keepdims, ...). */
+  attrs?: Record<string, string | number | boolean | number[]>;
+}
+
+/** `application/vnd.gradlab.graph.v1+json` */
+export interface GraphPayload {
+  version: 1;
+  kind: 'graph';
+  title?: string;
+  /** Id of the node the graph was traced from. */
+  output: number;
+  nodes: GraphNode[];
+  /** Present when the graph was larger than the engine's limit: what was left out and why. */
+  omitted?: { nodes: number; reason: string };
+}
+
+/** One checked gradient entry. */
+export interface GradCheckEntry {
+  /** Index into `GradCheckPayload.inputs`. */
+  input: number;
+  /** Multi-index of the entry within that input. */
+  index: number[];
+  analytic: Num;
+  numerical: Num;
+  /** |a − n| / max(1e-8, |a| + |n|) */
+  relError: Num;
+  absError: Num;
+  ok: boolean;
+}
+
+/** `application/vnd.gradlab.gradcheck.v1+json` */
+export interface GradCheckPayload {
+  version: 1;
+  kind: 'gradcheck';
+  title?: string;
+  ok: boolean;
+  maxRelError: Num;
+  /** An entry passes when relError ≤ tol or absError ≤ atol. */
+  tol: number;
+  atol: number;
+  /** Finite-difference step. */
+  h: number;
+  inputs: { name: string; shape: number[]; ok: boolean; maxRelError: Num; count: number }[];
+  /** Checked entries, worst first; at most a few hundred (see `totalEntries`). */
+  entries: GradCheckEntry[];
+  totalEntries: number;
+  /** Forward mode checked along one random direction v: jvp vs finite difference vs ⟨grad, v⟩. */
+  forward:
+    | { ok: boolean; jvp: Num; numerical: Num; vjpDot: Num; relError: Num }
+    | { skipped: string };
+}
+
+/** One op of a Jacobian chain: its Jacobian is (output size) × (input size). */
+export interface JacobianChainStep {
+  op: string;
+  label: string;
+  inShape: number[];
+  outShape: number[];
+  /** Output size: rows of the Jacobian. */
+  rows: number;
+  /** Input size: columns of the Jacobian. */
+  cols: number;
+}
+
+/** `application/vnd.gradlab.jacobian-chain.v1+json` */
+export interface JacobianChainPayload {
+  version: 1;
+  kind: 'jacobian-chain';
+  title?: string;
+  inShape: number[];
+  outShape: number[];
+  /** Steps from input to output: J = J_k ··· J_2 · J_1. */
+  steps: JacobianChainStep[];
+  /** Multiply-adds of accumulating the chain from the input side (J_2·J_1 first): forward mode. */
+  forwardCost: number;
+  /** Multiply-adds of accumulating the chain from the output side (J_k·J_{k−1} first): reverse mode. */
+  reverseCost: number;
+  winner: 'forward' | 'reverse' | 'tie';
+}
+
+/** One line of a loss curve. */
+export interface LossSeries {
+  name: string;
+  /** `y`: left axis (the loss); `y2`: right axis (accuracy and the like). */
+  axis: 'y' | 'y2';
+  x: number[];
+  y: Num[];
+}
+
+/** `application/vnd.gradlab.loss-curve.v1+json` */
+export interface LossCurvePayload {
+  version: 1;
+  kind: 'loss-curve';
+  title?: string;
+  xLabel: string;
+  yLabel: string;
+  y2Label?: string;
+  series: LossSeries[];
+  /** False while training is running; true after the final flush. */
+  done: boolean;
+  /** Set when the run stopped early (an interrupt or an error): why. */
+  stopped?: string;
+}
+
+/** Any payload of this contract. */
+export type GradlabPayload = GraphPayload | GradCheckPayload | JacobianChainPayload | LossCurvePayload;
