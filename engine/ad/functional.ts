@@ -1,0 +1,208 @@
+/**
+ * Function transformations: grad, valueAndGrad, vjp (reverse mode), jvp
+ * (forward mode, by pushing tangents through each op's jvp rule together with
+ * the values), Jacobians both ways and the Hessian.
+ *
+ * Everywhere `f` is called as `f(...primals)`, and `primals`, `tangents` and
+ * gradients are arrays in argument order.
+ */
+import { fail, fmtShape } from '../errors';
+import { makeDual } from '../ops/primitive';
+import { concat } from '../ops/indexing';
+import { reshape, transpose, detach } from '../ops/shape';
+import { state } from '../tape';
+import { Tensor, asTensor, fromNested, sameShapeAs, scalarOf, type NestedArray, type TensorLike } from '../tensor';
+import { assertNotDual, gradients, seedFor } from './reverse';
+
+type Fn = (...args: any[]) => Tensor | number;
+
+/** The value of f and the gradients. */
+export interface ValueAndGrad<G> {
+  value: Tensor;
+  grad: G;
+}
+
+/** True when we are inside another differentiation (an argument already requires grad). */
+function nested(args: unknown[]): boolean {
+  return args.some((a) => a instanceof Tensor && a._req);
+}
+
+/** An argument to differentiate with respect to: itself if it already requires grad (nested), else a fresh leaf. */
+function asInput(a: unknown, what: string): Tensor {
+  const t = asTensor(a, what);
+  assertNotDual(t, what);
+  if (t._req) return t;
+  const leaf = detach(t);
+  leaf._req = true;
+  return leaf;
+}
+
+function asOutput(y: Tensor | number, what: string): Tensor {
+  if (typeof y === 'number') return scalarOf(y);
+  if (!(y instanceof Tensor)) fail(`${what}: f must return a Tensor or a number, got ${typeof y}`);
+  return y;
+}
+
+function argnumList(argnums: number | number[], n: number, what: string): number[] {
+  const list = Array.isArray(argnums) ? argnums : [argnums];
+  for (const i of list) {
+    if (!Number.isInteger(i) || i < 0 || i >= n) fail(`${what}: argnums ${i} is out of range for ${n} argument${n === 1 ? '' : 's'}`);
+  }
+  return list;
+}
+
+/**
+ * `valueAndGrad(f, argnums)(...args)` → `{value, grad}`: f(...args) and its
+ * gradient with respect to argument `argnums` (default 0; with an array, the
+ * grad is a Tensor[] in that order). f must return a scalar.
+ */
+export function valueAndGrad(f: Fn, argnums?: number): (...args: TensorLike[]) => ValueAndGrad<Tensor>;
+export function valueAndGrad(f: Fn, argnums: number[]): (...args: TensorLike[]) => ValueAndGrad<Tensor[]>;
+export function valueAndGrad(f: Fn, argnums: number | number[] = 0) {
+  return (...args: TensorLike[]) => {
+    const nums = argnumList(argnums, args.length, 'grad');
+    const outer = nested(args);
+    const inputs = args.map((a, i) => (nums.includes(i) ? asInput(a, 'grad') : a));
+    const y = asOutput(f(...inputs), 'grad');
+    if (y.size !== 1) {
+      fail(`grad: f must return a scalar, but it returned shape ${fmtShape(y.shape)}; use gl.vjp or gl.jacrev for non-scalar outputs`);
+    }
+    const gs = gradients([y], nums.map((i) => inputs[i] as Tensor), [seedFor(y, y.ndim ? reshapeOnes(y) : undefined, 'grad')], {
+      createGraph: outer,
+      retainGraph: outer,
+    });
+    return { value: outer ? y : detach(y), grad: Array.isArray(argnums) ? gs : gs[0] };
+  };
+}
+
+function reshapeOnes(y: Tensor): Tensor {
+  return fromNested(1, y.dtype).reshape(y.shape as number[]);
+}
+
+/**
+ * `grad(f, argnums)` is a function computing df/dx (argument `argnums`,
+ * default 0; with an array, a Tensor[]). An argument f does not depend on
+ * gets zeros. Compose it for higher derivatives: `grad(grad(f))`.
+ */
+export function grad(f: Fn, argnums?: number): (...args: TensorLike[]) => Tensor;
+export function grad(f: Fn, argnums: number[]): (...args: TensorLike[]) => Tensor[];
+export function grad(f: Fn, argnums: number | number[] = 0): (...args: TensorLike[]) => Tensor | Tensor[] {
+  const vg = valueAndGrad(f, argnums as number);
+  return (...args: TensorLike[]) => vg(...args).grad;
+}
+
+/**
+ * Reverse mode with a given cotangent: `{value: f(...primals), grads}` where
+ * grads[i] = (∂f/∂primals[i])ᵀ · cotangent.
+ */
+export function vjp(f: Fn, primals: TensorLike[], cotangent: Tensor | number | NestedArray): { value: Tensor; grads: Tensor[] } {
+  if (!Array.isArray(primals)) fail('vjp: primals must be an array of tensors, in argument order');
+  const outer = nested(primals);
+  const inputs = primals.map((a) => asInput(a, 'vjp'));
+  const y = asOutput(f(...inputs), 'vjp');
+  const seed = seedFor(y, cotangent, 'vjp');
+  const grads = gradients([y], inputs, [seed], { createGraph: outer, retainGraph: outer });
+  return { value: outer ? y : detach(y), grads };
+}
+
+let levelCounter = 0;
+
+/**
+ * Forward mode: `{value: f(...primals), tangent}` with tangent = Σᵢ ∂f/∂primals[i] · tangents[i],
+ * computed by pushing tangents forward through each op's jvp rule along with
+ * the values (dual numbers), not by running reverse mode.
+ */
+export function jvp(f: Fn, primals: TensorLike[], tangents: (TensorLike | NestedArray)[]): { value: Tensor; tangent: Tensor } {
+  if (!Array.isArray(primals) || !Array.isArray(tangents)) fail('jvp: primals and tangents must be arrays, in argument order');
+  if (primals.length !== tangents.length) fail(`jvp: ${primals.length} primals but ${tangents.length} tangents`);
+  const ps = primals.map((p) => asTensor(p, 'jvp'));
+  const ts = tangents.map((t, i) => {
+    const tt = t instanceof Tensor ? t : typeof t === 'number' ? scalarOf(t, ps[i].dtype) : fromNested(t as NestedArray, ps[i].dtype);
+    if (!sameShapeAs(tt, ps[i])) fail(`jvp: tangent #${i} has shape ${fmtShape(tt.shape)} but primal #${i} has shape ${fmtShape(ps[i].shape)}`);
+    return tt;
+  });
+  const level = ++levelCounter;
+  state.levels.push(level);
+  try {
+    const y = asOutput(f(...ps.map((p, i) => makeDual(level, p, ts[i]))), 'jvp');
+    let d = y._dual;
+    while (d && d.level > level) d = d.primal._dual;
+    if (d && d.level === level) {
+      const value = d.primal;
+      return { value, tangent: d.tangent ?? zerosLike(value) };
+    }
+    return { value: y, tangent: zerosLike(y) };
+  } finally {
+    state.levels.splice(state.levels.indexOf(level), 1);
+  }
+}
+
+function zerosLike(x: Tensor): Tensor {
+  if (x._data === null) return scalarOf(0, x.dtype);
+  return new Tensor(x.shape, x.dtype, x.dtype === 'float32' ? new Float32Array(x.size) : new Float64Array(x.size), 0);
+}
+
+/** The i-th basis tensor of `like`'s shape. */
+function basis(like: Tensor, i: number): Tensor {
+  const z = zerosLike(like);
+  if (z._data === null) z._v = 1;
+  else z._data[i] = 1;
+  return z;
+}
+
+/**
+ * Jacobian by forward mode: one jvp per input entry (best when the input is
+ * small and the output large). `jacfwd(f)(x)` has shape [...out.shape, ...x.shape].
+ */
+export function jacfwd(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Tensor {
+  return (x0: TensorLike) => {
+    const x = asTensor(x0, 'jacfwd');
+    const n = x.size;
+    const cols: Tensor[] = [];
+    let outShape: readonly number[] = [];
+    for (let j = 0; j < n; j++) {
+      const { tangent } = jvp(f, [x], [basis(x, j)]);
+      outShape = tangent.shape;
+      cols.push(reshape(tangent, [1, tangent.size]));
+    }
+    if (n === 0) fail('jacfwd: the input has no entries');
+    const J = transpose(concat(cols, 0)); // [m, n]
+    return reshape(J, [...outShape, ...x.shape]);
+  };
+}
+
+/**
+ * Jacobian by reverse mode: one backward pass per output entry (best when the
+ * output is small and the input large). `jacrev(f)(x)` has shape [...out.shape, ...x.shape].
+ */
+export function jacrev(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Tensor {
+  return (x0: TensorLike) => {
+    const outer = nested([x0]);
+    const x = asInput(x0, 'jacrev');
+    const y = asOutput(f(x), 'jacrev');
+    const m = y.size;
+    const rows: Tensor[] = [];
+    for (let i = 0; i < m; i++) {
+      const [g] = gradients([y], [x], [basis(y, i)], { createGraph: outer, retainGraph: outer || i < m - 1 });
+      rows.push(reshape(g, [1, x.size]));
+    }
+    if (m === 0) fail('jacrev: the output has no entries');
+    return reshape(m === 1 ? rows[0] : concat(rows, 0), [...y.shape, ...x.shape]);
+  };
+}
+
+/** The Jacobian of f at x, by `mode` 'rev' (default) or 'fwd'. Shape [...out.shape, ...x.shape]. */
+export function jacobian(f: (x: Tensor) => Tensor | number, x: TensorLike, opts: { mode?: 'fwd' | 'rev' | 'forward' | 'reverse' } = {}): Tensor {
+  const mode = opts.mode ?? 'rev';
+  if (mode === 'fwd' || mode === 'forward') return jacfwd(f)(x);
+  if (mode === 'rev' || mode === 'reverse') return jacrev(f)(x);
+  fail(`jacobian: mode must be 'fwd' or 'rev', got ${String(mode)}`);
+}
+
+/**
+ * The Hessian of a scalar f: `hessian(f)(x)` has shape [...x.shape, ...x.shape].
+ * Computed as jacrev(grad(f)) (reverse over reverse).
+ */
+export function hessian(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Tensor {
+  return jacrev(grad(f as Fn) as (x: Tensor) => Tensor);
+}

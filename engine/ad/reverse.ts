@@ -1,0 +1,330 @@
+/**
+ * Reverse mode: walk the tape backwards from the output, applying each op's
+ * vjp, adding gradients where a value feeds several ops.
+ *
+ * The walk is a loop over row numbers (no recursion: a chain of a million
+ * ops is fine). 0-d elementwise nodes take a scalar path: their local partial
+ * derivatives are called with plain numbers and the gradients stay in a
+ * Float64Array, with no tensor allocated. Everything else calls the op's vjp
+ * with tensors; in createGraph mode the rules are recorded so the gradient can
+ * be differentiated again.
+ *
+ * Leaf gradients are committed only after the whole pass succeeded, so an
+ * error (a freed graph, a bad custom backward, an anomaly) changes nothing.
+ */
+import { fail, fmtShape } from '../errors';
+import { PRIMITIVES } from '../ops/primitive';
+import { add } from '../ops/elementwise';
+import {
+  F_FAST, F_FREED, F_REQ, F_SCALAR, OP_CONST, OP_REF, nextTape, state, type GradState, type NodeInfo, type Tape,
+} from '../tape';
+import {
+  Tensor, asTensor, fromNested, nodeValue, sameShapeAs, scalarOf, type NestedArray,
+} from '../tensor';
+
+export interface BackwardOptions {
+  /** Keep the graph usable for another backward pass (default: false, or true with createGraph). */
+  retainGraph?: boolean;
+  /** Record the backward computation so gradients can be differentiated again (higher-order derivatives). */
+  createGraph?: boolean;
+}
+
+interface PassState extends GradState {
+  top: number;
+}
+
+interface PassResult {
+  states: Map<Tape, PassState>;
+  /** Gradient of each leaf reached (number: a 0-d gradient in first-order mode). */
+  leaves: Map<Tensor, Tensor | number>;
+}
+
+/** @internal Throw if `t` carries a tangent of an active forward-mode level. */
+export function assertNotDual(t: Tensor, what: string): void {
+  let d = t._dual;
+  while (d) {
+    if (state.levels.includes(d.level)) {
+      fail(
+        `${what}: reverse mode inside forward mode (jvp/jacfwd of a function that calls grad, vjp or backward) ` +
+          'is not supported. For second derivatives use gl.hessian(f) or gl.jacrev(gl.grad(f)).',
+      );
+    }
+    d = d.primal._dual;
+  }
+}
+
+/** @internal The seed gradient for `y` (ones for a 0-d y), checked against y's shape. */
+export function seedFor(y: Tensor, seed: Tensor | number | NestedArray | undefined, what: string): Tensor {
+  if (seed === undefined || seed === null) {
+    if (y.size !== 1 || y.ndim > 0) {
+      if (y.ndim === 0) return scalarOf(1, y.dtype);
+      fail(
+        `${what}: the output has shape ${fmtShape(y.shape)}, not a scalar; pass a seed gradient of that shape ` +
+          '(e.g. y.backward(gl.onesLike(y))) or reduce it first (y.sum().backward())',
+      );
+    }
+    return scalarOf(1, y.dtype);
+  }
+  const s = seed instanceof Tensor ? seed : typeof seed === 'number' ? scalarOf(seed, y.dtype) : fromNested(seed, y.dtype);
+  if (!sameShapeAs(s, y)) fail(`${what}: the seed gradient has shape ${fmtShape(s.shape)} but the output has shape ${fmtShape(y.shape)}`);
+  return s;
+}
+
+/**
+ * Backpropagate from `y`: add dy/dx into `x.grad` for every leaf x that
+ * requires grad. See {@link Tensor.backward}.
+ */
+export function backward(y: Tensor, seed?: Tensor | number | NestedArray, opts: BackwardOptions = {}): void {
+  y = asTensor(y, 'backward');
+  assertNotDual(y, 'backward');
+  const createGraph = !!opts.createGraph;
+  const retain = opts.retainGraph ?? createGraph;
+  const g0 = seedFor(y, seed, 'backward');
+  if (!y._req) {
+    fail(
+      'backward: this tensor does not require grad: none of the tensors it was computed from has requiresGrad. ' +
+        'Create the inputs with gl.tensor(data, {requiresGrad: true}).',
+    );
+  }
+  if (!y._result) {
+    // y is itself a leaf: dy/dy = seed
+    commit(y, g0, createGraph);
+    return;
+  }
+  const r = run([y], [g0], createGraph, retain);
+  for (const [leaf, g] of r.leaves) commit(leaf, typeof g === 'number' ? scalarOf(g, leaf.dtype) : g, createGraph);
+  if (!createGraph) nextTape();
+}
+
+function commit(leaf: Tensor, g: Tensor, createGraph: boolean): void {
+  if (!createGraph) g = detachValue(g, leaf);
+  leaf._grad = leaf._grad ? add(leaf._grad, g) : g;
+}
+
+/** A gradient as a fresh unrecorded tensor in the leaf's dtype. */
+function detachValue(g: Tensor, like: Tensor): Tensor {
+  if (g._data === null) return scalarOf(g._v, like.dtype);
+  const d = like.dtype === 'float32' ? Float32Array.from(g._data) : Float64Array.from(g._data);
+  return new Tensor(g.shape, like.dtype, d, 0);
+}
+
+/**
+ * @internal Gradients of `ys` (with seeds) with respect to `xs`, without
+ * touching any `.grad`. Inputs the outputs do not depend on get zeros.
+ */
+export function gradients(
+  ys: Tensor[], xs: Tensor[], seeds: Tensor[], opts: { createGraph: boolean; retainGraph: boolean },
+): Tensor[] {
+  for (const x of xs) assertNotDual(x, 'grad');
+  const live = ys.map((y, i) => ({ y, s: seeds[i] })).filter(({ y }) => y._req && y._result);
+  const r = live.length
+    ? run(live.map((l) => l.y), live.map((l) => l.s), opts.createGraph, opts.retainGraph)
+    : { states: new Map<Tape, PassState>(), leaves: new Map<Tensor, Tensor | number>() };
+  // an output that is itself one of the inputs
+  const direct = new Map<Tensor, Tensor>();
+  ys.forEach((y, i) => {
+    if (!y._result && y._req) direct.set(y, seeds[i]);
+  });
+  const out = xs.map((x) => {
+    let g: Tensor | number | undefined;
+    if (x._result) {
+      const st = r.states.get(x._tape!);
+      if (st && x._id < st.reached.length && st.reached[x._id]) g = st.GT[x._id] as Tensor | undefined ?? st.G[x._id];
+    } else g = r.leaves.get(x);
+    let t: Tensor | null = g === undefined ? null : typeof g === 'number' ? scalarOf(g, x.dtype) : g;
+    const d = direct.get(x);
+    if (d) t = t ? add(t, d) : d;
+    return t ?? zerosOf(x);
+  });
+  if (!opts.createGraph) nextTape();
+  return out;
+}
+
+function zerosOf(x: Tensor): Tensor {
+  if (x._data === null) return scalarOf(0, x.dtype);
+  return new Tensor(x.shape, x.dtype, x.dtype === 'float32' ? new Float32Array(x.size) : new Float64Array(x.size), 0);
+}
+
+function freedError(tape: Tape, id: number): never {
+  const op = PRIMITIVES[tape.op[id]]?.name ?? '?';
+  fail(
+    `backward: the graph through '${op}' (node #${id}) was already used by an earlier backward() and freed; ` +
+      'gradients would be counted twice. Pass {retainGraph: true} to the first backward() to go through the same ' +
+      'graph again, or recompute the forward pass.',
+  );
+}
+
+/** A tensor for row `id` that rules can use; in createGraph mode it is wired to the row so rules are recorded. */
+function handleOf(tape: Tape, id: number, createGraph: boolean): Tensor {
+  const h = nodeValue(tape, id);
+  if (createGraph && tape.op[id] !== OP_CONST && tape.flags[id] & F_REQ) {
+    h._tape = tape;
+    h._id = id;
+    h._result = true;
+    h._req = true;
+  }
+  return h;
+}
+
+function checkGradFinite(op: string, j: number, g: Tensor | number): void {
+  const bad = (v: number) => !Number.isFinite(v);
+  let found: number | null = null;
+  if (typeof g === 'number') found = bad(g) ? g : null;
+  else if (g._data === null) found = bad(g._v) ? g._v : null;
+  else for (const v of g._data) if (bad(v)) { found = v; break; }
+  if (found !== null) {
+    fail(`detectAnomaly: the backward of '${op}' produced ${found} in the gradient of its input #${j}`);
+  }
+}
+
+function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolean): PassResult {
+  const states = new Map<Tape, PassState>();
+  const leaves = new Map<Tensor, Tensor | number>();
+  const stateOf = (tape: Tape): PassState => {
+    let st = states.get(tape);
+    if (!st) {
+      st = { G: new Float64Array(tape.n), GT: [], reached: new Uint8Array(tape.n), top: -1 };
+      states.set(tape, st);
+    }
+    return st;
+  };
+  const accum = (tape: Tape, id: number, g: Tensor | number) => {
+    const st = stateOf(tape);
+    if (id > st.top) st.top = id;
+    if (!createGraph && tape.flags[id] & F_SCALAR) {
+      st.G[id] += typeof g === 'number' ? g : g.item();
+    } else {
+      const gt = typeof g === 'number' ? scalarOf(g) : g;
+      const prev = st.GT[id] as Tensor | undefined;
+      st.GT[id] = prev ? add(prev, gt) : gt;
+    }
+    st.reached[id] = 1;
+  };
+  const addLeaf = (leaf: Tensor, g: Tensor | number) => {
+    const prev = leaves.get(leaf);
+    if (prev === undefined) leaves.set(leaf, g);
+    else if (typeof prev === 'number' && typeof g === 'number') leaves.set(leaf, prev + g);
+    else leaves.set(leaf, add(typeof prev === 'number' ? scalarOf(prev) : prev, typeof g === 'number' ? scalarOf(g) : g));
+  };
+
+  ys.forEach((y, i) => accum(y._tape!, y._id, seeds[i]));
+
+  const wasEnabled = state.gradEnabled;
+  state.gradEnabled = createGraph;
+  try {
+    const done = new Set<Tape>();
+    for (;;) {
+      // newest pending tape first: a tape only refers to older ones, so this is a topological order
+      let tape: Tape | null = null;
+      for (const t of states.keys()) if (!done.has(t) && (!tape || t.serial > tape.serial)) tape = t;
+      if (!tape) break;
+      done.add(tape);
+      const st = states.get(tape)!;
+      const { op, flags, val, inStart, nin, ins, obj } = tape;
+      const G = st.G;
+      const R = st.reached;
+      for (let id = st.top; id >= 0; id--) {
+        if (!R[id]) continue;
+        const o = op[id];
+        const f = flags[id];
+        if (o < 0) {
+          if (o === OP_REF) {
+            const h = obj[id] as Tensor;
+            const g = !createGraph && f & F_SCALAR ? G[id] : (st.GT[id] as Tensor);
+            if (h._result) accum(h._tape!, h._id, g);
+            else addLeaf(h, g);
+          }
+          continue;
+        }
+        if (f & F_FREED) freedError(tape, id);
+        const p = PRIMITIVES[o];
+        const s = inStart[id];
+        const k = nin[id];
+        if (!createGraph && f & F_FAST) {
+          // scalar path: g_in += g_out · ∂y/∂x_in, partials evaluated on numbers
+          const d = p.elementwise!.d;
+          const gy = G[id];
+          const y = val[id];
+          if (k === 1) {
+            const a = ins[s];
+            if (flags[a] & F_REQ && d[0]) {
+              const ga = gy * (d[0](val[a], y) as number);
+              if (state.anomaly) checkGradFinite(p.name, 0, ga);
+              G[a] += ga;
+              R[a] = 1;
+            }
+          } else if (k === 2) {
+            const a = ins[s];
+            const b = ins[s + 1];
+            const va = val[a];
+            const vb = val[b];
+            if (flags[a] & F_REQ && d[0]) {
+              const ga = gy * (d[0](va, vb, y) as number);
+              if (state.anomaly) checkGradFinite(p.name, 0, ga);
+              G[a] += ga;
+              R[a] = 1;
+            }
+            if (flags[b] & F_REQ && d[1]) {
+              const gb = gy * (d[1](va, vb, y) as number);
+              if (state.anomaly) checkGradFinite(p.name, 1, gb);
+              G[b] += gb;
+              R[b] = 1;
+            }
+          } else {
+            const args: number[] = [];
+            for (let j = 0; j < k; j++) args.push(val[ins[s + j]]);
+            args.push(y);
+            for (let j = 0; j < k; j++) {
+              const a = ins[s + j];
+              const dj = d[j];
+              if (!(flags[a] & F_REQ) || !dj) continue;
+              const ga = gy * (dj(...args) as number);
+              if (state.anomaly) checkGradFinite(p.name, j, ga);
+              G[a] += ga;
+              R[a] = 1;
+            }
+          }
+          continue;
+        }
+        if (createGraph && p.custom) {
+          fail(`customOp '${p.name}' supports first-order gradients only (its backward is not recorded); higher-order derivatives through it are not available`);
+        }
+        const info = obj[id] as NodeInfo | undefined;
+        const xs: Tensor[] = [];
+        const needs: boolean[] = [];
+        for (let j = 0; j < k; j++) {
+          const a = ins[s + j];
+          xs.push(handleOf(tape, a, createGraph));
+          needs.push(!!(flags[a] & F_REQ));
+        }
+        const gy = !createGraph && f & F_SCALAR ? scalarOf(G[id], f & 4 ? 'float32' : 'float64') : (st.GT[id] as Tensor);
+        const gxs = p.vjp(gy, { x: xs, y: handleOf(tape, id, createGraph), attrs: info?.attrs, saved: info?.saved, needs });
+        if (!Array.isArray(gxs) || gxs.length !== k) {
+          fail(`backward of '${p.name}' returned ${Array.isArray(gxs) ? gxs.length : 'no'} gradients for ${k} inputs`);
+        }
+        for (let j = 0; j < k; j++) {
+          const gx = gxs[j];
+          if (!needs[j] || gx === null || gx === undefined) continue;
+          if (!(gx instanceof Tensor) || !sameShapeAs(gx, xs[j])) {
+            fail(
+              `backward of '${p.name}': the gradient for input #${j} has shape ` +
+                `${gx instanceof Tensor ? fmtShape(gx.shape) : typeof gx} but the input has shape ${fmtShape(xs[j].shape)}`,
+            );
+          }
+          if (state.anomaly) checkGradFinite(p.name, j, gx);
+          accum(tape, ins[s + j], gx);
+        }
+      }
+    }
+  } finally {
+    state.gradEnabled = wasEnabled;
+  }
+  for (const [tape, st] of states) {
+    tape.last = st;
+    if (!retain) {
+      const R = st.reached;
+      for (let id = 0; id <= st.top; id++) if (R[id] && tape.op[id] >= 0) tape.flags[id] |= F_FREED;
+    }
+  }
+  return { states, leaves };
+}

@@ -1,0 +1,32 @@
+/**
+ * gradlab: automatic differentiation for notebooks.
+ *
+ * ```ts
+ * import * as gl from "gradlab";
+ * const x = gl.tensor([1, 2, 3], {requiresGrad: true, name: "x"});
+ * const y = x.mul(x).sum();
+ * y.backward();
+ * x.grad; // tensor([2, 4, 6])
+ * ```
+ */
+export { Tensor, type DType, type NestedArray, type TensorLike } from './tensor';
+export {
+  tensor, scalar, zeros, ones, full, zerosLike, onesLike, rand, randn, randint, arange, linspace, eye,
+  type TensorOptions, type RandomOptions,
+} from './creation';
+export { seed, rng, Rng } from './rng';
+export {
+  add, sub, mul, div, pow, neg, exp, log, sqrt, abs, sigmoid, tanh, relu, sin, cos, sign, square,
+  maximum, minimum, gt, ge, lt, le, eq, ne, where,
+  sum, mean, max, min, logsumexp, softmax, logSoftmax,
+  matmul, transpose, reshape, broadcastTo, squeeze, expandDims, detach,
+  take, pick, slice, concat,
+} from './ops';
+export { backward, type BackwardOptions } from './ad/reverse';
+export { grad, valueAndGrad, vjp, jvp, jacfwd, jacrev, jacobian, hessian, type ValueAndGrad } from './ad/functional';
+export { numericalGrad, type NumericalGradOptions } from './ad/numerical';
+export { gradCheck, GradCheckReport, type GradCheckOptions, type GradCheckEntry, type ForwardCheck } from './ad/gradcheck';
+export { customOp, type CustomOpSpec } from './ad/custom';
+export { noGrad, scope, detectAnomaly, isGradEnabled } from './context';
+export { trace, type Trace, type TraceNode } from './trace';
+export { GradlabError } from './errors';

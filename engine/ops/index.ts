@@ -1,0 +1,7 @@
+/** All ops, one module per family. */
+export * from './elementwise';
+export * from './reduce';
+export * from './shape';
+export * from './linalg';
+export * from './indexing';
+export { primitiveName, PRIMITIVES, type Primitive, type RuleContext } from './primitive';

@@ -1,0 +1,146 @@
+/** Reductions: sum, max, min — and what is composed from them (mean, logsumexp, softmax). */
+import { fail, fmtShape } from '../errors';
+import { alloc, reduce } from '../kernels';
+import { normAxes, reducedShape } from '../shape';
+import { SCALAR_SHAPE, Tensor, asTensor, fromData, valuesOf } from '../tensor';
+import { state } from '../tape';
+import { apply, definePrimitive, type RuleContext } from './primitive';
+import { add, div, exp, log, mul, sub } from './elementwise';
+import { broadcastTo, reshape } from './shape';
+
+interface ReduceAttrs {
+  axes: number[];
+  keepdims: boolean;
+}
+
+function reduced(kind: 'sum' | 'max' | 'min', x: Tensor, { axes, keepdims }: ReduceAttrs) {
+  const shape = reducedShape(x.shape, axes, keepdims);
+  const out = alloc(x.dtype, shape.reduce((a, b) => a * b, 1));
+  const arg = reduce(kind, valuesOf(x), x.shape, axes, out);
+  const y = shape.length === 0 ? new Tensor(SCALAR_SHAPE, x.dtype, null, out[0]) : fromData(shape, out);
+  return { y, arg };
+}
+
+/** gy reshaped with the reduced dimensions kept, then broadcast to the operand's shape. */
+function spread(gy: Tensor, c: RuleContext<ReduceAttrs>): Tensor {
+  const x = c.x[0];
+  const kept = reducedShape(x.shape, c.attrs.axes, true);
+  return broadcastTo(reshape(gy, kept), x.shape);
+}
+
+const sumP = definePrimitive<ReduceAttrs>({
+  name: 'sum',
+  forward: ([x], attrs) => ({ y: reduced('sum', x, attrs).y }),
+  jvp: ([dx], c) => sum(dx!, c.attrs.axes, c.attrs.keepdims),
+  // the sum distributes: every operand entry gets the gradient of its sum
+  vjp: (gy, c) => [spread(gy, c)],
+  describe: ({ axes, keepdims }) => ({ axes, keepdims }),
+});
+
+function extremum(kind: 'max' | 'min') {
+  return definePrimitive<ReduceAttrs>({
+    name: kind,
+    forward([x], attrs) {
+      if (x.size === 0) fail(`${kind}: the tensor is empty`);
+      const { y, arg } = reduced(kind, x, attrs);
+      // NOTE: the gradient is routed to the first maximal (minimal) entry of each group;
+      // the mask marking it is saved for the rules.
+      const mask = alloc(x.dtype, x.size);
+      for (let i = 0; i < arg!.length; i++) mask[arg![i]] = 1;
+      return { y, saved: fromData(x.shape.length ? x.shape : [1], mask) };
+    },
+    jvp: ([dx], c) => sum(mul(dx!, maskOf(c)), c.attrs.axes, c.attrs.keepdims),
+    vjp: (gy, c) => [mul(spread(gy, c), maskOf(c))],
+    describe: ({ axes, keepdims }) => ({ axes, keepdims }),
+  });
+}
+function maskOf(c: RuleContext<ReduceAttrs>): Tensor {
+  const m = c.saved as Tensor;
+  return c.x[0].ndim === 0 ? reshape(m, []) : m;
+}
+const maxP = extremum('max');
+const minP = extremum('min');
+
+type Axis = number | readonly number[] | null | undefined;
+
+function reduceOp(p: typeof sumP, x: Tensor, axis: Axis, keepdims: boolean): Tensor {
+  x = asTensor(x, p.name);
+  const axes = normAxes(p.name, axis, x.ndim);
+  if (axes.length === 0 && x.ndim > 0) return x;
+  return apply(p, [x], { axes, keepdims: !!keepdims });
+}
+
+/** Sum of all elements, or along `axis` (a number or array; negative counts from the end). */
+export function sum(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+  return reduceOp(sumP, x, axis, keepdims);
+}
+
+/** Maximum of all elements or along `axis`. NOTE: the gradient goes to the first maximal entry. */
+export function max(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+  return reduceOp(maxP, x, axis, keepdims);
+}
+
+/** Minimum of all elements or along `axis`. NOTE: the gradient goes to the first minimal entry. */
+export function min(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+  return reduceOp(minP, x, axis, keepdims);
+}
+
+/** Mean of all elements or along `axis`. */
+export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+  x = asTensor(x, 'mean');
+  const axes = normAxes('mean', axis, x.ndim);
+  let n = 1;
+  for (const a of axes) n *= x.shape[a];
+  if (n === 0) fail(`mean: no elements to average over in a tensor of shape ${fmtShape(x.shape)}`);
+  return div(sum(x, axes, keepdims), n);
+}
+
+/**
+ * log Σ exp(x) over `axis` (all elements by default).
+ * NOTE: computed as m + log Σ exp(x − m) with m the (constant) maximum, so
+ * large inputs do not overflow; the result does not depend on m, so treating
+ * it as a constant leaves the gradient exact.
+ */
+export function logsumexp(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+  x = asTensor(x, 'logsumexp');
+  const axes = normAxes('logsumexp', axis, x.ndim);
+  const m = shiftOf(x, axes);
+  const s = add(log(sum(exp(sub(x, m)), axes, true)), m);
+  return keepdims ? s : reshape(s, reducedShape(x.shape, axes, false));
+}
+
+/** The maximum along `axes` (kept), as a constant, with non-finite maxima replaced by 0. */
+function shiftOf(x: Tensor, axes: number[]): Tensor {
+  const was = state.gradEnabled;
+  state.gradEnabled = false;
+  const levels = state.levels;
+  state.levels = [];
+  try {
+    let v = x;
+    while (v._dual) v = v._dual.primal;
+    const m = max(new Tensor(v.shape, v.dtype, v._data, v._v), axes, true);
+    if (m._data === null) return Number.isFinite(m._v) ? m : new Tensor(m.shape, m.dtype, null, 0);
+    const d = m._data;
+    for (let i = 0; i < d.length; i++) if (!Number.isFinite(d[i])) d[i] = 0;
+    return m;
+  } finally {
+    state.gradEnabled = was;
+    state.levels = levels;
+  }
+}
+
+/** softmax(x) = exp(x − logsumexp(x)) along `axis` (default: the last). */
+export function softmax(x: Tensor, axis = -1): Tensor {
+  x = asTensor(x, 'softmax');
+  return exp(logSoftmax(x, axis));
+}
+
+/** log softmax(x) = x − logsumexp(x) along `axis` (default: the last). */
+export function logSoftmax(x: Tensor, axis = -1): Tensor {
+  x = asTensor(x, 'logSoftmax');
+  if (x.ndim === 0) fail('logSoftmax: needs at least one dimension');
+  return sub(x, logsumexp(x, axis, true));
+}
+
+/** Reduction primitives (tests iterate over them). */
+export const reducePrimitives = { sum: sumP, max: maxP, min: minP };

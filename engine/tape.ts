@@ -1,0 +1,212 @@
+/**
+ * The tape: the recorded computational graph, stored flat.
+ *
+ * Every recorded node is a row in a few typed arrays (op code, flags, scalar
+ * value, where its inputs start) plus one slot in a plain array for what a
+ * row cannot hold (a non-scalar's shape and data, op attributes, a leaf's
+ * handle). A 0-d node costs about 40 bytes and no object, which is what lets a
+ * million-op chain fit in a few tens of megabytes and keeps the micrograd demo
+ * network (≈66,000 scalar nodes a step) out of the garbage collector's way.
+ *
+ * Node ids on a tape are increasing in creation order, which is a topological
+ * order; tapes themselves are ordered by serial number, and an op only ever
+ * reads nodes of its own tape or of older ones. A new tape starts after each
+ * first-order backward pass (and when a tape grows past TAPE_CAP nodes), so an
+ * old graph is garbage-collected once the user drops the tensors that point at
+ * it.
+ */
+import type { Arr } from './kernels';
+
+/** Flags of a node. */
+export const F_SCALAR = 1; // value in `val`, 0-d
+export const F_REQ = 2; // requires grad
+export const F_F32 = 4; // float32
+export const F_FREED = 8; // a backward pass without retainGraph went through it
+export const F_FAST = 16; // elementwise op whose inputs are all 0-d: scalar backward rule
+
+/** Op code of a node that stands for a tensor held elsewhere: a leaf, or a result on an older tape. */
+export const OP_REF = -1;
+/** Op code of a constant operand. */
+export const OP_CONST = -2;
+
+/** What a non-scalar (or attributed) node keeps besides its row. */
+export interface NodeInfo {
+  shape: readonly number[];
+  data: Arr | null;
+  attrs: unknown;
+  saved: unknown;
+}
+
+/** Gradients of one backward pass through a tape. */
+export interface GradState {
+  G: Float64Array; // scalar gradients
+  GT: unknown[]; // Tensor gradients (non-scalars, and everything in createGraph mode)
+  reached: Uint8Array;
+}
+
+/** Grow a typed array. */
+function grow<T extends Int32Array | Uint8Array | Float64Array>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+const TAPE_CAP = 1 << 20;
+let tapeSerial = 0;
+
+export class Tape {
+  readonly serial = ++tapeSerial;
+  n = 0;
+  op: Int32Array;
+  flags: Uint8Array;
+  val: Float64Array;
+  inStart: Int32Array;
+  nin: Uint8Array;
+  ins: Int32Array;
+  nIns = 0;
+  obj: unknown[] = [];
+  /** Scope id per node (into the global scope table), allocated when a scope is first used. */
+  scope: Int32Array | null = null;
+  names: Map<number, string> | null = null;
+  /** Ids of scalar constants by value: a constant like 1.0001 used a million times is one node. */
+  consts: Map<number, number> | null = null;
+  /** Ids of ref nodes standing for results of older tapes. */
+  foreign: Map<object, number> | null = null;
+  /** Gradients of the last backward pass that went through this tape. */
+  last: GradState | null = null;
+
+  constructor(capacity = 1024) {
+    const c = Math.max(64, capacity);
+    this.op = new Int32Array(c);
+    this.flags = new Uint8Array(c);
+    this.val = new Float64Array(c);
+    this.inStart = new Int32Array(c);
+    this.nin = new Uint8Array(c);
+    this.ins = new Int32Array(2 * c);
+  }
+
+  private reserve(k: number): void {
+    if (this.n === this.op.length) {
+      const c = this.op.length * 2;
+      this.op = grow(this.op, c);
+      this.flags = grow(this.flags, c);
+      this.val = grow(this.val, c);
+      this.inStart = grow(this.inStart, c);
+      this.nin = grow(this.nin, c);
+      if (this.scope) this.scope = grow(this.scope, c);
+    }
+    if (this.nIns + k > this.ins.length) this.ins = grow(this.ins, Math.max(this.ins.length * 2, this.nIns + k));
+  }
+
+  private finish(id: number): number {
+    const s = state.scopeId;
+    if (s !== 0) {
+      if (!this.scope) this.scope = new Int32Array(this.op.length);
+      this.scope[id] = s;
+    }
+    return id;
+  }
+
+  /** A node without inputs (ref or const). */
+  push0(op: number, flags: number, v: number, obj: unknown): number {
+    this.reserve(0);
+    const id = this.n++;
+    this.op[id] = op;
+    this.flags[id] = flags;
+    this.val[id] = v;
+    this.inStart[id] = this.nIns;
+    this.nin[id] = 0;
+    if (obj !== undefined) this.obj[id] = obj;
+    return this.finish(id);
+  }
+
+  push1(op: number, flags: number, v: number, a: number): number {
+    this.reserve(1);
+    const id = this.n++;
+    this.op[id] = op;
+    this.flags[id] = flags;
+    this.val[id] = v;
+    this.inStart[id] = this.nIns;
+    this.nin[id] = 1;
+    this.ins[this.nIns++] = a;
+    return this.finish(id);
+  }
+
+  push2(op: number, flags: number, v: number, a: number, b: number): number {
+    this.reserve(2);
+    const id = this.n++;
+    this.op[id] = op;
+    this.flags[id] = flags;
+    this.val[id] = v;
+    this.inStart[id] = this.nIns;
+    this.nin[id] = 2;
+    this.ins[this.nIns++] = a;
+    this.ins[this.nIns++] = b;
+    return this.finish(id);
+  }
+
+  pushN(op: number, flags: number, v: number, inputs: readonly number[], obj: unknown): number {
+    if (inputs.length > 255) throw new Error('gradlab: an op may have at most 255 inputs');
+    this.reserve(inputs.length);
+    const id = this.n++;
+    this.op[id] = op;
+    this.flags[id] = flags;
+    this.val[id] = v;
+    this.inStart[id] = this.nIns;
+    this.nin[id] = inputs.length;
+    for (const a of inputs) this.ins[this.nIns++] = a;
+    if (obj !== undefined) this.obj[id] = obj;
+    return this.finish(id);
+  }
+
+  /** Input ids of node `id`. */
+  inputsOf(id: number): number[] {
+    const s = this.inStart[id];
+    const out: number[] = [];
+    for (let j = 0; j < this.nin[id]; j++) out.push(this.ins[s + j]);
+    return out;
+  }
+}
+
+/** Global engine state: the current tape, grad mode, forward-mode levels, scopes, anomaly mode. */
+export const state = {
+  tape: new Tape(),
+  /** Record operations for reverse mode (off inside noGrad and first-order backward rules). */
+  gradEnabled: true,
+  /** Active forward-mode levels (innermost last); duals are only unwrapped while this is non-empty. */
+  levels: [] as number[],
+  /** Check every op's output (and every gradient) for NaN/Inf. */
+  anomaly: false,
+  /** Current scope id (0 = top level). */
+  scopeId: 0,
+};
+
+/** Start a new tape; the old one lives as long as a tensor points at it. */
+export function nextTape(): void {
+  state.tape = new Tape(Math.min(TAPE_CAP, state.tape.n + 64));
+}
+
+/** The tape new nodes go to (starting a fresh one when the current one is full). */
+export function currentTape(): Tape {
+  if (state.tape.n >= TAPE_CAP) nextTape();
+  return state.tape;
+}
+
+// ---- scopes -------------------------------------------------------------
+
+/** Scope paths by id; id 0 is the top level. Paths are interned: one entry per distinct path. */
+export const scopePaths: string[][] = [[]];
+const scopeIds = new Map<string, number>([['', 0]]);
+
+/** Id of the path `parent/name`. */
+export function childScope(parent: number, name: string): number {
+  const path = [...scopePaths[parent], name];
+  const key = path.join('\u0000');
+  let id = scopeIds.get(key);
+  if (id === undefined) {
+    id = scopePaths.length;
+    scopePaths.push(path);
+    scopeIds.set(key, id);
+  }
+  return id;
+}

@@ -1,0 +1,403 @@
+/**
+ * The Tensor handle.
+ *
+ * A Tensor is a small object: a shape, a dtype, its values (an inline number
+ * for a 0-d tensor, a flat typed array otherwise) and, when it takes part in a
+ * recorded graph, the tape and row of its node. Operations live in ops/; the
+ * methods here only forward to them so `a.mul(b)` and `gl.mul(a, b)` are the
+ * same code.
+ */
+import { alloc, type Arr, type DType } from './kernels';
+import { fail, fmtShape } from './errors';
+import { sizeOf, type Shape } from './shape';
+import { state, F_SCALAR, OP_REF, type Tape, type NodeInfo } from './tape';
+import * as ops from './ops';
+import { backward as runBackward, type BackwardOptions } from './ad/reverse';
+
+export type { DType } from './kernels';
+
+/** Nested arrays of numbers, as accepted by {@link tensor}. */
+export type NestedArray = number | NestedArray[];
+
+/** What ops accept as an operand: a tensor or a plain number (a constant). */
+export type TensorLike = Tensor | number;
+
+/** @internal Forward-mode dual: a primal and its tangent at one level. */
+export interface Dual {
+  level: number;
+  primal: Tensor;
+  tangent: Tensor | null;
+}
+
+/** @internal */
+export const SCALAR_SHAPE: readonly number[] = Object.freeze([]) as readonly number[];
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * An n-dimensional array of float64 (default) or float32 numbers that records
+ * the operations applied to it when it requires grad.
+ *
+ * Create tensors with `gl.tensor`, `gl.scalar`, `gl.zeros`, `gl.randn`, ...
+ */
+export class Tensor {
+  /** The size of each dimension; `[]` for a 0-d (scalar) tensor. */
+  readonly shape: readonly number[];
+  /** `float64` (default) or `float32`. */
+  readonly dtype: DType;
+  /** @internal values of a non-0-d tensor (row-major) */
+  _data: Arr | null;
+  /** @internal value of a 0-d tensor */
+  _v: number;
+  /** @internal tape of this tensor's node (its own for a result, a cached ref for a leaf or constant) */
+  _tape: Tape | null = null;
+  /** @internal row on `_tape` */
+  _id = -1;
+  /** @internal (_tape, _id) is this tensor's own node, produced by an op */
+  _result = false;
+  /** @internal */
+  _req = false;
+  /** @internal accumulated gradient of a leaf */
+  _grad: Tensor | null = null;
+  /** @internal */
+  _name: string | null = null;
+  /** @internal forward-mode dual */
+  _dual: Dual | null = null;
+
+  /** @internal Use gl.tensor() and friends. */
+  constructor(shape: readonly number[], dtype: DType, data: Arr | null, v: number) {
+    this.shape = shape;
+    this.dtype = dtype;
+    this._data = data;
+    this._v = v;
+  }
+
+  /** Number of elements. */
+  get size(): number {
+    return this._data === null ? 1 : this._data.length;
+  }
+
+  /** Number of dimensions. */
+  get ndim(): number {
+    return this.shape.length;
+  }
+
+  /** A name shown in the graph view and in error messages. */
+  get name(): string | null {
+    if (this._name === null && this._result && this._tape && this._tape.names) {
+      return this._tape.names.get(this._id) ?? null;
+    }
+    return this._name;
+  }
+  set name(n: string | null) {
+    this._name = n;
+    if (this._result && this._tape && n !== null) {
+      (this._tape.names ??= new Map()).set(this._id, n);
+    }
+  }
+
+  /**
+   * Whether gradients are computed for this tensor. Set it on leaves (inputs,
+   * parameters); results of ops require grad when any operand does.
+   */
+  get requiresGrad(): boolean {
+    return this._req;
+  }
+  set requiresGrad(r: boolean) {
+    if (this._result) {
+      fail(`requiresGrad can only be set on a leaf tensor; this one is the result of '${this.opName}'. Use .detach() to make a new leaf.`);
+    }
+    this._req = !!r;
+    this._tape = null; // forget a cached constant/ref node: it was recorded with the old setting
+  }
+
+  /** True for tensors not produced by a recorded op (inputs, parameters, constants). */
+  get isLeaf(): boolean {
+    return !this._result;
+  }
+
+  /** Name of the op that produced this tensor (`leaf` for leaves). */
+  get opName(): string {
+    if (!this._result || !this._tape) return 'leaf';
+    const op = this._tape.op[this._id];
+    return op >= 0 ? ops.primitiveName(op) : 'leaf';
+  }
+
+  /**
+   * The gradient. For a leaf: the sum over every backward() so far (reset with
+   * zeroGrad()). For an intermediate result: its gradient in the last backward
+   * pass that went through it (as gl.trace shows). `null` before any backward.
+   */
+  get grad(): Tensor | null {
+    if (!this._result) return this._grad;
+    const t = this._tape!;
+    const g = t.last;
+    if (!g || this._id >= g.reached.length || !g.reached[this._id]) return null;
+    if (g.GT[this._id]) return g.GT[this._id] as Tensor;
+    return scalarOf(g.G[this._id], this.dtype);
+  }
+  set grad(g: Tensor | null) {
+    if (this._result) fail('grad can only be assigned on a leaf tensor');
+    if (g !== null && !(g instanceof Tensor)) fail('grad must be a Tensor or null');
+    if (g !== null && !sameShapeAs(g, this)) fail(`grad of shape ${fmtShape(g.shape)} does not match the tensor's shape ${fmtShape(this.shape)}`);
+    this._grad = g;
+  }
+
+  /** Reset the accumulated gradient to null. */
+  zeroGrad(): void {
+    this._grad = null;
+  }
+
+  /** The values as nested arrays (a number for a 0-d tensor). */
+  toArray(): NestedArray {
+    if (this._data === null) return this._v;
+    return nest(this._data, this.shape, 0, 0);
+  }
+
+  /** The single value of a tensor with one element. */
+  item(): number {
+    if (this._data === null) return this._v;
+    if (this._data.length !== 1) fail(`item() needs a tensor with one element; this one has shape ${fmtShape(this.shape)}`);
+    return this._data[0];
+  }
+
+  /** A copy of the values as a flat typed array (row-major). */
+  toTypedArray(): Float64Array | Float32Array {
+    if (this._data === null) {
+      const a = alloc(this.dtype, 1);
+      a[0] = this._v;
+      return a;
+    }
+    return this._data.slice();
+  }
+
+  /**
+   * Overwrite the values of a leaf in place (for optimisers): from a tensor or
+   * number of the same shape (broadcast), or a nested array.
+   */
+  assign(value: Tensor | number | NestedArray): this {
+    if (this._result) fail(`assign() changes a leaf in place; this tensor is the result of '${this.opName}'`);
+    const src = value instanceof Tensor ? value : typeof value === 'number' ? scalarOf(value, this.dtype) : fromNested(value, this.dtype);
+    if (this._data === null) {
+      if (src.size !== 1) fail(`assign: cannot put a value of shape ${fmtShape(src.shape)} into a 0-d tensor`);
+      this._v = this.dtype === 'float32' ? Math.fround(src.item()) : src.item();
+    } else {
+      const b = ops.broadcastTo(ops.detach(src), this.shape);
+      this._data.set(valuesOf(b));
+    }
+    this._tape = null; // the next graph records the new value
+    return this;
+  }
+
+  /** A new leaf with the same values that does not require grad and has no history. */
+  detach(): Tensor {
+    return ops.detach(this);
+  }
+
+  /**
+   * Backpropagate from this tensor: accumulate d(this)/dx into `.grad` of every
+   * leaf x that requires grad (gradients add at branches).
+   * A non-scalar tensor needs a seed gradient of its own shape.
+   * Calling backward twice through the same graph is an error unless the first
+   * call passed `{retainGraph: true}`.
+   */
+  backward(seed?: Tensor | number | NestedArray, opts?: BackwardOptions): void {
+    runBackward(this, seed, opts);
+  }
+
+  // ---- elementwise -----------------------------------------------------
+  /** this + b */ add(b: TensorLike): Tensor { return ops.add(this, b); }
+  /** this − b */ sub(b: TensorLike): Tensor { return ops.sub(this, b); }
+  /** this · b (elementwise) */ mul(b: TensorLike): Tensor { return ops.mul(this, b); }
+  /** this / b */ div(b: TensorLike): Tensor { return ops.div(this, b); }
+  /** this ** b */ pow(b: TensorLike): Tensor { return ops.pow(this, b); }
+  /** −this */ neg(): Tensor { return ops.neg(this); }
+  /** e^this */ exp(): Tensor { return ops.exp(this); }
+  /** natural log */ log(): Tensor { return ops.log(this); }
+  /** √this */ sqrt(): Tensor { return ops.sqrt(this); }
+  /** |this| */ abs(): Tensor { return ops.abs(this); }
+  /** 1/(1+e^−x) */ sigmoid(): Tensor { return ops.sigmoid(this); }
+  /** tanh */ tanh(): Tensor { return ops.tanh(this); }
+  /** max(0, x) */ relu(): Tensor { return ops.relu(this); }
+  /** sin */ sin(): Tensor { return ops.sin(this); }
+  /** cos */ cos(): Tensor { return ops.cos(this); }
+  /** x² */ square(): Tensor { return ops.square(this); }
+  /** elementwise max(this, b) */ maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
+  /** elementwise min(this, b) */ minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
+  /** mask: 1 where this > b */ gt(b: TensorLike): Tensor { return ops.gt(this, b); }
+  /** mask: 1 where this ≥ b */ ge(b: TensorLike): Tensor { return ops.ge(this, b); }
+  /** mask: 1 where this < b */ lt(b: TensorLike): Tensor { return ops.lt(this, b); }
+  /** mask: 1 where this ≤ b */ le(b: TensorLike): Tensor { return ops.le(this, b); }
+  /** mask: 1 where this = b */ eq(b: TensorLike): Tensor { return ops.eq(this, b); }
+  /** mask: 1 where this ≠ b */ ne(b: TensorLike): Tensor { return ops.ne(this, b); }
+
+  // ---- reductions -----------------------------------------------------
+  /** Sum over all elements, or along `axis` (a number or an array; negative counts from the end). */
+  sum(axis?: number | number[] | null, keepdims = false): Tensor { return ops.sum(this, axis, keepdims); }
+  /** Mean over all elements or along `axis`. */
+  mean(axis?: number | number[] | null, keepdims = false): Tensor { return ops.mean(this, axis, keepdims); }
+  /** Maximum over all elements or along `axis`; the gradient goes to the first maximal entry. */
+  max(axis?: number | number[] | null, keepdims = false): Tensor { return ops.max(this, axis, keepdims); }
+  /** Minimum over all elements or along `axis`; the gradient goes to the first minimal entry. */
+  min(axis?: number | number[] | null, keepdims = false): Tensor { return ops.min(this, axis, keepdims); }
+  /** log Σ exp, shifted by the maximum for stability. */
+  logsumexp(axis?: number | number[] | null, keepdims = false): Tensor { return ops.logsumexp(this, axis, keepdims); }
+  /** softmax along `axis` (default: the last). */
+  softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
+  /** log softmax along `axis` (default: the last). */
+  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
+
+  // ---- shapes and linear algebra --------------------------------------
+  /** Matrix product (1-D or 2-D operands). */
+  matmul(b: Tensor): Tensor { return ops.matmul(this, b); }
+  /** Permute dimensions; the default reverses them (the matrix transpose for 2-D). */
+  transpose(axes?: number[]): Tensor { return ops.transpose(this, axes); }
+  /** Transpose of a 2-D tensor. */
+  get T(): Tensor { return ops.transpose(this); }
+  /** Same values, new shape (one entry may be −1). */
+  reshape(shape: number[]): Tensor { return ops.reshape(this, shape); }
+  /** Entries `indices` along `axis` (rows by default). */
+  take(indices: number[] | Int32Array | Tensor, axis = 0): Tensor { return ops.take(this, indices, axis); }
+
+  /** A short text form; tslab prints a cell's last value with it. */
+  toString(): string {
+    return formatTensor(this);
+  }
+
+  /** @internal */
+  [INSPECT](): string {
+    return formatTensor(this);
+  }
+}
+
+// ---- helpers used across the engine --------------------------------------
+
+/** @internal A 0-d tensor. */
+export function scalarOf(v: number, dtype: DType = 'float64'): Tensor {
+  return new Tensor(SCALAR_SHAPE, dtype, null, dtype === 'float32' ? Math.fround(v) : v);
+}
+
+/** @internal A tensor over existing data (not copied). A 0-d shape reads data[0]. */
+export function fromData(shape: readonly number[], data: Arr): Tensor {
+  const dtype: DType = data instanceof Float32Array ? 'float32' : 'float64';
+  if (shape.length === 0) return new Tensor(SCALAR_SHAPE, dtype, null, data[0]);
+  return new Tensor(shape, dtype, data, 0);
+}
+
+/** @internal The values of a tensor as a typed array (a fresh 1-element array for 0-d). */
+export function valuesOf(t: Tensor): Arr {
+  if (t._data !== null) return t._data;
+  const a = alloc(t.dtype, 1);
+  a[0] = t._v;
+  return a;
+}
+
+/** @internal */
+export function sameShapeAs(a: Tensor, b: Tensor): boolean {
+  const x = a.shape;
+  const y = b.shape;
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** @internal Coerce an operand: numbers become 0-d constants of the other operand's dtype. */
+export function asTensor(x: unknown, op: string, dtype: DType = 'float64'): Tensor {
+  if (x instanceof Tensor) return x;
+  if (typeof x === 'number') return scalarOf(x, dtype);
+  if (typeof x === 'boolean') return scalarOf(x ? 1 : 0, dtype);
+  if (Array.isArray(x) || ArrayBuffer.isView(x)) {
+    fail(`${op}: got an array; wrap it with gl.tensor(...) first`);
+  }
+  fail(`${op}: expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
+}
+
+/** @internal Values of a node on a tape as an unrecorded tensor. */
+export function nodeValue(tape: Tape, id: number): Tensor {
+  const f = tape.flags[id];
+  if (tape.op[id] === OP_REF) {
+    const h = tape.obj[id] as Tensor;
+    if (f & F_SCALAR) return scalarOf(tape.val[id], h.dtype);
+    return new Tensor(h.shape, h.dtype, h._data, 0);
+  }
+  const info = tape.obj[id] as NodeInfo | undefined;
+  const dtype: DType = f & 4 ? 'float32' : 'float64';
+  if (f & F_SCALAR) return scalarOf(tape.val[id], dtype);
+  return new Tensor(info!.shape, dtype, info!.data, 0);
+}
+
+/** @internal Build a tensor from nested arrays (checks they are rectangular). */
+export function fromNested(data: NestedArray, dtype: DType): Tensor {
+  if (typeof data === 'number') return scalarOf(data, dtype);
+  const shape: number[] = [];
+  let d: NestedArray = data;
+  while (Array.isArray(d)) {
+    shape.push(d.length);
+    if (d.length === 0) break;
+    d = d[0];
+  }
+  const out = alloc(dtype, sizeOf(shape));
+  let k = 0;
+  const walk = (x: NestedArray, depth: number, path: number[]) => {
+    if (depth === shape.length) {
+      if (typeof x !== 'number') fail(`tensor: expected a number at index [${path.join(', ')}], got ${Array.isArray(x) ? 'an array' : typeof x} (the data is not rectangular)`);
+      out[k++] = x;
+      return;
+    }
+    if (!Array.isArray(x) || x.length !== shape[depth]) {
+      fail(`tensor: ragged nested array: at index [${path.join(', ')}] expected ${shape[depth]} entries, got ${Array.isArray(x) ? x.length : 'a number'}`);
+    }
+    for (let i = 0; i < x.length; i++) walk(x[i], depth + 1, [...path, i]);
+  };
+  walk(data, 0, []);
+  return new Tensor(shape, dtype, out, 0);
+}
+
+function nest(data: Arr, shape: Shape, dim: number, off: number): NestedArray {
+  if (dim === shape.length) return data[off];
+  const n = shape[dim];
+  const stride = sizeOf(shape.slice(dim + 1));
+  const out: NestedArray[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = nest(data, shape, dim + 1, off + i * stride);
+  return out;
+}
+
+function fmtNum(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  const s = v.toPrecision(6);
+  return s.includes('e') ? s : String(Number(s));
+}
+
+function fmtNested(data: Arr, shape: Shape, dim: number, off: number, indent: number): string {
+  if (dim === shape.length) return fmtNum(data[off]);
+  const n = shape[dim];
+  const stride = sizeOf(shape.slice(dim + 1));
+  const edge = 3;
+  const parts: string[] = [];
+  for (let i = 0; i < n; i++) {
+    if (n > 2 * edge + 1 && i === edge) {
+      parts.push('...');
+      i = n - edge - 1;
+      continue;
+    }
+    parts.push(fmtNested(data, shape, dim + 1, off + i * stride, indent + 1));
+  }
+  const sep = dim === shape.length - 1 ? ', ' : ',\n' + ' '.repeat(indent + 1);
+  return '[' + parts.join(sep) + ']';
+}
+
+/** @internal `tensor([[1, 2], [3, 4]], shape=[2, 2], op=mul, requiresGrad)` */
+export function formatTensor(t: Tensor): string {
+  const body = t._data === null ? fmtNum(t._v) : fmtNested(t._data, t.shape, 0, 0, 7);
+  const extra: string[] = [];
+  if (t.shape.length > 1 || t.size > 7) extra.push(`shape=${fmtShape(t.shape)}`);
+  if (t.dtype !== 'float64') extra.push(`dtype=${t.dtype}`);
+  if (t._result) extra.push(`op=${t.opName}`);
+  else if (t._req) extra.push('requiresGrad');
+  const name = t.name;
+  if (name) extra.push(`name=${JSON.stringify(name)}`);
+  return `tensor(${body}${extra.length ? ', ' + extra.join(', ') : ''})`;
+}
+
+/** @internal */
+export { state };
