@@ -1,0 +1,33 @@
+/**
+ * The gradlab JupyterLab mime-renderer extension: wiring only.
+ *
+ * One renderer factory handles the four gradlab MIME types. Every gradlab
+ * bundle also carries a static fallback (image/svg+xml, text/html,
+ * text/plain) for places without this extension; rank 0 makes JupyterLab
+ * prefer our MIME types over those (its built-in renderers rank 50 and up).
+ */
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { MIME } from '../engine/display/contract';
+import { GradlabRenderer } from './renderer';
+
+/** Lower is preferred; JupyterLab's own renderers start at 50 (html), svg is 80. */
+const RANK = 0;
+
+/** Creates one {@link GradlabRenderer} per output. */
+export const rendererFactory: IRenderMime.IRendererFactory = {
+  // Payloads are plain data; the views build DOM with text nodes, never markup from the payload.
+  safe: true,
+  mimeTypes: Object.values(MIME),
+  defaultRank: RANK,
+  createRenderer: (options) => new GradlabRenderer(options),
+};
+
+const extension: IRenderMime.IExtension = {
+  id: 'gradlab:renderer',
+  description: 'Draws gradlab computational graphs, gradient checks, Jacobian chains and loss curves.',
+  rendererFactory,
+  rank: RANK,
+  dataType: 'json',
+};
+
+export default extension;
