@@ -109,8 +109,19 @@ if ! stamp_ok install "$install_key" || [[ ! -f .venv/share/jupyter/kernels/tsla
   stamp_set install "$install_key"
 fi
 
-# tslab has no debugger (every run would log "No active debugger session"); no news, no update checks.
+# tslab has no debugger (every run would log "No active debugger session"); no news, no update
+# checks, no extension manager reaching PyPI: JupyterLab from .venv stays offline and quiet.
 mkdir -p .venv/etc/jupyter/labconfig .venv/share/jupyter/lab/settings
+# (LabApp reads jupyter_lab_config.*, not the server's config.d folder.)
+cat >.venv/etc/jupyter/jupyter_lab_config.json <<'JSON'
+{
+  "LabApp": {
+    "news_url": null,
+    "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
+    "extension_manager": "readonly"
+  }
+}
+JSON
 cat >.venv/etc/jupyter/labconfig/page_config.json <<'JSON'
 {
   "disabledExtensions": {
