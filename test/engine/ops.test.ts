@@ -1,0 +1,513 @@
+/**
+ * Every op in both modes, table-driven.
+ *
+ * For each primitive (and each composite op) the table gives sample inputs and
+ * a function applying the public op. Every case is checked three ways, with
+ * no hand-derived oracle:
+ *   (a) forward mode: gl.jvp against central differences along a random direction;
+ *   (b) reverse mode: gl.vjp against gl.jvp by ⟨J dx, gy⟩ = ⟨dx, Jᵀ gy⟩;
+ *   (c) gl.gradCheck passes (reverse mode entry by entry, and forward mode).
+ * A meta-test fails when a registered primitive has no table entry, so adding
+ * an op without adding its tests fails the suite.
+ */
+import { describe, expect, it } from 'vitest';
+import * as gl from '../../engine';
+import type { Tensor } from '../../engine';
+import { PRIMITIVES, apply } from '../../engine/ops/primitive';
+import { indexingPrimitives } from '../../engine/ops/indexing';
+import { F_FAST } from '../../engine/tape';
+import { absDot, awayFromZero, dot, expectClose, flat, randn, rel, shifted, uniform } from './helpers';
+
+type Fn = (...xs: Tensor[]) => Tensor;
+
+interface Case {
+  /** What the case exercises (shown in the test name). */
+  label: string;
+  /** The differentiable inputs, drawn from a fixed-seed generator. */
+  inputs: (g: gl.Rng) => Tensor[];
+  /** Applies the op; constants (masks, indices) are closed over. */
+  f: Fn;
+}
+
+const t = (data: gl.NestedArray) => gl.tensor(data);
+
+// Points for binary ops with a kink where a = b (maximum, minimum): every a − b is ≥ 0.25 away from 0.
+const KA31 = () => t([[-1.2], [0.35], [1.9]]);
+const KB4 = () => t([-0.8, 0.1, 0.9, 2.4]);
+const KB23 = () => t([[-1, 0.9, 0.2], [1.3, -0.4, 0.75]]);
+
+/** Cases for an elementwise binary op: broadcasting [3,1]·[4], scalar·[2,3], [2,3]·scalar, and same shapes. */
+function binaryCases(f: Fn, a: (s: number[], g: gl.Rng) => Tensor, b: (s: number[], g: gl.Rng) => Tensor): Case[] {
+  const shapes: [number[], number[]][] = [[[3, 1], [4]], [[], [2, 3]], [[2, 3], []], [[2, 3], [2, 3]]];
+  return shapes.map(([sa, sb]) => ({
+    label: `[${sa}] with [${sb}]`,
+    inputs: (g) => [a(sa, g), b(sb, g)],
+    f,
+  }));
+}
+
+/** Cases for an elementwise unary op: [2,3] and 0-d. */
+function unaryCases(f: Fn, x: (s: number[], g: gl.Rng) => Tensor): Case[] {
+  return [[2, 3], []].map((s) => ({ label: `[${s}]`, inputs: (g) => [x(s, g)], f }));
+}
+
+const normal = (s: number[], g: gl.Rng) => randn(s, g);
+const positive = (s: number[], g: gl.Rng) => uniform(s, g, 0.5, 2);
+const nonzero = (s: number[], g: gl.Rng) => awayFromZero(s, g, 0.5);
+
+const prim = (name: string) => {
+  const p = PRIMITIVES.find((q) => q.name === name);
+  if (!p) throw new Error(`no primitive ${name}`);
+  return p;
+};
+
+/** Differentiable primitives, keyed by primitive name. */
+const CASES: Record<string, Case[]> = {
+  add: binaryCases((a, b) => gl.add(a, b), normal, normal),
+  sub: binaryCases((a, b) => a.sub(b), normal, normal),
+  mul: binaryCases((a, b) => gl.mul(a, b), normal, normal),
+  div: binaryCases((a, b) => gl.div(a, b), normal, nonzero),
+  pow: [
+    ...binaryCases((a, b) => gl.pow(a, b), positive, normal),
+    { label: 'negative base, constant integer exponent', inputs: (g) => [randn([2, 3], g)], f: (a) => gl.pow(a, 3) },
+  ],
+  maximum: [
+    { label: '[3,1] with [4]', inputs: () => [KA31(), KB4()], f: (a, b) => gl.maximum(a, b) },
+    { label: '[] with [2,3]', inputs: () => [gl.scalar(0.5), KB23()], f: (a, b) => gl.maximum(a, b) },
+    { label: 'with a number', inputs: () => [KB23()], f: (a) => a.maximum(0.5) },
+  ],
+  minimum: [
+    { label: '[3,1] with [4]', inputs: () => [KA31(), KB4()], f: (a, b) => gl.minimum(a, b) },
+    { label: '[2,3] with []', inputs: () => [KB23(), gl.scalar(0.5)], f: (a, b) => gl.minimum(a, b) },
+  ],
+  neg: unaryCases((x) => gl.neg(x), normal),
+  exp: unaryCases((x) => gl.exp(x), normal),
+  log: unaryCases((x) => gl.log(x), positive),
+  sqrt: unaryCases((x) => gl.sqrt(x), positive),
+  abs: unaryCases((x) => gl.abs(x), (s, g) => awayFromZero(s, g)),
+  sigmoid: [
+    ...unaryCases((x) => gl.sigmoid(x), normal),
+    { label: 'large |x| (both branches)', inputs: () => [t([-30, -3, 3, 30])], f: (x) => gl.sigmoid(x) },
+  ],
+  tanh: unaryCases((x) => gl.tanh(x), normal),
+  relu: unaryCases((x) => gl.relu(x), (s, g) => awayFromZero(s, g)),
+  sin: unaryCases((x) => gl.sin(x), normal),
+  cos: unaryCases((x) => gl.cos(x), normal),
+  where: [
+    {
+      label: 'mask [3,1], a [4], b [3,4]',
+      inputs: (g) => [randn([4], g), randn([3, 4], g)],
+      f: (a, b) => gl.where(t([[1], [0], [1]]), a, b),
+    },
+    {
+      label: 'mask from a comparison, scalar b',
+      inputs: (g) => [randn([2, 3], g), gl.scalar(0.3)],
+      f: (a, b) => gl.where(gl.gt(t([[1, -1, 2], [-2, 3, -3]]), 0), a, b),
+    },
+  ],
+  sum: [
+    { label: 'all elements', inputs: (g) => [randn([3, 4], g)], f: (x) => x.sum() },
+    { label: 'axis 1, keepdims', inputs: (g) => [randn([3, 4], g)], f: (x) => x.sum(1, true) },
+    { label: 'axes [0, 2] of [2,3,4]', inputs: (g) => [randn([2, 3, 4], g)], f: (x) => gl.sum(x, [0, 2]) },
+    { label: 'axis -1', inputs: (g) => [randn([2, 3, 4], g)], f: (x) => gl.sum(x, -1) },
+  ],
+  max: [
+    { label: 'all elements', inputs: (g) => [randn([3, 4], g)], f: (x) => x.max() },
+    { label: 'axis 0', inputs: (g) => [randn([3, 4], g)], f: (x) => x.max(0) },
+    { label: 'axis -1, keepdims', inputs: (g) => [randn([2, 3, 4], g)], f: (x) => gl.max(x, -1, true) },
+  ],
+  min: [
+    { label: 'all elements', inputs: (g) => [randn([3, 4], g)], f: (x) => x.min() },
+    { label: 'axis 1', inputs: (g) => [randn([3, 4], g)], f: (x) => x.min(1) },
+  ],
+  reshape: [
+    { label: '[2,3] → [3,2]', inputs: (g) => [randn([2, 3], g)], f: (x) => x.reshape([3, 2]) },
+    { label: '[6] → [2,-1]', inputs: (g) => [randn([6], g)], f: (x) => gl.reshape(x, [2, -1]) },
+    { label: '[1] → []', inputs: (g) => [randn([1], g)], f: (x) => gl.reshape(x, []) },
+  ],
+  transpose: [
+    { label: '2-D default', inputs: (g) => [randn([2, 3], g)], f: (x) => x.transpose() },
+    { label: 'axes [2,0,1]', inputs: (g) => [randn([2, 3, 4], g)], f: (x) => gl.transpose(x, [2, 0, 1]) },
+  ],
+  broadcastTo: [
+    { label: '[3,1] → [2,3,4]', inputs: (g) => [randn([3, 1], g)], f: (x) => gl.broadcastTo(x, [2, 3, 4]) },
+    { label: '[] → [2,2]', inputs: (g) => [randn([], g)], f: (x) => gl.broadcastTo(x, [2, 2]) },
+  ],
+  matmul: [
+    { label: '[2,3]·[3,4]', inputs: (g) => [randn([2, 3], g), randn([3, 4], g)], f: (a, b) => gl.matmul(a, b) },
+    { label: '[3]·[3,4]', inputs: (g) => [randn([3], g), randn([3, 4], g)], f: (a, b) => a.matmul(b) },
+    { label: '[2,3]·[3]', inputs: (g) => [randn([2, 3], g), randn([3], g)], f: (a, b) => gl.matmul(a, b) },
+    { label: '[3]·[3]', inputs: (g) => [randn([3], g), randn([3], g)], f: (a, b) => gl.matmul(a, b) },
+  ],
+  take: [
+    { label: 'rows [2,0,2] (repeated)', inputs: (g) => [randn([4, 3], g)], f: (x) => gl.take(x, [2, 0, 2]) },
+    { label: 'axis 1, negative index', inputs: (g) => [randn([2, 4], g)], f: (x) => x.take([1, -1, 1], 1) },
+  ],
+  // indexAdd and pad are the adjoints of take and slice; no public function applies them alone.
+  indexAdd: [
+    {
+      label: 'rows [2,0,2] into 4 rows',
+      inputs: (g) => [randn([3, 2], g)],
+      f: (x) => apply(prim('indexAdd'), [x], { indices: Int32Array.of(2, 0, 2), axis: 0, size: 4 }),
+    },
+  ],
+  slice: [
+    { label: '[1,3) along axis 1', inputs: (g) => [randn([2, 4], g)], f: (x) => gl.slice(x, 1, 3, 1) },
+    { label: 'negative start, axis 0', inputs: (g) => [randn([5, 2], g)], f: (x) => gl.slice(x, -2) },
+  ],
+  pad: [
+    {
+      label: '1 before, 2 after along axis 1',
+      inputs: (g) => [randn([2, 3], g)],
+      f: (x) => apply(prim('pad'), [x], { axis: 1, start: 1, end: 4, size: 6 }),
+    },
+  ],
+  concat: [
+    { label: 'axis 1', inputs: (g) => [randn([2, 3], g), randn([2, 2], g)], f: (a, b) => gl.concat([a, b], 1) },
+    { label: 'three along axis 0', inputs: (g) => [randn([1, 3], g), randn([2, 3], g), randn([1, 3], g)], f: (a, b, c) => gl.concat([a, b, c]) },
+  ],
+};
+
+/** Composite ops (built from primitives, no rule of their own): same checks. */
+const COMPOSITES: Record<string, Case[]> = {
+  mean: [
+    { label: 'all', inputs: (g) => [randn([3, 4], g)], f: (x) => x.mean() },
+    { label: 'axis 0, keepdims', inputs: (g) => [randn([3, 4], g)], f: (x) => gl.mean(x, 0, true) },
+  ],
+  softmax: [
+    { label: 'last axis', inputs: (g) => [randn([2, 4], g)], f: (x) => x.softmax() },
+    { label: 'axis 0', inputs: (g) => [randn([3, 2], g)], f: (x) => gl.softmax(x, 0) },
+  ],
+  logSoftmax: [{ label: 'last axis', inputs: (g) => [randn([2, 4], g)], f: (x) => gl.logSoftmax(x) }],
+  logsumexp: [
+    { label: 'all', inputs: (g) => [randn([2, 3], g)], f: (x) => gl.logsumexp(x) },
+    { label: 'axis 1, keepdims', inputs: (g) => [randn([2, 3], g)], f: (x) => x.logsumexp(1, true) },
+  ],
+  pick: [{ label: 'labels [1,3,1]', inputs: (g) => [randn([3, 4], g)], f: (x) => gl.pick(x, [1, 3, 1]) }],
+  square: unaryCases((x) => gl.square(x), normal),
+  slice: [{ label: 'rows 1..2 of [4,2]', inputs: (g) => [randn([4, 2], g)], f: (x) => gl.slice(x, 1, 3) }],
+  squeeze: [{ label: '[2,1,3] → [2,3]', inputs: (g) => [randn([2, 1, 3], g)], f: (x) => gl.squeeze(x) }],
+  expandDims: [{ label: '[2,3] → [2,1,3]', inputs: (g) => [randn([2, 3], g)], f: (x) => gl.expandDims(x, 1) }],
+  'cross-entropy': [
+    {
+      label: 'mean of −pick(logSoftmax)',
+      inputs: (g) => [randn([3, 4], g)],
+      f: (x) => gl.neg(gl.mean(gl.pick(gl.logSoftmax(x), [0, 2, 3]))),
+    },
+  ],
+};
+
+const EPS = 1e-6;
+
+function checkJvpAgainstFiniteDifferences(c: Case, seed: number): void {
+  const g = gl.rng(seed);
+  const xs = c.inputs(g);
+  const vs = xs.map((x) => randn(x.shape as number[], g));
+  const { value, tangent } = gl.jvp(c.f, xs, vs);
+  const y = c.f(...xs);
+  expect(value.shape).toEqual(y.shape);
+  expectClose(value, y, 0, 'jvp value');
+  expect(tangent.shape).toEqual(y.shape);
+  const yp = c.f(...xs.map((x, i) => shifted(x, vs[i], EPS)));
+  const ym = c.f(...xs.map((x, i) => shifted(x, vs[i], -EPS)));
+  const fp = flat(yp);
+  const fm = flat(ym);
+  const tv = flat(tangent);
+  for (let i = 0; i < tv.length; i++) {
+    const fd = (fp[i] - fm[i]) / (2 * EPS);
+    const err = Math.abs(tv[i] - fd);
+    if (!(err <= 1e-6 * Math.max(1, Math.abs(tv[i])))) {
+      expect.fail(`tangent[${i}] = ${tv[i]} but the central difference is ${fd} (error ${err.toExponential(2)})`);
+    }
+  }
+}
+
+function checkVjpAgainstJvp(c: Case, seed: number): void {
+  const g = gl.rng(seed + 1000);
+  const xs = c.inputs(g);
+  const dxs = xs.map((x) => randn(x.shape as number[], g));
+  const { tangent } = gl.jvp(c.f, xs, dxs);
+  const gy = randn(tangent.shape as number[], g);
+  const { value, grads } = gl.vjp(c.f, xs, gy);
+  expectClose(value, c.f(...xs), 0, 'vjp value');
+  expect(grads.length).toBe(xs.length);
+  grads.forEach((gx, i) => expect(gx.shape, `grad #${i} shape`).toEqual(xs[i].shape));
+  const lhs = dot(tangent, gy); // ⟨J dx, gy⟩
+  const rhs = grads.reduce((s, gx, i) => s + dot(dxs[i], gx), 0); // Σ ⟨dx_i, J_iᵀ gy⟩
+  const scale = Math.max(absDot(tangent, gy), 1e-300);
+  expect(Math.abs(lhs - rhs) / scale, `⟨J dx, gy⟩ = ${lhs} vs ⟨dx, Jᵀ gy⟩ = ${rhs}`).toBeLessThanOrEqual(1e-10);
+}
+
+function checkGradCheck(c: Case, seed: number): void {
+  const xs = c.inputs(gl.rng(seed + 2000));
+  const report = gl.gradCheck(c.f, xs);
+  expect(report.ok, report.toString()).toBe(true);
+  expect('skipped' in report.forward, 'forward mode was checked').toBe(false);
+  expect(report.entries.length).toBe(xs.reduce((n, x) => n + x.size, 0));
+}
+
+function suite(table: Record<string, Case[]>): void {
+  for (const [name, cases] of Object.entries(table)) {
+    describe(name, () => {
+      cases.forEach((c, k) => {
+        const seed = 17 * (k + 1) + name.length;
+        it(`${c.label}: jvp matches central differences`, () => checkJvpAgainstFiniteDifferences(c, seed));
+        it(`${c.label}: vjp matches jvp (inner-product identity)`, () => checkVjpAgainstJvp(c, seed));
+        it(`${c.label}: gradCheck passes`, () => checkGradCheck(c, seed));
+      });
+    });
+  }
+}
+
+describe('primitives', () => suite(CASES));
+describe('composite ops', () => suite(COMPOSITES));
+
+// ---- non-differentiable ops -------------------------------------------------------
+
+/** Non-differentiable primitives and their scalar meaning. */
+const NON_DIFFERENTIABLE: Record<string, { f: Fn; ref: (...v: number[]) => number; values: number[] }> = {
+  gt: { f: (a, b) => gl.gt(a, b), ref: (a, b) => +(a > b), values: [0, 1] },
+  ge: { f: (a, b) => a.ge(b), ref: (a, b) => +(a >= b), values: [0, 1] },
+  lt: { f: (a, b) => gl.lt(a, b), ref: (a, b) => +(a < b), values: [0, 1] },
+  le: { f: (a, b) => gl.le(a, b), ref: (a, b) => +(a <= b), values: [0, 1] },
+  eq: { f: (a, b) => gl.eq(a, b), ref: (a, b) => +(a === b), values: [0, 1] },
+  ne: { f: (a, b) => gl.ne(a, b), ref: (a, b) => +(a !== b), values: [0, 1] },
+  sign: { f: (a) => gl.sign(a), ref: (a) => Math.sign(a), values: [-1, 0, 1] },
+};
+
+describe('non-differentiable ops', () => {
+  // ties on purpose: a[1] equals b[1] and b[3]
+  const A = [[-1], [2], [0]];
+  const B = [0.5, 2, -1, 2];
+  for (const [name, { f, ref, values }] of Object.entries(NON_DIFFERENTIABLE)) {
+    it(`${name}: values of the scalar rule, broadcast, and no gradient even from inputs that require grad`, () => {
+      const a = gl.tensor(A, { requiresGrad: true });
+      const b = gl.tensor(B, { requiresGrad: true });
+      const y = f.length === 1 ? f(a) : f(a, b);
+      expect(y.requiresGrad).toBe(false);
+      const expected: number[] = [];
+      for (const [ai] of A) {
+        if (f.length === 1) expected.push(ref(ai));
+        else for (const bj of B) expected.push(ref(ai, bj));
+      }
+      expect(flat(y)).toEqual(expected);
+      for (const v of flat(y)) expect(values).toContain(v);
+      // 0-d operands (the scalar path) agree
+      const s = f.length === 1 ? f(gl.scalar(2, { requiresGrad: true })) : f(gl.scalar(2, { requiresGrad: true }), gl.scalar(2));
+      expect(s.requiresGrad).toBe(false);
+      expect(s.item()).toBe(f.length === 1 ? ref(2) : ref(2, 2));
+    });
+  }
+
+  it('a mask used as a factor passes the gradient through the other operand only', () => {
+    const x = gl.tensor([-2, 3, 0.5, -0.1], { requiresGrad: true });
+    x.mul(x.gt(0)).sum().backward();
+    expect(flat(x.grad!)).toEqual([0, 1, 1, 0]);
+  });
+});
+
+// ---- forward values of the elementwise ops (independent of the engine's kernels) ---------
+
+/** Plain-JS meaning of each differentiable elementwise op. */
+const SCALAR_MEANING: Record<string, (...v: number[]) => number> = {
+  add: (a, b) => a + b,
+  sub: (a, b) => a - b,
+  mul: (a, b) => a * b,
+  div: (a, b) => a / b,
+  pow: (a, b) => a ** b,
+  maximum: Math.max,
+  minimum: Math.min,
+  neg: (x) => -x,
+  exp: Math.exp,
+  log: Math.log,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  tanh: Math.tanh,
+  relu: (x) => Math.max(0, x),
+  sin: Math.sin,
+  cos: Math.cos,
+  where: (c, a, b) => (c !== 0 ? a : b),
+};
+
+/** Operand values for each elementwise op at one point, inside its domain and away from kinks. */
+const POINT: Record<string, number[]> = {
+  add: [0.7, -1.3], sub: [0.7, -1.3], mul: [0.7, -1.3], div: [0.7, -1.3], pow: [1.7, -1.3],
+  maximum: [0.7, -1.3], minimum: [0.7, -1.3], neg: [0.7], exp: [0.7], log: [0.7], sqrt: [0.7],
+  abs: [-0.7], sigmoid: [-0.7], tanh: [0.7], relu: [0.7], sin: [0.7], cos: [0.7], where: [1, 0.7, -1.3],
+};
+
+const elementwiseDifferentiable = PRIMITIVES.filter((p) => p.elementwise && p.differentiable && !p.custom).map((p) => p.name);
+
+function applyByName(name: string, xs: (Tensor | number)[]): Tensor {
+  const f = (gl as unknown as Record<string, (...a: unknown[]) => Tensor>)[name];
+  return f(...xs);
+}
+
+describe('elementwise forward values with NumPy broadcasting', () => {
+  for (const name of elementwiseDifferentiable) {
+    it(`${name}`, () => {
+      const ref = SCALAR_MEANING[name];
+      expect(ref, `SCALAR_MEANING has no entry for ${name}`).toBeDefined();
+      const g = gl.rng(5);
+      const arity = POINT[name].length;
+      // shapes [3,1], [4] and (for where) [1,4]
+      const shapes = [[3, 1], [4], [1, 4]].slice(0, arity);
+      const ins = shapes.map((s, i) => {
+        if (name === 'where' && i === 0) return gl.tensor([[1], [0], [1]]);
+        if (['log', 'sqrt'].includes(name) || (name === 'pow' && i === 0)) return uniform(s, g, 0.5, 2);
+        return randn(s, g);
+      });
+      const y = applyByName(name, ins);
+      expect(y.shape).toEqual(arity === 1 ? [3, 1] : [3, 4]);
+      const v = ins.map((x) => flat(x));
+      const expected: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        if (arity === 1) expected.push(ref(v[0][i]));
+        else for (let j = 0; j < 4; j++) expected.push(ref(...[v[0][i], v[1][j], ...(arity === 3 ? [v[2][j]] : [])]));
+      }
+      expectClose(y, expected, 1e-15, name);
+    });
+  }
+});
+
+// ---- the scalar fast path ------------------------------------------------------------
+
+describe('scalar fast path (0-d operands) agrees with the tensor path', () => {
+  for (const name of elementwiseDifferentiable) {
+    it(`${name}`, () => {
+      const point = POINT[name];
+      expect(point, `POINT has no entry for ${name}`).toBeDefined();
+      const diff = name === 'where' ? [false, true, true] : point.map(() => true);
+
+      // 0-d: recorded as a fast node, backpropagated by the numeric path
+      const s = point.map((v, i) => gl.scalar(v, { requiresGrad: diff[i] }));
+      const ys = applyByName(name, s);
+      expect(ys._tape!.flags[ys._id] & F_FAST, '0-d result takes the fast path').toBeTruthy();
+      // a second use of the result, so the fast path also chains
+      const Ls = ys.mul(ys).add(ys);
+      Ls.backward();
+
+      // 1-element 1-D: the tensor path
+      const v1 = point.map((v, i) => gl.tensor([v], { requiresGrad: diff[i] }));
+      const y1 = applyByName(name, v1);
+      expect(y1._tape!.flags[y1._id] & F_FAST).toBeFalsy();
+      const L1 = y1.mul(y1).add(y1).sum();
+      L1.backward();
+
+      expectClose(Ls, L1.item(), 1e-15, `${name} value`);
+      point.forEach((_, i) => {
+        if (!diff[i]) return;
+        expect(s[i].grad!.shape).toEqual([]);
+        expect(v1[i].grad!.shape).toEqual([1]);
+        expectClose(s[i].grad!.item(), v1[i].grad!.item(), 1e-14, `${name} grad #${i}`);
+      });
+      // and both equal the chain rule through a central difference of the op itself
+      const h = 1e-6;
+      point.forEach((_, i) => {
+        if (!diff[i]) return;
+        const at = (d: number) => {
+          const y = applyByName(name, point.map((v, j) => gl.scalar(j === i ? v + d : v))).item();
+          return y * y + y;
+        };
+        expect(rel(s[i].grad!.item(), (at(h) - at(-h)) / (2 * h))).toBeLessThan(1e-7);
+      });
+    });
+
+    if (POINT[name]?.length === 2) {
+      it(`${name} with a number operand`, () => {
+        const [a, b] = POINT[name];
+        const s = gl.scalar(a, { requiresGrad: true });
+        const ys = applyByName(name, [s, b]);
+        expect(ys._tape!.flags[ys._id] & F_FAST).toBeTruthy();
+        ys.backward();
+        const v = gl.tensor([a], { requiresGrad: true });
+        applyByName(name, [v, b]).sum().backward();
+        expectClose(s.grad!.item(), v.grad!.item(), 1e-15, name);
+
+        const s2 = gl.scalar(b, { requiresGrad: true });
+        applyByName(name, [a, s2]).backward();
+        const v2 = gl.tensor([b], { requiresGrad: true });
+        applyByName(name, [a, v2]).sum().backward();
+        expectClose(s2.grad!.item(), v2.grad!.item(), 1e-15, name);
+      });
+    }
+  }
+});
+
+// ---- no op is exempt -------------------------------------------------------------------
+
+describe('coverage', () => {
+  it('every registered primitive has a table entry (adding an op adds its tests)', () => {
+    const missing: string[] = [];
+    for (const p of PRIMITIVES) {
+      if (p.custom) continue;
+      if (p.differentiable && !(CASES[p.name]?.length > 0)) missing.push(p.name);
+      if (!p.differentiable && !NON_DIFFERENTIABLE[p.name]) missing.push(`${p.name} (non-differentiable)`);
+      if (p.elementwise && p.differentiable && (!SCALAR_MEANING[p.name] || !POINT[p.name])) missing.push(`${p.name} (scalar path)`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('the table names only registered primitives', () => {
+    const names = new Set(PRIMITIVES.map((p) => p.name));
+    expect(Object.keys(CASES).filter((n) => !names.has(n))).toEqual([]);
+    expect(Object.keys(NON_DIFFERENTIABLE).filter((n) => !names.has(n))).toEqual([]);
+  });
+
+  it('the registry is not empty and covers the ops the issue lists', () => {
+    const names = PRIMITIVES.map((p) => p.name);
+    for (const n of ['add', 'mul', 'exp', 'sum', 'max', 'matmul', 'take', 'concat', 'where', 'gt']) expect(names).toContain(n);
+  });
+});
+
+// ---- forward values of the structural ops --------------------------------------------------
+
+describe('forward values', () => {
+  const X = () => gl.tensor([[1, 2, 3], [4, 5, 6]]);
+  it('sum with axis and keepdims', () => {
+    expect(X().sum().item()).toBe(21);
+    expect(X().sum(0).toArray()).toEqual([5, 7, 9]);
+    expect(X().sum(1, true).toArray()).toEqual([[6], [15]]);
+    expect(X().sum(-1).shape).toEqual([2]);
+    expect(X().sum([0, 1]).shape).toEqual([]);
+  });
+  it('max/min along an axis and mean', () => {
+    expect(X().max(0).toArray()).toEqual([4, 5, 6]);
+    expect(X().min(1, true).toArray()).toEqual([[1], [4]]);
+    expect(X().mean().item()).toBe(3.5);
+    expect(X().mean(0).toArray()).toEqual([2.5, 3.5, 4.5]);
+  });
+  it('matmul 2-D and 1-D', () => {
+    const A = X();
+    const B = gl.tensor([[1, 0], [0, 1], [1, 1]]);
+    expect(gl.matmul(A, B).toArray()).toEqual([[4, 5], [10, 11]]);
+    expect(gl.matmul(gl.tensor([1, 1]), A).toArray()).toEqual([5, 7, 9]);
+    expect(gl.matmul(A, gl.tensor([1, 0, -1])).toArray()).toEqual([-2, -2]);
+    const d = gl.matmul(gl.tensor([1, 2, 3]), gl.tensor([4, 5, 6]));
+    expect(d.shape).toEqual([]);
+    expect(d.item()).toBe(32);
+  });
+  it('transpose, reshape, take, slice, concat, pick, where', () => {
+    expect(X().T.toArray()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(gl.transpose(gl.arange(24).reshape([2, 3, 4]), [2, 0, 1]).shape).toEqual([4, 2, 3]);
+    expect(gl.transpose(gl.arange(24).reshape([2, 3, 4]), [2, 0, 1]).toArray()).toEqual(
+      [0, 1, 2, 3].map((k) => [0, 1].map((i) => [0, 1, 2].map((j) => i * 12 + j * 4 + k))),
+    );
+    expect(X().reshape([3, -1]).toArray()).toEqual([[1, 2], [3, 4], [5, 6]]);
+    expect(gl.take(X(), [1, 0, 1]).toArray()).toEqual([[4, 5, 6], [1, 2, 3], [4, 5, 6]]);
+    expect(X().take([2, -3], 1).toArray()).toEqual([[3, 1], [6, 4]]);
+    expect(gl.slice(X(), 1, 3, 1).toArray()).toEqual([[2, 3], [5, 6]]);
+    expect(gl.concat([X(), gl.tensor([[7], [8]])], 1).toArray()).toEqual([[1, 2, 3, 7], [4, 5, 6, 8]]);
+    expect(gl.pick(X(), [2, 0]).toArray()).toEqual([3, 4]);
+    expect(gl.where(gl.tensor([1, 0, 1]), X(), 0).toArray()).toEqual([[1, 0, 3], [4, 0, 6]]);
+  });
+  it('softmax and logsumexp values', () => {
+    const s = gl.softmax(gl.tensor([1, 2, 3]));
+    const e = [1, 2, 3].map(Math.exp);
+    const z = e[0] + e[1] + e[2];
+    expectClose(s, e.map((v) => v / z), 1e-15);
+    expectClose(gl.logsumexp(gl.tensor([1, 2, 3])), Math.log(z), 1e-15);
+    expectClose(gl.logSoftmax(gl.tensor([1, 2, 3])), e.map((v) => Math.log(v / z)), 1e-14);
+  });
+});
