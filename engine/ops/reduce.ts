@@ -129,17 +129,31 @@ function shiftOf(x: Tensor, axes: number[]): Tensor {
   }
 }
 
-/** softmax(x) = exp(x − logsumexp(x)) along `axis` (default: the last). */
+/**
+ * softmax(x) = exp(x − m) / Σ exp(x − m) along `axis` (default: the last).
+ * NOTE: m is the (constant) maximum, as in logsumexp: nothing overflows, and
+ * unlike exp(x − logsumexp(x)) no large number is subtracted from another, so
+ * softmax([1000, 1000]) is exactly [0.5, 0.5].
+ */
 export function softmax(x: Tensor, axis = -1): Tensor {
   x = asTensor(x, 'softmax');
-  return exp(logSoftmax(x, axis));
+  if (x.ndim === 0) fail('softmax: needs at least one dimension');
+  const axes = normAxes('softmax', axis, x.ndim);
+  const e = exp(sub(x, shiftOf(x, axes)));
+  return div(e, sum(e, axes, true));
 }
 
-/** log softmax(x) = x − logsumexp(x) along `axis` (default: the last). */
+/**
+ * log softmax(x) = x − logsumexp(x) along `axis` (default: the last).
+ * NOTE: computed as (x − m) − log Σ exp(x − m) with m the (constant) maximum,
+ * so the large m cancels exactly instead of leaving rounding error of its size.
+ */
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
   x = asTensor(x, 'logSoftmax');
   if (x.ndim === 0) fail('logSoftmax: needs at least one dimension');
-  return sub(x, logsumexp(x, axis, true));
+  const axes = normAxes('logSoftmax', axis, x.ndim);
+  const z = sub(x, shiftOf(x, axes));
+  return sub(z, log(sum(exp(z), axes, true)));
 }
 
 /** Reduction primitives (tests iterate over them). */
