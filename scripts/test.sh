@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# `npm test`: sets up (scripts/setup.sh --browser), then runs every suite and ends with one
+# line "N passed, N failed" (what CI reads). Exits non-zero when anything failed.
+#   npm test                          all suites
+#   npm test -- unit notebooks        only these (unit, notebooks, browser)
+# Reports land in test-output/, screenshots in screenshots/ (both git-ignored).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+stages=("$@")
+[[ ${#stages[@]} -eq 0 ]] && stages=(unit notebooks browser)
+wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
+
+out=test-output
+mkdir -p "$out"
+rm -f "$out"/unit.json "$out"/notebooks.xml "$out"/browser.json
+
+passed=0
+failed=0
+skipped=0
+summary() {
+  echo
+  if ((skipped > 0)); then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
+}
+
+setup_args=()
+wants browser && setup_args+=(--browser)
+if ! bash scripts/setup.sh "${setup_args[@]}"; then
+  echo "test: setup failed" >&2
+  failed=1
+  summary
+  exit 1
+fi
+
+# count_vitest FILE: adds a vitest JSON report's counts (a file that failed to load counts as a failure).
+count_vitest() {
+  local counts
+  counts=$(node -e '
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+    const broken = r.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
+    console.log(r.numPassedTests, r.numFailedTests + broken, r.numPendingTests + r.numTodoTests);
+  ' "$1") || return 1
+  read -r p f s <<<"$counts"
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+# count_junit FILE: adds a pytest JUnit report's counts.
+count_junit() {
+  local counts
+  counts=$(.venv/bin/python - "$1" <<'PY'
+import sys
+import xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else list(root)
+total = {k: sum(int(s.get(k, 0)) for s in suites) for k in ("tests", "failures", "errors", "skipped")}
+print(total["tests"] - total["failures"] - total["errors"] - total["skipped"], total["failures"] + total["errors"], total["skipped"])
+PY
+  ) || return 1
+  read -r p f s <<<"$counts"
+  passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+# stage NAME REPORT COUNTER COMMAND...: runs a suite; a suite that leaves no report counts as one failure.
+stage() {
+  local name=$1 report=$2 counter=$3
+  shift 3
+  echo
+  echo "=== $name"
+  local start=$SECONDS
+  "$@"
+  local rc=$?
+  if [[ -s $report ]] && $counter "$report"; then
+    echo "=== $name: exit $rc, $((SECONDS - start)) s"
+  else
+    echo "=== $name: no report (exit $rc), counted as one failure"
+    failed=$((failed + 1))
+  fi
+}
+
+if wants unit; then
+  stage "unit tests (vitest)" "$out/unit.json" count_vitest \
+    npx vitest run --reporter=default --reporter=json --outputFile.json="$out/unit.json"
+fi
+if wants notebooks; then
+  stage "notebooks through the tslab kernel (pytest + nbclient)" "$out/notebooks.xml" count_junit \
+    .venv/bin/python -m pytest -p no:cacheprovider -q test/notebooks --junitxml="$out/notebooks.xml"
+fi
+if wants browser; then
+  stage "JupyterLab in Chromium (vitest + playwright-core)" "$out/browser.json" count_vitest \
+    npx vitest run -c test/browser/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$out/browser.json"
+fi
+
+summary
+((failed == 0))

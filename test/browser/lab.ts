@@ -1,0 +1,179 @@
+/**
+ * JupyterLab (from the project's .venv, with the tslab kernel and the gradlab
+ * extension installed there by scripts/setup.sh) and Debian's Chromium driven
+ * by playwright-core, for the browser tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const SCREENSHOTS = path.join(ROOT, 'screenshots');
+export const OUTPUT = path.join(ROOT, 'test-output', 'browser');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/** Without the networking flags Chromium keeps trying to reach the internet. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Lab {
+  url: string;
+  token: string;
+  /** The folder JupyterLab serves (a scratch copy of the fixtures, inside the project so `gradlab` resolves). */
+  rootDir: string;
+  log: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForServer(url: string, child: ChildProcess, log: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) {
+      throw new Error(`JupyterLab exited with ${child.exitCode}:\n${fs.readFileSync(log, 'utf8').slice(-3000)}`);
+    }
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`JupyterLab did not answer within ${timeoutMs} ms:\n${fs.readFileSync(log, 'utf8').slice(-3000)}`);
+}
+
+/** Copies `fixtures` into a fresh scratch folder and starts JupyterLab on it (127.0.0.1, a free port, a token). */
+export async function startLab(fixtures: string): Promise<Lab> {
+  const jupyter = path.join(ROOT, '.venv', 'bin', 'jupyter');
+  if (!fs.existsSync(jupyter)) throw new Error(`${jupyter} is missing: run scripts/setup.sh first`);
+  fs.mkdirSync(OUTPUT, { recursive: true });
+  const rootDir = fs.mkdtempSync(path.join(OUTPUT, 'lab-'));
+  fs.cpSync(fixtures, rootDir, { recursive: true });
+  const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-jupyter-runtime-'));
+  const port = await freePort();
+  const token = randomBytes(24).toString('hex');
+  const log = `${rootDir}.jupyter.log`; // beside the served folder, not in JupyterLab's file browser
+  const out = fs.openSync(log, 'w');
+  const args = [
+    'lab',
+    '--no-browser',
+    '--ServerApp.ip=127.0.0.1',
+    `--ServerApp.port=${port}`,
+    '--ServerApp.port_retries=0',
+    `--IdentityProvider.token=${token}`,
+    `--ServerApp.root_dir=${rootDir}`,
+    // window.jupyterapp: lets a test run commands (run all cells) and read kernel state.
+    '--LabApp.expose_app_in_browser=True',
+  ];
+  if (process.getuid?.() === 0) args.push('--allow-root');
+  const child = spawn(jupyter, args, {
+    cwd: rootDir,
+    stdio: ['ignore', out, out],
+    detached: true, // its own process group, so stop() also ends the kernels it started
+    env: { ...process.env, JUPYTER_RUNTIME_DIR: runtimeDir },
+  });
+  fs.closeSync(out);
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode !== null || child.pid === undefined) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    process.kill(-child.pid, 'SIGTERM');
+    const timer = setTimeout(() => child.exitCode === null && process.kill(-child.pid!, 'SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    fs.rmSync(runtimeDir, { recursive: true, force: true });
+  };
+  try {
+    await waitForServer(`${url}/api/status?token=${token}`, child, log);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { url, token, rootDir, log, stop };
+}
+
+export interface Browser {
+  context: BrowserContext;
+  page: Page;
+  /** Uncaught page errors and console errors seen so far. */
+  errors: string[];
+  close(): Promise<void>;
+}
+
+/** Debian's Chromium, headless, in a fresh profile. */
+export async function openBrowser(): Promise<Browser> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh --browser`);
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1400, height: 1000 },
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  const close = async () => {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  };
+  return { context, page, errors, close };
+}
+
+/** Opens a notebook in JupyterLab and waits until its kernel is idle. */
+export async function openNotebook(page: Page, lab: Lab, name: string): Promise<void> {
+  await page.goto(`${lab.url}/lab/tree/${encodeURIComponent(name)}?token=${lab.token}`);
+  await page.waitForFunction(
+    () => {
+      const app = (window as any).jupyterapp;
+      const widget = app?.shell?.currentWidget;
+      return widget?.sessionContext?.session?.kernel?.status === 'idle';
+    },
+    undefined,
+    { timeout: 60_000, polling: 200 },
+  );
+}
+
+/** Starts running every cell of the open notebook (does not wait for them). */
+export async function runAllCells(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    void (window as any).jupyterapp.commands.execute('notebook:run-all-cells');
+  });
+}
+
+/** The `index`-th cell of the open notebook. */
+export function cellLocator(page: Page, index: number) {
+  return page.locator('.jp-Notebook .jp-Cell').nth(index);
+}
+
+export function screenshotPath(name: string): string {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  return path.join(SCREENSHOTS, `${name}.png`);
+}
