@@ -51,11 +51,20 @@ function elementwise(def: ElementwiseDef): Primitive {
       return ty ?? mul(c.y, 0);
     },
     vjp(gy, c) {
-      return c.x.map((x, i) => {
-        const di = d?.[i];
-        if (!c.needs[i] || !di) return null;
-        return sumTo(mul(gy, di(...c.x, c.y)), x.shape);
-      });
+      // NOTE: the ops inside a rule are not checked by detectAnomaly (sqrt'(0) = 0.5/0 would be
+      // reported as a 'div' the user never wrote); backward checks the gradient the rule returns
+      // and names this op.
+      const was = state.anomaly;
+      state.anomaly = false;
+      try {
+        return c.x.map((x, i) => {
+          const di = d?.[i];
+          if (!c.needs[i] || !di) return null;
+          return sumTo(mul(gy, di(...c.x, c.y)), x.shape);
+        });
+      } finally {
+        state.anomaly = was;
+      }
     },
   });
 }
