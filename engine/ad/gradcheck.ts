@@ -147,7 +147,9 @@ export function gradCheck(f: (...xs: Tensor[]) => Tensor | number, inputs: Tenso
   const r = yT && yT.size !== 1 ? randomLike(yT, rng) : null;
   const L = (...a: Tensor[]) => {
     const y = f(...a);
-    return r ? sum(mul(y as Tensor, r)) : y;
+    if (r) return sum(mul(y as Tensor, r));
+    // a one-element output of shape [1] or [1, 1] (a loss from matmul) is a scalar too
+    return y instanceof Tensor && y.ndim > 0 ? sum(y) : y;
   };
 
   const { grads } = vjp(L, xs, 1);

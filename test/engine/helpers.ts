@@ -22,9 +22,10 @@ export function uniform(shape: number[], g: gl.Rng, lo: number, hi: number): Ten
   return shape.length === 0 ? gl.scalar(a[0]) : gl.tensor(a, { shape });
 }
 
-/** Flat values of a tensor or number. */
-export function flat(t: Tensor | number): number[] {
-  return typeof t === 'number' ? [t] : Array.from(t.toTypedArray());
+/** Flat values of a tensor, number or plain array. */
+export function flat(t: Tensor | number | number[]): number[] {
+  if (typeof t === 'number') return [t];
+  return Array.isArray(t) ? t : Array.from(t.toTypedArray());
 }
 
 /** |a − b| / max(|a|, |b|), 0 when both are 0. */
@@ -34,10 +35,10 @@ export function rel(a: number, b: number): number {
 }
 
 /** Every entry of `actual` equals `expected` to relative tolerance `tol` (exact for zeros), with the same shape. */
-export function expectClose(actual: Tensor | number, expected: number | number[] | Tensor, tol = 1e-12, what = ''): void {
+export function expectClose(actual: Tensor | number | number[], expected: number | number[] | Tensor, tol = 1e-12, what = ''): void {
   const a = flat(actual);
   const e = typeof expected === 'number' ? [expected] : Array.isArray(expected) ? expected : flat(expected);
-  if (typeof actual !== 'number' && !Array.isArray(expected) && typeof expected !== 'number') {
+  if (typeof actual !== 'number' && !Array.isArray(actual) && !Array.isArray(expected) && typeof expected !== 'number') {
     expect(actual.shape, `${what} shape`).toEqual(expected.shape);
   }
   expect(a.length, `${what} size`).toBe(e.length);
