@@ -21,13 +21,31 @@ fi
 rm -rf lib
 npx tsc -p tsconfig.extension.json
 
-# The extension may import nothing from the engine but the display contract.
-stray=$(cd lib && find engine -name '*.js' ! -path engine/display/contract.js)
-if [[ -n $stray ]]; then
-  echo "build-extension: the extension imports engine files other than engine/display/contract.ts:" >&2
-  echo "$stray" >&2
-  exit 1
-fi
+# The extension may import from engine/ only the display contract and browser-safe display
+# code that itself imports nothing from the engine but the contract (e.g. a figure layout shared
+# with the static SVG fallback): no tensors, no Node built-ins in the browser bundle.
+node - <<'JS'
+const fs = require('fs');
+const path = require('path');
+const bad = [];
+const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+  e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]);
+for (const file of walk('lib/engine').filter((f) => f.endsWith('.js'))) {
+  const rel = path.relative('lib', file);
+  if (path.dirname(rel) !== path.join('engine', 'display')) { bad.push(`${rel}: outside engine/display/`); continue; }
+  const source = fs.readFileSync(file, 'utf8');
+  for (const [, spec] of source.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+    const ok = spec === './contract' || spec === './contract.js' || (!spec.startsWith('.') && !spec.startsWith('node:') &&
+      !require('module').builtinModules.includes(spec));
+    if (!ok) bad.push(`${rel}: imports ${spec}`);
+  }
+}
+if (bad.length) {
+  console.error('build-extension: the extension reaches into the engine beyond the display contract:');
+  for (const b of bad) console.error(`  ${b}`);
+  process.exit(1);
+}
+JS
 
 log=$(mktemp)
 if ! "$builder" build . >"$log" 2>&1; then
