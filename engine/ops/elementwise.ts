@@ -6,10 +6,10 @@
  * gy·∂y/∂xᵢ reduced back to the operand's shape; the jvp is Σᵢ ∂y/∂xᵢ·dxᵢ.
  */
 import { alloc, map1, map2, mapN } from '../kernels';
-import { broadcastShapes } from '../shape';
+import { broadcastShapes, sameShape } from '../shape';
 import { SCALAR_SHAPE, Tensor, asTensor, valuesOf, type TensorLike } from '../tensor';
 import { apply, applyScalar1, applyScalar2, definePrimitive, resultDtype, type PartialDerivative, type Primitive } from './primitive';
-import { sumTo } from './shape';
+import { broadcastTo, sumTo } from './shape';
 import { state } from '../tape';
 
 interface ElementwiseDef {
@@ -48,7 +48,10 @@ function elementwise(def: ElementwiseDef): Primitive {
         const term = mul(t, di(...c.x, c.y));
         ty = ty ? add(ty, term) : term;
       }
-      return ty ?? mul(c.y, 0);
+      if (!ty) return mul(c.y, 0);
+      // A constant partial (add, sub, neg) does not broadcast: when the operand that was broadcast
+      // is the only one with a tangent, the tangent still has the output's shape.
+      return sameShape(ty.shape, c.y.shape) ? ty : broadcastTo(ty, c.y.shape);
     },
     vjp(gy, c) {
       // NOTE: the ops inside a rule are not checked by detectAnomaly (sqrt'(0) = 0.5/0 would be

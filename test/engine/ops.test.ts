@@ -63,8 +63,15 @@ const prim = (name: string) => {
 
 /** Differentiable primitives, keyed by primitive name. */
 const CASES: Record<string, Case[]> = {
-  add: binaryCases((a, b) => gl.add(a, b), normal, normal),
-  sub: binaryCases((a, b) => a.sub(b), normal, normal),
+  add: [
+    ...binaryCases((a, b) => gl.add(a, b), normal, normal),
+    // only the broadcast operand has a tangent: the tangent must still have the output's shape
+    { label: '[3,1] plus a constant [3,4]', inputs: (g) => [randn([3, 1], g)], f: (a) => gl.add(a, gl.ones([3, 4])) },
+  ],
+  sub: [
+    ...binaryCases((a, b) => a.sub(b), normal, normal),
+    { label: 'a constant [2,3] minus []', inputs: (g) => [randn([], g)], f: (b) => gl.sub(gl.ones([2, 3]), b) },
+  ],
   mul: binaryCases((a, b) => gl.mul(a, b), normal, normal),
   div: binaryCases((a, b) => gl.div(a, b), normal, nonzero),
   pow: [
@@ -246,6 +253,56 @@ function checkGradCheck(c: Case, seed: number): void {
   expect(report.entries.length).toBe(xs.reduce((n, x) => n + x.size, 0));
 }
 
+/** L(x) = Σ r·f(x) with a fixed random r: a scalar whose gradient involves every output entry. */
+function scalarized(c: Case, xs: Tensor[], g: gl.Rng): (...a: Tensor[]) => Tensor {
+  const r = randn(c.f(...xs).shape as number[], g);
+  return (...a: Tensor[]) => gl.sum(gl.mul(c.f(...a), r));
+}
+
+/** Central difference of a tensor-valued function of all inputs along directions vs. */
+function centralDiff(fn: (...a: Tensor[]) => Tensor[], xs: Tensor[], vs: Tensor[]): number[][] {
+  const p = fn(...xs.map((x, i) => shifted(x, vs[i], EPS)));
+  const m = fn(...xs.map((x, i) => shifted(x, vs[i], -EPS)));
+  return p.map((pi, k) => flat(pi).map((v, j) => (v - flat(m[k])[j]) / (2 * EPS)));
+}
+
+function expectNearFd(actual: Tensor, fd: number[], what: string): void {
+  const a = flat(actual);
+  expect(a.length).toBe(fd.length);
+  const scale = Math.max(1, ...a.map(Math.abs));
+  for (let i = 0; i < a.length; i++) {
+    const err = Math.abs(a[i] - fd[i]);
+    if (!(err <= 1e-6 * scale)) expect.fail(`${what}[${i}] = ${a[i]} but the central difference is ${fd[i]} (error ${err.toExponential(2)})`);
+  }
+}
+
+/** Reverse over reverse: the Hessian-vector product from grad(⟨grad L, v⟩) against central differences of grad L. */
+function checkSecondOrderReverse(c: Case, seed: number): void {
+  const g = gl.rng(seed + 3000);
+  const xs = c.inputs(g);
+  const L = scalarized(c, xs, g);
+  const vs = xs.map((x) => randn(x.shape as number[], g));
+  const all = xs.map((_, i) => i);
+  const gradL = (...a: Tensor[]) => gl.grad(L, all)(...a);
+  const hvp = gl.grad((...a: Tensor[]) => gradL(...a).reduce((s: Tensor, gi, i) => gl.add(s, gl.sum(gl.mul(gi, vs[i]))), gl.scalar(0)), all)(...xs);
+  const fd = centralDiff(gradL, xs, vs);
+  hvp.forEach((h, i) => {
+    expect(h.shape).toEqual(xs[i].shape);
+    expectNearFd(h, fd[i], `Hv #${i}`);
+  });
+}
+
+/** Forward over forward: the second directional derivative vᵀ∇²f v from jvp(jvp) against central differences of jvp. */
+function checkSecondOrderForward(c: Case, seed: number): void {
+  const g = gl.rng(seed + 4000);
+  const xs = c.inputs(g);
+  const vs = xs.map((x) => randn(x.shape as number[], g));
+  const dir = (...a: Tensor[]) => gl.jvp(c.f, a, vs).tangent;
+  const { tangent } = gl.jvp(dir, xs, vs);
+  const [fd] = centralDiff((...a) => [dir(...a)], xs, vs);
+  expectNearFd(tangent, fd, 'd²f[v, v]');
+}
+
 function suite(table: Record<string, Case[]>): void {
   for (const [name, cases] of Object.entries(table)) {
     describe(name, () => {
@@ -254,6 +311,8 @@ function suite(table: Record<string, Case[]>): void {
         it(`${c.label}: jvp matches central differences`, () => checkJvpAgainstFiniteDifferences(c, seed));
         it(`${c.label}: vjp matches jvp (inner-product identity)`, () => checkVjpAgainstJvp(c, seed));
         it(`${c.label}: gradCheck passes`, () => checkGradCheck(c, seed));
+        it(`${c.label}: second order, reverse over reverse (Hessian-vector product)`, () => checkSecondOrderReverse(c, seed));
+        it(`${c.label}: second order, forward over forward`, () => checkSecondOrderForward(c, seed));
       });
     });
   }

@@ -203,6 +203,38 @@ describe('Jacobians', () => {
     expectClose(Jr, closed, 1e-15, 'jacrev');
   });
 
+  it('the Jacobians of an FC layer y = xW + b, by both modes, match the closed forms', () => {
+    const gen = gl.rng(11);
+    const xb = randn([2, 3], gen);
+    const Wb = randn([3, 4], gen);
+    const bb = randn([4], gen);
+    const xv = flat(xb);
+    const wv = flat(Wb);
+    // ∂y[i,k]/∂b[l] = δ_kl; ∂y[i,k]/∂W[j,l] = x[i,j]·δ_kl; ∂y[i,k]/∂x[j,l] = δ_ij·W[l,k]
+    const dB: number[] = [];
+    const dW: number[] = [];
+    const dX: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      for (let k = 0; k < 4; k++) {
+        for (let l = 0; l < 4; l++) dB.push(k === l ? 1 : 0);
+        for (let j = 0; j < 3; j++) for (let l = 0; l < 4; l++) dW.push(k === l ? xv[i * 3 + j] : 0);
+        for (let j = 0; j < 2; j++) for (let l = 0; l < 3; l++) dX.push(i === j ? wv[l * 4 + k] : 0);
+      }
+    }
+    const cases: [string, (v: Tensor) => Tensor, Tensor, number[], number[]][] = [
+      ['b', (b) => gl.matmul(xb, Wb).add(b), bb, [2, 4, 4], dB],
+      ['W', (W) => gl.matmul(xb, W).add(bb), Wb, [2, 4, 3, 4], dW],
+      ['x', (x) => gl.matmul(x, Wb).add(bb), xb, [2, 4, 2, 3], dX],
+    ];
+    for (const [name, fn, at, shape, closed] of cases) {
+      for (const mode of ['fwd', 'rev'] as const) {
+        const J = gl.jacobian(fn, at, { mode });
+        expect(J.shape, `${mode} dy/d${name}`).toEqual(shape);
+        expectClose(J, closed, 1e-15, `${mode} dy/d${name}`);
+      }
+    }
+  });
+
   it('a scalar function of a vector: the Jacobian is the gradient, shape [n]', () => {
     const h = (v: Tensor) => v.mul(v).sum();
     const v = gl.tensor([1, -2, 3]);
