@@ -2,18 +2,18 @@
 # `npm test`: sets up (scripts/setup.sh --browser), then runs every suite and ends with one
 # line "N passed, N failed" (what CI reads). Exits non-zero when anything failed.
 #   npm test                          all suites
-#   npm test -- unit notebooks        only these (unit, notebooks, browser)
+#   npm test -- unit notebooks        only these (unit, notebooks, package, browser)
 # Reports land in test-output/, screenshots in screenshots/ (both git-ignored).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(unit notebooks browser)
+[[ ${#stages[@]} -eq 0 ]] && stages=(unit notebooks package browser)
 wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
 out=test-output
 mkdir -p "$out"
-rm -f "$out"/unit.json "$out"/notebooks.xml "$out"/browser.json
+rm -f "$out"/unit.json "$out"/notebooks.xml "$out"/package.xml "$out"/browser.json
 
 passed=0
 failed=0
@@ -84,6 +84,10 @@ fi
 if wants notebooks; then
   stage "notebooks through the tslab kernel (pytest + nbclient)" "$out/notebooks.xml" count_junit \
     .venv/bin/python -m pytest -p no:cacheprovider -q test/notebooks --junitxml="$out/notebooks.xml"
+fi
+if wants package; then
+  stage "the npm tarball in a user's folder and Jupyter (pytest)" "$out/package.xml" count_junit \
+    .venv/bin/python -m pytest -p no:cacheprovider -q test/package --junitxml="$out/package.xml"
 fi
 if wants browser; then
   stage "JupyterLab in Chromium (vitest + playwright-core)" "$out/browser.json" count_vitest \
