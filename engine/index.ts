@@ -30,3 +30,9 @@ export { customOp, type CustomOpSpec } from './ad/custom';
 export { noGrad, scope, detectAnomaly, isGradEnabled } from './context';
 export { trace, type Trace, type TraceNode } from './trace';
 export { GradlabError } from './errors';
+export { jacobianChain, JacobianChain } from './ad/chain';
+export { show, lossCurve, LossCurve, type LossCurveOptions, type Showable } from './display/show';
+export { MIME } from './display/contract';
+export type {
+  GraphPayload, GraphNode, GradCheckPayload, JacobianChainPayload, LossCurvePayload, TensorSummary,
+} from './display/contract';

@@ -1,0 +1,218 @@
+/**
+ * `gl.show(x)` and the live loss curve: payload + static fallback in one
+ * bundle, sent to the running tslab kernel (found by kernel.ts, never passed
+ * in by the user). Outside a kernel the same calls print a text form.
+ */
+import { fail } from '../errors';
+import { GradCheckReport } from '../ad/gradcheck';
+import { JacobianChain } from '../ad/chain';
+import { Tensor } from '../tensor';
+import { trace, type Trace } from '../trace';
+import {
+  MAX_PAYLOAD_BYTES, MIME, type GradlabPayload, type LossCurvePayload, type LossSeries,
+} from './contract';
+import { kernelDisplay, newDisplayId, type DisplayBundle } from './kernel';
+import { gradCheckPayload, graphPayload, num } from './payloads';
+import {
+  graphSvg, graphText, gradCheckHtml, gradCheckText, jacobianChainHtml, jacobianChainText, lossCurveSvg, lossCurveText,
+} from './svg';
+
+/** The MIME bundle of a payload: the payload itself plus a static fallback that draws the same figure. */
+export function bundleOf(p: GradlabPayload): DisplayBundle {
+  const size = Buffer.byteLength(JSON.stringify(p));
+  if (size > MAX_PAYLOAD_BYTES) {
+    fail(
+      `show: the ${p.kind} payload would be ${(size / 1e6).toFixed(1)} MB, over the ${(MAX_PAYLOAD_BYTES / 1e6).toFixed(0)} MB limit; ` +
+        'nothing was sent. Show a smaller part (e.g. one layer, or a smaller batch).',
+    );
+  }
+  switch (p.kind) {
+    case 'graph':
+      return { data: { [MIME.graph]: p, 'image/svg+xml': graphSvg(p), 'text/plain': graphText(p) } };
+    case 'gradcheck':
+      return { data: { [MIME.gradcheck]: p, 'text/html': gradCheckHtml(p), 'text/plain': gradCheckText(p) } };
+    case 'jacobian-chain':
+      return { data: { [MIME.jacobianChain]: p, 'text/html': jacobianChainHtml(p), 'text/plain': jacobianChainText(p) } };
+    case 'loss-curve':
+      return { data: { [MIME.lossCurve]: p, 'image/svg+xml': lossCurveSvg(p), 'text/plain': lossCurveText(p) } };
+  }
+}
+
+/** What gl.show accepts. */
+export type Showable = Tensor | Trace | GradCheckReport | JacobianChain | LossCurve;
+
+/** The payload gl.show would send for `x`. */
+export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPayload {
+  if (x instanceof Tensor) return graphPayload(trace(x), opts);
+  if (x instanceof GradCheckReport) return gradCheckPayload(x, opts);
+  if (x instanceof JacobianChain) return opts.title ? { ...x.payload, title: opts.title } : x.payload;
+  if (x instanceof LossCurve) return x.payload();
+  if (x && typeof x === 'object' && Array.isArray((x as Trace).nodes)) return graphPayload(x as Trace, opts);
+  fail(`show: cannot draw ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name ?? 'this object' : typeof x}; ` +
+    'give a Tensor (its graph), a gl.trace(...), a gl.gradCheck(...) report, a gl.jacobianChain(...) or a gl.lossCurve()');
+}
+
+/**
+ * Draw `x` in the notebook: a tensor's computational graph (values, and
+ * gradients after backward), a gradient-check report, a Jacobian chain, or a
+ * loss curve. Outside a notebook, prints a text form.
+ */
+export function show(x: Showable, opts: { title?: string } = {}): void {
+  const p = payloadOf(x, opts);
+  const bundle = bundleOf(p);
+  const k = kernelDisplay();
+  if (k) k.send(bundle, newDisplayId());
+  else console.log(bundle.data['text/plain']);
+}
+
+export interface LossCurveOptions {
+  title?: string;
+  /** Label of the x axis (default 'step'). */
+  xLabel?: string;
+  /** Label of the left axis (default 'loss'). */
+  yLabel?: string;
+  /** Label of the right axis, for extra series such as accuracy (default 'accuracy'). */
+  y2Label?: string;
+  /** Axis of each extra series by name; by default names containing "acc" go right, others left. */
+  axes?: Record<string, 'y' | 'y2'>;
+  /** Least time between two live updates in ms (default 250). */
+  minInterval?: number;
+}
+
+/**
+ * A loss curve that updates in place while a network trains. Feed it with
+ * `await curve.push(step, loss, {accuracy})` (awaiting lets the update reach
+ * the notebook while the loop runs) and finish with `await curve.close()`,
+ * which sends the final points before the cell ends.
+ */
+export class LossCurve {
+  private readonly id = newDisplayId();
+  private readonly opts: LossCurveOptions;
+  private readonly series = new Map<string, LossSeries & { x: number[]; yv: number[] }>();
+  private lastSend = 0;
+  private sendCost = 0;
+  private dirty = false;
+  private shown = false;
+  private done = false;
+  private stopped: string | undefined;
+
+  /** @internal use gl.lossCurve() */
+  constructor(opts: LossCurveOptions = {}) {
+    this.opts = opts;
+    this.line('loss', 'y');
+  }
+
+  private line(name: string, axis: 'y' | 'y2') {
+    let s = this.series.get(name);
+    if (!s) {
+      s = { name, axis, x: [], y: [], yv: [] };
+      this.series.set(name, s);
+    }
+    return s;
+  }
+
+  /** Number of points of the loss series. */
+  get length(): number {
+    return this.series.get('loss')!.x.length;
+  }
+
+  /** The recorded points of a series (default: the loss). */
+  data(name = 'loss'): { x: number[]; y: number[] } {
+    const s = this.series.get(name);
+    if (!s) fail(`lossCurve: no series named '${name}'`);
+    return { x: s.x.slice(), y: s.yv.slice() };
+  }
+
+  /**
+   * Add a point: the loss at `step`, and optional extra series (accuracy,
+   * validation loss). Returns a promise: await it in the training loop so
+   * updates reach the notebook while the loop runs.
+   */
+  push(step: number, loss: number | Tensor, extra: Record<string, number | Tensor> = {}): Promise<void> {
+    if (this.done) fail('lossCurve: push() after close()');
+    const v = (x: number | Tensor, what: string) => {
+      const n = x instanceof Tensor ? x.item() : x;
+      if (typeof n !== 'number') fail(`lossCurve.push: ${what} must be a number or a one-element tensor`);
+      return n;
+    };
+    if (typeof step !== 'number' || !Number.isFinite(step)) fail(`lossCurve.push: step must be a finite number, got ${String(step)}`);
+    const add = (name: string, y: number) => {
+      const axis = name === 'loss' ? 'y' : this.opts.axes?.[name] ?? (/acc/i.test(name) ? 'y2' : 'y');
+      const s = this.line(name, axis);
+      s.x.push(step);
+      s.yv.push(y);
+    };
+    add('loss', v(loss, 'loss'));
+    for (const [k, x] of Object.entries(extra)) add(k, v(x, k));
+    this.dirty = true;
+    const now = Date.now();
+    // Throttle: at most one update per minInterval, and never more than ~10% of the time spent sending.
+    const interval = Math.max(this.opts.minInterval ?? 250, 10 * this.sendCost);
+    if (now - this.lastSend >= interval) {
+      this.send(true);
+      return new Promise((r) => setImmediate(r));
+    }
+    return Promise.resolve();
+  }
+
+  /** The curve's payload now. */
+  payload(): LossCurvePayload {
+    const p: LossCurvePayload = {
+      version: 1,
+      kind: 'loss-curve',
+      xLabel: this.opts.xLabel ?? 'step',
+      yLabel: this.opts.yLabel ?? 'loss',
+      series: [...this.series.values()].map((s) => ({ name: s.name, axis: s.axis, x: s.x, y: s.yv.map(num) })),
+      done: this.done,
+    };
+    if ([...this.series.values()].some((s) => s.axis === 'y2')) p.y2Label = this.opts.y2Label ?? 'accuracy';
+    if (this.opts.title) p.title = this.opts.title;
+    if (this.stopped) p.stopped = this.stopped;
+    return p;
+  }
+
+  /** @internal Draw (first time) or update the display. */
+  send(update: boolean): void {
+    const k = kernelDisplay();
+    this.dirty = false;
+    this.lastSend = Date.now();
+    if (!k) return;
+    const t0 = performance.now();
+    k.send(bundleOf(this.payload()), this.id, update && this.shown);
+    this.shown = true;
+    this.sendCost = performance.now() - t0;
+  }
+
+  /**
+   * Send the final points and mark the curve done (or stopped, with a reason).
+   * Await it before the cell ends: a headless run (nbconvert, nbclient) stops
+   * listening when the kernel goes idle.
+   */
+  async close(stopped?: string): Promise<void> {
+    if (this.done) return;
+    this.done = true;
+    if (stopped) this.stopped = stopped;
+    if (!kernelDisplay()) {
+      console.log(lossCurveText(this.payload()));
+      return;
+    }
+    this.send(true);
+    await new Promise((r) => setImmediate(r));
+  }
+
+  toString(): string {
+    return lossCurveText(this.payload());
+  }
+
+  /** @internal */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+}
+
+/** A live loss curve, drawn in the cell now and updated as points are pushed. See {@link LossCurve}. */
+export function lossCurve(opts: LossCurveOptions = {}): LossCurve {
+  const c = new LossCurve(opts);
+  c.send(false);
+  return c;
+}
