@@ -1,0 +1,179 @@
+// @vitest-environment happy-dom
+/**
+ * The renderer widget and the extension's wiring, with the views replaced by
+ * recording fakes: what renderModel does on first draw, on each update
+ * (JupyterLab calls it again for every update_display_data), on bad payloads,
+ * and on dispose. The views themselves are tested in their own files.
+ */
+import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { MIME } from '../../engine/display/contract';
+
+interface FakeView {
+  kind: string;
+  payload: unknown;
+  host: HTMLElement;
+  disposed: boolean;
+  updates: unknown[];
+}
+
+const made: FakeView[] = [];
+/** When true, the next fake views get an `update` method (like a view that redraws in place). */
+let withUpdate = false;
+let throwOnRender: Error | null = null;
+
+function fakeView(kind: string) {
+  return (host: HTMLElement, payload: unknown) => {
+    if (throwOnRender) throw throwOnRender;
+    const view: FakeView = { kind, payload, host, disposed: false, updates: [] };
+    made.push(view);
+    const mark = document.createElement('span');
+    mark.className = `fake-${kind}`;
+    mark.textContent = kind;
+    host.appendChild(mark);
+    return {
+      dispose: () => {
+        view.disposed = true;
+      },
+      ...(withUpdate ? { update: (p: unknown) => view.updates.push(p) } : {}),
+    };
+  };
+}
+
+vi.mock('../../extension/views/graph', () => ({ renderGraph: fakeView('graph') }));
+vi.mock('../../extension/views/gradcheck', () => ({ renderGradCheck: fakeView('gradcheck') }));
+vi.mock('../../extension/views/jacobianChain', () => ({ renderJacobianChain: fakeView('jacobian-chain') }));
+vi.mock('../../extension/views/lossCurve', () => ({ renderLossCurve: fakeView('loss-curve') }));
+
+const { GradlabRenderer, payloadProblem } = await import('../../extension/renderer');
+const { default: extension, rendererFactory } = await import('../../extension/index');
+
+const KINDS = [
+  [MIME.graph, 'graph'],
+  [MIME.gradcheck, 'gradcheck'],
+  [MIME.jacobianChain, 'jacobian-chain'],
+  [MIME.lossCurve, 'loss-curve'],
+] as const;
+
+function model(data: Record<string, unknown>): IRenderMime.IMimeModel {
+  return { trusted: false, data: data as IRenderMime.IMimeModel['data'], metadata: {}, setData: () => {} };
+}
+
+function renderer(mimeType: string) {
+  const widget = new GradlabRenderer({
+    mimeType,
+    sanitizer: { sanitize: (s: string) => s },
+    resolver: null,
+    linkHandler: null,
+    latexTypesetter: null,
+  } as unknown as IRenderMime.IRendererOptions);
+  document.body.appendChild(widget.node);
+  return widget;
+}
+
+beforeEach(() => {
+  made.length = 0;
+  withUpdate = false;
+  throwOnRender = null;
+  document.body.replaceChildren();
+});
+
+describe('the extension wiring', () => {
+  it('has one safe factory for the four MIME types, ranked before the fallbacks (html 50, svg 80)', () => {
+    expect([...rendererFactory.mimeTypes].sort()).toEqual(Object.values(MIME).sort());
+    expect(rendererFactory.safe).toBe(true);
+    expect(rendererFactory.defaultRank).toBeLessThan(50);
+    expect(extension.rank).toBeLessThan(50);
+    expect(extension.rendererFactory).toBe(rendererFactory);
+    expect(extension.dataType).toBe('json');
+    expect(rendererFactory.createRenderer({ mimeType: MIME.graph } as IRenderMime.IRendererOptions)).toBeInstanceOf(
+      GradlabRenderer,
+    );
+  });
+});
+
+describe('GradlabRenderer', () => {
+  for (const [mime, kind] of KINDS) {
+    it(`hands a ${kind} payload to the ${kind} view, marked for browser tests`, async () => {
+      const widget = renderer(mime);
+      const payload = { version: 1, kind };
+      await widget.renderModel(model({ [mime]: payload, 'text/plain': 'fallback' }));
+      expect(made.map((v) => [v.kind, v.payload])).toEqual([[kind, payload]]);
+      expect(widget.node.classList.contains('gradlab-view')).toBe(true);
+      expect(widget.node.getAttribute('data-mime-type')).toBe(mime);
+      expect(widget.node.querySelectorAll(':scope > .gradlab-host')).toHaveLength(1);
+      expect(made[0].host.parentElement).toBe(widget.node);
+    });
+  }
+
+  it('replaces its drawing on every renderModel (update_display_data), disposing the old view', async () => {
+    const widget = renderer(MIME.lossCurve);
+    for (let step = 1; step <= 3; step++) {
+      await widget.renderModel(model({ [MIME.lossCurve]: { version: 1, kind: 'loss-curve', step } }));
+    }
+    expect(made.map((v) => v.disposed)).toEqual([true, true, false]);
+    expect(widget.node.querySelectorAll('.fake-loss-curve')).toHaveLength(1);
+    expect(widget.node.querySelectorAll('.gradlab-host')).toHaveLength(1);
+  });
+
+  it('lets a view with update() redraw in place', async () => {
+    withUpdate = true;
+    const widget = renderer(MIME.lossCurve);
+    const payloads = [1, 2, 3].map((step) => ({ version: 1, kind: 'loss-curve', step }));
+    for (const p of payloads) await widget.renderModel(model({ [MIME.lossCurve]: p }));
+    expect(made).toHaveLength(1);
+    expect(made[0].updates).toEqual(payloads.slice(1));
+    expect(made[0].disposed).toBe(false);
+  });
+
+  it('shows a readable message and the text form for a payload of another version', async () => {
+    const widget = renderer(MIME.graph);
+    await widget.renderModel(model({ [MIME.graph]: { version: 1, kind: 'graph' } }));
+    await widget.renderModel(model({ [MIME.graph]: { version: 2, kind: 'graph' }, 'text/plain': '<img src=x> v2' }));
+    expect(made[0].disposed).toBe(true);
+    expect(widget.node.classList.contains('gradlab-error')).toBe(true);
+    const message = widget.node.querySelector('[role="alert"]')!;
+    expect(message.textContent).toContain('payload version 1');
+    expect(message.textContent).toContain('version 2');
+    // Text, never markup, even for an error.
+    expect(widget.node.querySelector('pre')!.textContent).toBe('<img src=x> v2');
+    expect(widget.node.querySelector('img')).toBeNull();
+    // The next good payload draws again.
+    await widget.renderModel(model({ [MIME.graph]: { version: 1, kind: 'graph' } }));
+    expect(widget.node.classList.contains('gradlab-error')).toBe(false);
+    expect(widget.node.querySelector('[role="alert"]')).toBeNull();
+    expect(made).toHaveLength(2);
+  });
+
+  it('shows a message when the view itself throws, and keeps working', async () => {
+    const widget = renderer(MIME.gradcheck);
+    throwOnRender = new Error('no entries');
+    await widget.renderModel(model({ [MIME.gradcheck]: { version: 1, kind: 'gradcheck' } }));
+    expect(widget.node.textContent).toContain('the view failed: no entries');
+    throwOnRender = null;
+    await widget.renderModel(model({ [MIME.gradcheck]: { version: 1, kind: 'gradcheck' } }));
+    expect(widget.node.querySelector('.fake-gradcheck')).not.toBeNull();
+  });
+
+  it('disposes its view when JupyterLab disposes the output', async () => {
+    const widget = renderer(MIME.jacobianChain);
+    await widget.renderModel(model({ [MIME.jacobianChain]: { version: 1, kind: 'jacobian-chain' } }));
+    widget.dispose();
+    expect(made[0].disposed).toBe(true);
+    expect(widget.isDisposed).toBe(true);
+  });
+});
+
+describe('payloadProblem', () => {
+  it.each([
+    [{ version: 1, kind: 'graph' }, 'graph', null],
+    [null, 'graph', 'expected a JSON object, got null'],
+    [[1], 'graph', 'expected a JSON object, got an array'],
+    ['{"version":1}', 'graph', 'expected a JSON object, got string'],
+    [{ kind: 'graph' }, 'graph', 'this extension draws payload version 1, the output has version none'],
+    [{ version: '1', kind: 'graph' }, 'graph', 'this extension draws payload version 1, the output has version "1"'],
+    [{ version: 1, kind: 'gradcheck' }, 'graph', 'expected kind "graph", the output has kind "gradcheck"'],
+  ])('%j as %s → %s', (payload, kind, problem) => {
+    expect(payloadProblem(payload, kind)).toBe(problem);
+  });
+});
