@@ -51,12 +51,78 @@ function grow<T extends Int32Array | Uint8Array | Float64Array>(a: T, n: number)
   return b;
 }
 
-const TAPE_CAP = 1 << 20;
+/** @internal Nodes per tape before a new one starts. */
+export const TAPE_CAP = 1 << 20;
 let tapeSerial = 0;
+
+// Bits of a double, for hashing constants by their exact value (NaN equals NaN, -0 differs from +0).
+const BITS_F = new Float64Array(1);
+const BITS_I = new Int32Array(BITS_F.buffer);
+
+/**
+ * Ids of scalar constants by exact value: an open-addressing hash table on the
+ * double's bits (a Map would box every key and conflate -0 with +0).
+ */
+class ConstTable {
+  lo = new Int32Array(64);
+  hi = new Int32Array(64);
+  id = new Int32Array(64).fill(-1);
+  count = 0;
+
+  /** Id of constant `v`, or -1. Leaves the bits of `v` in BITS_I. */
+  get(v: number): number {
+    BITS_F[0] = v;
+    const lo = BITS_I[0];
+    const hi = BITS_I[1];
+    const mask = this.id.length - 1;
+    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 7;
+    for (;;) {
+      h &= mask;
+      const id = this.id[h];
+      if (id < 0 || (this.lo[h] === lo && this.hi[h] === hi)) return id;
+      h++;
+    }
+  }
+
+  set(v: number, id: number): void {
+    if (2 * (this.count + 1) > this.id.length) this.rehash();
+    BITS_F[0] = v;
+    const lo = BITS_I[0];
+    const hi = BITS_I[1];
+    const mask = this.id.length - 1;
+    let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 7;
+    for (;;) {
+      h &= mask;
+      if (this.id[h] < 0) break;
+      h++;
+    }
+    this.lo[h] = lo;
+    this.hi[h] = hi;
+    this.id[h] = id;
+    this.count++;
+  }
+
+  private rehash(): void {
+    const { lo, hi, id } = this;
+    const n = id.length * 2;
+    this.lo = new Int32Array(n);
+    this.hi = new Int32Array(n);
+    this.id = new Int32Array(n).fill(-1);
+    this.count = 0;
+    for (let i = 0; i < id.length; i++) {
+      if (id[i] < 0) continue;
+      BITS_I[0] = lo[i];
+      BITS_I[1] = hi[i];
+      this.set(BITS_F[0], id[i]);
+    }
+  }
+}
 
 export class Tape {
   readonly serial = ++tapeSerial;
   n = 0;
+  /** Rows allocated in the row columns. */
+  cap: number;
   op: Int32Array;
   flags: Uint8Array;
   val: Float64Array;
@@ -69,7 +135,7 @@ export class Tape {
   scope: Int32Array | null = null;
   names: Map<number, string> | null = null;
   /** Ids of scalar constants by value: a constant like 1.0001 used a million times is one node. */
-  consts: Map<number, number> | null = null;
+  consts: ConstTable | null = null;
   /** Ids of ref nodes standing for results of older tapes. */
   foreign: Map<object, number> | null = null;
   /** Gradients of the last backward pass that went through this tape. */
@@ -77,6 +143,7 @@ export class Tape {
 
   constructor(capacity = 1024) {
     const c = Math.max(64, capacity);
+    this.cap = c;
     this.op = new Int32Array(c);
     this.flags = new Uint8Array(c);
     this.val = new Float64Array(c);
@@ -85,31 +152,29 @@ export class Tape {
     this.ins = new Int32Array(2 * c);
   }
 
-  private reserve(k: number): void {
-    if (this.n === this.op.length) {
-      const c = this.op.length * 2;
-      this.op = grow(this.op, c);
-      this.flags = grow(this.flags, c);
-      this.val = grow(this.val, c);
-      this.inStart = grow(this.inStart, c);
-      this.nin = grow(this.nin, c);
-      if (this.scope) this.scope = grow(this.scope, c);
-    }
-    if (this.nIns + k > this.ins.length) this.ins = grow(this.ins, Math.max(this.ins.length * 2, this.nIns + k));
+  private growRows(): void {
+    const c = this.cap * 2;
+    this.cap = c;
+    this.op = grow(this.op, c);
+    this.flags = grow(this.flags, c);
+    this.val = grow(this.val, c);
+    this.inStart = grow(this.inStart, c);
+    this.nin = grow(this.nin, c);
+    if (this.scope) this.scope = grow(this.scope, c);
   }
 
-  private finish(id: number): number {
-    const s = state.scopeId;
-    if (s !== 0) {
-      if (!this.scope) this.scope = new Int32Array(this.op.length);
-      this.scope[id] = s;
-    }
-    return id;
+  private growIns(k: number): void {
+    this.ins = grow(this.ins, Math.max(this.ins.length * 2, this.nIns + k));
+  }
+
+  private setScope(id: number, s: number): void {
+    if (!this.scope) this.scope = new Int32Array(this.cap);
+    this.scope[id] = s;
   }
 
   /** A node without inputs (ref or const). */
   push0(op: number, flags: number, v: number, obj: unknown): number {
-    this.reserve(0);
+    if (this.n === this.cap) this.growRows();
     const id = this.n++;
     this.op[id] = op;
     this.flags[id] = flags;
@@ -117,11 +182,24 @@ export class Tape {
     this.inStart[id] = this.nIns;
     this.nin[id] = 0;
     if (obj !== undefined) this.obj[id] = obj;
-    return this.finish(id);
+    if (state.scopeId !== 0) this.setScope(id, state.scopeId);
+    return id;
+  }
+
+  /** Id of the scalar constant `v` on this tape (one node per distinct value). */
+  constant(v: number): number {
+    const t = (this.consts ??= new ConstTable());
+    let id = t.get(v);
+    if (id < 0) {
+      id = this.push0(OP_CONST, F_SCALAR, v, undefined);
+      t.set(v, id);
+    }
+    return id;
   }
 
   push1(op: number, flags: number, v: number, a: number): number {
-    this.reserve(1);
+    if (this.n === this.cap) this.growRows();
+    if (this.nIns + 1 > this.ins.length) this.growIns(1);
     const id = this.n++;
     this.op[id] = op;
     this.flags[id] = flags;
@@ -129,25 +207,32 @@ export class Tape {
     this.inStart[id] = this.nIns;
     this.nin[id] = 1;
     this.ins[this.nIns++] = a;
-    return this.finish(id);
+    if (state.scopeId !== 0) this.setScope(id, state.scopeId);
+    return id;
   }
 
   push2(op: number, flags: number, v: number, a: number, b: number): number {
-    this.reserve(2);
+    if (this.n === this.cap) this.growRows();
+    if (this.nIns + 2 > this.ins.length) this.growIns(2);
     const id = this.n++;
+    const k = this.nIns;
     this.op[id] = op;
     this.flags[id] = flags;
     this.val[id] = v;
-    this.inStart[id] = this.nIns;
+    this.inStart[id] = k;
     this.nin[id] = 2;
-    this.ins[this.nIns++] = a;
-    this.ins[this.nIns++] = b;
-    return this.finish(id);
+    const ins = this.ins;
+    ins[k] = a;
+    ins[k + 1] = b;
+    this.nIns = k + 2;
+    if (state.scopeId !== 0) this.setScope(id, state.scopeId);
+    return id;
   }
 
   pushN(op: number, flags: number, v: number, inputs: readonly number[], obj: unknown): number {
     if (inputs.length > 255) throw new Error('gradlab: an op may have at most 255 inputs');
-    this.reserve(inputs.length);
+    if (this.n === this.cap) this.growRows();
+    if (this.nIns + inputs.length > this.ins.length) this.growIns(inputs.length);
     const id = this.n++;
     this.op[id] = op;
     this.flags[id] = flags;
@@ -156,7 +241,8 @@ export class Tape {
     this.nin[id] = inputs.length;
     for (const a of inputs) this.ins[this.nIns++] = a;
     if (obj !== undefined) this.obj[id] = obj;
-    return this.finish(id);
+    if (state.scopeId !== 0) this.setScope(id, state.scopeId);
+    return id;
   }
 
   /** Input ids of node `id`. */
@@ -183,6 +269,7 @@ export const state = {
 
 /** Start a new tape; the old one lives as long as a tensor points at it. */
 export function nextTape(): void {
+  // sized like the last one: a training loop records the same graph every step
   state.tape = new Tape(Math.min(TAPE_CAP, state.tape.n + 64));
 }
 

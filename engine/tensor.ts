@@ -11,7 +11,13 @@ import { alloc, type Arr, type DType } from './kernels';
 import { fail, fmtShape } from './errors';
 import { sizeOf, type Shape } from './shape';
 import { state, F_SCALAR, OP_REF, type Tape, type NodeInfo } from './tape';
-import * as ops from './ops';
+// Each op family directly: the ops/ index re-exports through getters (`export *`), a cost on every call.
+import * as elementwise from './ops/elementwise';
+import * as reduce from './ops/reduce';
+import * as shapeOps from './ops/shape';
+import * as linalg from './ops/linalg';
+import * as indexing from './ops/indexing';
+import { primitiveName } from './ops/primitive';
 import { backward as runBackward, type BackwardOptions } from './ad/reverse';
 
 export type { DType } from './kernels';
@@ -120,7 +126,7 @@ export class Tensor {
   get opName(): string {
     if (!this._result || !this._tape) return 'leaf';
     const op = this._tape.op[this._id];
-    return op >= 0 ? ops.primitiveName(op) : 'leaf';
+    return op >= 0 ? primitiveName(op) : 'leaf';
   }
 
   /**
@@ -182,7 +188,7 @@ export class Tensor {
       if (src.size !== 1) fail(`assign: cannot put a value of shape ${fmtShape(src.shape)} into a 0-d tensor`);
       this._v = this.dtype === 'float32' ? Math.fround(src.item()) : src.item();
     } else {
-      const b = ops.broadcastTo(ops.detach(src), this.shape);
+      const b = shapeOps.broadcastTo(shapeOps.detach(src), this.shape);
       this._data.set(valuesOf(b));
     }
     this._tape = null; // the next graph records the new value
@@ -191,7 +197,7 @@ export class Tensor {
 
   /** A new leaf with the same values that does not require grad and has no history. */
   detach(): Tensor {
-    return ops.detach(this);
+    return shapeOps.detach(this);
   }
 
   /**
@@ -206,58 +212,58 @@ export class Tensor {
   }
 
   // ---- elementwise -----------------------------------------------------
-  /** this + b */ add(b: TensorLike): Tensor { return ops.add(this, b); }
-  /** this − b */ sub(b: TensorLike): Tensor { return ops.sub(this, b); }
-  /** this · b (elementwise) */ mul(b: TensorLike): Tensor { return ops.mul(this, b); }
-  /** this / b */ div(b: TensorLike): Tensor { return ops.div(this, b); }
-  /** this ** b */ pow(b: TensorLike): Tensor { return ops.pow(this, b); }
-  /** −this */ neg(): Tensor { return ops.neg(this); }
-  /** e^this */ exp(): Tensor { return ops.exp(this); }
-  /** natural log */ log(): Tensor { return ops.log(this); }
-  /** √this */ sqrt(): Tensor { return ops.sqrt(this); }
-  /** |this| */ abs(): Tensor { return ops.abs(this); }
-  /** 1/(1+e^−x) */ sigmoid(): Tensor { return ops.sigmoid(this); }
-  /** tanh */ tanh(): Tensor { return ops.tanh(this); }
-  /** max(0, x) */ relu(): Tensor { return ops.relu(this); }
-  /** sin */ sin(): Tensor { return ops.sin(this); }
-  /** cos */ cos(): Tensor { return ops.cos(this); }
-  /** x² */ square(): Tensor { return ops.square(this); }
-  /** elementwise max(this, b) */ maximum(b: TensorLike): Tensor { return ops.maximum(this, b); }
-  /** elementwise min(this, b) */ minimum(b: TensorLike): Tensor { return ops.minimum(this, b); }
-  /** mask: 1 where this > b */ gt(b: TensorLike): Tensor { return ops.gt(this, b); }
-  /** mask: 1 where this ≥ b */ ge(b: TensorLike): Tensor { return ops.ge(this, b); }
-  /** mask: 1 where this < b */ lt(b: TensorLike): Tensor { return ops.lt(this, b); }
-  /** mask: 1 where this ≤ b */ le(b: TensorLike): Tensor { return ops.le(this, b); }
-  /** mask: 1 where this = b */ eq(b: TensorLike): Tensor { return ops.eq(this, b); }
-  /** mask: 1 where this ≠ b */ ne(b: TensorLike): Tensor { return ops.ne(this, b); }
+  /** this + b */ add(b: TensorLike): Tensor { return elementwise.add(this, b); }
+  /** this − b */ sub(b: TensorLike): Tensor { return elementwise.sub(this, b); }
+  /** this · b (elementwise) */ mul(b: TensorLike): Tensor { return elementwise.mul(this, b); }
+  /** this / b */ div(b: TensorLike): Tensor { return elementwise.div(this, b); }
+  /** this ** b */ pow(b: TensorLike): Tensor { return elementwise.pow(this, b); }
+  /** −this */ neg(): Tensor { return elementwise.neg(this); }
+  /** e^this */ exp(): Tensor { return elementwise.exp(this); }
+  /** natural log */ log(): Tensor { return elementwise.log(this); }
+  /** √this */ sqrt(): Tensor { return elementwise.sqrt(this); }
+  /** |this| */ abs(): Tensor { return elementwise.abs(this); }
+  /** 1/(1+e^−x) */ sigmoid(): Tensor { return elementwise.sigmoid(this); }
+  /** tanh */ tanh(): Tensor { return elementwise.tanh(this); }
+  /** max(0, x) */ relu(): Tensor { return elementwise.relu(this); }
+  /** sin */ sin(): Tensor { return elementwise.sin(this); }
+  /** cos */ cos(): Tensor { return elementwise.cos(this); }
+  /** x² */ square(): Tensor { return elementwise.square(this); }
+  /** elementwise max(this, b) */ maximum(b: TensorLike): Tensor { return elementwise.maximum(this, b); }
+  /** elementwise min(this, b) */ minimum(b: TensorLike): Tensor { return elementwise.minimum(this, b); }
+  /** mask: 1 where this > b */ gt(b: TensorLike): Tensor { return elementwise.gt(this, b); }
+  /** mask: 1 where this ≥ b */ ge(b: TensorLike): Tensor { return elementwise.ge(this, b); }
+  /** mask: 1 where this < b */ lt(b: TensorLike): Tensor { return elementwise.lt(this, b); }
+  /** mask: 1 where this ≤ b */ le(b: TensorLike): Tensor { return elementwise.le(this, b); }
+  /** mask: 1 where this = b */ eq(b: TensorLike): Tensor { return elementwise.eq(this, b); }
+  /** mask: 1 where this ≠ b */ ne(b: TensorLike): Tensor { return elementwise.ne(this, b); }
 
   // ---- reductions -----------------------------------------------------
   /** Sum over all elements, or along `axis` (a number or an array; negative counts from the end). */
-  sum(axis?: number | number[] | null, keepdims = false): Tensor { return ops.sum(this, axis, keepdims); }
+  sum(axis?: number | number[] | null, keepdims = false): Tensor { return reduce.sum(this, axis, keepdims); }
   /** Mean over all elements or along `axis`. */
-  mean(axis?: number | number[] | null, keepdims = false): Tensor { return ops.mean(this, axis, keepdims); }
+  mean(axis?: number | number[] | null, keepdims = false): Tensor { return reduce.mean(this, axis, keepdims); }
   /** Maximum over all elements or along `axis`; the gradient goes to the first maximal entry. */
-  max(axis?: number | number[] | null, keepdims = false): Tensor { return ops.max(this, axis, keepdims); }
+  max(axis?: number | number[] | null, keepdims = false): Tensor { return reduce.max(this, axis, keepdims); }
   /** Minimum over all elements or along `axis`; the gradient goes to the first minimal entry. */
-  min(axis?: number | number[] | null, keepdims = false): Tensor { return ops.min(this, axis, keepdims); }
+  min(axis?: number | number[] | null, keepdims = false): Tensor { return reduce.min(this, axis, keepdims); }
   /** log Σ exp, shifted by the maximum for stability. */
-  logsumexp(axis?: number | number[] | null, keepdims = false): Tensor { return ops.logsumexp(this, axis, keepdims); }
+  logsumexp(axis?: number | number[] | null, keepdims = false): Tensor { return reduce.logsumexp(this, axis, keepdims); }
   /** softmax along `axis` (default: the last). */
-  softmax(axis = -1): Tensor { return ops.softmax(this, axis); }
+  softmax(axis = -1): Tensor { return reduce.softmax(this, axis); }
   /** log softmax along `axis` (default: the last). */
-  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis); }
+  logSoftmax(axis = -1): Tensor { return reduce.logSoftmax(this, axis); }
 
   // ---- shapes and linear algebra --------------------------------------
   /** Matrix product (1-D or 2-D operands). */
-  matmul(b: Tensor): Tensor { return ops.matmul(this, b); }
+  matmul(b: Tensor): Tensor { return linalg.matmul(this, b); }
   /** Permute dimensions; the default reverses them (the matrix transpose for 2-D). */
-  transpose(axes?: number[]): Tensor { return ops.transpose(this, axes); }
+  transpose(axes?: number[]): Tensor { return shapeOps.transpose(this, axes); }
   /** Transpose of a 2-D tensor. */
-  get T(): Tensor { return ops.transpose(this); }
+  get T(): Tensor { return shapeOps.transpose(this); }
   /** Same values, new shape (one entry may be −1). */
-  reshape(shape: number[]): Tensor { return ops.reshape(this, shape); }
+  reshape(shape: number[]): Tensor { return shapeOps.reshape(this, shape); }
   /** Entries `indices` along `axis` (rows by default). */
-  take(indices: number[] | Int32Array | Tensor, axis = 0): Tensor { return ops.take(this, indices, axis); }
+  take(indices: number[] | Int32Array | Tensor, axis = 0): Tensor { return indexing.take(this, indices, axis); }
 
   /** A short text form; tslab prints a cell's last value with it. */
   toString(): string {

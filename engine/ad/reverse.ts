@@ -13,7 +13,7 @@
  * error (a freed graph, a bad custom backward, an anomaly) changes nothing.
  */
 import { fail, fmtShape } from '../errors';
-import { PRIMITIVES } from '../ops/primitive';
+import { PRIMITIVES, scalarPaths } from '../ops/primitive';
 import { add } from '../ops/elementwise';
 import {
   F_FAST, F_FREED, F_REQ, F_SCALAR, OP_CONST, OP_REF, nextTape, state, type GradState, type NodeInfo, type Tape,
@@ -211,8 +211,14 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
 
   const wasEnabled = state.gradEnabled;
   state.gradEnabled = createGraph;
+  const fast = !createGraph;
+  const free = !retain;
+  const anomaly = state.anomaly;
+  const started = new Set<Tape>();
+  let cur: Tape | null = null;
+  let curId = -1;
   try {
-    const done = new Set<Tape>();
+    const done = started;
     for (;;) {
       // newest pending tape first: a tape only refers to older ones, so this is a topological order
       let tape: Tape | null = null;
@@ -223,8 +229,10 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
       const { op, flags, val, inStart, nin, ins, obj } = tape;
       const G = st.G;
       const R = st.reached;
+      cur = tape;
       for (let id = st.top; id >= 0; id--) {
         if (!R[id]) continue;
+        curId = id;
         const o = op[id];
         const f = flags[id];
         if (o < 0) {
@@ -240,37 +248,49 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
         const p = PRIMITIVES[o];
         const s = inStart[id];
         const k = nin[id];
-        if (!createGraph && f & F_FAST) {
+        if (fast && f & F_FAST) {
           // scalar path: g_in += g_out · ∂y/∂x_in, partials evaluated on numbers
-          const d = p.elementwise!.d;
+          if (k <= 2 && !anomaly) {
+            (p.fast ?? scalarPaths(p)).back(G, R, val, flags, ins[s], k === 2 ? ins[s + 1] : -1, id);
+            if (free) flags[id] = f | F_FREED;
+            continue;
+          }
           const gy = G[id];
           const y = val[id];
-          if (k === 1) {
-            const a = ins[s];
-            if (flags[a] & F_REQ && d[0]) {
-              const ga = gy * (d[0](val[a], y) as number);
-              if (state.anomaly) checkGradFinite(p.name, 0, ga);
-              G[a] += ga;
-              R[a] = 1;
-            }
-          } else if (k === 2) {
+          if (k === 2) {
             const a = ins[s];
             const b = ins[s + 1];
             const va = val[a];
             const vb = val[b];
-            if (flags[a] & F_REQ && d[0]) {
-              const ga = gy * (d[0](va, vb, y) as number);
-              if (state.anomaly) checkGradFinite(p.name, 0, ga);
+            if (flags[a] & F_REQ) {
+              const d0 = p.d0;
+              if (d0 !== null) {
+                const ga = gy * d0(va, vb, y);
+                checkGradFinite(p.name, 0, ga);
+                G[a] += ga;
+                R[a] = 1;
+              }
+            }
+            if (flags[b] & F_REQ) {
+              const d1 = p.d1;
+              if (d1 !== null) {
+                const gb = gy * d1(va, vb, y);
+                checkGradFinite(p.name, 1, gb);
+                G[b] += gb;
+                R[b] = 1;
+              }
+            }
+          } else if (k === 1) {
+            const a = ins[s];
+            const d0 = p.d0;
+            if (flags[a] & F_REQ && d0 !== null) {
+              const ga = gy * d0(val[a], y);
+              if (anomaly) checkGradFinite(p.name, 0, ga);
               G[a] += ga;
               R[a] = 1;
             }
-            if (flags[b] & F_REQ && d[1]) {
-              const gb = gy * (d[1](va, vb, y) as number);
-              if (state.anomaly) checkGradFinite(p.name, 1, gb);
-              G[b] += gb;
-              R[b] = 1;
-            }
           } else {
+            const d = p.elementwise!.d;
             const args: number[] = [];
             for (let j = 0; j < k; j++) args.push(val[ins[s + j]]);
             args.push(y);
@@ -279,11 +299,12 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
               const dj = d[j];
               if (!(flags[a] & F_REQ) || !dj) continue;
               const ga = gy * (dj(...args) as number);
-              if (state.anomaly) checkGradFinite(p.name, j, ga);
+              if (anomaly) checkGradFinite(p.name, j, ga);
               G[a] += ga;
               R[a] = 1;
             }
           }
+          if (free) flags[id] = f | F_FREED;
           continue;
         }
         if (createGraph && p.custom) {
@@ -311,20 +332,27 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
                 `${gx instanceof Tensor ? fmtShape(gx.shape) : typeof gx} but the input has shape ${fmtShape(xs[j].shape)}`,
             );
           }
-          if (state.anomaly) checkGradFinite(p.name, j, gx);
+          if (anomaly) checkGradFinite(p.name, j, gx);
           accum(tape, ins[s + j], gx);
         }
+        if (free) flags[id] = f | F_FREED;
+      }
+      cur = null;
+    }
+  } catch (e) {
+    // Nothing changes on an error: the nodes this pass went through are not freed after all.
+    if (free) {
+      for (const [tape, st] of states) {
+        if (!started.has(tape)) continue;
+        const lo = tape === cur ? curId + 1 : 0;
+        const { flags, op } = tape;
+        for (let id = lo; id <= st.top; id++) if (st.reached[id] && op[id] >= 0) flags[id] &= ~F_FREED;
       }
     }
+    throw e;
   } finally {
     state.gradEnabled = wasEnabled;
   }
-  for (const [tape, st] of states) {
-    tape.last = st;
-    if (!retain) {
-      const R = st.reached;
-      for (let id = 0; id <= st.top; id++) if (R[id] && tape.op[id] >= 0) tape.flags[id] |= F_FREED;
-    }
-  }
+  for (const [tape, st] of states) tape.last = st;
   return { states, leaves };
 }

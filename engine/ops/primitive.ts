@@ -13,7 +13,7 @@
 import { fail, fmtShape, GradlabError } from '../errors';
 import type { DType } from '../kernels';
 import {
-  state, currentTape, F_FAST, F_F32, F_REQ, F_SCALAR, OP_CONST, OP_REF, type NodeInfo, type Tape,
+  state, currentTape, TAPE_CAP, F_FAST, F_F32, F_REQ, F_SCALAR, OP_CONST, OP_REF, type NodeInfo, type Tape,
 } from '../tape';
 import { SCALAR_SHAPE, Tensor, scalarOf, valuesOf } from '../tensor';
 
@@ -50,20 +50,69 @@ export interface Primitive<A = any> {
   vjp(gy: Tensor, c: RuleContext<A>): (Tensor | null)[];
   /** Attributes worth showing in the graph view. */
   describe?(attrs: A): Record<string, string | number | boolean | number[]>;
+  /** @internal `elementwise.f` for one and two numbers (the scalar fast paths). */
+  readonly f1: (a: number) => number;
+  /** @internal */
+  readonly f2: (a: number, b: number) => number;
+  /** @internal `elementwise.d[0]`, `[1]` on numbers (the scalar backward path), or null. */
+  readonly d0: ((...a: number[]) => number) | null;
+  /** @internal */
+  readonly d1: ((...a: number[]) => number) | null;
+  /** @internal Scalar fast paths compiled for this op alone (see `specialize`); null for non-elementwise ops. */
+  readonly fast: ScalarPaths | null;
+}
+
+/** @internal An elementwise op's scalar paths, forward and backward. */
+export interface ScalarPaths {
+  /** op(a) for a 0-d tensor a. */
+  t(a: Tensor): Tensor;
+  /** op(a, b) for 0-d tensors. */
+  tt(a: Tensor, b: Tensor): Tensor;
+  /** op(a, b) for a 0-d tensor a and a number b (b takes a's dtype). */
+  tn(a: Tensor, b: number): Tensor;
+  /** op(a, b) for a number a and a 0-d tensor b. */
+  nt(a: number, b: Tensor): Tensor;
+  /**
+   * Backward through scalar row `id` with inputs a (and b): G[a] += G[id]·∂y/∂a,
+   * for inputs that require grad (flag bit `req`).
+   */
+  back(G: Float64Array, R: Uint8Array, val: Float64Array, flags: Uint8Array, a: number, b: number, id: number): void;
 }
 
 /** Every primitive, by index. Filled by definePrimitive: there is no hand-kept list. */
 export const PRIMITIVES: Primitive[] = [];
 
-export function definePrimitive<A>(def: Omit<Primitive<A>, 'index' | 'elementwise' | 'differentiable' | 'custom'> &
+function notElementwise(): number {
+  throw new Error('gradlab: not an elementwise primitive');
+}
+
+/** Fields definePrimitive fills in. */
+type Derived = 'index' | 'elementwise' | 'differentiable' | 'custom' | 'f1' | 'f2' | 'd0' | 'd1' | 'fast';
+
+export function definePrimitive<A>(def: Omit<Primitive<A>, Derived> &
   Partial<Pick<Primitive<A>, 'elementwise' | 'differentiable' | 'custom'>>): Primitive<A> {
+  const ew = def.elementwise ?? null;
+  const d = ew ? ew.d : [];
+  // One object shape for every primitive, so the hot paths' loads of p.f2, p.d0, ... stay monomorphic.
   const p: Primitive<A> = {
-    elementwise: null,
-    differentiable: true,
-    custom: false,
-    ...def,
+    name: def.name,
     index: PRIMITIVES.length,
+    elementwise: ew,
+    differentiable: def.differentiable ?? true,
+    custom: def.custom ?? false,
+    forward: def.forward,
+    jvp: def.jvp,
+    vjp: def.vjp,
+    describe: def.describe,
+    f1: ew ? (ew.f as (a: number) => number) : notElementwise,
+    f2: ew ? (ew.f as (a: number, b: number) => number) : notElementwise,
+    d0: (d[0] as ((...a: number[]) => number) | null | undefined) ?? null,
+    d1: (d[1] as ((...a: number[]) => number) | null | undefined) ?? null,
+    fast: null,
   };
+  for (const k of Object.keys(def)) {
+    if (!(k in p)) (p as unknown as Record<string, unknown>)[k] = (def as Record<string, unknown>)[k];
+  }
   PRIMITIVES.push(p);
   return p;
 }
@@ -104,17 +153,6 @@ export function idOf(tape: Tape, x: Tensor): number {
   }
   x._tape = tape;
   x._id = id;
-  return id;
-}
-
-/** Row of a number constant: one node per distinct value per tape. */
-function idOfNumber(tape: Tape, v: number): number {
-  const m = (tape.consts ??= new Map());
-  let id = m.get(v);
-  if (id === undefined) {
-    id = tape.push0(OP_CONST, F_SCALAR, v, undefined);
-    m.set(v, id);
-  }
   return id;
 }
 
@@ -159,44 +197,183 @@ export function apply(p: Primitive, xs: Tensor[], attrs?: unknown): Tensor {
  * arrays, no operand objects for numbers, a 40-byte row on the tape.
  */
 export function applyScalar2(p: Primitive, a: Tensor | number, b: Tensor | number): Tensor {
-  const an = typeof a === 'number';
-  const bn = typeof b === 'number';
-  const av = an ? a : a._v;
-  const bv = bn ? b : b._v;
-  const dtype: DType = (an || a.dtype === 'float32') && (bn || b.dtype === 'float32') && !(an && bn) ? 'float32' : 'float64';
-  let v = p.elementwise!.f(av, bv);
-  if (dtype === 'float32') v = Math.fround(v);
-  const y = new Tensor(SCALAR_SHAPE, dtype, null, v);
-  if (state.anomaly && !Number.isFinite(v)) {
-    checkFinite(p, [an ? scalarOf(av) : a, bn ? scalarOf(bv) : b], y);
+  const fp = p.fast ?? scalarPaths(p);
+  if (typeof b === 'number') {
+    return typeof a === 'number' ? new Tensor(SCALAR_SHAPE, 'float64', null, p.f2(a, b)) : fp.tn(a, b);
   }
-  if (state.gradEnabled && ((!an && a._req) || (!bn && b._req)) && p.differentiable) {
-    const tape = currentTape();
-    const ia = an ? idOfNumber(tape, av) : idOf(tape, a);
-    const ib = bn ? idOfNumber(tape, bv) : idOf(tape, b);
-    y._id = tape.push2(p.index, F_REQ | F_SCALAR | F_FAST | (dtype === 'float32' ? F_F32 : 0), v, ia, ib);
-    y._tape = tape;
-    y._result = true;
-    y._req = true;
-  }
-  return y;
+  return typeof a === 'number' ? fp.nt(a, b) : fp.tt(a, b);
 }
 
 /** Fast path for an elementwise op on one 0-d tensor. */
 export function applyScalar1(p: Primitive, a: Tensor): Tensor {
-  let v = p.elementwise!.f(a._v);
-  if (a.dtype === 'float32') v = Math.fround(v);
-  const y = new Tensor(SCALAR_SHAPE, a.dtype, null, v);
-  if (state.anomaly && !Number.isFinite(v)) checkFinite(p, [a], y);
-  if (state.gradEnabled && a._req && p.differentiable) {
-    const tape = currentTape();
-    const ia = idOf(tape, a);
-    y._id = tape.push1(p.index, F_REQ | F_SCALAR | F_FAST | (a.dtype === 'float32' ? F_F32 : 0), v, ia);
-    y._tape = tape;
-    y._result = true;
-    y._req = true;
+  return (p.fast ?? scalarPaths(p)).t(a);
+}
+
+// ---- the scalar paths, one copy per op ------------------------------------------------
+
+/** The node's flags for a 0-d elementwise result. */
+const FAST_ROW = F_REQ | F_SCALAR | F_FAST;
+
+/** The tape to record on (a fresh one when the current one is full). */
+function tapeFor(): Tape {
+  const t = state.tape;
+  return t.n < TAPE_CAP ? t : currentTape();
+}
+
+function markResult(y: Tensor, tape: Tape, id: number): void {
+  y._tape = tape;
+  y._id = id;
+  y._result = true;
+  y._req = true;
+}
+
+function rowFlags(y: Tensor): number {
+  return y.dtype === 'float32' ? FAST_ROW | F_F32 : FAST_ROW;
+}
+
+/** What the per-op scalar paths call: shared code whose arguments are objects and small integers only. */
+const HOOKS = {
+  state,
+  /** Tensor and the 0-d shape, read when the paths are built (tensor.ts and this module import each other). */
+  Tensor: null as unknown as typeof Tensor,
+  shape: null as unknown as readonly number[],
+  record1(p: Primitive, y: Tensor, a: Tensor): void {
+    const tape = tapeFor();
+    const ia = a._tape === tape ? a._id : idOf(tape, a);
+    markResult(y, tape, tape.push1(p.index, rowFlags(y), y._v, ia));
+  },
+  recordTT(p: Primitive, y: Tensor, a: Tensor, b: Tensor): void {
+    const tape = tapeFor();
+    const ia = a._tape === tape ? a._id : idOf(tape, a);
+    const ib = b._tape === tape ? b._id : idOf(tape, b);
+    markResult(y, tape, tape.push2(p.index, rowFlags(y), y._v, ia, ib));
+  },
+  recordTN(p: Primitive, y: Tensor, a: Tensor, b: number): void {
+    const tape = tapeFor();
+    const ia = a._tape === tape ? a._id : idOf(tape, a);
+    markResult(y, tape, tape.push2(p.index, rowFlags(y), y._v, ia, tape.constant(b)));
+  },
+  recordNT(p: Primitive, y: Tensor, a: number, b: Tensor): void {
+    const tape = tapeFor();
+    const ib = b._tape === tape ? b._id : idOf(tape, b);
+    markResult(y, tape, tape.push2(p.index, rowFlags(y), y._v, tape.constant(a), ib));
+  },
+  anomaly(p: Primitive, y: Tensor, a: Tensor | number, b?: Tensor | number): void {
+    const xs = b === undefined ? [a] : [a, b];
+    checkFinite(p, xs.map((x) => (typeof x === 'number' ? scalarOf(x) : x)), y);
+  },
+};
+type Hooks = typeof HOOKS;
+
+/**
+ * The scalar paths of one op. This is a template: it uses nothing but its
+ * parameters (and Math, Number), so `specialize` can compile a copy of it for
+ * every op. A copy calls one `f` and one `d0`/`d1`, which V8 then inlines;
+ * a single shared path would call every op's functions through one
+ * megamorphic call site, boxing each double argument and result (that was
+ * half the time of the scalar graphs).
+ */
+function scalarPathsTemplate(
+  p: Primitive, f: (...a: number[]) => number, d0: ((...a: number[]) => number) | null,
+  d1: ((...a: number[]) => number) | null, diff: boolean, REQ: number, H: Hooks,
+): ScalarPaths {
+  const T = H.Tensor;
+  const shape = H.shape;
+  const state = H.state;
+  return {
+    t(a) {
+      const f32 = a.dtype === 'float32';
+      let v = f(a._v);
+      if (f32) v = Math.fround(v);
+      const y = new T(shape, a.dtype, null, v);
+      if (state.anomaly && !Number.isFinite(v)) H.anomaly(p, y, a);
+      if (diff && a._req && state.gradEnabled) H.record1(p, y, a);
+      return y;
+    },
+    tt(a, b) {
+      const f32 = a.dtype === 'float32' && b.dtype === 'float32';
+      let v = f(a._v, b._v);
+      if (f32) v = Math.fround(v);
+      const y = new T(shape, f32 ? 'float32' : 'float64', null, v);
+      if (state.anomaly && !Number.isFinite(v)) H.anomaly(p, y, a, b);
+      if (diff && (a._req || b._req) && state.gradEnabled) H.recordTT(p, y, a, b);
+      return y;
+    },
+    tn(a, b) {
+      const f32 = a.dtype === 'float32';
+      let v = f(a._v, b);
+      if (f32) v = Math.fround(v);
+      const y = new T(shape, a.dtype, null, v);
+      if (state.anomaly && !Number.isFinite(v)) H.anomaly(p, y, a, b);
+      if (diff && a._req && state.gradEnabled) H.recordTN(p, y, a, b);
+      return y;
+    },
+    nt(a, b) {
+      const f32 = b.dtype === 'float32';
+      let v = f(a, b._v);
+      if (f32) v = Math.fround(v);
+      const y = new T(shape, b.dtype, null, v);
+      if (state.anomaly && !Number.isFinite(v)) H.anomaly(p, y, a, b);
+      if (diff && b._req && state.gradEnabled) H.recordNT(p, y, a, b);
+      return y;
+    },
+    back(G, R, val, flags, a, b, id) {
+      const gy = G[id];
+      const y = val[id];
+      if (b < 0) {
+        if (d0 !== null && (flags[a] & REQ) !== 0) {
+          G[a] += gy * d0(val[a], y);
+          R[a] = 1;
+        }
+        return;
+      }
+      const va = val[a];
+      const vb = val[b];
+      if (d0 !== null && (flags[a] & REQ) !== 0) {
+        G[a] += gy * d0(va, vb, y);
+        R[a] = 1;
+      }
+      if (d1 !== null && (flags[b] & REQ) !== 0) {
+        G[b] += gy * d1(va, vb, y);
+        R[b] = 1;
+      }
+    },
+  };
+}
+
+/**
+ * A separately compiled copy of `template`, so that it collects its own type
+ * feedback (V8 shares feedback among all closures of one function literal).
+ * Falls back to the template itself where code cannot be compiled at run time.
+ */
+function specialize<F extends (...args: never[]) => unknown>(template: F): F {
+  try {
+    const copy: unknown = new Function(`'use strict'; return (${template.toString()});`)();
+    return typeof copy === 'function' ? (copy as F) : template;
+  } catch {
+    return template;
   }
-  return y;
+}
+
+/** @internal The scalar paths of elementwise primitive `p`, built on first use. */
+export function scalarPaths(p: Primitive): ScalarPaths {
+  if (p.fast) return p.fast;
+  const ew = p.elementwise;
+  if (!ew) fail(`internal: '${p.name}' is not elementwise`);
+  HOOKS.Tensor = Tensor;
+  HOOKS.shape = SCALAR_SHAPE;
+  const args = [p, ew.f, p.d0, p.d1, p.differentiable, F_REQ, HOOKS] as const;
+  let paths = specialize(scalarPathsTemplate)(...args);
+  try {
+    // the copy must behave as the template (e.g. code instrumented for coverage refers to outside names)
+    const x = new Tensor(SCALAR_SHAPE, 'float64', null, 0.5);
+    paths.tt(x, x);
+    paths.back(new Float64Array(2), new Uint8Array(2), new Float64Array([0.5, 0.5]), new Uint8Array(2), 0, 0, 1);
+  } catch {
+    paths = scalarPathsTemplate(...args);
+  }
+  (p as { fast: ScalarPaths | null }).fast = paths;
+  return paths;
 }
 
 // ---- forward mode ---------------------------------------------------------------
