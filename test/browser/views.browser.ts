@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIME } from '../../engine/display/contract';
-import { cellLocator, openBrowser, openNotebook, runAllCells, screenshotPath, startLab, type Browser, type Lab } from './lab';
+import { ROOT, cellLocator, openBrowser, openNotebook, runAllCells, screenshotPath, startLab, type Browser, type Lab } from './lab';
 
 const FIXTURES = path.join(__dirname, 'fixtures');
 const NOTEBOOK = 'views.ipynb';
@@ -42,12 +42,23 @@ interface CurveSample {
 let lab: Lab;
 let browser: Browser;
 const curveSamples: CurveSample[] = [];
+/** Every URL the page fetched, and those fetched before any cell ran. */
+const fetched: string[] = [];
+let fetchedAtStart: string[] = [];
+
+/** The extension's chunks over 1 MB (plotly.js should be the only one). */
+function bigChunks(): string[] {
+  const dir = path.join(ROOT, '.venv', 'share', 'jupyter', 'labextensions', 'gradlab', 'static');
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.js') && fs.statSync(path.join(dir, f)).size > 1_000_000);
+}
 
 beforeAll(async () => {
   lab = await startLab(FIXTURES);
   browser = await openBrowser();
   const { page } = browser;
+  page.on('request', (request) => fetched.push(request.url()));
   await openNotebook(page, lab, NOTEBOOK);
+  fetchedAtStart = [...fetched];
   await runAllCells(page);
 
   // Watch the loss curve cell until every cell has run: its view must change while it runs.
@@ -112,6 +123,14 @@ describe('JupyterLab with the gradlab extension', () => {
   it('renders user strings as text, never as markup', async () => {
     const graph = cellLocator(browser.page, TAGS['graph']);
     expect(await graph.locator('.gradlab-view img').count()).toBe(0);
+  });
+
+  it('loads plotly.js only when a loss curve is drawn, not when JupyterLab starts', () => {
+    const chunks = bigChunks();
+    expect(chunks).toHaveLength(1);
+    const [plotly] = chunks;
+    expect(fetchedAtStart.filter((url) => url.includes(plotly))).toEqual([]);
+    expect(fetched.filter((url) => url.includes(plotly))).toHaveLength(1);
   });
 
   it('raises no errors in the page', async () => {
