@@ -59,13 +59,13 @@ export function formatNum(n: Num | unknown): string {
   return n.toExponential(2).replace(/\.?0+e/, 'e');
 }
 
-/** A payload number with more digits, for details and tables. */
-export function formatNumLong(n: Num | unknown): string {
+/** A payload number with more digits (8 significant unless told), for details and tables. */
+export function formatNumLong(n: Num | unknown, digits = 8): string {
   if (typeof n !== 'number' || !Number.isFinite(n)) return formatNum(n);
   if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n);
   const a = Math.abs(n);
-  if (a >= 1e-4 && a < 1e7) return trimZeros(n.toPrecision(8));
-  return n.toExponential(4).replace(/\.?0+e/, 'e');
+  if (a >= 1e-4 && a < 1e7) return trimZeros(n.toPrecision(digits));
+  return n.toExponential(digits - 4).replace(/\.?0+e/, 'e');
 }
 
 /** A relative error: always in scientific notation, which is how tolerances are read. */
@@ -131,7 +131,7 @@ export function summaryLines(t: TensorSummary | null | undefined, maxEntries = 4
   const size = typeof t.size === 'number' ? t.size : t.values.length;
   if (size === 1 && t.values.length >= 1) return [formatNum(t.values[0])];
   if (size === 0) return ['(empty)'];
-  const shown = t.values.slice(0, maxEntries).map(formatNum);
+  const shown = t.values.slice(0, maxEntries).map((v) => formatNum(v));
   const more = size > shown.length;
   const lines = ['[' + shown.join(', ') + (more ? ', …' : '') + ']'];
   if (more) lines.push(`min ${formatNum(t.min)} max ${formatNum(t.max)}`);
@@ -804,8 +804,8 @@ export function gradCheckModel(p: GradCheckPayload): GradCheckModel {
     cells: [
       asText(inputsRaw[e?.input]?.name, `#${asText(e?.input, '?')}`),
       Array.isArray(e?.index) ? (e.index.length ? `[${e.index.join(', ')}]` : 'scalar') : '?',
-      formatNumLong(e?.analytic),
-      formatNumLong(e?.numerical),
+      formatNumLong(e?.analytic, 10), // enough digits to see analytic and numerical differ
+      formatNumLong(e?.numerical, 10),
       formatErr(e?.relError),
       mark(e?.ok === true),
     ],

@@ -1,0 +1,409 @@
+/**
+ * The computational-graph view: the figure laid out by `graphFigure` (shared
+ * with the static SVG fallback, so both show the same thing), drawn as inline
+ * SVG styled by JupyterLab's theme variables, with pan, zoom and node details.
+ *
+ * Each value is a box (name, shape, value, and its gradient labelled "grad" in
+ * the theme's warn colour); a value computed by an op has the op drawn as an
+ * ellipse in front of it, micrograd style. We chose the pair over a single box
+ * with the op in its header because the lecture's picture is a circuit: the op
+ * is the gate a gradient flows back through (add distributes, max routes, mul
+ * switches), the box is what the wire carries; keeping them apart lets the
+ * next steps (stepping, backprop patterns) highlight the gate and the value
+ * separately. Layout cost is unchanged: each op+box pair is one layout node.
+ */
+import type { GraphNode, GraphPayload, TensorSummary } from '../../engine/display/contract';
+import {
+  asText,
+  attrsText,
+  formatNumLong,
+  formatShape,
+  graphFigure,
+  nodeTitle,
+  type FigureNode,
+  type GraphFigure,
+} from '../../engine/display/svg';
+import { h, mount, s, safely, type View } from './dom';
+
+/** Pan and zoom state of a graph view. */
+interface Transform {
+  k: number;
+  x: number;
+  y: number;
+}
+
+const MIN_ZOOM = 0.05;
+const MAX_ZOOM = 4;
+/** Tallest the canvas grows before it scrolls by panning instead. */
+const MAX_CANVAS_H = 560;
+const PAD = 8;
+
+/** The graph view, with what it laid out (for tests and timing). */
+export interface GraphView extends View {
+  readonly figure: GraphFigure | null;
+}
+
+/**
+ * Draws `p` into `host`, replacing whatever view was there. Drag to pan; the
+ * wheel zooms once the graph has been clicked (or with Ctrl/⌘ held) so that
+ * scrolling the notebook still works; buttons zoom and fit. Hovering a node
+ * previews its details; clicking pins them.
+ */
+export function renderGraph(host: HTMLElement, p: GraphPayload): GraphView {
+  let figure: GraphFigure | null = null;
+  const view = safely(host, 'graph', () => {
+    figure = graphFigure(p);
+    return build(host, p, figure);
+  });
+  return {
+    get figure() {
+      return figure;
+    },
+    dispose: () => view.dispose(),
+  };
+}
+
+function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
+  const doc = host.ownerDocument;
+  const payloadNodes: unknown[] = Array.isArray(p.nodes) ? p.nodes : [];
+  const root = h(doc, 'div', { class: 'gradlab-figure gradlab-graph', 'data-gradlab-view': 'graph' });
+
+  // Header: title, size, zoom buttons.
+  const title = typeof p.title === 'string' && p.title ? p.title : 'computational graph';
+  const counts = `${fig.nodes.length + fig.inlined} nodes · ${fig.edges.length} edges · ${fig.layout} layout ${Math.round(fig.layoutMs)} ms`;
+  const btn = (label: string, tip: string) => h(doc, 'button', { type: 'button', class: 'gradlab-button', title: tip, 'aria-label': tip }, label);
+  const zoomOut = btn('−', 'zoom out');
+  const zoomIn = btn('+', 'zoom in');
+  const fit = btn('fit', 'fit the whole graph');
+  const actual = btn('1:1', 'actual size');
+  root.append(
+    h(
+      doc,
+      'div',
+      { class: 'gradlab-header' },
+      h(doc, 'span', { class: 'gradlab-title' }, title),
+      h(doc, 'span', { class: 'gradlab-muted' }, counts),
+      h(doc, 'span', { class: 'gradlab-toolbar' }, zoomOut, zoomIn, fit, actual),
+    ),
+  );
+  for (const note of fig.notes) root.append(h(doc, 'div', { class: 'gradlab-note', role: 'note' }, '⚠ ' + note));
+
+  // Canvas: an SVG whose one group is panned and zoomed.
+  const canvas = h(doc, 'div', { class: 'gradlab-graph-canvas', tabindex: 0, 'aria-label': `${title}: graph, drag to pan` });
+  const svg = s(doc, 'svg', { class: 'gradlab-graph-svg', width: '100%', height: '100%', role: 'img' });
+  svg.append(s(doc, 'title', {}, title));
+  const world = s(doc, 'g', { class: 'gradlab-graph-world' });
+  const edgeLayer = s(doc, 'g', { class: 'gradlab-edges' });
+  const nodeLayer = s(doc, 'g', { class: 'gradlab-nodes' });
+  for (const e of fig.edges) {
+    edgeLayer.append(s(doc, 'path', { class: 'gradlab-edge', d: e.d }), s(doc, 'polygon', { class: 'gradlab-arrow', points: e.arrow }));
+    if (e.label) edgeLayer.append(s(doc, 'text', { class: 'gradlab-edge-label', x: e.lx, y: e.ly, 'text-anchor': 'middle' }, e.label));
+  }
+  const byId = new Map<number, SVGElement>();
+  for (const n of fig.nodes) {
+    const g = drawNode(doc, n);
+    byId.set(n.id, g);
+    nodeLayer.append(g);
+  }
+  world.append(edgeLayer, nodeLayer);
+  svg.append(world);
+  canvas.append(svg);
+  root.append(canvas);
+
+  root.append(legend(doc));
+  const details = h(doc, 'div', { class: 'gradlab-graph-details', 'aria-live': 'polite' }, 'Hover over a node to see its details; click to keep them.');
+  root.append(details);
+
+  // ---- pan and zoom ----
+  const t: Transform = { k: 1, x: PAD, y: PAD };
+  const apply = () => world.setAttribute('transform', `translate(${round(t.x)},${round(t.y)}) scale(${round(t.k, 1000)})`);
+  const canvasSize = () => ({ w: canvas.clientWidth || 0, h: canvas.clientHeight || 0 });
+  const zoomAt = (factor: number, cx: number, cy: number) => {
+    const k = clamp(t.k * factor, MIN_ZOOM, MAX_ZOOM);
+    t.x = cx - ((cx - t.x) * k) / t.k;
+    t.y = cy - ((cy - t.y) * k) / t.k;
+    t.k = k;
+    apply();
+  };
+  const fitAll = () => {
+    const { w, h: ch } = canvasSize();
+    if (w <= 0) return apply();
+    const k = clamp(Math.min((w - 2 * PAD) / fig.width, ((ch || MAX_CANVAS_H) - 2 * PAD) / fig.height, 1), MIN_ZOOM, 1);
+    t.k = k;
+    t.x = (w - fig.width * k) / 2;
+    t.y = Math.max(PAD, ((ch || 0) - fig.height * k) / 2);
+    apply();
+  };
+  // The canvas is as tall as the graph at the width-fitting zoom, within limits.
+  const sizeCanvas = () => {
+    const w = host.clientWidth || canvas.clientWidth || 0;
+    const k = w > 0 ? clamp((w - 2 * PAD) / fig.width, MIN_ZOOM, 1) : 1;
+    canvas.style.height = `${Math.round(clamp(fig.height * k + 2 * PAD, 80, MAX_CANVAS_H))}px`;
+  };
+  sizeCanvas();
+  fitAll();
+
+  zoomIn.addEventListener('click', () => {
+    const { w, h: ch } = canvasSize();
+    zoomAt(1.25, w / 2, ch / 2);
+  });
+  zoomOut.addEventListener('click', () => {
+    const { w, h: ch } = canvasSize();
+    zoomAt(0.8, w / 2, ch / 2);
+  });
+  fit.addEventListener('click', fitAll);
+  actual.addEventListener('click', () => {
+    t.k = 1;
+    t.x = PAD;
+    t.y = PAD;
+    apply();
+  });
+
+  let active = false; // the wheel zooms only after the graph was clicked, so notebook scrolling keeps working
+  let drag: { x: number; y: number; tx: number; ty: number; moved: boolean; id: number } | null = null;
+  const onDown = (ev: PointerEvent) => {
+    if (ev.button !== 0) return;
+    active = true;
+    canvas.classList.add('gradlab-active');
+    drag = { x: ev.clientX, y: ev.clientY, tx: t.x, ty: t.y, moved: false, id: ev.pointerId };
+  };
+  const onMove = (ev: PointerEvent) => {
+    if (!drag) return;
+    const dx = ev.clientX - drag.x;
+    const dy = ev.clientY - drag.y;
+    if (!drag.moved && Math.hypot(dx, dy) > 3) {
+      drag.moved = true;
+      canvas.classList.add('gradlab-dragging');
+      try {
+        canvas.setPointerCapture?.(drag.id);
+      } catch {
+        /* pointer already gone */
+      }
+    }
+    if (drag.moved) {
+      t.x = drag.tx + dx;
+      t.y = drag.ty + dy;
+      apply();
+    }
+  };
+  const onUp = (ev: PointerEvent) => {
+    if (!drag) return;
+    const wasDrag = drag.moved;
+    drag = null;
+    canvas.classList.remove('gradlab-dragging');
+    if (!wasDrag) {
+      const id = nodeIdAt(ev.target);
+      pin(id === pinned ? null : id);
+    }
+  };
+  const onWheel = (ev: WheelEvent) => {
+    if (!active && !ev.ctrlKey && !ev.metaKey) return;
+    ev.preventDefault();
+    const r = canvas.getBoundingClientRect();
+    zoomAt(Math.exp(-ev.deltaY * (ev.deltaMode === 1 ? 0.05 : 0.002)), ev.clientX - r.left, ev.clientY - r.top);
+  };
+  const onLeave = () => {
+    active = false;
+    canvas.classList.remove('gradlab-active');
+    if (pinned === null) showDetails(null);
+  };
+  const onKey = (ev: KeyboardEvent) => {
+    const step = 40;
+    const { w, h: ch } = canvasSize();
+    const moves: Record<string, () => void> = {
+      '+': () => zoomAt(1.25, w / 2, ch / 2),
+      '=': () => zoomAt(1.25, w / 2, ch / 2),
+      '-': () => zoomAt(0.8, w / 2, ch / 2),
+      '0': fitAll,
+      ArrowLeft: () => ((t.x += step), apply()),
+      ArrowRight: () => ((t.x -= step), apply()),
+      ArrowUp: () => ((t.y += step), apply()),
+      ArrowDown: () => ((t.y -= step), apply()),
+      Escape: () => pin(null),
+    };
+    const f = moves[ev.key];
+    if (f) {
+      ev.preventDefault();
+      f();
+    }
+  };
+
+  // ---- details ----
+  let pinned: number | null = null;
+  const nodeIdAt = (target: EventTarget | null): number | null => {
+    const el = target instanceof Element ? target.closest('[data-node-id]') : null;
+    return el ? Number(el.getAttribute('data-node-id')) : null;
+  };
+  const showDetails = (id: number | null) => {
+    if (id === null || !Number.isInteger(id)) {
+      details.replaceChildren(doc.createTextNode('Hover over a node to see its details; click to keep them.'));
+      return;
+    }
+    details.replaceChildren(...nodeDetails(doc, id, payloadNodes, id === pinned));
+  };
+  const pin = (id: number | null) => {
+    if (pinned !== null) byId.get(pinned)?.classList.remove('gradlab-selected');
+    pinned = id;
+    if (id !== null) byId.get(id)?.classList.add('gradlab-selected');
+    showDetails(id);
+  };
+  const onOver = (ev: Event) => {
+    if (pinned !== null || drag?.moved) return;
+    const id = nodeIdAt(ev.target);
+    if (id !== null) showDetails(id);
+  };
+
+  canvas.addEventListener('pointerdown', onDown);
+  canvas.addEventListener('pointermove', onMove);
+  canvas.addEventListener('pointerup', onUp);
+  canvas.addEventListener('pointerleave', onLeave);
+  canvas.addEventListener('wheel', onWheel, { passive: false });
+  canvas.addEventListener('keydown', onKey);
+  canvas.addEventListener('mouseover', onOver);
+
+  // Refit when the output area changes width (coalesced to one frame).
+  let raf = 0;
+  const ro =
+    typeof ResizeObserver !== 'undefined'
+      ? new ResizeObserver(() => {
+          if (raf) return;
+          raf = requestAnimationFrame(() => {
+            raf = 0;
+            if (!root.isConnected) return;
+            sizeCanvas();
+            if (pinned === null && t.k <= 1) fitAll();
+          });
+        })
+      : null;
+  ro?.observe(host);
+  if (!host.isConnected || canvas.clientWidth === 0) {
+    // Drawn before being attached (JupyterLab renders off-screen first): fit once visible.
+    requestAnimationFrame?.(() => {
+      sizeCanvas();
+      fitAll();
+    });
+  }
+
+  return mount(host, root, {
+    dispose() {
+      ro?.disconnect();
+      if (raf) cancelAnimationFrame(raf);
+      canvas.removeEventListener('pointerdown', onDown);
+      canvas.removeEventListener('pointermove', onMove);
+      canvas.removeEventListener('pointerup', onUp);
+      canvas.removeEventListener('pointerleave', onLeave);
+      canvas.removeEventListener('wheel', onWheel);
+      canvas.removeEventListener('keydown', onKey);
+      canvas.removeEventListener('mouseover', onOver);
+    },
+  });
+}
+
+function drawNode(doc: Document, n: FigureNode): SVGElement {
+  const cls = ['gradlab-node', `gradlab-${n.kind}`];
+  if (n.output) cls.push('gradlab-output');
+  if (n.gradLeaf) cls.push('gradlab-gradleaf');
+  const g = s(doc, 'g', { class: cls.join(' '), 'data-node-id': n.id });
+  g.append(s(doc, 'title', {}, n.tooltip));
+  if (n.op) {
+    const { cx, cy, rx, ry, label } = n.op;
+    const bx = n.box.x - 1;
+    const by = n.box.y + n.box.h / 2;
+    g.append(
+      s(doc, 'ellipse', { class: 'gradlab-op', cx, cy, rx, ry }),
+      s(doc, 'text', { class: 'gradlab-op-label', x: cx, y: cy + 4, 'text-anchor': 'middle' }, label),
+      s(doc, 'line', { class: 'gradlab-op-link', x1: cx + rx, y1: cy, x2: bx - 6, y2: by }),
+      s(doc, 'polygon', { class: 'gradlab-op-arrow', points: `${bx},${by} ${bx - 7},${by - 3.5} ${bx - 7},${by + 3.5}` }),
+    );
+  }
+  const { x, y, w, h: bh } = n.box;
+  g.append(s(doc, 'rect', { class: 'gradlab-box', x, y, width: w, height: bh, rx: 4 }));
+  if (n.gradLeaf) g.append(s(doc, 'rect', { class: 'gradlab-gradleaf-bar', x, y, width: 4, height: bh, rx: 2 }));
+  for (const l of n.lines) {
+    if (l.role === 'title') {
+      g.append(s(doc, 'text', { class: 'gradlab-node-title', x: l.x, y: l.y }, l.text));
+      continue;
+    }
+    if (l.label) g.append(s(doc, 'text', { class: `gradlab-line-label gradlab-${l.role}-label`, x: l.x, y: l.y }, l.label));
+    g.append(s(doc, 'text', { class: `gradlab-${l.role}`, x: l.x + 43.2, y: l.y }, l.text));
+  }
+  return g;
+}
+
+function legend(doc: Document): HTMLElement {
+  const item = (swatch: string, text: string) =>
+    h(doc, 'span', { class: 'gradlab-legend-item' }, h(doc, 'span', { class: `gradlab-swatch ${swatch}` }), text);
+  return h(
+    doc,
+    'div',
+    { class: 'gradlab-legend' },
+    item('gradlab-swatch-op', 'op'),
+    item('gradlab-swatch-box', 'value'),
+    item('gradlab-swatch-grad', 'grad: ∂output/∂value'),
+    item('gradlab-swatch-gradleaf', 'leaf that requires grad'),
+    item('gradlab-swatch-output', 'output'),
+    h(doc, 'span', { class: 'gradlab-muted' }, 'drag to pan · click, then wheel to zoom'),
+  );
+}
+
+/** The details panel of one node: everything its payload says, as text. */
+function nodeDetails(doc: Document, id: number, nodes: unknown[], pinned: boolean): Node[] {
+  const raw = nodes[id];
+  const n = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<GraphNode>;
+  const named = (j: number) => {
+    const m = nodes[j] as Partial<GraphNode> | undefined;
+    return m ? `${nodeTitle({ id: j, name: m.name ?? null })}${m.kind === 'const' ? ' (const)' : ''}` : `#${j}`;
+  };
+  const kind =
+    n.kind === 'leaf' ? (n.requiresGrad ? 'leaf, requires grad' : 'leaf') : n.kind === 'const' ? 'constant' : `result of ${asText(n.op, '?')}`;
+  const out: Node[] = [];
+  out.push(
+    h(
+      doc,
+      'div',
+      { class: 'gradlab-details-head' },
+      h(doc, 'strong', {}, nodeTitle({ id, name: n.name ?? null })),
+      ` — ${kind}`,
+      pinned ? h(doc, 'span', { class: 'gradlab-muted' }, ' (pinned: click again or press Esc to release)') : null,
+    ),
+  );
+  const rows: [string, string][] = [];
+  if (Array.isArray(n.inputs) && n.inputs.length) rows.push(['inputs', n.inputs.map(named).join(', ')]);
+  rows.push(['shape', `[${Array.isArray(n.shape) ? n.shape.map((d) => asText(d)).join(', ') : '?'}] (${formatShape(n.shape)})`]);
+  const a = attrsText(n.attrs);
+  if (a) rows.push(['attributes', a]);
+  if (Array.isArray(n.scope) && n.scope.length) rows.push(['scope', n.scope.map((x) => asText(x)).join(' / ')]);
+  rows.push(['requires grad', n.requiresGrad ? 'yes' : 'no']);
+  const table = h(doc, 'table', { class: 'gradlab-details-table' });
+  for (const [k, v] of rows) table.append(h(doc, 'tr', {}, h(doc, 'th', {}, k), h(doc, 'td', {}, v)));
+  out.push(table);
+  out.push(summaryBlock(doc, 'value', n.value, 'gradlab-value'));
+  out.push(
+    n.grad
+      ? summaryBlock(doc, 'grad', n.grad, 'gradlab-grad')
+      : h(doc, 'div', { class: 'gradlab-muted' }, 'grad: none (not reached by backward, or backward not run yet)'),
+  );
+  return out;
+}
+
+function summaryBlock(doc: Document, label: string, t: TensorSummary | null | undefined, cls: string): HTMLElement {
+  const box = h(doc, 'div', { class: `gradlab-summary ${cls}` });
+  if (!t || !Array.isArray(t.values)) {
+    box.append(`${label}: ?`);
+    return box;
+  }
+  const stats = `min ${formatNumLong(t.min)} · max ${formatNumLong(t.max)} · mean ${formatNumLong(t.mean)} · ${asText(t.size)} entr${t.size === 1 ? 'y' : 'ies'} · ${asText(t.dtype)}`;
+  box.append(h(doc, 'div', {}, h(doc, 'strong', {}, label), ' ', stats));
+  const entries = t.values.map((v) => formatNumLong(v)).join(', ');
+  const more = t.truncated ? ` … (first ${t.values.length} of ${asText(t.size)})` : '';
+  box.append(h(doc, 'div', { class: 'gradlab-entries' }, `[${entries}${more}]`));
+  return box;
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, v));
+}
+
+function round(v: number, m = 10): number {
+  return Math.round(v * m) / m;
+}
