@@ -118,6 +118,10 @@ class ConstTable {
   }
 }
 
+const EMPTY_I32 = new Int32Array(0);
+const EMPTY_U8 = new Uint8Array(0);
+const EMPTY_F64 = new Float64Array(0);
+
 export class Tape {
   readonly serial = ++tapeSerial;
   n = 0;
@@ -141,19 +145,23 @@ export class Tape {
   /** Gradients of the last backward pass that went through this tape. */
   last: GradState | null = null;
 
+  /** Rows to allocate at the first push. */
+  private hint: number;
+
+  /** `capacity`: rows to allocate at the first push (nothing is allocated for a tape that stays empty). */
   constructor(capacity = 1024) {
-    const c = Math.max(64, capacity);
-    this.cap = c;
-    this.op = new Int32Array(c);
-    this.flags = new Uint8Array(c);
-    this.val = new Float64Array(c);
-    this.inStart = new Int32Array(c);
-    this.nin = new Uint8Array(c);
-    this.ins = new Int32Array(2 * c);
+    this.hint = Math.max(64, capacity);
+    this.cap = 0;
+    this.op = EMPTY_I32;
+    this.flags = EMPTY_U8;
+    this.val = EMPTY_F64;
+    this.inStart = EMPTY_I32;
+    this.nin = EMPTY_U8;
+    this.ins = EMPTY_I32;
   }
 
   private growRows(): void {
-    const c = this.cap * 2;
+    const c = this.cap === 0 ? this.hint : this.cap * 2;
     this.cap = c;
     this.op = grow(this.op, c);
     this.flags = grow(this.flags, c);
@@ -161,6 +169,7 @@ export class Tape {
     this.inStart = grow(this.inStart, c);
     this.nin = grow(this.nin, c);
     if (this.scope) this.scope = grow(this.scope, c);
+    if (this.ins.length === 0) this.ins = new Int32Array(2 * c);
   }
 
   private growIns(k: number): void {

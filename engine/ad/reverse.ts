@@ -214,6 +214,10 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
   const fast = !createGraph;
   const free = !retain;
   const anomaly = state.anomaly;
+  // Local copies for the loop: where modules are run by vite-node (the tests), every use of an
+  // imported binding is a getter call on a dictionary-mode object.
+  const prims = PRIMITIVES;
+  const FAST = F_FAST, FREED = F_FREED, REQ = F_REQ, SCALAR = F_SCALAR, REF = OP_REF;
   const started = new Set<Tape>();
   let cur: Tape | null = null;
   let curId = -1;
@@ -236,23 +240,23 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
         const o = op[id];
         const f = flags[id];
         if (o < 0) {
-          if (o === OP_REF) {
+          if (o === REF) {
             const h = obj[id] as Tensor;
-            const g = !createGraph && f & F_SCALAR ? G[id] : (st.GT[id] as Tensor);
+            const g = !createGraph && f & SCALAR ? G[id] : (st.GT[id] as Tensor);
             if (h._result) accum(h._tape!, h._id, g);
             else addLeaf(h, g);
           }
           continue;
         }
-        if (f & F_FREED) freedError(tape, id);
-        const p = PRIMITIVES[o];
+        if (f & FREED) freedError(tape, id);
+        const p = prims[o];
         const s = inStart[id];
         const k = nin[id];
-        if (fast && f & F_FAST) {
+        if (fast && f & FAST) {
           // scalar path: g_in += g_out · ∂y/∂x_in, partials evaluated on numbers
           if (k <= 2 && !anomaly) {
             (p.fast ?? scalarPaths(p)).back(G, R, val, flags, ins[s], k === 2 ? ins[s + 1] : -1, id);
-            if (free) flags[id] = f | F_FREED;
+            if (free) flags[id] = f | FREED;
             continue;
           }
           const gy = G[id];
@@ -262,7 +266,7 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
             const b = ins[s + 1];
             const va = val[a];
             const vb = val[b];
-            if (flags[a] & F_REQ) {
+            if (flags[a] & REQ) {
               const d0 = p.d0;
               if (d0 !== null) {
                 const ga = gy * d0(va, vb, y);
@@ -271,7 +275,7 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
                 R[a] = 1;
               }
             }
-            if (flags[b] & F_REQ) {
+            if (flags[b] & REQ) {
               const d1 = p.d1;
               if (d1 !== null) {
                 const gb = gy * d1(va, vb, y);
@@ -283,7 +287,7 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
           } else if (k === 1) {
             const a = ins[s];
             const d0 = p.d0;
-            if (flags[a] & F_REQ && d0 !== null) {
+            if (flags[a] & REQ && d0 !== null) {
               const ga = gy * d0(val[a], y);
               if (anomaly) checkGradFinite(p.name, 0, ga);
               G[a] += ga;
@@ -297,14 +301,14 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
             for (let j = 0; j < k; j++) {
               const a = ins[s + j];
               const dj = d[j];
-              if (!(flags[a] & F_REQ) || !dj) continue;
+              if (!(flags[a] & REQ) || !dj) continue;
               const ga = gy * (dj(...args) as number);
               if (anomaly) checkGradFinite(p.name, j, ga);
               G[a] += ga;
               R[a] = 1;
             }
           }
-          if (free) flags[id] = f | F_FREED;
+          if (free) flags[id] = f | FREED;
           continue;
         }
         if (createGraph && p.custom) {
@@ -316,9 +320,9 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
         for (let j = 0; j < k; j++) {
           const a = ins[s + j];
           xs.push(handleOf(tape, a, createGraph));
-          needs.push(!!(flags[a] & F_REQ));
+          needs.push(!!(flags[a] & REQ));
         }
-        const gy = !createGraph && f & F_SCALAR ? scalarOf(G[id], f & 4 ? 'float32' : 'float64') : (st.GT[id] as Tensor);
+        const gy = !createGraph && f & SCALAR ? scalarOf(G[id], f & 4 ? 'float32' : 'float64') : (st.GT[id] as Tensor);
         const gxs = p.vjp(gy, { x: xs, y: handleOf(tape, id, createGraph), attrs: info?.attrs, saved: info?.saved, needs });
         if (!Array.isArray(gxs) || gxs.length !== k) {
           fail(`backward of '${p.name}' returned ${Array.isArray(gxs) ? gxs.length : 'no'} gradients for ${k} inputs`);
@@ -335,7 +339,7 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
           if (anomaly) checkGradFinite(p.name, j, gx);
           accum(tape, ins[s + j], gx);
         }
-        if (free) flags[id] = f | F_FREED;
+        if (free) flags[id] = f | FREED;
       }
       cur = null;
     }

@@ -214,10 +214,15 @@ export function applyScalar1(p: Primitive, a: Tensor): Tensor {
 /** The node's flags for a 0-d elementwise result. */
 const FAST_ROW = F_REQ | F_SCALAR | F_FAST;
 
+// Local copies (tape.ts does not import this module, so they are set): where modules are run by
+// vite-node (the tests), every use of an imported binding is a getter call on a dictionary-mode object.
+const STATE = state;
+const CAP = TAPE_CAP;
+
 /** The tape to record on (a fresh one when the current one is full). */
 function tapeFor(): Tape {
-  const t = state.tape;
-  return t.n < TAPE_CAP ? t : currentTape();
+  const t = STATE.tape;
+  return t.n < CAP ? t : currentTape();
 }
 
 function markResult(y: Tensor, tape: Tape, id: number): void {
@@ -233,7 +238,7 @@ function rowFlags(y: Tensor): number {
 
 /** What the per-op scalar paths call: shared code whose arguments are objects and small integers only. */
 const HOOKS = {
-  state,
+  state: STATE,
   /** Tensor and the 0-d shape, read when the paths are built (tensor.ts and this module import each other). */
   Tensor: null as unknown as typeof Tensor,
   shape: null as unknown as readonly number[],
