@@ -169,27 +169,156 @@ export function reduce(
   return arg;
 }
 
+// ---- matrix product ------------------------------------------------------------------
+
+/** Depth of one pass over k: a KC×4 panel of A and of B (8 KB each) stay in L1. */
+const KC = 256;
+/** Rows of A packed at a time (MC×KC, 256 KB: L2). */
+const MC = 128;
+/** Columns of B packed at a time (KC×NC, 2 MB at most). */
+const NC = 1024;
+/** Below this many multiply-adds packing does not pay: a plain loop, same summation order per pass. */
+const SMALL = 32 * 32 * 32;
+
+let packA = new Float64Array(0);
+let packB = new Float64Array(0);
+let acc = new Float64Array(0);
+
 /**
- * C[m×n] = A[m×k] · B[k×n]. Row-major, i-k-j loop order so the inner loop
- * streams rows of B and C; blocked over k so a panel of B stays in cache.
+ * C[m×n] = A[m×k] · B[k×n], row-major, float64 or float32 arrays (mixed is fine).
+ *
+ * Blocked and packed (the GotoBLAS scheme): B in KC×NC blocks and A in MC×KC
+ * blocks are copied into panels of 4 columns / 4 rows, contiguous along k,
+ * and a 4×4 block of C is computed in 16 local accumulators (registers).
+ * Sums are in float64 and rounded once when C is float32.
+ *
+ * NOTE: the summation order is fixed by the shapes alone: each C[i][j] is
+ * Σ over k in passes of KC, each pass summed in increasing k from 0 and added
+ * to the running total. It does not depend on timing or on how many threads
+ * (none yet) share the work, so results are reproducible bit for bit.
  */
 export function matmul(a: Arr, b: Arr, m: number, k: number, n: number, out: Arr): Arr {
-  out.fill(0);
-  const KB = 256;
-  for (let k0 = 0; k0 < k; k0 += KB) {
-    const k1 = Math.min(k, k0 + KB);
-    for (let i = 0; i < m; i++) {
-      const ci = i * n;
-      const ai = i * k;
-      for (let p = k0; p < k1; p++) {
-        const av = a[ai + p];
-        if (av === 0) continue;
-        const bp = p * n;
-        for (let j = 0; j < n; j++) out[ci + j] += av * b[bp + j];
+  // accumulate in float64: `out` itself when it is float64, a scratch array otherwise
+  const f64 = out instanceof Float64Array;
+  if (!f64 && acc.length < m * n) acc = new Float64Array(m * n);
+  const c = f64 ? (out as Float64Array) : acc;
+  c.fill(0, 0, m * n);
+  if (m * n * k < SMALL || m < 4 || n < 4) matmulSmall(a, b, m, k, n, c);
+  else matmulPacked(a, b, m, k, n, c);
+  if (!f64) for (let i = 0; i < m * n; i++) out[i] = c[i];
+  return out;
+}
+
+/** c += a·b with the same per-pass order as the packed path (passes of KC along k). */
+function matmulSmall(a: Arr, b: Arr, m: number, k: number, n: number, c: Float64Array): void {
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let total = 0;
+      for (let k0 = 0; k0 < k; k0 += KC) {
+        const k1 = Math.min(k, k0 + KC);
+        let s = 0;
+        for (let p = k0; p < k1; p++) s += a[i * k + p] * b[p * n + j];
+        total += s;
+      }
+      c[i * n + j] = total;
+    }
+  }
+}
+
+function matmulPacked(a: Arr, b: Arr, m: number, k: number, n: number, c: Float64Array): void {
+  const ncMax = Math.min(NC, roundUp4(n));
+  const mcMax = Math.min(MC, roundUp4(m));
+  if (packB.length < KC * ncMax) packB = new Float64Array(KC * ncMax);
+  if (packA.length < KC * mcMax) packA = new Float64Array(KC * mcMax);
+  const pb = packB;
+  const pa = packA;
+  for (let j0 = 0; j0 < n; j0 += NC) {
+    const nc = Math.min(NC, n - j0);
+    for (let k0 = 0; k0 < k; k0 += KC) {
+      const kc = Math.min(KC, k - k0);
+      packPanelsB(b, n, k0, kc, j0, nc, pb);
+      for (let i0 = 0; i0 < m; i0 += MC) {
+        const mc = Math.min(MC, m - i0);
+        packPanelsA(a, k, i0, mc, k0, kc, pa);
+        for (let ii = 0; ii < mc; ii += 4) {
+          for (let jj = 0; jj < nc; jj += 4) {
+            kernel4x4(pa, ii * kc, pb, jj * kc, kc, c, (i0 + ii) * n + j0 + jj, n, Math.min(4, mc - ii), Math.min(4, nc - jj));
+          }
+        }
       }
     }
   }
-  return out;
+}
+
+function roundUp4(x: number): number {
+  return (x + 3) & ~3;
+}
+
+/** B[k0:k0+kc, j0:j0+nc] as panels of 4 columns: panel q, row p at out[(q·kc + p)·4 ..], zero-padded. */
+function packPanelsB(b: Arr, n: number, k0: number, kc: number, j0: number, nc: number, out: Float64Array): void {
+  for (let jj = 0; jj < nc; jj += 4) {
+    const w = Math.min(4, nc - jj);
+    let o = jj * kc;
+    let src = k0 * n + j0 + jj;
+    if (w === 4) {
+      for (let p = 0; p < kc; p++, o += 4, src += n) {
+        out[o] = b[src];
+        out[o + 1] = b[src + 1];
+        out[o + 2] = b[src + 2];
+        out[o + 3] = b[src + 3];
+      }
+    } else {
+      for (let p = 0; p < kc; p++, o += 4, src += n) {
+        for (let q = 0; q < 4; q++) out[o + q] = q < w ? b[src + q] : 0;
+      }
+    }
+  }
+}
+
+/** A[i0:i0+mc, k0:k0+kc] as panels of 4 rows: panel r, column p at out[(r·kc + p)·4 ..], zero-padded. */
+function packPanelsA(a: Arr, k: number, i0: number, mc: number, k0: number, kc: number, out: Float64Array): void {
+  for (let ii = 0; ii < mc; ii += 4) {
+    const h = Math.min(4, mc - ii);
+    const base = ii * kc;
+    for (let r = 0; r < 4; r++) {
+      if (r < h) {
+        const src = (i0 + ii + r) * k + k0;
+        for (let p = 0; p < kc; p++) out[base + p * 4 + r] = a[src + p];
+      } else {
+        for (let p = 0; p < kc; p++) out[base + p * 4 + r] = 0;
+      }
+    }
+  }
+}
+
+/** c[4×4 at o, row stride n] += (panel of A at pa) · (panel of B at pb) over kc; only rows×cols are stored. */
+function kernel4x4(
+  A: Float64Array, pa: number, B: Float64Array, pb: number, kc: number,
+  c: Float64Array, o: number, n: number, rows: number, cols: number,
+): void {
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let p = 0; p < kc; p++, pa += 4, pb += 4) {
+    const a0 = A[pa], a1 = A[pa + 1], a2 = A[pa + 2], a3 = A[pa + 3];
+    const b0 = B[pb], b1 = B[pb + 1], b2 = B[pb + 2], b3 = B[pb + 3];
+    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+  }
+  if (rows === 4 && cols === 4) {
+    c[o] += c00; c[o + 1] += c01; c[o + 2] += c02; c[o + 3] += c03; o += n;
+    c[o] += c10; c[o + 1] += c11; c[o + 2] += c12; c[o + 3] += c13; o += n;
+    c[o] += c20; c[o + 1] += c21; c[o + 2] += c22; c[o + 3] += c23; o += n;
+    c[o] += c30; c[o + 1] += c31; c[o + 2] += c32; c[o + 3] += c33;
+    return;
+  }
+  const r0 = [c00, c01, c02, c03];
+  const r1 = [c10, c11, c12, c13];
+  const r2 = [c20, c21, c22, c23];
+  const r3 = [c30, c31, c32, c33];
+  const rs = [r0, r1, r2, r3];
+  for (let r = 0; r < rows; r++, o += n) for (let q = 0; q < cols; q++) c[o + q] += rs[r][q];
 }
 
 /** Permute dimensions: out has shape `shape[axes[i]]`. */
