@@ -126,7 +126,7 @@ function isSummary(t: unknown): t is TensorSummary {
  * The lines a graph node shows for a tensor: a scalar as its number; a tensor
  * as its first entries, and its range when not every entry is shown.
  */
-export function summaryLines(t: TensorSummary | null | undefined, maxEntries = 4): string[] {
+export function summaryLines(t: TensorSummary | null | undefined, maxEntries = 3): string[] {
   if (!isSummary(t)) return t == null ? [] : ['?'];
   const size = typeof t.size === 'number' ? t.size : t.values.length;
   if (size === 1 && t.values.length >= 1) return [formatNum(t.values[0])];
@@ -355,15 +355,17 @@ export function graphFigure(p: GraphPayload): GraphFigure {
     const opW = op ? 2 * op.rx + OP_GAP : 0;
     return { n, lines, boxW, boxH, op, w: opW + boxW, h: Math.max(boxH, 2 * OP_RY) };
   });
-  const edgeList: { from: number; to: number; k: number }[] = [];
+  // `slot` spreads an op's operands over its left side in argument order (first on top), so
+  // x·x shows two edges and a − b shows which operand is which.
+  const edgeList: { from: number; to: number; k: number; slot: number }[] = [];
   for (const n of drawn) {
     const seen = new Map<number, number>();
-    for (const j of n.inputs) {
-      if (inlined.has(j)) continue;
+    const ins = n.inputs.filter((j) => !inlined.has(j));
+    ins.forEach((j, pos) => {
       const k = seen.get(j) ?? 0;
       seen.set(j, k + 1);
-      edgeList.push({ from: index.get(j)!, to: index.get(n.id)!, k });
-    }
+      edgeList.push({ from: index.get(j)!, to: index.get(n.id)!, k, slot: pos - (ins.length - 1) / 2 });
+    });
   }
 
   const t0 = now();
@@ -398,13 +400,13 @@ export function graphFigure(p: GraphPayload): GraphFigure {
     const a = figNodes[e.from];
     const b = figNodes[e.to];
     const start = { x: a.box.x + a.box.w, y: a.box.y + a.box.h / 2 };
-    // Repeated operands (x·x) arrive at separate points of the op so both edges show.
-    const dy = e.k === 0 ? 0 : (e.k % 2 ? 1 : -1) * Math.ceil(e.k / 2) * 7;
     const tgt = b.op ?? { cx: b.box.x, cy: b.box.y + b.box.h / 2, rx: 0, ry: 0 };
-    const ey = tgt.cy + Math.max(-tgt.ry + 3, Math.min(tgt.ry - 3, dy));
-    const ex = tgt.cx - tgt.rx * Math.sqrt(Math.max(0, 1 - ((ey - tgt.cy) / Math.max(1, tgt.ry)) ** 2));
+    const dy = Math.max(-tgt.ry + 4, Math.min(tgt.ry - 4, e.slot * 9));
+    const ey = tgt.cy + dy;
+    const ex = tgt.cx - tgt.rx * Math.sqrt(Math.max(0, 1 - (dy / Math.max(1, tgt.ry)) ** 2));
     const end = { x: ex - 1, y: ey };
-    const mids = (pos.edges[i] ?? []).map((q) => ({ x: q.x, y: q.y + dy }));
+    // a repeated operand (x·x) takes a slightly different route so both edges show
+    const mids = (pos.edges[i] ?? []).map((q) => ({ x: q.x, y: q.y + e.k * 10 }));
     const path = edgePath(start, mids, end);
     const src = nodes[a.id];
     const label = src.shape.length > 0 ? formatShape(src.shape) : null;
@@ -486,10 +488,13 @@ function layeredLayout(units: Unit[], edges: { from: number; to: number }[]): Pl
       succs[e.from].push(e.to);
     }
   }
+  // Ranks: longest path from the inputs, then every node with consumers moved as far right as
+  // they allow (one rank before its first consumer). Without the second pass, all the products
+  // w_i·x_i of a layer would share one rank and make a column hundreds of nodes tall.
   const rank = new Int32Array(n);
   for (let v = 0; v < n; v++) for (const u of preds[v]) rank[v] = Math.max(rank[v], rank[u] + 1);
   for (let v = n - 1; v >= 0; v--) {
-    if (preds[v].length === 0 && succs[v].length > 0) {
+    if (succs[v].length > 0) {
       let r = Infinity;
       for (const w of succs[v]) r = Math.min(r, rank[w] - 1);
       rank[v] = r;
@@ -650,7 +655,7 @@ export function graphSvg(p: GraphPayload): string {
   head.push(...fig.notes);
   const headH = head.length ? head.length * 18 + 8 : 0;
   const legendH = 22;
-  const W = Math.max(fig.width, 420);
+  const W = Math.max(fig.width, 560); // room for the legend
   const H = fig.height + headH + legendH;
   const o: string[] = [];
   o.push(
@@ -1225,13 +1230,16 @@ export function lossCurveSvg(p: LossCurvePayload): string {
     }
     return [lo, hi];
   };
+  // Each axis spans whole tick steps around its data, so the line never touches the frame.
   const axisOf = (axis: 'x' | 'y' | 'y2') => {
     const [lo0, hi0] = ext(axis);
-    const ticks = niceTicks(lo0, hi0, axis === 'x' ? 6 : 5);
-    if (!ticks.length) return { lo: 0, hi: 1, ticks: [] as number[] };
-    const lo = Math.min(lo0, ticks[0]);
-    const hi = Math.max(hi0, ticks[ticks.length - 1]);
-    return { lo, hi: hi === lo ? lo + 1 : hi, ticks };
+    const inner = niceTicks(lo0, hi0, axis === 'x' ? 6 : 5);
+    if (!inner.length) return { lo: 0, hi: 1, ticks: [] as number[] };
+    const step = inner.length > 1 ? inner[1] - inner[0] : Math.abs(inner[0]) || 1;
+    const lo = Math.floor(lo0 / step + 1e-9) * step;
+    const hi = Math.max(lo + step, Math.ceil(hi0 / step - 1e-9) * step);
+    const ticks = niceTicks(lo, hi, Math.round((hi - lo) / step)).filter((t) => t >= lo - step * 1e-9 && t <= hi + step * 1e-9);
+    return { lo, hi, ticks };
   };
   const ax = axisOf('x');
   const ay = axisOf('y');

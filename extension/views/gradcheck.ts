@@ -21,9 +21,9 @@ export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
     );
 
     const inputs = h(doc, 'table', { class: 'gradlab-table gradlab-gradcheck-inputs' });
-    inputs.append(row(doc, 'th', ['', 'input', 'shape', 'entries', 'max rel. error']));
+    inputs.append(row(doc, 'th', ['', 'input', 'shape', 'entries', 'max rel. error'], [3, 4]));
     for (const i of m.inputs) {
-      const tr = row(doc, 'td', [i.mark, i.name, i.shape, i.count, i.maxRelError]);
+      const tr = row(doc, 'td', [i.mark, i.name, i.shape, i.count, i.maxRelError], [3, 4]);
       tr.className = i.ok ? 'gradlab-row-pass' : 'gradlab-row-fail';
       tr.firstElementChild!.classList.add('gradlab-mark', okClass(i.ok));
       inputs.append(tr);
@@ -32,11 +32,11 @@ export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
 
     const scroll = h(doc, 'div', { class: 'gradlab-table-scroll' });
     const table = h(doc, 'table', { class: 'gradlab-table gradlab-gradcheck-entries' });
-    table.append(row(doc, 'th', m.columns));
+    table.append(row(doc, 'th', m.columns, NUMERIC));
     const body = h(doc, 'tbody');
     const addRows = (from: number, to: number) => {
       for (const r of m.rows.slice(from, to)) {
-        const tr = row(doc, 'td', r.cells);
+        const tr = row(doc, 'td', r.cells, NUMERIC);
         tr.className = r.ok ? 'gradlab-row-pass' : 'gradlab-row-fail';
         tr.lastElementChild!.classList.add('gradlab-mark', okClass(r.ok));
         body.append(tr);
@@ -63,8 +63,11 @@ export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
   });
 }
 
-function row(doc: Document, cell: 'td' | 'th', cells: string[]): HTMLElement {
+/** Columns of the entries table holding numbers (right-aligned). */
+const NUMERIC = [2, 3, 4];
+
+function row(doc: Document, cell: 'td' | 'th', cells: string[], numeric: number[]): HTMLElement {
   const tr = h(doc, 'tr');
-  cells.forEach((c, k) => tr.append(h(doc, cell, { class: k >= 2 && k <= 4 ? 'gradlab-num' : null }, c)));
+  cells.forEach((c, k) => tr.append(h(doc, cell, { class: numeric.includes(k) ? 'gradlab-num' : null }, c)));
   return tr;
 }

@@ -34,6 +34,10 @@ interface Transform {
 
 const MIN_ZOOM = 0.05;
 const MAX_ZOOM = 4;
+/** A graph that fits at this zoom or more is first shown whole... */
+const FIT_ZOOM = 0.4;
+/** ...a larger one first shows its output end at this zoom, where text is readable. */
+const READABLE_ZOOM = 0.6;
 /** Tallest the canvas grows before it scrolls by panning instead. */
 const MAX_CANVAS_H = 560;
 const PAD = 8;
@@ -116,13 +120,30 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
 
   // ---- pan and zoom ----
   const t: Transform = { k: 1, x: PAD, y: PAD };
+  let moved = false; // the user has panned or zoomed: resizing no longer resets the view
   const apply = () => world.setAttribute('transform', `translate(${round(t.x)},${round(t.y)}) scale(${round(t.k, 1000)})`);
   const canvasSize = () => ({ w: canvas.clientWidth || 0, h: canvas.clientHeight || 0 });
   const zoomAt = (factor: number, cx: number, cy: number) => {
+    moved = true;
     const k = clamp(t.k * factor, MIN_ZOOM, MAX_ZOOM);
     t.x = cx - ((cx - t.x) * k) / t.k;
     t.y = cy - ((cy - t.y) * k) / t.k;
     t.k = k;
+    apply();
+  };
+  /** First view: the whole graph when it is readable that small, else the output end at a readable zoom. */
+  const initial = () => {
+    const { w, h: ch } = canvasSize();
+    if (w <= 0) return apply();
+    const k = Math.min((w - 2 * PAD) / fig.width, ((ch || MAX_CANVAS_H) - 2 * PAD) / fig.height, 1);
+    if (k >= FIT_ZOOM) return fitAll();
+    const out = fig.nodes.find((n) => n.output) ?? fig.nodes[fig.nodes.length - 1];
+    t.k = READABLE_ZOOM;
+    t.x = Math.min(PAD, w - PAD - fig.width * t.k);
+    t.y =
+      fig.height * t.k <= ch - 2 * PAD
+        ? (ch - fig.height * t.k) / 2
+        : clamp(ch / 2 - (out ? out.box.y + out.box.h / 2 : 0) * t.k, ch - PAD - fig.height * t.k, PAD);
     apply();
   };
   const fitAll = () => {
@@ -134,14 +155,15 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
     t.y = Math.max(PAD, ((ch || 0) - fig.height * k) / 2);
     apply();
   };
-  // The canvas is as tall as the graph at the width-fitting zoom, within limits.
+  // The canvas is as tall as the graph at the first view's zoom, within limits.
   const sizeCanvas = () => {
     const w = host.clientWidth || canvas.clientWidth || 0;
-    const k = w > 0 ? clamp((w - 2 * PAD) / fig.width, MIN_ZOOM, 1) : 1;
+    const fitW = w > 0 ? (w - 2 * PAD) / fig.width : 1;
+    const k = Math.min(1, fitW >= FIT_ZOOM ? fitW : READABLE_ZOOM);
     canvas.style.height = `${Math.round(clamp(fig.height * k + 2 * PAD, 80, MAX_CANVAS_H))}px`;
   };
   sizeCanvas();
-  fitAll();
+  initial();
 
   zoomIn.addEventListener('click', () => {
     const { w, h: ch } = canvasSize();
@@ -181,6 +203,7 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
       }
     }
     if (drag.moved) {
+      moved = true;
       t.x = drag.tx + dx;
       t.y = drag.ty + dy;
       apply();
@@ -271,16 +294,16 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
             raf = 0;
             if (!root.isConnected) return;
             sizeCanvas();
-            if (pinned === null && t.k <= 1) fitAll();
+            if (pinned === null && !moved) initial();
           });
         })
       : null;
   ro?.observe(host);
   if (!host.isConnected || canvas.clientWidth === 0) {
     // Drawn before being attached (JupyterLab renders off-screen first): fit once visible.
-    requestAnimationFrame?.(() => {
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => {
       sizeCanvas();
-      fitAll();
+      initial();
     });
   }
 
@@ -300,7 +323,7 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
 }
 
 function drawNode(doc: Document, n: FigureNode): SVGElement {
-  const cls = ['gradlab-node', `gradlab-${n.kind}`];
+  const cls = ['gradlab-node', `gradlab-kind-${n.kind}`];
   if (n.output) cls.push('gradlab-output');
   if (n.gradLeaf) cls.push('gradlab-gradleaf');
   const g = s(doc, 'g', { class: cls.join(' '), 'data-node-id': n.id });

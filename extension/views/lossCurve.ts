@@ -206,7 +206,7 @@ function layout(p: LossCurvePayload, el: Element): Record<string, unknown> {
     font: { family: font, color: fg, size: 12 },
     xaxis: axis(p.xLabel ?? 'step'),
     yaxis: axis(p.yLabel ?? 'loss'),
-    ...(hasY2 ? { yaxis2: { ...axis(p.y2Label ?? ''), overlaying: 'y', side: 'right', showgrid: false } } : {}),
+    ...(hasY2 ? { yaxis2: { ...axis(p.y2Label ?? ''), overlaying: 'y', side: 'right', showgrid: false, tickmode: 'auto' } } : {}),
     legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { color: fg } },
     hovermode: 'x unified',
     hoverlabel: { bgcolor: bg, bordercolor: line, font: { color: fg } },

@@ -49,7 +49,7 @@ describe('renderGraph', () => {
     const el = host();
     renderGraph(el, wire(F.layerGraph));
     expect([...el.querySelectorAll('.gradlab-edge-label')].map((t) => t.textContent).sort()).toEqual(['2', '3×2', '4×2', '4×2', '4×2', '4×3']);
-    expect(nodeTexts(el, 1)).toEqual(['W [3×2]', 'value', '[0.2, -0.5, 0.7, 0.1, …]', 'min -0.5 max 0.7', 'grad', '[0.1125, -0.025, 0.1625, 0.1125, …]', 'min -0.025 max 0.1875']);
+    expect(nodeTexts(el, 1)).toEqual(['W [3×2]', 'value', '[0.2, -0.5, 0.7, …]', 'min -0.5 max 0.7', 'grad', '[0.1125, -0.025, 0.1625, …]', 'min -0.025 max 0.1875']);
     expect(nodeTexts(el, 2)[0]).toBe('matmul');
     expect(nodeTexts(el, 6)[0]).toBe('mean axis=all');
   });
