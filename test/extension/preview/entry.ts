@@ -49,7 +49,16 @@ async function main(): Promise<void> {
   // A live curve: grows to 200 points, then finishes.
   const curve = renderLossCurve(section('loss', 'loss curve (live)'), F.lossCurvePayload(20, false));
   const stopped = renderLossCurve(section('loss-stopped', 'loss curve (stopped)'), F.lossCurvePayload(60, false, 'interrupted by the user at step 59'));
-  await Promise.all([curve.ready, stopped.ready]);
+  const hostile = renderLossCurve(section('loss-xss', 'loss curve: hostile names, NaN gap'), {
+    version: 1,
+    kind: 'loss-curve',
+    title: F.XSS_NAME,
+    xLabel: '<i>step</i>',
+    yLabel: 'loss',
+    series: [{ name: '<a href="javascript:alert(1)">loss</a>', axis: 'y', x: [0, 1, 2, 3, 4, 5], y: [2, 1.5, 'NaN', 0.9, 0.7, 0.6] }],
+    done: true,
+  });
+  await Promise.all([curve.ready, stopped.ready, hostile.ready]);
   for (let n = 40; n <= 200; n += 40) {
     await new Promise((r) => setTimeout(r, 50));
     curve.update(F.lossCurvePayload(n, n === 200));

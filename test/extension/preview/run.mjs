@@ -61,9 +61,10 @@ try {
     const timings = await p.evaluate(() => window.gradlabPreview.timings);
     console.log(themeName, 'timings (ms):', JSON.stringify(timings, (k, v) => (typeof v === 'number' ? Math.round(v) : v)));
     if (await p.$('img')) errors.push('an <img> element exists: a payload string became markup');
+    if (await p.$('#loss-xss a[href^="javascript"]')) errors.push('a javascript: link exists in the loss curve');
     // hover a node to show its details
     await p.hover('#graph-layer [data-node-id="1"] .gradlab-box', { force: true });
-    for (const id of ['graph-circuit', 'graph-layer', 'graph-square', 'graph-xss', 'graph-mlp-small', 'graph-1000', 'gradcheck-fail', 'gradcheck-pass', 'jc-mlp', 'jc-wide', 'loss', 'loss-stopped']) {
+    for (const id of ['graph-circuit', 'graph-layer', 'graph-square', 'graph-xss', 'graph-mlp-small', 'graph-1000', 'gradcheck-fail', 'gradcheck-pass', 'jc-mlp', 'jc-wide', 'loss', 'loss-stopped', 'loss-xss']) {
       await p.locator(`#${id}`).screenshot({ path: path.join(out, `${id}-${themeName}.png`) });
     }
     // zoom into the big graph and screenshot again
