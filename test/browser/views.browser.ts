@@ -133,6 +133,24 @@ describe('JupyterLab with the gradlab extension', () => {
     expect(fetched.filter((url) => url.includes(plotly))).toHaveLength(1);
   });
 
+  it('follows the dark theme (styles through --jp-* variables)', async () => {
+    const { page } = browser;
+    const colours = () =>
+      page.evaluate(() =>
+        [...document.querySelectorAll('.gradlab-view')].map((el) => getComputedStyle(el.querySelector('.gradlab-host *') ?? el).color),
+      );
+    const light = await colours();
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' }));
+    await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false', undefined, { timeout: 20_000 });
+    await page.waitForTimeout(500);
+    const dark = await colours();
+    expect(dark).toHaveLength(light.length);
+    expect(dark.every((c, i) => c !== light[i]), `light ${light} dark ${dark}`).toBe(true);
+    for (const { tag } of VIEWS) await cellLocator(page, TAGS[tag]).screenshot({ path: screenshotPath(`${tag}-dark`) });
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' }));
+    await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'true', undefined, { timeout: 20_000 });
+  });
+
   it('raises no errors in the page', async () => {
     await browser.page.screenshot({ path: screenshotPath('notebook'), fullPage: true });
     expect(browser.errors).toEqual([]);
