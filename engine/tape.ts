@@ -195,14 +195,27 @@ export class Tape {
     return id;
   }
 
+  // The two constants used last (a loop like y·1.0001 + 0.0001 alternates two): checked before the table.
+  private c0v = NaN;
+  private c0id = -1;
+  private c1v = NaN;
+  private c1id = -1;
+
   /** Id of the scalar constant `v` on this tape (one node per distinct value). */
   constant(v: number): number {
+    // `===` is exact for non-zero values (NaN never matches); zeros go to the table, which tells -0 from +0
+    if (v === this.c0v && v !== 0) return this.c0id;
+    if (v === this.c1v && v !== 0) return this.c1id;
     const t = (this.consts ??= new ConstTable());
     let id = t.get(v);
     if (id < 0) {
       id = this.push0(OP_CONST, F_SCALAR, v, undefined);
       t.set(v, id);
     }
+    this.c1v = this.c0v;
+    this.c1id = this.c0id;
+    this.c0v = v;
+    this.c0id = id;
     return id;
   }
 
