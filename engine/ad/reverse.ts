@@ -253,7 +253,9 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
         const s = inStart[id];
         const k = nin[id];
         if (fast && f & FAST) {
-          // scalar path: g_in += g_out · ∂y/∂x_in, partials evaluated on numbers
+          // scalar path: g_in += g_out · ∂y/∂x_in, partials evaluated on numbers. The op's own
+          // compiled step (primitive.ts, scalarPathsTemplate) does it; anomaly mode (which checks
+          // every gradient) and 3-input ops (where) take the loop below, calling the same partials.
           if (k <= 2 && !anomaly) {
             (p.fast ?? scalarPaths(p)).back(G, R, val, flags, ins[s], k === 2 ? ins[s + 1] : -1, id);
             if (free) flags[id] = f | FREED;
@@ -289,7 +291,7 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
             const d0 = p.d0;
             if (flags[a] & REQ && d0 !== null) {
               const ga = gy * d0(val[a], y);
-              if (anomaly) checkGradFinite(p.name, 0, ga);
+              checkGradFinite(p.name, 0, ga);
               G[a] += ga;
               R[a] = 1;
             }
