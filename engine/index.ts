@@ -36,3 +36,4 @@ export { MIME } from './display/contract';
 export type {
   GraphPayload, GraphNode, GradCheckPayload, JacobianChainPayload, LossCurvePayload, TensorSummary,
 } from './display/contract';
+export { check, todo, allClose, TodoError, type CheckResult } from './exercise';
