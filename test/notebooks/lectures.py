@@ -1,0 +1,138 @@
+"""Helpers shared by the lecture-notebook tests (test_lectures.py, test_lectures_4_6.py).
+
+- ``run_solution(name)``: executes ``notebooks/<name>`` (the teacher's version, with solutions).
+- ``run_student(name)``: executes the student copy of ``notebooks/<name>``, written once per test
+  session by ``node scripts/student.mjs --out <tmp>`` (the tmp folder is inside the project, under
+  test-output/, so the copy resolves ``import "gradlab"`` and the project's tslab like the original).
+- ``checks(run)``: the verdicts the check cells printed, ``[(label, ok), ...]`` in order.
+- ``hints(run)``: the same with the text after the label (the hint / error), ``[(label, ok, rest)]``.
+
+Runs are cached per notebook and version, so several tests of one module share one kernel run.
+Executed copies are saved under test-output/notebooks/ (student ones as ``student-<name>``).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+from harness import OUTPUT_DIR, Run, describe, run_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+
+GRAPH = "application/vnd.gradlab.graph.v1+json"
+GRADCHECK = "application/vnd.gradlab.gradcheck.v1+json"
+CHAIN = "application/vnd.gradlab.jacobian-chain.v1+json"
+CURVE = "application/vnd.gradlab.loss-curve.v1+json"
+
+_VERDICT = re.compile(r"^(✓|✗ not yet:) (.*)$")
+
+
+@lru_cache(maxsize=None)
+def student_dir() -> Path:
+    """Writes the student copies once per session and returns their folder."""
+    base = ROOT / "test-output"
+    base.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix="student-", dir=base))
+    proc = subprocess.run(
+        ["node", str(ROOT / "scripts" / "student.mjs"), "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=60,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"scripts/student.mjs failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
+    return out
+
+
+def _save_as(run: Run, name: str) -> None:
+    if run.saved_to is not None and run.saved_to.name != name:
+        target = OUTPUT_DIR / name
+        shutil.move(str(run.saved_to), target)
+        run.saved_to = target
+
+
+@lru_cache(maxsize=None)
+def run_solution(name: str, timeout: int = 300) -> Run:
+    """Executes notebooks/<name> through the tslab kernel (stops at the first error: ``run.error``)."""
+    return run_notebook(NOTEBOOKS / name, timeout=timeout)
+
+
+@lru_cache(maxsize=None)
+def run_student(name: str, timeout: int = 300) -> Run:
+    """Executes the student copy of notebooks/<name> (written by scripts/student.mjs)."""
+    path = student_dir() / name
+    if not path.exists():
+        raise FileNotFoundError(f"scripts/student.mjs wrote no student copy of {name} (does it have solution cells?)")
+    run = run_notebook(path, timeout=timeout)
+    _save_as(run, f"student-{name}")
+    return run
+
+
+def hints(run: Run) -> list[tuple[str, bool, str]]:
+    """(label, ok, rest) for every verdict line printed by a cell tagged ``check``; rest is the hint after ' — '."""
+    found = []
+    for cell in run.nb.cells:
+        if "check" not in cell.get("metadata", {}).get("tags", []):
+            continue
+        text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout")
+        for line in text.splitlines():
+            m = _VERDICT.match(line)
+            if not m:
+                continue
+            ok = m.group(1) == "✓"
+            label, _, rest = m.group(2).partition(" — ")
+            found.append((label, ok, rest))
+    return found
+
+
+def checks(run: Run) -> list[tuple[str, bool]]:
+    """(label, ok) for every verdict printed by the check cells, in notebook order."""
+    return [(label, ok) for label, ok, _ in hints(run)]
+
+
+def check_cells(run: Run) -> list[int]:
+    """Indices of the cells tagged ``check``."""
+    return [i for i, c in enumerate(run.nb.cells) if "check" in c.get("metadata", {}).get("tags", [])]
+
+
+def solution_cells(run: Run) -> list[int]:
+    """Indices of the cells tagged ``solution``."""
+    return [i for i, c in enumerate(run.nb.cells) if "solution" in c.get("metadata", {}).get("tags", [])]
+
+
+def assert_ran(run: Run) -> None:
+    """Every cell ran without error (the harness stops at the first failing cell)."""
+    assert run.error is None, describe(run)
+    errors = [i for i, c in enumerate(run.nb.cells) for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert not errors, f"cells {errors} have error outputs\n{describe(run)}"
+
+
+def assert_solution_passes(run: Run) -> None:
+    """The teacher's version ran and every check printed ✓ (and each check cell printed at least one verdict)."""
+    assert_ran(run)
+    got = hints(run)
+    assert got, "no check cell printed a verdict"
+    bad = [(label, rest) for label, ok, rest in got if not ok]
+    assert not bad, f"checks not passing in the solution: {bad}"
+    for i in check_cells(run):
+        text = run.stream(i)
+        assert _VERDICT.search(text) or any(_VERDICT.match(l) for l in text.splitlines()), f"check cell {i} printed no verdict: {text!r}"
+
+
+def assert_student_all_not_yet(run: Run) -> None:
+    """The student version ran to the end, and every check cell printed '✗ not yet: label — hint'."""
+    assert_ran(run)
+    for i in check_cells(run):
+        lines = [l for l in run.stream(i).splitlines() if _VERDICT.match(l)]
+        assert lines, f"check cell {i} printed no verdict: {run.stream(i)!r}"
+        for l in lines:
+            assert l.startswith("✗ not yet: ") and " — " in l, f"check cell {i}: expected 'not yet' with a hint, got {l!r}"
+
+
+def mimes(run: Run) -> set[str]:
+    """Every MIME type present in the run's saved outputs."""
+    return {m for o in run.all_outputs() for m in (o.get("data") or {})}
