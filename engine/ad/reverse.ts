@@ -53,17 +53,23 @@ export function assertNotDual(t: Tensor, what: string): void {
   }
 }
 
-/** @internal The seed gradient for `y` (ones for a 0-d y), checked against y's shape. */
+/**
+ * @internal The seed gradient for `y`: ones when omitted and y has one element
+ * (any shape, as PyTorch allows); a number fills y's shape; otherwise it must
+ * have y's shape.
+ */
 export function seedFor(y: Tensor, seed: Tensor | number | NestedArray | undefined, what: string): Tensor {
   if (seed === undefined || seed === null) {
-    if (y.size !== 1 || y.ndim > 0) {
-      if (y.ndim === 0) return scalarOf(1, y.dtype);
+    if (y.size !== 1) {
       fail(
         `${what}: the output has shape ${fmtShape(y.shape)}, not a scalar; pass a seed gradient of that shape ` +
           '(e.g. y.backward(gl.onesLike(y))) or reduce it first (y.sum().backward())',
       );
     }
-    return scalarOf(1, y.dtype);
+    seed = 1;
+  }
+  if (typeof seed === 'number' && y.size === 1) {
+    return y.ndim === 0 ? scalarOf(seed, y.dtype) : fromNested([seed], y.dtype).reshape(y.shape as number[]);
   }
   const s = seed instanceof Tensor ? seed : typeof seed === 'number' ? scalarOf(seed, y.dtype) : fromNested(seed, y.dtype);
   if (!sameShapeAs(s, y)) fail(`${what}: the seed gradient has shape ${fmtShape(s.shape)} but the output has shape ${fmtShape(y.shape)}`);

@@ -123,10 +123,20 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
       : null;
   ro?.observe(root);
 
+  // Colours come from --jp-* variables read at draw time; JupyterLab switches themes by changing
+  // attributes on <body> without re-rendering outputs, so redraw when they change.
+  const body = doc.body;
+  const themeObserver =
+    typeof MutationObserver !== 'undefined' && body
+      ? new MutationObserver(() => void setTimeout(() => void draw(), 50))
+      : null;
+  themeObserver?.observe(body, { attributes: true, attributeFilter: ['data-jp-theme-light', 'data-jp-theme-name'] });
+
   const mounted = mount(host, root, {
     dispose() {
       disposed = true;
       ro?.disconnect();
+      themeObserver?.disconnect();
       if (raf) cancelAnimationFrame(raf);
       if (Plotly) Plotly.purge(plot);
     },
