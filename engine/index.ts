@@ -37,3 +37,9 @@ export type {
   GraphPayload, GraphNode, GradCheckPayload, JacobianChainPayload, LossCurvePayload, TensorSummary,
 } from './display/contract';
 export { check, todo, allClose, TodoError, type CheckResult } from './exercise';
+/** Layers, losses, `train`, saving (`gl.nn.mlp([2, 100, 3])`, `gl.nn.train(...)`). */
+export * as nn from './nn';
+/** Optimisers (`SGD`, `Adam`) and learning-rate schedules. */
+export * as optim from './nn/optim';
+/** Data sets: `spiral`, `moons`, `xor`, and the handwritten `digits`. */
+export * as data from './data';
