@@ -4,7 +4,7 @@
  * step — with a live loss curve, a history, and the stop button honoured.
  */
 import { fail, fmtShape } from '../errors';
-import { Tensor } from '../tensor';
+import { Tensor, valuesOf } from '../tensor';
 import { Rng } from '../rng';
 import { noGrad } from '../context';
 import { add } from '../ops/elementwise';
@@ -177,8 +177,22 @@ export async function train(model: Module, data: TrainData, opts: TrainOptions =
   const opt = makeOptimizer(model, opts);
   const rng = new Rng(opts.seed ?? 0);
 
-  // Checks the model against the data before anything is drawn (a wrong width throws here).
-  noGrad(() => dataLoss(model.forward(take(X, [0])), take(y, [0])));
+  // Check the model against the data before anything is drawn: a wrong width throws here, and
+  // every label must name one of the model's classes (not just those in the first minibatch).
+  const s0 = noGrad(() => model.forward(take(X, [0])));
+  if (lossName === 'softmax' || lossName === 'svm') {
+    const c = s0.shape[s0.ndim - 1];
+    for (const [what, labels] of [['data', y], ['validation', val?.y]] as const) {
+      if (!labels) continue;
+      const v = valuesOf(labels);
+      for (let i = 0; i < v.length; i++) {
+        if (!Number.isInteger(v[i]) || v[i] < 0 || v[i] >= c) {
+          fail(`train: ${what} label ${v[i]} at position ${i} does not match the number of classes: the model gives ${c} scores per example, so labels must be integers in 0..${c - 1}`);
+        }
+      }
+    }
+  }
+  noGrad(() => dataLoss(s0, take(y, [0])));
 
   const history = new TrainHistory();
   model.history = history;
