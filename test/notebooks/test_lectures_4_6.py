@@ -171,3 +171,90 @@ def test_nb5_student_version_runs_with_every_check_not_yet() -> None:
     assert all("not implemented yet" in rest for _, _, rest in got), got
     # the demonstrations that use gradlab's own ops still ran
     assert gradchecks(run, "buggy-gradcheck") and run.displays("jacobian-chain")
+
+
+# ---------------------------------------------------------------- 6. training
+
+def curve_of(run: Run, tag: str) -> dict:
+    """The final payload of the loss curve a cell drew (closed before the cell ended), with its SVG fallback."""
+    [out] = [d for d in run.displays(tag) if CURVE in d["data"]]
+    assert out["data"]["image/svg+xml"].lstrip().startswith("<svg")
+    p = out["data"][CURVE]
+    assert p["done"] is True
+    return p
+
+
+def series(p: dict) -> dict[str, list[float]]:
+    return {s["name"]: s["y"] for s in p["series"]}
+
+
+def percent_and_seconds(text: str, what: str) -> tuple[float, float]:
+    m = re.search(rf"{what} (\d+\.\d)%.* in (\d+\.\d) s", text)
+    assert m, text
+    return float(m.group(1)) / 100, float(m.group(2))
+
+
+@pytest.fixture(scope="module")
+def nb6() -> Run:
+    return run_solution(NB6)
+
+
+def test_nb6_solution_passes_every_check(nb6: Run) -> None:
+    assert_solution_passes(nb6)
+    assert [label for label, _ in checks(nb6)] == [
+        "softmaxCE equals gl.nn.softmaxCrossEntropy",
+        "its gradient passes the gradient check",
+        "it is stable for scores around 1000",
+        "sgdStep moves each parameter against its gradient",
+    ]
+
+
+def test_nb6_logistic_regression_is_a_line(nb6: Run) -> None:
+    p = curve_of(nb6, "logreg")
+    s = series(p)
+    assert len(s["loss"]) == 30 and len(s["accuracy"]) == 30
+    assert s["loss"][-1] < s["loss"][0]
+    m = re.search(r"logistic regression: training accuracy (\d+\.\d)%", nb6.stream("logreg"))
+    assert m and 80 <= float(m.group(1)) < 95    # good, but a straight line cannot separate the moons
+
+
+def test_nb6_objective_graph_has_both_terms_and_the_layers(nb6: Run) -> None:
+    g = graph_of(nb6, "objective-graph")
+    names = {n["name"] for n in g["nodes"] if n["name"]}
+    assert {"L(W)", "(1/N) Σ Li", "λ R(W)"} <= names
+    assert {"fc1", "relu1", "fc2"} <= {sc for n in g["nodes"] for sc in n["scope"]}
+    m = re.match(r"L\(W\) = (\d\.\d{4}) \+ (\d\.\d{4}) = (\d\.\d{4})", nb6.stream("objective-graph"))
+    assert m and abs(float(m.group(1)) + float(m.group(2)) - float(m.group(3))) < 2e-4
+
+
+def test_nb6_spiral_reaches_97_percent_in_under_30_s(nb6: Run) -> None:
+    acc, seconds = percent_and_seconds(nb6.stream("spiral"), "training accuracy")
+    assert acc >= 0.97 and seconds < 30
+    s = series(curve_of(nb6, "spiral"))
+    assert len(s["loss"]) == 1500 and s["accuracy"][-1] >= 0.97
+    picture = nb6.stream("boundary").splitlines()
+    assert len(picture) == 24 and all(len(r) == 60 for r in picture)
+    assert {ch for r in picture for ch in r} == set("abcABC")
+
+
+def test_nb6_digits_reach_95_percent_test_accuracy_in_under_30_s(nb6: Run) -> None:
+    text = nb6.stream("digits")
+    assert text.startswith("train 1438,64, test 359,64")
+    test_acc, seconds = percent_and_seconds(text, "test accuracy")
+    assert test_acc >= 0.95 and seconds < 30
+    s = series(curve_of(nb6, "digits"))
+    assert s["validation accuracy"][-1] == pytest.approx(test_acc, abs=1e-3)
+    rows = nb6.stream("confusion").splitlines()[1:]
+    counts = [[0 if c == "." else int(c) for c in r.split()[1:]] for r in rows]
+    assert len(counts) == 10 and sum(map(sum, counts)) == 359
+    assert sum(counts[d][d] for d in range(10)) / 359 == pytest.approx(test_acc, abs=1e-3)
+
+
+def test_nb6_student_version_runs_with_every_check_not_yet() -> None:
+    run = run_student(NB6)
+    assert_student_all_not_yet(run)
+    got = hints(run)
+    assert len(got) == 4 and all("not implemented yet" in rest for _, _, rest in got), got
+    # the training demonstrations do not depend on the exercises: they still reach the bars
+    assert percent_and_seconds(run.stream("spiral"), "training accuracy")[0] >= 0.97
+    assert percent_and_seconds(run.stream("digits"), "test accuracy")[0] >= 0.95
