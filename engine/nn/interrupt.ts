@@ -13,7 +13,13 @@
  * So a loop adds its own SIGINT listener for as long as it runs: Node calls
  * every listener, tslab's first. Node handles signals on the event loop, so the
  * loop must yield to it (setImmediate) between steps to hear one.
+ *
+ * NOTE: while a cell's synchronous part runs, `breakOnSigint` has removed every
+ * SIGINT listener (Node's vm puts them back afterwards), so
+ * `process.listenerCount('SIGINT')` is 0 there even in a kernel: being in a
+ * kernel is told from tslab's executor module being loaded instead.
  */
+import { inKernel } from '../display/kernel';
 
 /** A flag raised by SIGINT (while the kernel handles SIGINT) or by an AbortSignal, until `dispose()`. */
 export interface InterruptWatch {
@@ -24,9 +30,9 @@ export interface InterruptWatch {
 }
 
 /**
- * Watch for an interrupt. SIGINT is listened to only when some other listener
- * already handles it (the tslab kernel does): in a plain Node script Ctrl-C
- * keeps its default meaning, ending the process.
+ * Watch for an interrupt. SIGINT is listened to only in a tslab kernel or when
+ * some other listener already handles it: in a plain Node script Ctrl-C keeps
+ * its default meaning, ending the process.
  */
 export function watchInterrupt(signal?: AbortSignal): InterruptWatch {
   let reason: string | null = null;
@@ -36,7 +42,7 @@ export function watchInterrupt(signal?: AbortSignal): InterruptWatch {
   const onAbort = () => {
     reason ??= 'aborted';
   };
-  const listen = typeof process !== 'undefined' && process.listenerCount('SIGINT') > 0;
+  const listen = typeof process !== 'undefined' && (inKernel() || process.listenerCount('SIGINT') > 0);
   if (listen) process.on('SIGINT', onSigint);
   if (signal) {
     if (signal.aborted) onAbort();

@@ -13,7 +13,7 @@ import { LossCurve, lossCurve, type LossCurveOptions } from '../display/show';
 import { Module } from './module';
 import { accuracy, l2, logisticLoss, mse, softmaxCrossEntropy, svmLoss, type Labels } from './losses';
 import { Optimizer, SGD, Adam, type Schedule } from './optim';
-import { watchInterrupt, yieldToEventLoop } from './interrupt';
+import { watchInterrupt, yieldToEventLoop, type InterruptWatch } from './interrupt';
 
 /** A data loss by name, or your own `(scores, labels) → mean loss`. */
 export type LossFn = 'softmax' | 'svm' | 'logistic' | 'mse' | ((scores: Tensor, y: Tensor) => Tensor);
@@ -214,13 +214,16 @@ export async function train(model: Module, data: TrainData, opts: TrainOptions =
     return p;
   });
 
-  const watch = watchInterrupt(opts.signal);
+  let watch: InterruptWatch | null = null;
   let order = rng.permutation(n);
   let at = 0;
   try {
-    // NOTE: yield once before the first step, so the work runs after the cell's synchronous
-    // start (where tslab's breakOnSigint would turn an interrupt into an exception inside it).
+    // NOTE: yield once before listening and before the first step. A tslab cell's synchronous
+    // start runs under vm's breakOnSigint, which detaches every SIGINT listener and, on exit,
+    // restores the signal's previous disposition: a listener added in there leaves SIGINT
+    // unhandled, and the next interrupt kills the kernel (seen in test_interrupt.py).
     await yieldToEventLoop();
+    watch = watchInterrupt(opts.signal);
     while (history.steps < total) {
       if (watch.reason) {
         history.stopped = `${watch.reason} at step ${history.steps}`;
@@ -260,7 +263,7 @@ export async function train(model: Module, data: TrainData, opts: TrainOptions =
     history.stopped = `error at step ${history.steps}: ${(e as Error)?.message ?? String(e)}`;
     throw e;
   } finally {
-    watch.dispose();
+    watch?.dispose();
     history.seconds = (performance.now() - t0) / 1000;
     history.done = true;
     if (curve) await curve.close(history.stopped ?? undefined);
