@@ -4,6 +4,7 @@
  */
 import type { Shape } from './shape';
 import { sizeOf, stridesOf } from './shape';
+import { wasmAvailable, wasmGemm } from './wasm/runtime';
 
 export type DType = 'float64' | 'float32';
 export type Arr = Float64Array | Float32Array;
@@ -171,53 +172,93 @@ export function reduce(
 
 // ---- matrix product ------------------------------------------------------------------
 
-/** Depth of one pass over k: a KC×4 panel of A and of B (8 KB each) stay in L1. */
+/** Depth of one pass over k (part of the summation order, see `matmul`); also a KC×4 panel stays in L1. */
 const KC = 256;
 /** Rows of A packed at a time (MC×KC, 256 KB: L2). */
 const MC = 128;
 /** Columns of B packed at a time (KC×NC, 2 MB at most). */
 const NC = 1024;
-/** Below this many multiply-adds packing does not pay: a plain loop, same summation order per pass. */
+/** Below this many multiply-adds packing does not pay: a plain loop, same summation order. */
 const SMALL = 32 * 32 * 32;
+/**
+ * From this many multiply-adds on, the WebAssembly SIMD kernel (./wasm/) runs: below it,
+ * packing into its memory and copying back cost more than it saves. Measured with
+ * bench/kernels/matmul.ts (n×n·n×n, µs, JS/WASM): f32 4: 1.8/3.5, 8: 8.6/3.2;
+ * f64 4: 1.1/1.3, 8: 6.0/2.1; the crossing is near 6³.
+ */
+const WASM_MIN = 256;
 
 let packA = new Float64Array(0);
 let packB = new Float64Array(0);
 let acc = new Float64Array(0);
 
 /**
- * C[m×n] = A[m×k] · B[k×n], row-major, float64 or float32 arrays (mixed is fine).
+ * C[m×n] = A[m×k] · B[k×n], row-major, float64 or float32 arrays (mixed is fine:
+ * `out` sets the dtype, and operands of the other dtype are converted to it first).
  *
- * Blocked and packed (the GotoBLAS scheme): B in KC×NC blocks and A in MC×KC
- * blocks are copied into panels of 4 columns / 4 rows, contiguous along k,
- * and a 4×4 block of C is computed in 16 local accumulators (registers).
- * Sums are in float64 and rounded once when C is float32.
+ * NOTE: the summation order is fixed by the shapes alone, the same on every path
+ * (JavaScript or WebAssembly, any blocking, any number of threads):
+ *   C[i][j] = Σ over passes of KC = 256 along k, in order, of the pass sum;
+ *   a pass sum starts at +0 and adds A[i][p]·B[p][j] in increasing p,
+ *   and the running total starts at +0 and adds each pass sum in turn;
+ * every product and every addition is rounded to the dtype of `out` (float32
+ * arithmetic for float32, as a GPU or BLAS sgemm does; no fused multiply-add).
+ * So results are reproducible bit for bit across calls, machines with IEEE
+ * arithmetic, and the size thresholds that pick the path.
  *
- * NOTE: the summation order is fixed by the shapes alone: each C[i][j] is
- * Σ over k in passes of KC, each pass summed in increasing k from 0 and added
- * to the running total. It does not depend on timing or on how many threads
- * (none yet) share the work, so results are reproducible bit for bit.
+ * Paths: m·k·n ≥ WASM_MIN runs the WebAssembly SIMD kernel (f32x4 / f64x2,
+ * ./wasm/gemm.ts), packing both operands into its memory; smaller products,
+ * or runtimes without WebAssembly SIMD, run the JavaScript kernels below.
  */
 export function matmul(a: Arr, b: Arr, m: number, k: number, n: number, out: Arr): Arr {
-  // accumulate in float64: `out` itself when it is float64, a scratch array otherwise
+  return gemm(a, k, 1, b, n, 1, m, k, n, out);
+}
+
+/** C[m×n] = Aᵀ·B where `a` holds A as k×m row-major (so Aᵀ is m×k), without materialising Aᵀ. Same order as `matmul`. */
+export function matmulTN(a: Arr, b: Arr, m: number, k: number, n: number, out: Arr): Arr {
+  return gemm(a, 1, m, b, n, 1, m, k, n, out);
+}
+
+/** C[m×n] = A·Bᵀ where `b` holds B as n×k row-major (so Bᵀ is k×n), without materialising Bᵀ. Same order as `matmul`. */
+export function matmulNT(a: Arr, b: Arr, m: number, k: number, n: number, out: Arr): Arr {
+  return gemm(a, k, 1, b, 1, k, m, k, n, out);
+}
+
+/**
+ * out = op(A)·op(B), where op(A)[i][p] = a[i·ars + p·acs] and op(B)[p][j] = b[p·brs + j·bcs].
+ */
+function gemm(
+  a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number,
+  m: number, k: number, n: number, out: Arr,
+): Arr {
+  const mnk = m * n * k;
+  if (mnk >= WASM_MIN && wasmAvailable()) return wasmGemm(a, ars, acs, b, brs, bcs, m, k, n, out);
+  // JavaScript: accumulate in a float64 array (`out` itself when it is float64)
   const f64 = out instanceof Float64Array;
   if (!f64 && acc.length < m * n) acc = new Float64Array(m * n);
   const c = f64 ? (out as Float64Array) : acc;
   c.fill(0, 0, m * n);
-  if (m * n * k < SMALL || m < 4 || n < 4) matmulSmall(a, b, m, k, n, c);
-  else matmulPacked(a, b, m, k, n, c);
+  if (mnk < SMALL || m < 4 || n < 4) {
+    if (f64) matmulSmall(a, ars, acs, b, brs, bcs, m, k, n, c);
+    else matmulSmall32(a, ars, acs, b, brs, bcs, m, k, n, c);
+  } else {
+    matmulPacked(a, ars, acs, b, brs, bcs, m, k, n, c, !f64);
+  }
   if (!f64) for (let i = 0; i < m * n; i++) out[i] = c[i];
   return out;
 }
 
-/** c += a·b with the same per-pass order as the packed path (passes of KC along k). */
-function matmulSmall(a: Arr, b: Arr, m: number, k: number, n: number, c: Float64Array): void {
+/** c = op(a)·op(b) in float64, in the documented order (passes of KC along k). */
+function matmulSmall(
+  a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number, m: number, k: number, n: number, c: Float64Array,
+): void {
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let total = 0;
       for (let k0 = 0; k0 < k; k0 += KC) {
         const k1 = Math.min(k, k0 + KC);
         let s = 0;
-        for (let p = k0; p < k1; p++) s += a[i * k + p] * b[p * n + j];
+        for (let p = k0; p < k1; p++) s += a[i * ars + p * acs] * b[p * brs + j * bcs];
         total += s;
       }
       c[i * n + j] = total;
@@ -225,24 +266,51 @@ function matmulSmall(a: Arr, b: Arr, m: number, k: number, n: number, c: Float64
   }
 }
 
-function matmulPacked(a: Arr, b: Arr, m: number, k: number, n: number, c: Float64Array): void {
+/**
+ * The same in float32 arithmetic: every product and sum rounded with Math.fround.
+ * (A float64 operation on float32 values rounded to float32 equals the float32
+ * operation: double rounding is harmless for +, ×, since 53 ≥ 2·24 + 2.)
+ */
+function matmulSmall32(
+  a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number, m: number, k: number, n: number, c: Float64Array,
+): void {
+  const fr = Math.fround;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let total = 0;
+      for (let k0 = 0; k0 < k; k0 += KC) {
+        const k1 = Math.min(k, k0 + KC);
+        let s = 0;
+        for (let p = k0; p < k1; p++) s = fr(s + fr(fr(a[i * ars + p * acs]) * fr(b[p * brs + j * bcs])));
+        total = fr(total + s);
+      }
+      c[i * n + j] = total;
+    }
+  }
+}
+
+function matmulPacked(
+  a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number,
+  m: number, k: number, n: number, c: Float64Array, f32: boolean,
+): void {
   const ncMax = Math.min(NC, roundUp4(n));
   const mcMax = Math.min(MC, roundUp4(m));
   if (packB.length < KC * ncMax) packB = new Float64Array(KC * ncMax);
   if (packA.length < KC * mcMax) packA = new Float64Array(KC * mcMax);
   const pb = packB;
   const pa = packA;
+  const kernel = f32 ? kernel4x4f32 : kernel4x4;
   for (let j0 = 0; j0 < n; j0 += NC) {
     const nc = Math.min(NC, n - j0);
     for (let k0 = 0; k0 < k; k0 += KC) {
       const kc = Math.min(KC, k - k0);
-      packPanelsB(b, n, k0, kc, j0, nc, pb);
+      packPanelsB(b, brs, bcs, k0, kc, j0, nc, pb, f32);
       for (let i0 = 0; i0 < m; i0 += MC) {
         const mc = Math.min(MC, m - i0);
-        packPanelsA(a, k, i0, mc, k0, kc, pa);
+        packPanelsA(a, ars, acs, i0, mc, k0, kc, pa, f32);
         for (let ii = 0; ii < mc; ii += 4) {
           for (let jj = 0; jj < nc; jj += 4) {
-            kernel4x4(pa, ii * kc, pb, jj * kc, kc, c, (i0 + ii) * n + j0 + jj, n, Math.min(4, mc - ii), Math.min(4, nc - jj));
+            kernel(pa, ii * kc, pb, jj * kc, kc, c, (i0 + ii) * n + j0 + jj, n, Math.min(4, mc - ii), Math.min(4, nc - jj));
           }
         }
       }
@@ -254,36 +322,43 @@ function roundUp4(x: number): number {
   return (x + 3) & ~3;
 }
 
-/** B[k0:k0+kc, j0:j0+nc] as panels of 4 columns: panel q, row p at out[(q·kc + p)·4 ..], zero-padded. */
-function packPanelsB(b: Arr, n: number, k0: number, kc: number, j0: number, nc: number, out: Float64Array): void {
+/** op(B)[k0:k0+kc, j0:j0+nc] as panels of 4 columns: panel q, row p at out[(q·kc + p)·4 ..], zero-padded. */
+function packPanelsB(
+  b: Arr, brs: number, bcs: number, k0: number, kc: number, j0: number, nc: number, out: Float64Array, f32: boolean,
+): void {
+  const fr = Math.fround;
   for (let jj = 0; jj < nc; jj += 4) {
     const w = Math.min(4, nc - jj);
     let o = jj * kc;
-    let src = k0 * n + j0 + jj;
-    if (w === 4) {
-      for (let p = 0; p < kc; p++, o += 4, src += n) {
+    let src = k0 * brs + (j0 + jj) * bcs;
+    if (w === 4 && !f32) {
+      for (let p = 0; p < kc; p++, o += 4, src += brs) {
         out[o] = b[src];
-        out[o + 1] = b[src + 1];
-        out[o + 2] = b[src + 2];
-        out[o + 3] = b[src + 3];
+        out[o + 1] = b[src + bcs];
+        out[o + 2] = b[src + 2 * bcs];
+        out[o + 3] = b[src + 3 * bcs];
       }
     } else {
-      for (let p = 0; p < kc; p++, o += 4, src += n) {
-        for (let q = 0; q < 4; q++) out[o + q] = q < w ? b[src + q] : 0;
+      for (let p = 0; p < kc; p++, o += 4, src += brs) {
+        for (let q = 0; q < 4; q++) out[o + q] = q < w ? (f32 ? fr(b[src + q * bcs]) : b[src + q * bcs]) : 0;
       }
     }
   }
 }
 
-/** A[i0:i0+mc, k0:k0+kc] as panels of 4 rows: panel r, column p at out[(r·kc + p)·4 ..], zero-padded. */
-function packPanelsA(a: Arr, k: number, i0: number, mc: number, k0: number, kc: number, out: Float64Array): void {
+/** op(A)[i0:i0+mc, k0:k0+kc] as panels of 4 rows: panel r, column p at out[(r·kc + p)·4 ..], zero-padded. */
+function packPanelsA(
+  a: Arr, ars: number, acs: number, i0: number, mc: number, k0: number, kc: number, out: Float64Array, f32: boolean,
+): void {
+  const fr = Math.fround;
   for (let ii = 0; ii < mc; ii += 4) {
     const h = Math.min(4, mc - ii);
     const base = ii * kc;
     for (let r = 0; r < 4; r++) {
       if (r < h) {
-        const src = (i0 + ii + r) * k + k0;
-        for (let p = 0; p < kc; p++) out[base + p * 4 + r] = a[src + p];
+        let src = (i0 + ii + r) * ars + k0 * acs;
+        if (f32) for (let p = 0; p < kc; p++, src += acs) out[base + p * 4 + r] = fr(a[src]);
+        else for (let p = 0; p < kc; p++, src += acs) out[base + p * 4 + r] = a[src];
       } else {
         for (let p = 0; p < kc; p++) out[base + p * 4 + r] = 0;
       }
@@ -306,19 +381,45 @@ function kernel4x4(
     c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
     c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
   }
-  if (rows === 4 && cols === 4) {
+  store4x4(c, o, n, rows, cols, false, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+}
+
+/** kernel4x4 in float32 arithmetic (the fallback when WebAssembly is unavailable). */
+function kernel4x4f32(
+  A: Float64Array, pa: number, B: Float64Array, pb: number, kc: number,
+  c: Float64Array, o: number, n: number, rows: number, cols: number,
+): void {
+  const fr = Math.fround;
+  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  for (let p = 0; p < kc; p++, pa += 4, pb += 4) {
+    const a0 = A[pa], a1 = A[pa + 1], a2 = A[pa + 2], a3 = A[pa + 3];
+    const b0 = B[pb], b1 = B[pb + 1], b2 = B[pb + 2], b3 = B[pb + 3];
+    c00 = fr(c00 + fr(a0 * b0)); c01 = fr(c01 + fr(a0 * b1)); c02 = fr(c02 + fr(a0 * b2)); c03 = fr(c03 + fr(a0 * b3));
+    c10 = fr(c10 + fr(a1 * b0)); c11 = fr(c11 + fr(a1 * b1)); c12 = fr(c12 + fr(a1 * b2)); c13 = fr(c13 + fr(a1 * b3));
+    c20 = fr(c20 + fr(a2 * b0)); c21 = fr(c21 + fr(a2 * b1)); c22 = fr(c22 + fr(a2 * b2)); c23 = fr(c23 + fr(a2 * b3));
+    c30 = fr(c30 + fr(a3 * b0)); c31 = fr(c31 + fr(a3 * b1)); c32 = fr(c32 + fr(a3 * b2)); c33 = fr(c33 + fr(a3 * b3));
+  }
+  store4x4(c, o, n, rows, cols, true, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
+}
+
+/** c[rows×cols block at o] += the pass sums (rounded to float32 when `f32`). */
+function store4x4(
+  c: Float64Array, o: number, n: number, rows: number, cols: number, f32: boolean,
+  c00: number, c01: number, c02: number, c03: number, c10: number, c11: number, c12: number, c13: number,
+  c20: number, c21: number, c22: number, c23: number, c30: number, c31: number, c32: number, c33: number,
+): void {
+  if (rows === 4 && cols === 4 && !f32) {
     c[o] += c00; c[o + 1] += c01; c[o + 2] += c02; c[o + 3] += c03; o += n;
     c[o] += c10; c[o + 1] += c11; c[o + 2] += c12; c[o + 3] += c13; o += n;
     c[o] += c20; c[o + 1] += c21; c[o + 2] += c22; c[o + 3] += c23; o += n;
     c[o] += c30; c[o + 1] += c31; c[o + 2] += c32; c[o + 3] += c33;
     return;
   }
-  const r0 = [c00, c01, c02, c03];
-  const r1 = [c10, c11, c12, c13];
-  const r2 = [c20, c21, c22, c23];
-  const r3 = [c30, c31, c32, c33];
-  const rs = [r0, r1, r2, r3];
-  for (let r = 0; r < rows; r++, o += n) for (let q = 0; q < cols; q++) c[o + q] += rs[r][q];
+  const rs = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+  for (let r = 0; r < rows; r++, o += n) {
+    for (let q = 0; q < cols; q++) c[o + q] = f32 ? Math.fround(c[o + q] + rs[r * 4 + q]) : c[o + q] + rs[r * 4 + q];
+  }
 }
 
 /** Permute dimensions: out has shape `shape[axes[i]]`. */
