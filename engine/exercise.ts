@@ -29,13 +29,21 @@ export interface CheckResult {
   message: string;
 }
 
+const results: CheckResult[] = [];
+
+/** Every verdict printed by {@link check} in this kernel session, in order (for graders). */
+export function checkResults(): CheckResult[] {
+  return results.slice();
+}
+
 /**
  * Run a check and print its verdict: `✓ label`, or `✗ not yet: label` with
  * the hint. `test` returns true (or nothing) when the answer is right, false
  * (or throws) when not; an unfinished stub (gl.todo) counts as "not yet".
  * Never throws, so a notebook with unfinished exercises still runs to the end.
+ * Returns nothing, so tslab prints only the verdict; `gl.checkResults()` lists them all.
  */
-export function check(label: string, test: () => boolean | void, hint = ''): CheckResult {
+export function check(label: string, test: () => boolean | void, hint = ''): void {
   let ok = false;
   let message = '';
   try {
@@ -48,7 +56,7 @@ export function check(label: string, test: () => boolean | void, hint = ''): Che
       : `${hint ? `${hint} ` : ''}(${err?.name ?? 'Error'}: ${err?.message ?? String(e)})`;
   }
   console.log(ok ? `✓ ${label}` : `✗ not yet: ${label}${message ? ` — ${message}` : ''}`);
-  return { label, ok, message };
+  results.push({ label, ok, message });
 }
 
 /** True when a and b (numbers or tensors' values) agree to `tol` relative (with `atol` absolute for values near 0). */

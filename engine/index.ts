@@ -36,7 +36,7 @@ export { MIME } from './display/contract';
 export type {
   GraphPayload, GraphNode, GradCheckPayload, JacobianChainPayload, LossCurvePayload, TensorSummary,
 } from './display/contract';
-export { check, todo, allClose, TodoError, type CheckResult } from './exercise';
+export { check, checkResults, todo, allClose, TodoError, type CheckResult } from './exercise';
 /** Layers, losses, `train`, saving (`gl.nn.mlp([2, 100, 3])`, `gl.nn.train(...)`). */
 export * as nn from './nn';
 /** Optimisers (`SGD`, `Adam`) and learning-rate schedules. */

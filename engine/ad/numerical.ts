@@ -22,6 +22,22 @@ export function checkStep(what: string, h: unknown): number {
   return h;
 }
 
+/**
+ * @internal The inputs of numericalGrad/gradCheck as a list. An array of plain
+ * numbers is refused: it could mean one vector or several scalar inputs, and
+ * guessing wrong would give a silently wrong gradient.
+ */
+export function inputList(what: string, x: unknown): unknown[] {
+  if (!Array.isArray(x)) return [x];
+  if (x.length > 0 && x.every((v) => typeof v === 'number' || Array.isArray(v))) {
+    fail(
+      `${what}: got an array of numbers. For one vector input write gl.tensor([${x.slice(0, 3).join(', ')}${x.length > 3 ? ', …' : ''}]); ` +
+        'for several inputs pass an array of tensors, e.g. [gl.scalar(1), gl.scalar(2)]',
+    );
+  }
+  return x;
+}
+
 /** @internal f's output as a number (it must have one element). */
 export function scalarValue(what: string, y: unknown): number {
   if (typeof y === 'number') return y;
@@ -84,7 +100,7 @@ export function numericalGrad(f: (...xs: Tensor[]) => Tensor | number, x: Tensor
   const h = checkStep('numericalGrad', opts.h ?? 1e-4);
   const method = opts.method ?? 'central';
   if (method !== 'central' && method !== 'forward') fail(`numericalGrad: method must be 'central' or 'forward', got ${String(method)}`);
-  const list = Array.isArray(x) ? x : [x];
+  const list = inputList('numericalGrad', x);
   const args = list.map((a) => nudgeable(asTensor(a, 'numericalGrad')));
   return noGrad(() => {
     const gs = args.map((_, k) => numericalGradAt(f, args, k, h, method, 'numericalGrad'));
