@@ -67,6 +67,8 @@ export function show(x: Showable, opts: { title?: string } = {}): void {
 
 export interface LossCurveOptions {
   title?: string;
+  /** Name of the main series, the one `push(step, value)` feeds (default 'loss'). */
+  name?: string;
   /** Label of the x axis (default 'step'). */
   xLabel?: string;
   /** Label of the left axis (default 'loss'). */
@@ -89,6 +91,7 @@ export class LossCurve {
   private readonly id = newDisplayId();
   private readonly opts: LossCurveOptions;
   private readonly series = new Map<string, LossSeries & { x: number[]; yv: number[] }>();
+  private readonly main: string;
   private lastSend = 0;
   private sendCost = 0;
   private dirty = false;
@@ -99,7 +102,8 @@ export class LossCurve {
   /** @internal use gl.lossCurve() */
   constructor(opts: LossCurveOptions = {}) {
     this.opts = opts;
-    this.line('loss', 'y');
+    this.main = opts.name ?? 'loss';
+    this.line(this.main, 'y');
   }
 
   private line(name: string, axis: 'y' | 'y2') {
@@ -111,13 +115,13 @@ export class LossCurve {
     return s;
   }
 
-  /** Number of points of the loss series. */
+  /** Number of points of the main series. */
   get length(): number {
-    return this.series.get('loss')!.x.length;
+    return this.series.get(this.main)!.x.length;
   }
 
-  /** The recorded points of a series (default: the loss). */
-  data(name = 'loss'): { x: number[]; y: number[] } {
+  /** The recorded points of a series (default: the main one, 'loss'). */
+  data(name = this.main): { x: number[]; y: number[] } {
     const s = this.series.get(name);
     if (!s) fail(`lossCurve: no series named '${name}'`);
     return { x: s.x.slice(), y: s.yv.slice() };
@@ -137,12 +141,12 @@ export class LossCurve {
     };
     if (typeof step !== 'number' || !Number.isFinite(step)) fail(`lossCurve.push: step must be a finite number, got ${String(step)}`);
     const add = (name: string, y: number) => {
-      const axis = name === 'loss' ? 'y' : this.opts.axes?.[name] ?? (/acc/i.test(name) ? 'y2' : 'y');
+      const axis = name === this.main ? 'y' : this.opts.axes?.[name] ?? (/acc/i.test(name) ? 'y2' : 'y');
       const s = this.line(name, axis);
       s.x.push(step);
       s.yv.push(y);
     };
-    add('loss', v(loss, 'loss'));
+    add(this.main, v(loss, this.main));
     for (const [k, x] of Object.entries(extra)) add(k, v(x, k));
     this.dirty = true;
     const now = Date.now();
