@@ -85,6 +85,13 @@ export const V128 = {
   zero: [...simd(0x0c), ...new Array<number>(16).fill(0)],
 };
 export const F32x4 = { add: simd(0xe4), mul: simd(0xe6) };
+/** Scalar loads and stores with a constant byte offset. */
+export const Mem = {
+  f32Load: (offset = 0): number[] => [0x2a, ...memarg(2, offset)],
+  f64Load: (offset = 0): number[] => [0x2b, ...memarg(3, offset)],
+  f32Store: (offset = 0): number[] => [0x38, ...memarg(2, offset)],
+  f64Store: (offset = 0): number[] => [0x39, ...memarg(3, offset)],
+};
 export const F64x2 = { add: simd(0xf0), mul: simd(0xf2) };
 
 // ---- module ------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /**
  * Runs the WebAssembly matmul of ./gemm.ts: one module compiled at first use,
- * one WebAssembly.Memory grown as needed (never shrunk), operands packed into
- * it from JavaScript and the product copied back out.
+ * one WebAssembly.Memory grown as needed (never shrunk): operands copied in
+ * (TypedArray.set), packed there by the module, the product copied back out.
  */
 import { wasmApi, type WasmMemory } from './api';
 import { F32_SHAPE, F64_SHAPE, gemmModuleBytes, nrOf, type KernelShape } from './gemm';
@@ -12,10 +12,16 @@ interface Gemm {
   (pa: number, pb: number, pc: number, i0: number, i1: number, np: number, kp: number, ldc: number): void;
 }
 
+interface Pack {
+  (src: number, dst: number, d: number, k: number, ls: number, ps: number, w: number): void;
+}
+
 interface State {
   memory: WasmMemory;
   gemm32: Gemm;
   gemm64: Gemm;
+  pack32: Pack;
+  pack64: Pack;
   f32: Float32Array;
   f64: Float64Array;
 }
@@ -32,9 +38,9 @@ function init(): State | null {
     const memory = new W.Memory({ initial: 1 });
     const module = new W.Module(gemmModuleBytes(shapes.f32, shapes.f64));
     const inst = new W.Instance(module, { e: { m: memory } });
-    const ex = inst.exports as unknown as { gemm32: Gemm; gemm64: Gemm };
+    const ex = inst.exports as unknown as { gemm32: Gemm; gemm64: Gemm; pack32: Pack; pack64: Pack };
     return {
-      memory, gemm32: ex.gemm32, gemm64: ex.gemm64,
+      memory, gemm32: ex.gemm32, gemm64: ex.gemm64, pack32: ex.pack32, pack64: ex.pack64,
       f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer),
     };
   } catch {
@@ -89,73 +95,30 @@ export function wasmGemm(
   const np = Math.ceil(n / nr);
   const kp = roundUp(k, u);
   const ldcE = np * nr; // elements per row of C
-  // element offsets, each 64-byte aligned
-  const aLen = mp * mr * kp;
-  const bLen = np * nr * kp;
-  const cLen = mp * mr * ldcE;
+  // regions (element offsets, each 64-byte aligned): the operands as given, packed, C
   const per = 64 / es;
   const oa = 0;
-  const ob = roundUp(oa + aLen, per);
-  const oc = roundUp(ob + bLen, per);
+  const ob = roundUp(oa + m * k, per);
+  const opa = roundUp(ob + k * n, per);
+  const opb = roundUp(opa + mp * mr * kp, per);
+  const oc = roundUp(opb + np * nr * kp, per);
+  const cLen = mp * mr * ldcE;
   ensureBytes(s, (oc + cLen) * es);
   const v = f32 ? s.f32 : s.f64;
-  if (m % mr !== 0 || k !== kp) v.fill(0, oa, oa + aLen);
-  if (n % nr !== 0 || k !== kp) v.fill(0, ob, ob + bLen);
+  // copy in (converting a dtype that differs from out's), zero what packing leaves as padding
+  v.set(a.length === m * k ? a : a.subarray(0, m * k), oa);
+  v.set(b.length === k * n ? b : b.subarray(0, k * n), ob);
+  if (m % mr !== 0 || k !== kp) v.fill(0, opa + (mp - 1) * mr * kp, opa + mp * mr * kp);
+  if (n % nr !== 0 || k !== kp) v.fill(0, opb + (np - 1) * nr * kp, opb + np * nr * kp);
   v.fill(0, oc, oc + cLen);
-  packA(a, ars, acs, m, k, kp, mr, v, oa);
-  packB(b, brs, bcs, k, n, kp, nr, v, ob);
-  (f32 ? s.gemm32 : s.gemm64)(oa * es, ob * es, oc * es, 0, mp, np, kp, ldcE * es);
+  const pack = f32 ? s.pack32 : s.pack64;
+  pack(oa * es, opa * es, m, k, ars * es, acs * es, mr);
+  pack(ob * es, opb * es, n, k, bcs * es, brs * es, nr);
+  (f32 ? s.gemm32 : s.gemm64)(opa * es, opb * es, oc * es, 0, mp, np, kp, ldcE * es);
   if (ldcE === n) {
     out.set(v.subarray(oc, oc + m * n));
   } else {
     for (let i = 0; i < m; i++) out.set(v.subarray(oc + i * ldcE, oc + i * ldcE + n), i * n);
   }
   return out;
-}
-
-/** Panels of mr rows of op(A), k-major inside a panel (see ./gemm.ts); padding left as is (zeroed by the caller). */
-function packA(a: Arr, ars: number, acs: number, m: number, k: number, kp: number, mr: number, v: Arr, off: number): void {
-  for (let i0 = 0; i0 < m; i0 += mr) {
-    const h = Math.min(mr, m - i0);
-    const base = off + i0 * kp; // = panel (i0/mr) · kp · mr
-    if (acs === 1) {
-      for (let r = 0; r < h; r++) {
-        const src = (i0 + r) * ars;
-        for (let p = 0, d = base + r; p < k; p++, d += mr) v[d] = a[src + p];
-      }
-    } else if (h === mr && mr === 4) {
-      for (let p = 0, d = base, src = i0 * ars; p < k; p++, d += 4, src += acs) {
-        v[d] = a[src];
-        v[d + 1] = a[src + ars];
-        v[d + 2] = a[src + 2 * ars];
-        v[d + 3] = a[src + 3 * ars];
-      }
-    } else {
-      for (let p = 0; p < k; p++) {
-        const d = base + p * mr;
-        const src = i0 * ars + p * acs;
-        for (let r = 0; r < h; r++) v[d + r] = a[src + r * ars];
-      }
-    }
-  }
-}
-
-/** Panels of nr columns of op(B), k-major inside a panel. */
-function packB(b: Arr, brs: number, bcs: number, k: number, n: number, kp: number, nr: number, v: Arr, off: number): void {
-  for (let j0 = 0; j0 < n; j0 += nr) {
-    const w = Math.min(nr, n - j0);
-    const base = off + j0 * kp;
-    if (bcs === 1) {
-      for (let p = 0; p < k; p++) {
-        const d = base + p * nr;
-        const src = p * brs + j0;
-        for (let j = 0; j < w; j++) v[d + j] = b[src + j];
-      }
-    } else {
-      for (let j = 0; j < w; j++) {
-        const src = (j0 + j) * bcs;
-        for (let p = 0, d = base + j; p < k; p++, d += nr) v[d] = b[src + p * brs];
-      }
-    }
-  }
 }
