@@ -14,7 +14,7 @@ import pytest
 
 from harness import Run
 from lectures import (
-    CHAIN, CURVE, GRADCHECK, GRAPH, assert_ran, assert_solution_passes, assert_student_all_not_yet, checks,
+    CHAIN, CURVE, GRADCHECK, GRAPH, assert_solution_passes, assert_student_all_not_yet, check_cells, checks,
     hints, run_solution, run_student,
 )
 
@@ -35,6 +35,13 @@ def grads_by_name(payload: dict) -> dict[str, float]:
     return {n["name"]: n["grad"]["values"][0] for n in payload["nodes"] if n["name"] and n["grad"] is not None}
 
 
+def assert_checks_print_only_verdicts(run: Run) -> None:
+    """A check cell's text is its verdict lines and nothing else (no CheckResult object echoed by tslab)."""
+    for i in check_cells(run):
+        for line in run.stream(i).splitlines():
+            assert line.startswith(("✓ ", "✗ not yet: ")), f"cell {i} printed {line!r}"
+
+
 def gradchecks(run: Run, tag: str) -> list[dict]:
     outs = [d for d in run.displays(tag) if GRADCHECK in d["data"]]
     for o in outs:
@@ -51,6 +58,7 @@ def nb4() -> Run:
 
 def test_nb4_solution_passes_every_check(nb4: Run) -> None:
     assert_solution_passes(nb4)
+    assert_checks_print_only_verdicts(nb4)
     assert [label for label, _ in checks(nb4)] == [
         "gradients at (x, y, z) = (1, 2, −3)",
         "gradients at (x, y, z) = (1, −2, 0.5), where z wins the max",
@@ -104,6 +112,7 @@ def nb5() -> Run:
 
 def test_nb5_solution_passes_every_check(nb5: Run) -> None:
     assert_solution_passes(nb5)
+    assert_checks_print_only_verdicts(nb5)
     assert [label for label, _ in checks(nb5)] == [
         "sigmoidGate(x) equals σ(x)",
         "sigmoidGate passes the gradient check",
@@ -201,6 +210,7 @@ def nb6() -> Run:
 
 def test_nb6_solution_passes_every_check(nb6: Run) -> None:
     assert_solution_passes(nb6)
+    assert_checks_print_only_verdicts(nb6)
     assert [label for label, _ in checks(nb6)] == [
         "softmaxCE equals gl.nn.softmaxCrossEntropy",
         "its gradient passes the gradient check",
