@@ -32,9 +32,14 @@ export { trace, type Trace, type TraceNode } from './trace';
 export { GradlabError } from './errors';
 export { jacobianChain, JacobianChain } from './ad/chain';
 export { show, lossCurve, LossCurve, type LossCurveOptions, type Showable } from './display/show';
+export {
+  decisionBoundary, confusionMatrix, imageGrid, DecisionBoundary, ConfusionMatrix, ImageGrid,
+  type Classifier, type LabelsLike, type DecisionBoundaryOptions, type ConfusionMatrixOptions, type ImageGridOptions,
+} from './display/pictures';
 export { MIME } from './display/contract';
 export type {
   GraphPayload, GraphNode, GradCheckPayload, JacobianChainPayload, LossCurvePayload, TensorSummary,
+  DecisionBoundaryPayload, ConfusionMatrixPayload, ImageGridPayload,
 } from './display/contract';
 export { check, checkResults, todo, allClose, TodoError, type CheckResult } from './exercise';
 /** Layers, losses, `train`, saving (`gl.nn.mlp([2, 100, 3])`, `gl.nn.train(...)`). */

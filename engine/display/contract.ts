@@ -8,12 +8,15 @@
  * edit of a v1 type.
  */
 
-/** MIME types of the four views. */
+/** MIME types of the views. */
 export const MIME = {
   graph: 'application/vnd.gradlab.graph.v1+json',
   gradcheck: 'application/vnd.gradlab.gradcheck.v1+json',
   jacobianChain: 'application/vnd.gradlab.jacobian-chain.v1+json',
   lossCurve: 'application/vnd.gradlab.loss-curve.v1+json',
+  decisionBoundary: 'application/vnd.gradlab.decision-boundary.v1+json',
+  confusionMatrix: 'application/vnd.gradlab.confusion-matrix.v1+json',
+  imageGrid: 'application/vnd.gradlab.image-grid.v1+json',
 } as const;
 
 /** One of the MIME types in {@link MIME}. */
@@ -167,5 +170,82 @@ export interface LossCurvePayload {
   stopped?: string;
 }
 
+/**
+ * `application/vnd.gradlab.decision-boundary.v1+json`: a 2-D classifier's
+ * predicted class over a grid of the plane, and the labelled data on top.
+ */
+export interface DecisionBoundaryPayload {
+  version: 1;
+  kind: 'decision-boundary';
+  title?: string;
+  /** Class names; a label or a prediction `k` is `classes[k]`. */
+  classes: string[];
+  /** The plane drawn: x from `xRange[0]` to `xRange[1]`, y likewise. */
+  xRange: [number, number];
+  yRange: [number, number];
+  /** Grid size: `cols` cells along x, `rows` along y. */
+  cols: number;
+  rows: number;
+  /**
+   * Predicted class of each cell (evaluated at its centre), `rows × cols` in
+   * row-major order; row 0 is the top (largest y), as in an image.
+   */
+  predicted: number[];
+  /** The predicted class's probability in each cell (0..1, 2 decimals), when the classifier gave scores. */
+  confidence?: number[];
+  /** The data: coordinates, true labels and the classifier's predictions, one entry per point. */
+  points: { x: number[]; y: number[]; label: number[]; predicted: number[] };
+  /** Fraction of the points predicted correctly. */
+  accuracy: number;
+  xLabel?: string;
+  yLabel?: string;
+}
+
+/** `application/vnd.gradlab.confusion-matrix.v1+json` */
+export interface ConfusionMatrixPayload {
+  version: 1;
+  kind: 'confusion-matrix';
+  title?: string;
+  /** Class names, in the order of the rows and the columns. */
+  classes: string[];
+  /** `counts[t][p]`: how many examples of true class t were predicted as class p. */
+  counts: number[][];
+  total: number;
+  /** Fraction on the diagonal: correct / total (NaN as 'NaN' when there are no examples). */
+  accuracy: Num;
+}
+
+/** `application/vnd.gradlab.image-grid.v1+json`: small images (digits, learned weights) in a grid. */
+export interface ImageGridPayload {
+  version: 1;
+  kind: 'image-grid';
+  title?: string;
+  /** Every image has `height × width` pixels. */
+  height: number;
+  width: number;
+  /** Pixel values, one array of `height × width` per image, row by row (4 significant digits). */
+  images: number[][];
+  /** One caption per image (may be empty strings). */
+  captions: string[];
+  /** Images per row of the grid. */
+  columns: number;
+  /**
+   * `grey`: low values light, high values dark (ink on paper), over `ranges[i]`;
+   * `diverging`: negative and positive in two colours, white at 0, over ±`ranges[i][1]`.
+   */
+  scale: 'grey' | 'diverging';
+  /** The value range each image is drawn with: [low, high]. */
+  ranges: [number, number][];
+  /** True when all images share one range (they can be compared pixel for pixel). */
+  sharedRange: boolean;
+}
+
 /** Any payload of this contract. */
-export type GradlabPayload = GraphPayload | GradCheckPayload | JacobianChainPayload | LossCurvePayload;
+export type GradlabPayload =
+  | GraphPayload
+  | GradCheckPayload
+  | JacobianChainPayload
+  | LossCurvePayload
+  | DecisionBoundaryPayload
+  | ConfusionMatrixPayload
+  | ImageGridPayload;

@@ -13,6 +13,10 @@ import {
 } from './contract';
 import { kernelDisplay, newDisplayId, type DisplayBundle } from './kernel';
 import { gradCheckPayload, graphPayload, num } from './payloads';
+import { ConfusionMatrix, DecisionBoundary, ImageGrid } from './pictures';
+import {
+  confusionMatrixHtml, confusionMatrixText, decisionBoundarySvg, decisionBoundaryText, imageGridSvg, imageGridText,
+} from './pictures-svg';
 import {
   graphSvg, graphText, gradCheckHtml, gradCheckText, jacobianChainHtml, jacobianChainText, lossCurveSvg, lossCurveText,
 } from './svg';
@@ -35,11 +39,17 @@ export function bundleOf(p: GradlabPayload): DisplayBundle {
       return { data: { [MIME.jacobianChain]: p, 'text/html': jacobianChainHtml(p), 'text/plain': jacobianChainText(p) } };
     case 'loss-curve':
       return { data: { [MIME.lossCurve]: p, 'image/svg+xml': lossCurveSvg(p), 'text/plain': lossCurveText(p) } };
+    case 'decision-boundary':
+      return { data: { [MIME.decisionBoundary]: p, 'image/svg+xml': decisionBoundarySvg(p), 'text/plain': decisionBoundaryText(p) } };
+    case 'confusion-matrix':
+      return { data: { [MIME.confusionMatrix]: p, 'text/html': confusionMatrixHtml(p), 'text/plain': confusionMatrixText(p) } };
+    case 'image-grid':
+      return { data: { [MIME.imageGrid]: p, 'image/svg+xml': imageGridSvg(p), 'text/plain': imageGridText(p) } };
   }
 }
 
 /** What gl.show accepts. */
-export type Showable = Tensor | Trace | GradCheckReport | JacobianChain | LossCurve;
+export type Showable = Tensor | Trace | GradCheckReport | JacobianChain | LossCurve | DecisionBoundary | ConfusionMatrix | ImageGrid;
 
 /** The payload gl.show would send for `x`. */
 export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPayload {
@@ -47,15 +57,20 @@ export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPa
   if (x instanceof GradCheckReport) return gradCheckPayload(x, opts);
   if (x instanceof JacobianChain) return opts.title ? { ...x.payload, title: opts.title } : x.payload;
   if (x instanceof LossCurve) return x.payload();
+  if (x instanceof DecisionBoundary || x instanceof ConfusionMatrix || x instanceof ImageGrid) {
+    return opts.title ? { ...x.payload, title: opts.title } : x.payload;
+  }
   if (x && typeof x === 'object' && Array.isArray((x as Trace).nodes)) return graphPayload(x as Trace, opts);
   fail(`show: cannot draw ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name ?? 'this object' : typeof x}; ` +
-    'give a Tensor (its graph), a gl.trace(...), a gl.gradCheck(...) report, a gl.jacobianChain(...) or a gl.lossCurve()');
+    'give a Tensor (its graph), a gl.trace(...), a gl.gradCheck(...) report, a gl.jacobianChain(...), a gl.lossCurve(), ' +
+    'a gl.decisionBoundary(...), a gl.confusionMatrix(...) or a gl.imageGrid(...)');
 }
 
 /**
  * Draw `x` in the notebook: a tensor's computational graph (values, and
- * gradients after backward), a gradient-check report, a Jacobian chain, or a
- * loss curve. Outside a notebook, prints a text form.
+ * gradients after backward), a gradient-check report, a Jacobian chain, a
+ * loss curve, a decision boundary, a confusion matrix or an image grid.
+ * Outside a notebook, prints a text form.
  */
 export function show(x: Showable, opts: { title?: string } = {}): void {
   const p = payloadOf(x, opts);
