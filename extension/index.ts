@@ -1,7 +1,7 @@
 /**
  * The gradlab JupyterLab mime-renderer extension: wiring only.
  *
- * One renderer factory handles the four gradlab MIME types. Every gradlab
+ * One renderer factory handles every gradlab MIME type (all of the contract's MIME object). Every gradlab
  * bundle also carries a static fallback (image/svg+xml, text/html,
  * text/plain) for places without this extension; rank 0 makes JupyterLab
  * prefer our MIME types over those (its built-in renderers rank 50 and up).
@@ -24,7 +24,8 @@ export const rendererFactory: IRenderMime.IRendererFactory = {
 
 const extension: IRenderMime.IExtension = {
   id: 'gradlab:renderer',
-  description: 'Draws gradlab computational graphs, gradient checks, Jacobian chains and loss curves.',
+  description:
+    'Draws gradlab computational graphs, gradient checks, Jacobian chains, loss curves, decision boundaries, confusion matrices and image grids.',
   rendererFactory,
   rank: RANK,
   dataType: 'json',

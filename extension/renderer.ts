@@ -8,15 +8,21 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
 import {
   MIME,
+  type ConfusionMatrixPayload,
+  type DecisionBoundaryPayload,
   type GradCheckPayload,
   type GradlabMime,
   type GradlabPayload,
   type GraphPayload,
+  type ImageGridPayload,
   type JacobianChainPayload,
   type LossCurvePayload,
 } from '../engine/display/contract';
+import { renderConfusionMatrix } from './views/confusionMatrix';
+import { renderDecisionBoundary } from './views/decisionBoundary';
 import { renderGradCheck } from './views/gradcheck';
 import { renderGraph } from './views/graph';
+import { renderImageGrid } from './views/imageGrid';
 import { renderJacobianChain } from './views/jacobianChain';
 import { renderLossCurve } from './views/lossCurve';
 
@@ -42,6 +48,15 @@ const VIEWS: Record<GradlabMime, { kind: GradlabPayload['kind']; render: ViewFun
     render: renderJacobianChain as (h: HTMLElement, p: JacobianChainPayload) => View,
   },
   [MIME.lossCurve]: { kind: 'loss-curve', render: renderLossCurve as (h: HTMLElement, p: LossCurvePayload) => View },
+  [MIME.decisionBoundary]: {
+    kind: 'decision-boundary',
+    render: renderDecisionBoundary as (h: HTMLElement, p: DecisionBoundaryPayload) => View,
+  },
+  [MIME.confusionMatrix]: {
+    kind: 'confusion-matrix',
+    render: renderConfusionMatrix as (h: HTMLElement, p: ConfusionMatrixPayload) => View,
+  },
+  [MIME.imageGrid]: { kind: 'image-grid', render: renderImageGrid as (h: HTMLElement, p: ImageGridPayload) => View },
 };
 
 /** The payload version this build of the extension draws. */
