@@ -300,6 +300,11 @@ export function matmulNT(a: Arr, b: Arr, m: number, k: number, n: number, out: A
   return gemm(a, k, 1, b, 1, k, m, k, n, out);
 }
 
+/** C[m×n] = Aᵀ·Bᵀ where `a` is k×m and `b` is n×k row-major. Same order as `matmul`. */
+export function matmulTT(a: Arr, b: Arr, m: number, k: number, n: number, out: Arr): Arr {
+  return gemm(a, 1, m, b, 1, k, m, k, n, out);
+}
+
 /**
  * out = op(A)·op(B), where op(A)[i][p] = a[i·ars + p·acs] and op(B)[p][j] = b[p·brs + j·bcs].
  */

@@ -1,30 +1,47 @@
 /** Linear algebra: the matrix product. */
 import { fail, fmtShape } from '../errors';
-import { alloc, matmul as kMatmul } from '../kernels';
+import { alloc, matmul as kMatmul, matmulNT as kMatmulNT, matmulTN as kMatmulTN, matmulTT as kMatmulTT } from '../kernels';
 import { Tensor, asTensor, fromData } from '../tensor';
 import { apply, definePrimitive, resultDtype } from './primitive';
 import { add } from './elementwise';
-import { reshape, transpose } from './shape';
+import { reshape } from './shape';
 
-/** C = A·B for 2-D operands. */
-const matmulP = definePrimitive({
+/**
+ * C = op(A)·op(B) for 2-D operands, op(X) = Xᵀ when the attribute ta / tb is set:
+ * the rules below multiply by transposes without materialising them (the
+ * kernels read the operand with swapped strides, same summation order and bits).
+ */
+const matmulP = definePrimitive<{ ta?: boolean; tb?: boolean }>({
   name: 'matmul',
-  forward([a, b]) {
-    const [m, k] = a.shape;
-    const n = b.shape[1];
+  forward([a, b], attrs) {
+    const ta = attrs?.ta;
+    const tb = attrs?.tb;
+    const [m, k] = ta ? [a.shape[1], a.shape[0]] : a.shape;
+    const n = tb ? b.shape[0] : b.shape[1];
     const dtype = resultDtype([a, b]);
     const A = a.dtype === dtype ? a._data! : Float64Array.from(a._data!);
     const B = b.dtype === dtype ? b._data! : Float64Array.from(b._data!);
-    return { y: fromData([m, n], kMatmul(A, B, m, k, n, alloc(dtype, m * n))) };
+    const kernel = ta ? (tb ? kMatmulTT : kMatmulTN) : tb ? kMatmulNT : kMatmul;
+    return { y: fromData([m, n], kernel(A, B, m, k, n, alloc(dtype, m * n))) };
   },
-  // d(AB) = dA·B + A·dB
-  jvp: ([da, db], c) => add(matmul(da!, c.x[1]), matmul(c.x[0], db!)),
-  // gA = gy·Bᵀ, gB = Aᵀ·gy
-  vjp: (gy, c) => [
-    c.needs[0] ? matmul(gy, transpose(c.x[1])) : null,
-    c.needs[1] ? matmul(transpose(c.x[0]), gy) : null,
-  ],
+  // d(op(A)·op(B)) = op(dA)·op(B) + op(A)·op(dB)
+  jvp: ([da, db], c) => add(mm(da!, c.x[1], c.attrs), mm(c.x[0], db!, c.attrs)),
+  // with A' = op(A), B' = op(B): gA' = gy·B'ᵀ, gB' = A'ᵀ·gy, transposed back where op transposed
+  vjp: (gy, { x: [a, b], attrs, needs }) => {
+    const ta = !!attrs?.ta;
+    const tb = !!attrs?.tb;
+    return [
+      !needs[0] ? null : ta ? mm(b, gy, { ta: tb, tb: true }) : mm(gy, b, { tb: !tb }),
+      !needs[1] ? null : tb ? mm(gy, a, { ta: true, tb: ta }) : mm(a, gy, { ta: !ta }),
+    ];
+  },
+  describe: (attrs) => ({ ...(attrs?.ta ? { ta: true } : {}), ...(attrs?.tb ? { tb: true } : {}) }),
 });
+
+/** op(a)·op(b) on 2-D tensors (shapes already checked by the caller or by construction). */
+function mm(a: Tensor, b: Tensor, attrs: { ta?: boolean; tb?: boolean } | undefined): Tensor {
+  return apply(matmulP, [a, b], attrs?.ta || attrs?.tb ? { ta: !!attrs.ta, tb: !!attrs.tb } : {});
+}
 
 /**
  * Matrix product. 2-D × 2-D is [m, k]·[k, n] → [m, n]; a 1-D operand is a
@@ -41,7 +58,7 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   if (A.shape[1] !== B.shape[0]) {
     fail(`matmul: inner dimensions differ: ${fmtShape(a.shape)} · ${fmtShape(b.shape)} (${A.shape[1]} ≠ ${B.shape[0]})`);
   }
-  const C = apply(matmulP, [A, B]);
+  const C = mm(A, B, {});
   if (a.ndim === 2 && b.ndim === 2) return C;
   const shape = [...(a.ndim === 2 ? [a.shape[0]] : []), ...(b.ndim === 2 ? [b.shape[1]] : [])];
   return reshape(C, shape);

@@ -6,6 +6,7 @@
  * rounded to the output dtype), so results do not depend on the path taken.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import * as gl from '../../engine';
 import { matmul, matmulNT, matmulTN } from '../../engine/kernels';
 import { gemmModuleBytes } from '../../engine/wasm/gemm';
 import { setWasmEnabled, wasmAvailable } from '../../engine/wasm/runtime';
@@ -158,5 +159,36 @@ describe('WebAssembly matmul', () => {
     expect(out[0]).toBe(33);
     expect(out[m * n - 1]).toBe(33);
     expect(Array.from(out.subarray(m * n))).toEqual([7, 7, 7]);
+  });
+
+  it('second derivatives through matmul (its rules multiply by transposes in place) match differences of the gradient', () => {
+    // f(x) = Σ tanh(X·W)·(Xᵀ·V) with X = reshape(x, [3, 4]): the Hessian takes the vjp of the vjp
+    // (all four transpose combinations occur); forward mode over the first derivative is checked too
+    const r = rng(3);
+    const W = gl.tensor(Float64Array.from({ length: 20 }, r), { shape: [4, 5] });
+    const V = gl.tensor(Float64Array.from({ length: 12 }, r), { shape: [3, 4] });
+    const f = (x: gl.Tensor) => {
+      const X = gl.reshape(x, [3, 4]);
+      return gl.sum(gl.mul(gl.tanh(gl.matmul(X, W)), gl.matmul(X, gl.matmul(gl.transpose(gl.matmul(gl.transpose(X), V)), W))));
+    };
+    const x0 = Float64Array.from({ length: 12 }, r);
+    const g = gl.grad(f);
+    const Hrev = gl.jacrev(g as (x: gl.Tensor) => gl.Tensor)(gl.tensor(x0)).toTypedArray();
+    const Jfwd = gl.jacfwd(f)(gl.tensor(x0)).toTypedArray();
+    const grad0 = g(gl.tensor(x0)).toTypedArray();
+    for (let i = 0; i < 12; i++) expect(Math.abs(Jfwd[i] - grad0[i])).toBeLessThan(1e-12);
+    const h = 1e-6;
+    for (let j = 0; j < 12; j++) {
+      const up = Float64Array.from(x0);
+      const dn = Float64Array.from(x0);
+      up[j] += h;
+      dn[j] -= h;
+      const gu = g(gl.tensor(up)).toTypedArray();
+      const gd = g(gl.tensor(dn)).toTypedArray();
+      for (let i = 0; i < 12; i++) {
+        const fd = (gu[i] - gd[i]) / (2 * h);
+        expect(Math.abs(Hrev[i * 12 + j] - fd)).toBeLessThan(1e-6);
+      }
+    }
   });
 });
