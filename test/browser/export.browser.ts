@@ -72,12 +72,15 @@ afterAll(async () => {
 });
 
 describe('the HTML export, without the extension', () => {
-  it('draws the graph and the loss curve as valid SVG, the check and the chain as tables', () => {
+  it('draws the graph, the loss curve and the pictures as valid SVG, the check, the chain and the matrix as tables', () => {
     expect(cells['graph']).toMatchObject({ svgs: 1, brokenSvgs: 0 });
     expect(cells['loss-curve']).toMatchObject({ svgs: 1, brokenSvgs: 0 });
     expect(cells['gradcheck'].tables).toBeGreaterThanOrEqual(1);
     expect(cells['jacobian-chain'].tables).toBeGreaterThanOrEqual(1);
-    expect(Object.values(cells).reduce((n, c) => n + c.svgs, 0)).toBe(2);
+    // decision boundary and image grid as SVG, the confusion matrix as a table
+    expect(cells['pictures']).toMatchObject({ svgs: 2, brokenSvgs: 0 });
+    expect(cells['pictures'].tables).toBeGreaterThanOrEqual(1);
+    expect(Object.values(cells).reduce((n, c) => n + c.svgs, 0)).toBe(4);
   });
 
   it('keeps the graph figure whole with a user-chosen name that looks like markup, and runs nothing', async () => {

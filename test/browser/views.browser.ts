@@ -100,6 +100,22 @@ describe('JupyterLab with the gradlab extension', () => {
     });
   }
 
+  it('draws the pictures (decision boundary, confusion matrix, image grid) with the extension', async () => {
+    const cell = cellLocator(browser.page, TAGS['pictures']);
+    const views = cell.locator('.jp-OutputArea-output.gradlab-view');
+    await expect.poll(() => views.count(), { timeout: 10_000 }).toBe(3);
+    expect(await views.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.mimeType))).toEqual([
+      MIME.decisionBoundary, MIME.confusionMatrix, MIME.imageGrid,
+    ]);
+    expect(await cell.locator(FALLBACK_RENDERERS).count()).toBe(0);
+    expect(await cell.locator('.gradlab-error, .gradlab-view-error').count()).toBe(0);
+    expect(await cell.locator('.gradlab-db-point').count()).toBeGreaterThanOrEqual(90);
+    expect(await cell.locator('td.gradlab-cm-cell').count()).toBe(9);
+    expect(await cell.locator('.gradlab-ig-tile').count()).toBe(10);
+    expect(await cell.locator('.gradlab-view img').count()).toBe(0); // a hostile class name stays text
+    await cell.screenshot({ path: screenshotPath('pictures') });
+  });
+
   it('shows the loss curve changing while its cell runs', () => {
     const whileRunning = new Set(curveSamples.filter((s) => s.running && s.signature !== null).map((s) => s.signature));
     expect(whileRunning.size, `${curveSamples.length} samples`).toBeGreaterThanOrEqual(2);
@@ -147,6 +163,7 @@ describe('JupyterLab with the gradlab extension', () => {
     expect(dark).toHaveLength(light.length);
     expect(dark.every((c, i) => c !== light[i]), `light ${light} dark ${dark}`).toBe(true);
     for (const { tag } of VIEWS) await cellLocator(page, TAGS[tag]).screenshot({ path: screenshotPath(`${tag}-dark`) });
+    await cellLocator(page, TAGS['pictures']).screenshot({ path: screenshotPath('pictures-dark') });
     await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' }));
     await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'true', undefined, { timeout: 20_000 });
   });
