@@ -88,6 +88,9 @@ export async function startLab(fixtures: string): Promise<Lab> {
     `--ServerApp.root_dir=${rootDir}`,
     // window.jupyterapp: lets a test run commands (run all cells) and read kernel state.
     '--LabApp.expose_app_in_browser=True',
+    // A fresh workspace: JupyterLab would otherwise restore the last session's open files from
+    // ~/.jupyter/lab/workspaces (another run's notebooks → 404s in the page).
+    `--LabApp.workspaces_dir=${fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-workspaces-'))}`,
   ];
   if (process.getuid?.() === 0) args.push('--allow-root');
   const child = spawn(jupyter, args, {

@@ -155,13 +155,22 @@ describe('JupyterLab with the gradlab extension', () => {
       page.evaluate(() =>
         [...document.querySelectorAll('.gradlab-view')].map((el) => getComputedStyle(el.querySelector('.gradlab-host *') ?? el).color),
       );
+    // plotly draws with colours read from --jp-* variables when it renders: it must redraw on a theme change
+    const tickFill = () =>
+      page.evaluate(() => {
+        const t = document.querySelector('.gradlab-view .xtick text') as SVGTextElement | null;
+        return t ? getComputedStyle(t).fill : null;
+      });
     const light = await colours();
+    const lightTicks = await tickFill();
     await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' }));
     await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false', undefined, { timeout: 20_000 });
     await page.waitForTimeout(500);
     const dark = await colours();
     expect(dark).toHaveLength(light.length);
     expect(dark.every((c, i) => c !== light[i]), `light ${light} dark ${dark}`).toBe(true);
+    expect(lightTicks).not.toBeNull();
+    await expect.poll(tickFill, { timeout: 5_000 }).not.toBe(lightTicks);
     for (const { tag } of VIEWS) await cellLocator(page, TAGS[tag]).screenshot({ path: screenshotPath(`${tag}-dark`) });
     await cellLocator(page, TAGS['pictures']).screenshot({ path: screenshotPath('pictures-dark') });
     await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' }));
