@@ -21,6 +21,9 @@ from lectures import (
 NB4 = "04-backprop-patterns.ipynb"
 NB5 = "05-modular-layers.ipynb"
 NB6 = "06-training.ipynb"
+BOUNDARY = "application/vnd.gradlab.decision-boundary.v1+json"
+CONFUSION = "application/vnd.gradlab.confusion-matrix.v1+json"
+GRID = "application/vnd.gradlab.image-grid.v1+json"
 
 
 def graph_of(run: Run, tag: str) -> dict:
@@ -242,9 +245,15 @@ def test_nb6_spiral_reaches_97_percent_in_under_30_s(nb6: Run) -> None:
     assert acc >= 0.97 and seconds < 30
     s = series(curve_of(nb6, "spiral"))
     assert len(s["loss"]) == 1500 and s["accuracy"][-1] >= 0.97
-    picture = nb6.stream("boundary").splitlines()
-    assert len(picture) == 24 and all(len(r) == 60 for r in picture)
-    assert {ch for r in picture for ch in r} == set("abcABC")
+    # the decision regions, drawn by gl.decisionBoundary: every class appears, the points agree with the training accuracy
+    [out] = nb6.displays("boundary")
+    assert "image/svg+xml" in out["data"] and "text/plain" in out["data"]
+    b = out["data"][BOUNDARY]
+    assert b["rows"] * b["cols"] == len(b["predicted"]) and set(b["predicted"]) == {0, 1, 2}
+    pts = b["points"]
+    assert len(pts["x"]) == 300
+    right = sum(p == t for p, t in zip(pts["predicted"], pts["label"])) / 300
+    assert right == pytest.approx(acc, abs=1e-3) and b["accuracy"] == pytest.approx(acc, abs=1e-3)
 
 
 def test_nb6_digits_reach_95_percent_test_accuracy_in_under_30_s(nb6: Run) -> None:
@@ -254,10 +263,15 @@ def test_nb6_digits_reach_95_percent_test_accuracy_in_under_30_s(nb6: Run) -> No
     assert test_acc >= 0.95 and seconds < 30
     s = series(curve_of(nb6, "digits"))
     assert s["validation accuracy"][-1] == pytest.approx(test_acc, abs=1e-3)
-    rows = nb6.stream("confusion").splitlines()[1:]
-    counts = [[0 if c == "." else int(c) for c in r.split()[1:]] for r in rows]
+    [out] = nb6.displays("confusion")
+    assert "text/html" in out["data"] and "text/plain" in out["data"]
+    counts = out["data"][CONFUSION]["counts"]
     assert len(counts) == 10 and sum(map(sum, counts)) == 359
     assert sum(counts[d][d] for d in range(10)) / 359 == pytest.approx(test_acc, abs=1e-3)
+    assert nb6.stream("confusion") == f"test accuracy from the matrix: {100 * test_acc:.1f}%\n"
+    # the first test images and the first layer's weights as image grids
+    grids = [d["data"][GRID] for d in nb6.displays("digit-images")]
+    assert [(len(g["images"]), g["height"], g["width"]) for g in grids] == [(20, 8, 8), (20, 8, 8)]
 
 
 def test_nb6_student_version_runs_with_every_check_not_yet() -> None:
