@@ -4,9 +4,11 @@
  * One step = forward, backward, SGD update. Prints ms per step (median, best)
  * and GFLOP/s counting 6·B·(784·256 + 256·10) FLOPs per step (issue 6's count),
  * plus the loss after the timed steps (the same on every path and machine).
- * Run: bash bench/kernels/run.sh w2 [steps=20]
+ * Run: bash bench/kernels/run.sh w2 [steps=20] [threads=1]   (threads=2: the matmul helper thread)
  */
 import * as gl from '../../engine';
+import { setThreads } from '../../engine/wasm/runtime';
+import { helperReady } from '../../engine/wasm/threads';
 import { median, now } from '../util';
 
 const steps = Number(process.argv[2] ?? 20);
@@ -36,9 +38,14 @@ function step(): number {
   return loss.item();
 }
 
+const threads = Number(process.argv[3] ?? 1);
+setThreads(threads);
+
+async function run() {
 const ts: number[] = [];
 let loss = 0;
 for (let s = 0; s < steps + 3; s++) {
+  if (s === 3 && threads > 1) while (!helperReady()) await new Promise((r) => setTimeout(r, 1));
   const t0 = now();
   loss = step();
   if (s >= 3) ts.push(now() - t0); // 3 warm-up steps
@@ -46,10 +53,12 @@ for (let s = 0; s < steps + 3; s++) {
 const flop = 6 * B * (D * H + H * C);
 const med = median(ts);
 const best = Math.min(...ts);
-console.log(`W2-like step: ${med.toFixed(1)} ms median (best ${best.toFixed(1)}), ${(flop / med / 1e6).toFixed(1)} GFLOP/s (best ${(flop / best / 1e6).toFixed(1)}); loss after ${steps + 3} steps ${loss}`);
+console.log(`W2-like step (${threads} thread${threads > 1 ? 's' : ''}): ${med.toFixed(1)} ms median (best ${best.toFixed(1)}), ${(flop / med / 1e6).toFixed(1)} GFLOP/s (best ${(flop / best / 1e6).toFixed(1)}); loss after ${steps + 3} steps ${loss}`);
 if (process.env.W2_CHECKSUM) {
   const w = W1.toTypedArray();
   let s = 0;
   for (let i = 0; i < w.length; i++) s += w[i] * ((i % 7) - 3);
   console.log('W1 checksum', s);
 }
+}
+run();

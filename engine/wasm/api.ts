@@ -5,7 +5,7 @@
  * node --jitless) gets `undefined` rather than a ReferenceError.
  */
 export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
   grow(pages: number): number;
 }
 

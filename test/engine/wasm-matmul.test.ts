@@ -9,7 +9,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as gl from '../../engine';
 import { matmul, matmulNT, matmulTN } from '../../engine/kernels';
 import { gemmModuleBytes } from '../../engine/wasm/gemm';
-import { setWasmEnabled, wasmAvailable } from '../../engine/wasm/runtime';
+import { setThreads, setWasmEnabled, wasmAvailable } from '../../engine/wasm/runtime';
+import { helperReady } from '../../engine/wasm/threads';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import ts from 'typescript';
 
 function rng(seed: number) {
   return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
@@ -190,5 +196,60 @@ describe('WebAssembly matmul', () => {
         expect(Math.abs(Hrev[i * 12 + j] - fd)).toBeLessThan(1e-6);
       }
     }
+  });
+
+  it('two threads (a helper worker takes half the row panels) give the same bits as one', async () => {
+    setThreads(2);
+    const deadline = Date.now() + 20_000;
+    const r = rng(21);
+    const shapes2: [number, number, number][] = [[256, 784, 256], [257, 300, 33], [130, 1030, 17]];
+    const data = shapes2.map(([m, k, n]) => [Float64Array.from({ length: m * k }, r), Float64Array.from({ length: k * n }, r)]);
+    // the first split call starts the worker; wait until it takes work
+    matmul(data[0][0], data[0][1], 256, 784, 256, new Float64Array(256 * 256));
+    while (!helperReady() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 5));
+    expect(helperReady()).toBe(true);
+    for (let q = 0; q < shapes2.length; q++) {
+      const [m, k, n] = shapes2[q];
+      for (const T of [Float32Array, Float64Array]) {
+        const a = T.from(data[q][0]);
+        const b = T.from(data[q][1]);
+        setThreads(2);
+        const two = matmul(a, b, m, k, n, new T(m * n));
+        setThreads(1);
+        const one = matmul(a, b, m, k, n, new T(m * n));
+        let diff = 0;
+        for (let i = 0; i < m * n; i++) if (!Object.is(one[i], two[i])) diff++;
+        expect(diff).toBe(0);
+      }
+    }
+    setThreads(1);
+  });
+
+  it('a process that used the helper thread exits by itself (the worker is unref\'d)', () => {
+    // compile engine/wasm/*.ts to CommonJS in a temp folder and run a script that starts the helper
+    const dir = mkdtempSync(join(tmpdir(), 'gl-wasm-'));
+    const src = join(__dirname, '../../engine/wasm');
+    for (const f of readdirSync(src).filter((x) => x.endsWith('.ts'))) {
+      const out = ts.transpileModule(readFileSync(join(src, f), 'utf8'), {
+        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+      });
+      writeFileSync(join(dir, f.replace(/\.ts$/, '.js')), out.outputText);
+    }
+    writeFileSync(join(dir, 'main.js'), `
+      const { wasmGemm, setThreads } = require('./runtime.js');
+      const { helperReady } = require('./threads.js');
+      setThreads(2);
+      const n = 200, a = new Float32Array(n * n).fill(1), o = new Float32Array(n * n);
+      wasmGemm(a, n, 1, a, n, 1, n, n, n, o);
+      const t0 = Date.now();
+      (function poll() {
+        if (helperReady()) { wasmGemm(a, n, 1, a, n, 1, n, n, n, o); console.log('ran', o[0]); }
+        else if (Date.now() - t0 < 10000) setTimeout(poll, 5);
+      })();
+    `);
+    const t0 = Date.now();
+    const stdout = execFileSync(process.execPath, [join(dir, 'main.js')], { timeout: 20_000, encoding: 'utf8' });
+    expect(stdout.trim()).toBe('ran 200');
+    expect(Date.now() - t0).toBeLessThan(15_000);
   });
 });
