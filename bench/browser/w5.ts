@@ -249,7 +249,17 @@ async function main(p: Params): Promise<RunResult> {
       };
       requestAnimationFrame(tick);
     }, CELL.curve);
+    // W5_CPU_PROFILE=file.cpuprofile: the page's CPU profile while the live curve updates (open it in Chromium's DevTools)
+    const cdp = process.env.W5_CPU_PROFILE ? await page.context().newCDPSession(page) : null;
+    if (cdp) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
     await runCell(page, CELL.curve);
+    if (cdp) {
+      const { profile } = await cdp.send('Profiler.stop');
+      fs.writeFileSync(process.env.W5_CPU_PROFILE!, JSON.stringify(profile));
+    }
     const curve = await page.evaluate((i) => {
       const w = window as any;
       w.__recording = false;
