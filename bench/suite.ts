@@ -118,7 +118,7 @@ export const CASES: Case[] = [
     requires: () =>
       !fs.existsSync(path.join(ROOT, '.venv', 'bin', 'jupyter')) ? 'not set up (.venv: npm start or npm test sets it up)'
         : !fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') ? 'not set up (Chromium: bash scripts/setup.sh --browser)' : true,
-    params: { full: { graphNodes: [1000, 10000], curvePoints: 10000, trainSteps: 3000 }, quick: { graphNodes: [200, 2000], curvePoints: 1000, trainSteps: 300 } },
+    params: { full: { graphNodes: [1000, 10000], curvePoints: 10000, stepMs: 0.4, trainSteps: 3000 }, quick: { graphNodes: [200, 2000], curvePoints: 1000, stepMs: 3, trainSteps: 1000 } },
     rounds: { full: 3, quick: 1 },
     metrics: [
       { key: 'graph_small_ms', label: 'graph A: run → drawn+interactive ms', digits: 0 },
@@ -132,6 +132,7 @@ export const CASES: Case[] = [
       { key: 'idle_fps', label: 'idle page: frames/s (baseline)', digits: 1 },
       { key: 'curve_first_draw_ms', label: 'live curve: cell run → first plot ms (loads plotly.js)', digits: 0 },
       { key: 'curve_fps', label: 'live curve: frames/s while updating', digits: 1 },
+      { key: 'curve_fps_second_half', label: 'live curve: frames/s, second half', digits: 1 },
       { key: 'curve_frame_p95_ms', label: 'live curve: p95 frame time ms', digits: 1 },
       { key: 'curve_longest_task_ms', label: 'live curve: longest main-thread task ms', digits: 0 },
       { key: 'curve_busy_pct', label: 'live curve: main thread in long tasks %', digits: 0 },
