@@ -22,7 +22,7 @@ rm -rf lib
 npx tsc -p tsconfig.extension.json
 
 # The extension may import from engine/ only the display contract and browser-safe display
-# code that itself imports nothing from the engine but the contract (e.g. a figure layout shared
+# code that itself imports nothing from the engine but the contract and text.ts (e.g. a figure layout shared
 # with the static SVG fallback): no tensors, no Node built-ins in the browser bundle.
 node - <<'JS'
 const fs = require('fs');
@@ -35,7 +35,7 @@ for (const file of walk('lib/engine').filter((f) => f.endsWith('.js'))) {
   if (path.dirname(rel) !== path.join('engine', 'display')) { bad.push(`${rel}: outside engine/display/`); continue; }
   const source = fs.readFileSync(file, 'utf8');
   for (const [, spec] of source.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
-    const ok = spec === './contract' || spec === './contract.js' || (!spec.startsWith('.') && !spec.startsWith('node:') &&
+    const ok = ['./contract', './contract.js', './text', './text.js'].includes(spec) || (!spec.startsWith('.') && !spec.startsWith('node:') &&
       !require('module').builtinModules.includes(spec));
     if (!ok) bad.push(`${rel}: imports ${spec}`);
   }

@@ -15,31 +15,11 @@
  * decision boundary is drawn as a line, so a grey printout still reads.
  */
 import type { ConfusionMatrixPayload, DecisionBoundaryPayload, ImageGridPayload, Num } from './contract';
+import { asText as text, escapeXml as esc } from './text';
+
+export { esc };
 
 // ---- text ------------------------------------------------------------------
-
-/** Escapes text for XML/HTML content and quoted attributes (and drops characters XML forbids). */
-export function esc(s: unknown): string {
-  return text(s)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
-
-/** Any payload value as text, without throwing. */
-function text(x: unknown, fallback = ''): string {
-  if (typeof x === 'string') return x;
-  if (x == null) return fallback;
-  if (typeof x !== 'object') return String(x);
-  try {
-    return JSON.stringify(x) ?? fallback;
-  } catch {
-    return fallback;
-  }
-}
 
 /** A number in at most 4 significant digits (integers exact). */
 export function fmt(n: unknown): string {

@@ -28,23 +28,11 @@ import type {
   Num,
   TensorSummary,
 } from './contract';
+import { asText, escapeXml } from './text';
+
+export { asText, escapeXml };
 
 // ---- text ------------------------------------------------------------------
-
-/**
- * Escapes text for XML and HTML (element content and quoted attributes). Also
- * replaces the control characters XML 1.0 forbids, which would otherwise make
- * the whole SVG image unreadable.
- */
-export function escapeXml(s: unknown): string {
-  return asText(s)
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
 
 /** A payload number as a short string: up to 4 significant digits, exact for small integers. */
 export function formatNum(n: Num | unknown): string {
@@ -101,17 +89,6 @@ export function toNumber(n: Num | unknown): number {
   return NaN;
 }
 
-/** Any payload value as text, without throwing (JSON can carry `{"toString": null}`). */
-export function asText(x: unknown, fallback = ''): string {
-  if (typeof x === 'string') return x;
-  if (x == null) return fallback;
-  if (typeof x !== 'object') return String(x);
-  try {
-    return JSON.stringify(x) ?? fallback;
-  } catch {
-    return fallback;
-  }
-}
 
 function shorten(s: string, max: number): string {
   const cs = [...s];
