@@ -134,7 +134,7 @@ export function gradCheck(f: (...xs: Tensor[]) => Tensor | number, inputs: Tenso
   const h = checkStep('gradCheck', opts.h ?? 1e-5);
   const tol = opts.tol ?? 1e-6;
   const atol = opts.atol ?? 1e-8;
-  const list = inputList('gradCheck', inputs);
+  const list = inputList('gradCheck', inputs, f);
   if (list.length === 0) fail('gradCheck: give at least one input');
   const xs = list.map((x) => float64Leaf(asTensor(x, 'gradCheck')));
   const names = xs.map((x, i) => opts.names?.[i] ?? x.name ?? `x${i}`);

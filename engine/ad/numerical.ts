@@ -24,15 +24,19 @@ export function checkStep(what: string, h: unknown): number {
 
 /**
  * @internal The inputs of numericalGrad/gradCheck as a list. An array of plain
- * numbers is refused: it could mean one vector or several scalar inputs, and
- * guessing wrong would give a silently wrong gradient.
+ * numbers is read as one scalar input per parameter of f only when f declares
+ * exactly that many parameters (f(x1, …, x6) at [1.5, −0.5, …]); otherwise it
+ * could mean one vector or several scalars, and guessing wrong would give a
+ * silently wrong gradient, so it is refused.
  */
-export function inputList(what: string, x: unknown): unknown[] {
+export function inputList(what: string, x: unknown, f: (...a: never[]) => unknown): unknown[] {
   if (!Array.isArray(x)) return [x];
   if (x.length > 0 && x.every((v) => typeof v === 'number' || Array.isArray(v))) {
+    if (x.length > 1 && f.length === x.length && x.every((v) => typeof v === 'number')) return x;
     fail(
-      `${what}: got an array of numbers. For one vector input write gl.tensor([${x.slice(0, 3).join(', ')}${x.length > 3 ? ', …' : ''}]); ` +
-        'for several inputs pass an array of tensors, e.g. [gl.scalar(1), gl.scalar(2)]',
+      `${what}: got an array of ${x.length} numbers for a function of ${f.length} parameter${f.length === 1 ? '' : 's'}. ` +
+        `For one vector input write gl.tensor([${x.slice(0, 3).join(', ')}${x.length > 3 ? ', …' : ''}]); ` +
+        'for several inputs give one per parameter, e.g. [gl.scalar(1), gl.scalar(2)]',
     );
   }
   return x;
@@ -100,7 +104,7 @@ export function numericalGrad(f: (...xs: Tensor[]) => Tensor | number, x: Tensor
   const h = checkStep('numericalGrad', opts.h ?? 1e-4);
   const method = opts.method ?? 'central';
   if (method !== 'central' && method !== 'forward') fail(`numericalGrad: method must be 'central' or 'forward', got ${String(method)}`);
-  const list = inputList('numericalGrad', x);
+  const list = inputList('numericalGrad', x, f);
   const args = list.map((a) => nudgeable(asTensor(a, 'numericalGrad')));
   return noGrad(() => {
     const gs = args.map((_, k) => numericalGradAt(f, args, k, h, method, 'numericalGrad'));

@@ -36,9 +36,18 @@ describe('gl.check and gl.todo', () => {
 describe('numerical gradients refuse an ambiguous array of numbers', () => {
   it('numericalGrad and gradCheck name the two meanings instead of guessing', () => {
     const f = (x: gl.Tensor) => x.square().sum();
-    expect(() => gl.numericalGrad(f, [1, 2, 3] as never)).toThrow(/array of numbers.*gl\.tensor\(\[1, 2, 3\]\).*array of tensors/);
-    expect(() => gl.gradCheck(f, [1, 2, 3] as never)).toThrow(/gradCheck: got an array of numbers/);
+    expect(() => gl.numericalGrad(f, [1, 2, 3] as never)).toThrow(
+      /array of 3 numbers for a function of 1 parameter.*gl\.tensor\(\[1, 2, 3\]\).*one per parameter/,
+    );
+    expect(() => gl.gradCheck(f, [1, 2, 3] as never)).toThrow(/gradCheck: got an array of 3 numbers/);
     expect(gl.numericalGrad(f, gl.tensor([1, 2, 3])).toArray()).toEqual([2, 4, 6].map((v) => expect.closeTo(v, 8)));
+  });
+
+  it('reads numbers as one scalar per parameter when f declares that many (f(x, y) at [1, 2])', () => {
+    const g = (x: gl.Tensor, y: gl.Tensor) => x.mul(y).add(x.square());
+    const [gx, gy] = gl.numericalGrad(g, [1, 2] as never) as unknown as gl.Tensor[];
+    expect([gx.item(), gy.item()]).toEqual([expect.closeTo(4, 8), expect.closeTo(1, 8)]);
+    expect(gl.gradCheck(g, [1, 2] as never).ok).toBe(true);
   });
 });
 
