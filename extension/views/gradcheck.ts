@@ -5,7 +5,7 @@
  * from `gradCheckModel`, the same ones the static HTML and text tables show.
  */
 import type { GradCheckPayload } from '../../engine/display/contract';
-import { gradCheckModel, STATIC_ROWS } from '../../engine/display/svg';
+import { gradCheckModel, STATIC_ROWS } from '../../engine/display/figures/gradcheck';
 import { h, mount, safely, type View } from './dom';
 
 /** Draws `p` into `host`, replacing whatever view was there. */

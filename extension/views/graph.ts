@@ -13,16 +13,14 @@
  * separately. Layout cost is unchanged: each op+box pair is one layout node.
  */
 import type { GraphNode, GraphPayload, TensorSummary } from '../../engine/display/contract';
+import { asText, formatNumLong, formatShape } from '../../engine/display/figures/format';
 import {
-  asText,
   attrsText,
-  formatNumLong,
-  formatShape,
   graphFigure,
   nodeTitle,
   type FigureNode,
   type GraphFigure,
-} from '../../engine/display/svg';
+} from '../../engine/display/figures/graph';
 import { h, mount, s, safely, type View } from './dom';
 
 /** Pan and zoom state of a graph view. */

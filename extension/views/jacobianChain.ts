@@ -9,7 +9,7 @@
  * faster here?". Same model as the static HTML table (`jacobianChainModel`).
  */
 import type { JacobianChainPayload } from '../../engine/display/contract';
-import { jacobianChainModel, jName } from '../../engine/display/svg';
+import { jacobianChainModel, jName } from '../../engine/display/figures/chain';
 import { h, mount, safely, type View } from './dom';
 
 /** Draws `p` into `host`, replacing whatever view was there. */

@@ -12,7 +12,8 @@
  */
 import type { LossCurvePayload } from '../../engine/display/contract';
 import type { PlotlyTrace } from 'plotly.js-dist-min';
-import { asText, CURVE_COLOURS, formatNum, lossCurveSeries, lossCurveStatus, toNumber } from '../../engine/display/svg';
+import { asText, formatNum, toNumber } from '../../engine/display/figures/format';
+import { CURVE_COLOURS, lossCurveSeries, lossCurveStatus } from '../../engine/display/figures/curve';
 import { h, mount, safely, type View } from './dom';
 
 type PlotlyModule = typeof import('plotly.js-dist-min').default;
