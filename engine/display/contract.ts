@@ -39,7 +39,7 @@ export interface TensorSummary {
   shape: number[];
   dtype: 'float64' | 'float32';
   size: number;
-  /** Entries in row-major order: all of them when `truncated` is false, else the first {@link SUMMARY_ENTRIES}. */
+  /** Entries in row-major order: all of them when `truncated` is false, else the first few (at most {@link SUMMARY_ENTRIES}; fewer in graphs of thousands of nodes). */
   values: Num[];
   truncated: boolean;
   min: Num;
@@ -68,6 +68,53 @@ export interface GraphNode {
   scope: string[];
   /** Operation attributes worth showing (axis, keepdims, ...). */
   attrs?: Record<string, string | number | boolean | number[]>;
+  /** How this op's backward treats the gradient (op nodes only). */
+  rule?: BackwardRule;
+  /**
+   * The gradient this node sent back to each of its operands in the last
+   * backward pass, in the order of `inputs` (null where none was sent). A
+   * value used by several ops receives one such contribution per use; its
+   * `grad` is their sum. Present when backward has run through this node.
+   */
+  inputGrads?: (TensorSummary | null)[];
+  /** This node's local backward checked against finite differences (`gl.gradCheck(..., {nodes: true})`). */
+  check?: NodeCheck;
+}
+
+/**
+ * The lecture's backprop patterns: `distributes` (add: every operand gets the
+ * upstream gradient), `routes` (max, relu: the gradient goes to the winner
+ * only), `switches` (mul: each operand gets the upstream gradient times the
+ * other operand), `scales` (other elementwise ops: times the local derivative),
+ * `matmul`, `sums` (a reduction: the gradient is copied back along the reduced
+ * axes), `copies` (broadcast: the gradient is summed back), `moves` (reshape,
+ * transpose, slice, take, concat, pad: entries are moved, not changed),
+ * `custom` (a user-defined backward), `none` (not differentiable).
+ */
+export type BackwardPattern =
+  | 'distributes' | 'routes' | 'switches' | 'scales' | 'matmul' | 'sums' | 'copies' | 'moves' | 'custom' | 'none';
+
+/** An op's backward rule as the graph view explains it. */
+export interface BackwardRule {
+  pattern: BackwardPattern;
+  /** The rule in words and symbols, e.g. "∂L/∂a = ∂L/∂y · b; ∂L/∂b = ∂L/∂y · a". */
+  text: string;
+  /**
+   * The local Jacobian ∂y/∂xᵢ for each operand, in the order of `inputs`:
+   * `[y.size, xᵢ.size]`, and its structure (e.g. `diagonal`, `identity`,
+   * `dense`, `selection`), which says why it is never formed as a matrix.
+   */
+  jacobians: { shape: [number, number]; structure: string }[];
+}
+
+/** A node's local backward (its vjp) against central differences of its forward. */
+export interface NodeCheck {
+  ok: boolean;
+  /** Largest |analytic − numerical| / max(1e-8, |analytic| + |numerical|) over the checked entries. */
+  relError: Num;
+  absError: Num;
+  /** Entries compared (all of them for small operands, a sample for large ones). */
+  count: number;
 }
 
 /** `application/vnd.gradlab.graph.v1+json` */
@@ -116,6 +163,11 @@ export interface GradCheckPayload {
   forward:
     | { ok: boolean; jvp: Num; numerical: Num; vjpDot: Num; relError: Num }
     | { skipped: string };
+  /**
+   * With `{nodes: true}`: the traced graph of f, every op node carrying its
+   * local `check`, so the view can point at the node whose backward is wrong.
+   */
+  graph?: GraphPayload;
 }
 
 /** One op of a Jacobian chain: its Jacobian is (output size) × (input size). */
@@ -128,6 +180,34 @@ export interface JacobianChainStep {
   rows: number;
   /** Input size: columns of the Jacobian. */
   cols: number;
+  /**
+   * The step's parameters (an FC layer's W and b): the full Jacobian ∂y/∂W
+   * that is never formed, next to what backprop computes instead.
+   */
+  params?: ParamJacobian[];
+}
+
+/** A parameter's Jacobian, as formed and as backprop avoids forming it. */
+export interface ParamJacobian {
+  name: string;
+  shape: number[];
+  /** ∂y/∂param as a matrix: [y.size, param.size]. */
+  jacobian: [number, number];
+  /** How many of its entries can be non-zero (W of y = Wx + b: one x per row block). */
+  nonzero: number;
+  /** What backprop computes instead, e.g. "gW = gy · xᵀ", its shape and multiply-adds. */
+  backprop: { formula: string; shape: number[]; cost: number };
+}
+
+/** One way of multiplying the chain's Jacobians. */
+export interface ChainOrder {
+  name: 'forward' | 'reverse' | 'optimal';
+  /** The product with its brackets, e.g. "J3·(J2·J1)". */
+  order: string;
+  /** Multiply-adds. */
+  cost: number;
+  /** Largest number of entries alive at once (partial products, plus the activations reverse mode keeps). */
+  memory: number;
 }
 
 /** `application/vnd.gradlab.jacobian-chain.v1+json` */
@@ -144,6 +224,8 @@ export interface JacobianChainPayload {
   /** Multiply-adds of accumulating the chain from the output side (J_k·J_{k−1} first): reverse mode. */
   reverseCost: number;
   winner: 'forward' | 'reverse' | 'tie';
+  /** Forward, reverse and the cheapest order (dynamic programming over the chain), with costs and memory. */
+  orders?: ChainOrder[];
 }
 
 /** One line of a loss curve. */
