@@ -12,6 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
+# One setup at a time per checkout: two runs building dist/ or lib/ at once would mix their outputs.
+exec 9>"$ROOT/.setup.lock"
+flock 9
+
 WITH_BROWSER=0
 for arg in "$@"; do
   case $arg in
