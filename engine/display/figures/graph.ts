@@ -5,8 +5,8 @@
  * engine's static fallbacks, so both draw the same figure.
  */
 import * as dagre from '@dagrejs/dagre';
-import type { GraphNode, GraphPayload, Num, TensorSummary } from '../contract';
-import { asText, escapeXml, formatNum, formatCount, formatShape, shorten, isSummary, summaryLines, INK, FONT, SANS, type Pt, round1 } from './format';
+import type { GraphNode, GraphPayload, NodeCheck, Num, TensorSummary } from '../contract';
+import { asText, escapeXml, formatErr, formatNum, formatCount, formatShape, shorten, isSummary, summaryLines, toNumber, INK, FONT, SANS, type Pt, round1 } from './format';
 
 // ---- graph figure ----------------------------------------------------------
 
@@ -28,14 +28,24 @@ const OP_GAP = 18;
 /** Largest number of drawn nodes laid out by dagre; larger graphs use the fast layered layout. */
 export const DAGRE_MAX_NODES = 60;
 
-/** One line of text in a value box. `label` is drawn muted before `text`. */
+/** One line of text in a value box or a collapsed group's box. `label` is drawn muted before `text`. */
 export interface FigureLine {
-  role: 'title' | 'value' | 'grad';
+  /** `check`: a failed local gradient check; `info`: a collapsed group's size, shapes and ops. */
+  role: 'title' | 'value' | 'grad' | 'check' | 'info';
   label: string;
   text: string;
   /** Baseline position. */
   x: number;
   y: number;
+}
+
+/** A failed local gradient check (contract `NodeCheck`), as drawn. */
+export interface FigureCheck {
+  /** Id of the failing node (for a group: its worst member). */
+  id: number;
+  relError: Num;
+  /** "rel. error 3.1e-2": the badge text, so the failure is not told by colour only. */
+  text: string;
 }
 
 /** A drawn node: a value box, preceded by an op ellipse when the value is an op's result. */
@@ -53,12 +63,47 @@ export interface FigureNode {
   output: boolean;
   /** Names of the node's operands (constants shown inline in the op label count too). */
   tooltip: string;
+  /** Set when this node's local backward failed its gradient check. */
+  check: FigureCheck | null;
 }
 
-/** A drawn edge from an operand's box to an op. */
+/**
+ * A scope group (`gl.scope`, nn layers) as drawn: collapsed, one box standing
+ * for all its members; expanded, a labelled frame around them.
+ */
+export interface FigureGroup {
+  /** The scope path joined by `/` (a `/` or `%` inside a name is written `%2F` / `%25`). */
+  key: string;
+  /** Scope path, outermost first. */
+  path: string[];
+  /** Nesting depth: 0 for a top-level scope. */
+  depth: number;
+  collapsed: boolean;
+  /** Drawn nodes inside (nested groups included; constants drawn inline on their op are not counted). */
+  count: number;
+  /** Collapsed: the box. Expanded: the frame around its members. */
+  box: { x: number; y: number; w: number; h: number };
+  /** Collapsed: title and info lines. Expanded: the frame's label only. */
+  lines: FigureLine[];
+  /** Shapes of the values entering / leaving the group (distinct, "3× scalar"). */
+  inShapes: string[];
+  outShapes: string[];
+  /** The most frequent ops inside, "8 mul · 8 add · 4 relu". */
+  ops: string;
+  /** The worst failed gradient check among its members, or null. */
+  check: FigureCheck | null;
+  /** One line for a tooltip / accessible label. */
+  tooltip: string;
+}
+
+/** A drawn edge from an operand's box (or a collapsed group) to an op (or a collapsed group). */
 export interface FigureEdge {
+  /** Payload ids of the two ends (for a collapsed group: the member the first such edge leaves or enters). */
   from: number;
   to: number;
+  /** Keys of the collapsed groups at either end, when an end is a group. */
+  fromGroup: string | null;
+  toGroup: string | null;
   /** SVG path data. */
   d: string;
   /** Arrowhead polygon points at the op end. */
@@ -69,12 +114,29 @@ export interface FigureEdge {
   ly: number;
 }
 
+/** Options of {@link graphFigure}. */
+export interface GraphFigureOptions {
+  /**
+   * Keys of the groups drawn expanded (every other group is collapsed). When
+   * absent, the default: everything expanded in graphs of at most
+   * {@link EXPAND_ALL_MAX} drawn nodes, else groups expanded outermost first
+   * while at most that many boxes are drawn.
+   */
+  expanded?: ReadonlySet<string>;
+}
+
 /** The laid-out graph: everything both the view and the static SVG draw. */
 export interface GraphFigure {
   width: number;
   height: number;
   nodes: FigureNode[];
   edges: FigureEdge[];
+  /** Visible groups: collapsed boxes, and frames of expanded groups, outermost first. */
+  groups: FigureGroup[];
+  /** Keys of every expanded group (visible or not): the state to start from when toggling one. */
+  expanded: string[];
+  /** For each node hidden in a collapsed group: the key of the group box drawn in its place. */
+  hiddenIn: Map<number, string>;
   /** Notes to show above the figure (left-out nodes, missing gradients, malformed parts). */
   notes: string[];
   /** Which layout ran and how long it took (ms). */
@@ -95,6 +157,8 @@ interface NormNode {
   grad: TensorSummary | null;
   requiresGrad: boolean;
   attrs: unknown;
+  scope: string[];
+  check: NodeCheck | null;
 }
 
 /** Reads a payload's nodes defensively: a malformed node becomes a visible "?" node, never an exception. */
@@ -108,6 +172,7 @@ function normalizeNodes(p: GraphPayload, notes: string[]): NormNode[] {
       ? n.inputs.filter((j): j is number => Number.isInteger(j) && j >= 0 && j < raw.length && j !== i)
       : [];
     if (typeof r !== 'object' || r === null || !isSummary(n.value) || !Array.isArray(n.inputs)) bad++;
+    const c = n.check;
     return {
       id: i,
       kind,
@@ -119,10 +184,18 @@ function normalizeNodes(p: GraphPayload, notes: string[]): NormNode[] {
       grad: isSummary(n.grad) ? n.grad : null,
       requiresGrad: n.requiresGrad === true,
       attrs: n.attrs,
+      scope: Array.isArray(n.scope) && n.scope.length > 0 ? n.scope.map((x) => asText(x, '?')) : EMPTY,
+      check: typeof c === 'object' && c !== null && typeof c.ok === 'boolean' ? c : null,
     };
   });
   if (bad) notes.push(`${bad} node${bad === 1 ? '' : 's'} of this payload could not be read fully (shown with "?").`);
   return out;
+}
+const EMPTY: string[] = [];
+
+/** The key of a scope path: its names joined by `/`, with `%` and `/` inside a name escaped. */
+export function groupKey(path: readonly string[]): string {
+  return path.map((s) => s.replace(/%/g, '%25').replace(/\//g, '%2F')).join('/');
 }
 
 function isScalarConst(n: NormNode): boolean {
@@ -164,19 +237,124 @@ function textWidth(s: string): number {
   return [...s].length * CH;
 }
 
+/** Graphs of at most this many drawn nodes open fully expanded; larger ones open with groups collapsed down to about this many boxes. */
+export const EXPAND_ALL_MAX = 80;
+
+/** A scope group while the figure is built. */
+interface GroupInfo {
+  key: string;
+  path: string[];
+  parent: GroupInfo | null;
+  children: GroupInfo[];
+  /** Drawn nodes whose innermost scope this is. */
+  direct: number[];
+  /** Drawn nodes inside, nested groups included. */
+  count: number;
+  /** Smallest member id: the group's place in topological order. */
+  first: number;
+}
+
+/** The scope tree of the drawn nodes, top-level groups in order of first appearance. */
+function scopeTree(drawn: NormNode[]): { top: GroupInfo[]; byKey: Map<string, GroupInfo>; leafGroup: (GroupInfo | null)[] } {
+  const byKey = new Map<string, GroupInfo>();
+  const top: GroupInfo[] = [];
+  const leafGroup: (GroupInfo | null)[] = [];
+  // nodes in a run share their scope array's contents: cache the last lookup
+  let lastScope: string[] | null = null;
+  let lastGroup: GroupInfo | null = null;
+  for (const n of drawn) {
+    if (n.scope.length === 0) {
+      leafGroup.push(null);
+      continue;
+    }
+    let g: GroupInfo | null;
+    if (lastScope !== null && sameScope(lastScope, n.scope)) g = lastGroup;
+    else {
+      g = null;
+      let key = '';
+      for (let d = 0; d < n.scope.length; d++) {
+        const part = groupKey([n.scope[d]]);
+        key = d === 0 ? part : `${key}/${part}`;
+        let next = byKey.get(key);
+        if (!next) {
+          next = { key, path: n.scope.slice(0, d + 1), parent: g, children: [], direct: [], count: 0, first: n.id };
+          byKey.set(key, next);
+          if (g) g.children.push(next);
+          else top.push(next);
+        }
+        g = next;
+      }
+      lastScope = n.scope;
+      lastGroup = g;
+    }
+    g!.direct.push(n.id);
+    for (let a: GroupInfo | null = g; a; a = a.parent) a.count++;
+    leafGroup.push(g);
+  }
+  return { top, byKey, leafGroup };
+}
+
+function sameScope(a: string[], b: string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The default expanded set: all groups when at most {@link EXPAND_ALL_MAX}
+ * nodes are drawn; otherwise groups opened outermost first (in order of
+ * appearance) while the number of drawn boxes stays within that limit.
+ */
+function defaultExpanded(tree: ReturnType<typeof scopeTree>, drawnCount: number, unscoped: number): Set<string> {
+  const expanded = new Set<string>();
+  if (drawnCount <= EXPAND_ALL_MAX) {
+    for (const k of tree.byKey.keys()) expanded.add(k);
+    return expanded;
+  }
+  let boxes = unscoped + tree.top.length;
+  const queue = tree.top.slice();
+  for (let i = 0; i < queue.length; i++) {
+    const g = queue[i];
+    const more = g.children.length + g.direct.length - 1;
+    if (boxes + more > EXPAND_ALL_MAX) continue;
+    boxes += more;
+    expanded.add(g.key);
+    queue.push(...g.children);
+  }
+  return expanded;
+}
+
+/** The failed check to badge: "rel. error 3.1e-2". */
+function figureCheck(id: number, c: NodeCheck): FigureCheck {
+  return { id, relError: c.relError, text: `rel. error ${formatErr(c.relError)}` };
+}
+
+/** Distinct shapes with their multiplicity: "3× scalar", "[2×3]" (at most three, then "+N more"). */
+function shapeList(shapes: Map<string, number>): string[] {
+  const out = [...shapes].sort((a, b) => b[1] - a[1]).map(([s, k]) => (k > 1 ? `${k}× ${s}` : s));
+  return out.length > 3 ? [...out.slice(0, 3), `+${out.length - 3} more`] : out;
+}
+
 /**
  * Lays out a graph payload: value boxes (name, shape, value, gradient), op
  * ellipses in front of the values they produce (micrograd style: the op is a
  * gate the gradient flows back through, the box is what it holds), scalar
  * constants inline on their op, edges labelled with non-scalar shapes.
  *
+ * Nodes with a scope (`gl.scope`, nn layers) are grouped: a collapsed group is
+ * one box (its name, node count, the shapes entering and leaving it, its most
+ * frequent ops) with the edges of its members; an expanded one is a labelled
+ * frame around its members. Hidden members are not laid out at all, which is
+ * what keeps a grouped graph of 10,000 nodes fast.
+ *
  * Left to right in topological order: dagre for graphs up to
- * {@link DAGRE_MAX_NODES} drawn nodes; above that, a linear-time layered layout
+ * {@link DAGRE_MAX_NODES} drawn boxes; above that, a linear-time layered layout
  * (longest-path ranks, barycenter ordering, straight curved edges), since
  * dagre's crossing minimisation and positioning take seconds past a few
  * hundred nodes.
  */
-export function graphFigure(p: GraphPayload): GraphFigure {
+export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): GraphFigure {
   const notes: string[] = [];
   if (p?.omitted && typeof p.omitted === 'object') {
     notes.push(
@@ -198,19 +376,69 @@ export function graphFigure(p: GraphPayload): GraphFigure {
   if (nodes.length > 0 && !nodes.some((n) => n.grad !== null)) {
     notes.push('No gradients yet: call backward() on the output before showing the graph to see them.');
   }
+  const failed = nodes.filter((n) => n.check !== null && !n.check.ok);
+  if (failed.length > 0) {
+    const worst = failed.reduce((a, b) => (toNumber(b.check!.relError) > toNumber(a.check!.relError) || Number.isNaN(toNumber(b.check!.relError)) ? b : a));
+    notes.push(
+      `${failed.length} node${failed.length === 1 ? '' : 's'} failed the local gradient check (highlighted); worst: ${nodeTitle(worst)} (${worst.op}), rel. error ${formatErr(worst.check!.relError)}.`,
+    );
+  }
 
-  // Geometry of each drawn node, relative to its unit's top-left corner.
-  const drawn = nodes.filter((n) => !inlined.has(n.id));
-  const index = new Map<number, number>(); // payload id → index in `drawn`
-  drawn.forEach((n, k) => index.set(n.id, k));
-  const units = drawn.map((n) => {
-    const lines: { role: FigureLine['role']; label: string; text: string }[] = [];
+  // Groups, and which drawn node or collapsed group stands for each node.
+  const drawnAll = nodes.filter((n) => !inlined.has(n.id));
+  const tree = scopeTree(drawnAll);
+  const unscoped = tree.leafGroup.reduce((k, g) => k + (g === null ? 1 : 0), 0);
+  const expandedSet = opts.expanded ? new Set(opts.expanded) : defaultExpanded(tree, drawnAll.length, unscoped);
+  /** The outermost collapsed group containing `g` (itself included), or null when all are expanded. */
+  const collapsedCache = new Map<GroupInfo, GroupInfo | null>();
+  const collapsedOf = (g: GroupInfo | null): GroupInfo | null => {
+    if (g === null) return null;
+    let c = collapsedCache.get(g);
+    if (c !== undefined) return c;
+    const up = collapsedOf(g.parent);
+    c = up ?? (expandedSet.has(g.key) ? null : g);
+    collapsedCache.set(g, c);
+    return c;
+  };
+  const hiddenIn = new Map<number, string>();
+  /** Payload id → unit index (nodes and collapsed groups share one list, in topological order). */
+  const unitOf = new Int32Array(nodes.length).fill(-1);
+  type NodeUnit = { kind: 'node'; n: NormNode; lines: Omit<FigureLine, 'x' | 'y'>[]; boxW: number; boxH: number; op: { label: string; rx: number } | null; w: number; h: number; g: GroupInfo | null };
+  type GroupUnit = { kind: 'group'; g: GroupInfo; members: NormNode[]; lines: Omit<FigureLine, 'x' | 'y'>[]; boxW: number; boxH: number; op: null; w: number; h: number; info: Omit<FigureGroup, 'box' | 'lines' | 'collapsed' | 'depth' | 'key' | 'path'> };
+  type Unit = NodeUnit | GroupUnit;
+  const units: Unit[] = [];
+  const groupUnit = new Map<GroupInfo, number>();
+  drawnAll.forEach((n, k) => {
+    const g = tree.leafGroup[k];
+    const c = collapsedOf(g);
+    if (c === null) {
+      unitOf[n.id] = units.length;
+      units.push(nodeUnit(n, g));
+      return;
+    }
+    hiddenIn.set(n.id, c.key);
+    let u = groupUnit.get(c);
+    if (u === undefined) {
+      u = units.length;
+      groupUnit.set(c, u);
+      units.push({ kind: 'group', g: c, members: [], lines: [], boxW: 0, boxH: 0, op: null, w: 0, h: 0, info: null as never });
+    }
+    (units[u] as GroupUnit).members.push(n);
+    unitOf[n.id] = u;
+  });
+  // inlined constants belong to their (first) consumer's unit
+  for (const j of inlined) hiddenIn.has(consumers[j][0]) && hiddenIn.set(j, hiddenIn.get(consumers[j][0])!);
+  for (const u of units) if (u.kind === 'group') finishGroupUnit(u);
+
+  function nodeUnit(n: NormNode, g: GroupInfo | null): NodeUnit {
+    const lines: Omit<FigureLine, 'x' | 'y'>[] = [];
     const shapeText = n.shape.length > 0 ? `[${formatShape(n.shape)}]` : '';
     const title = [n.name !== null && n.name !== '' ? shorten(n.name, 32) : '', shapeText].filter(Boolean).join(' ');
     if (title) lines.push({ role: 'title', label: '', text: title });
     const vl = n.value ? summaryLines(n.value) : ['?'];
     vl.forEach((t, i) => lines.push({ role: 'value', label: i === 0 ? 'value' : '', text: t }));
     summaryLines(n.grad).forEach((t, i) => lines.push({ role: 'grad', label: i === 0 ? 'grad' : '', text: t }));
+    if (n.check && !n.check.ok) lines.push({ role: 'check', label: 'check', text: `✗ ${figureCheck(n.id, n.check).text}` });
     const boxW = Math.ceil(
       2 * PAD_X + Math.max(...lines.map((l) => (l.role === 'title' ? textWidth(l.text) : LABEL_W + textWidth(l.text))), 4 * CH),
     );
@@ -223,54 +451,196 @@ export function graphFigure(p: GraphPayload): GraphFigure {
       op = { label, rx: Math.max(OP_RY, textWidth(label) / 2 + 9) };
     }
     const opW = op ? 2 * op.rx + OP_GAP : 0;
-    return { n, lines, boxW, boxH, op, w: opW + boxW, h: Math.max(boxH, 2 * OP_RY) };
-  });
-  // `slot` spreads an op's operands over its left side in argument order (first on top), so
-  // x·x shows two edges and a − b shows which operand is which.
-  const edgeList: { from: number; to: number; k: number; slot: number }[] = [];
-  for (const n of drawn) {
+    return { kind: 'node', n, lines, boxW, boxH, op, w: opW + boxW, h: Math.max(boxH, 2 * OP_RY), g };
+  }
+
+  function finishGroupUnit(u: GroupUnit): void {
+    const inside = (j: number) => unitOf[j] === unitOf[u.members[0].id];
+    const ins = new Map<string, number>();
+    const outs = new Map<string, number>();
+    const ops = new Map<string, number>();
+    let worst: NormNode | null = null;
+    for (const m of u.members) {
+      for (const j of m.inputs) if (!inlined.has(j) && !inside(j)) ins.set(formatShape(nodes[j].shape), (ins.get(formatShape(nodes[j].shape)) ?? 0) + 1);
+      if (m.id === output || consumers[m.id].some((c) => !inside(c))) outs.set(formatShape(m.shape), (outs.get(formatShape(m.shape)) ?? 0) + 1);
+      if (m.kind === 'op') ops.set(m.op, (ops.get(m.op) ?? 0) + 1);
+      if (m.check && !m.check.ok && (worst === null || toNumber(m.check.relError) > toNumber(worst.check!.relError))) worst = m;
+    }
+    const opMix = [...ops].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    const opsText = opMix.slice(0, 3).map(([o, k]) => `${k} ${o}`).join(' · ') + (opMix.length > 3 ? ' · …' : '');
+    const inShapes = shapeList(ins);
+    const outShapes = shapeList(outs);
+    const check = worst ? figureCheck(worst.id, worst.check!) : null;
+    const name = u.g.path[u.g.path.length - 1];
+    const count = u.g.count;
+    const lines: Omit<FigureLine, 'x' | 'y'>[] = [
+      { role: 'title', label: '', text: `▸ ${shorten(name, 32)}` },
+      { role: 'info', label: 'nodes', text: formatCount(count) },
+    ];
+    if (inShapes.length) lines.push({ role: 'info', label: 'in', text: shorten(inShapes.join(', '), 40) });
+    if (outShapes.length) lines.push({ role: 'info', label: 'out', text: shorten(outShapes.join(', '), 40) });
+    if (opsText) lines.push({ role: 'info', label: 'ops', text: shorten(opsText, 40) });
+    if (check) lines.push({ role: 'check', label: 'check', text: `✗ ${check.text} in ${shorten(nodeTitle(nodes[check.id]), 16)}` });
+    u.lines = lines;
+    u.boxW = Math.ceil(2 * PAD_X + Math.max(...lines.map((l) => (l.role === 'title' ? textWidth(l.text) : LABEL_W + textWidth(l.text)))));
+    u.boxH = 2 * PAD_Y + lines.length * LINE;
+    u.w = u.boxW;
+    u.h = u.boxH;
+    const tooltip = `group ${u.g.path.join(' / ')}: ${formatCount(count)} node${count === 1 ? '' : 's'}${inShapes.length ? `, in ${inShapes.join(', ')}` : ''}${outShapes.length ? `, out ${outShapes.join(', ')}` : ''}${opsText ? `; ops ${opsText}` : ''}${check ? `; check failed, ${check.text}` : ''}`;
+    u.info = { count, inShapes, outShapes, ops: opsText, check, tooltip };
+  }
+
+  // Edges between units. `slot` spreads an op's operands over its left side in argument order
+  // (first on top), so x·x shows two edges and a − b shows which operand is which. Edges inside a
+  // collapsed group are dropped; several edges between the same two units, one of them a group, merge.
+  const edgeList: { from: number; to: number; k: number; slot: number; src: number; dst: number }[] = [];
+  const merged = new Set<number>();
+  for (const n of drawnAll) {
+    const to = unitOf[n.id];
+    const toGroup = units[to].kind === 'group';
     const seen = new Map<number, number>();
     const ins = n.inputs.filter((j) => !inlined.has(j));
     ins.forEach((j, pos) => {
-      const k = seen.get(j) ?? 0;
-      seen.set(j, k + 1);
-      edgeList.push({ from: index.get(j)!, to: index.get(n.id)!, k, slot: pos - (ins.length - 1) / 2 });
+      const from = unitOf[j];
+      if (from === to) return;
+      if (toGroup || units[from].kind === 'group') {
+        const pair = from * units.length + to;
+        if (merged.has(pair)) return;
+        merged.add(pair);
+      }
+      const k = seen.get(from) ?? 0;
+      seen.set(from, k + 1);
+      edgeList.push({ from, to, k, slot: toGroup ? 0 : pos - (ins.length - 1) / 2, src: j, dst: n.id });
     });
   }
 
+  // Expanded groups that are visible (not inside a collapsed one), outermost first.
+  const frames: GroupInfo[] = [];
+  const walk = (gs: GroupInfo[]) => {
+    for (const g of gs) {
+      if (!expandedSet.has(g.key)) continue;
+      frames.push(g);
+      walk(g.children);
+    }
+  };
+  walk(tree.top);
+  const frameOfUnit = (u: Unit): GroupInfo | null => (u.kind === 'node' ? u.g : u.g.parent);
+
   const t0 = now();
   const useDagre = units.length <= DAGRE_MAX_NODES;
-  const pos = useDagre ? dagreLayout(units, edgeList) : layeredLayout(units, edgeList);
+  const pos = useDagre
+    ? dagreLayout(units, edgeList, frames.length ? units.map((u) => frameOfUnit(u)?.key ?? null) : null, frames.map((g) => [g.key, g.parent?.key ?? null]))
+    : layeredLayout(units, edgeList, frames.length ? units.map((u) => frameOfUnit(u)?.first ?? -1) : null);
   const layoutMs = now() - t0;
 
-  const figNodes: FigureNode[] = units.map((u, k) => {
+  // Frames: around their members, innermost first so an outer frame encloses the inner ones.
+  const frameBox = new Map<GroupInfo, { x0: number; y0: number; x1: number; y1: number }>();
+  const grow = (g: GroupInfo | null, x0: number, y0: number, x1: number, y1: number) => {
+    for (; g && expandedSet.has(g.key); g = g.parent) {
+      const b = frameBox.get(g);
+      if (!b) frameBox.set(g, { x0, y0, x1, y1 });
+      else {
+        b.x0 = Math.min(b.x0, x0);
+        b.y0 = Math.min(b.y0, y0);
+        b.x1 = Math.max(b.x1, x1);
+        b.y1 = Math.max(b.y1, y1);
+      }
+    }
+  };
+  units.forEach((u, k) => grow(frameOfUnit(u), pos.nodes[k].x, pos.nodes[k].y, pos.nodes[k].x + u.w, pos.nodes[k].y + u.h));
+  const FRAME_PAD = 8;
+  const FRAME_LABEL = 18;
+  for (let i = frames.length - 1; i >= 0; i--) {
+    const g = frames[i];
+    const b = frameBox.get(g);
+    if (!b) continue;
+    b.x0 -= FRAME_PAD;
+    b.x1 += FRAME_PAD;
+    b.y0 -= FRAME_PAD + FRAME_LABEL;
+    b.y1 += FRAME_PAD;
+    b.x1 = Math.max(b.x1, b.x0 + textWidth(`▾ ${shorten(g.path[g.path.length - 1], 32)}`) + 2 * PAD_X);
+    grow(g.parent, b.x0, b.y0, b.x1, b.y1);
+  }
+  // shift everything right/down when a frame reaches past the margin
+  let minX = MARGIN;
+  let minY = MARGIN;
+  for (const b of frameBox.values()) {
+    minX = Math.min(minX, b.x0);
+    minY = Math.min(minY, b.y0);
+  }
+  const sx = MARGIN - minX;
+  const sy = MARGIN - minY;
+  if (sx || sy) {
+    for (const q of pos.nodes) (q.x += sx), (q.y += sy);
+    for (const bends of pos.edges) for (const q of bends) (q.x += sx), (q.y += sy);
+    for (const b of frameBox.values()) (b.x0 += sx), (b.x1 += sx), (b.y0 += sy), (b.y1 += sy);
+  }
+
+  const figNodes: FigureNode[] = [];
+  const groups: FigureGroup[] = [];
+  /** Box of each unit (a node's value box or a group's box), and its op ellipse. */
+  const unitBox: { x: number; y: number; w: number; h: number }[] = [];
+  const unitOp: ({ cx: number; cy: number; rx: number; ry: number } | null)[] = [];
+  units.forEach((u, k) => {
     const { x, y } = pos.nodes[k]; // top-left of the unit
     const bx = x + (u.op ? 2 * u.op.rx + OP_GAP : 0);
     const by = y + (u.h - u.boxH) / 2;
-    const lines: FigureLine[] = u.lines.map((l, i) => ({
-      ...l,
-      x: bx + PAD_X,
-      y: by + PAD_Y + (i + 1) * LINE - 4,
-    }));
+    const lines: FigureLine[] = u.lines.map((l, i) => ({ ...l, x: bx + PAD_X, y: by + PAD_Y + (i + 1) * LINE - 4 }));
+    const box = { x: bx, y: by, w: u.boxW, h: u.boxH };
+    unitBox.push(box);
+    if (u.kind === 'group') {
+      unitOp.push(null);
+      groups.push({ key: u.g.key, path: u.g.path, depth: u.g.path.length - 1, collapsed: true, box, lines, ...u.info });
+      return;
+    }
     const n = u.n;
     const operands = n.inputs.map((j) => (inlined.has(j) ? formatNum(nodes[j].value!.values[0]) : nodeTitle(nodes[j])));
-    return {
+    const op = u.op ? { label: u.op.label, cx: x + u.op.rx, cy: y + u.h / 2, rx: u.op.rx, ry: OP_RY } : null;
+    unitOp.push(op);
+    figNodes.push({
       id: n.id,
       kind: n.kind,
-      box: { x: bx, y: by, w: u.boxW, h: u.boxH },
-      op: u.op ? { label: u.op.label, cx: x + u.op.rx, cy: y + u.h / 2, rx: u.op.rx, ry: OP_RY } : null,
+      box,
+      op,
       lines,
       gradLeaf: n.kind === 'leaf' && n.requiresGrad,
       output: n.id === output,
       tooltip: `${nodeTitle(n)} = ${n.op}(${operands.join(', ')})`,
-    };
+      check: n.check && !n.check.ok ? figureCheck(n.id, n.check) : null,
+    });
   });
+  for (const g of frames) {
+    const b = frameBox.get(g);
+    if (!b) continue;
+    const name = g.path[g.path.length - 1];
+    let worst: FigureCheck | null = null;
+    for (const n of figNodes) {
+      if (n.check && nodes[n.id].scope.length >= g.path.length && sameScope(nodes[n.id].scope.slice(0, g.path.length), g.path)) {
+        if (!worst || toNumber(n.check.relError) > toNumber(worst.relError)) worst = n.check;
+      }
+    }
+    groups.push({
+      key: g.key,
+      path: g.path,
+      depth: g.path.length - 1,
+      collapsed: false,
+      count: g.count,
+      box: { x: b.x0, y: b.y0, w: b.x1 - b.x0, h: b.y1 - b.y0 },
+      lines: [{ role: 'title', label: '', text: `▾ ${shorten(name, 32)}`, x: b.x0 + PAD_X, y: b.y0 + FRAME_LABEL - 4 }],
+      inShapes: [],
+      outShapes: [],
+      ops: '',
+      check: worst,
+      tooltip: `group ${g.path.join(' / ')}: ${formatCount(g.count)} node${g.count === 1 ? '' : 's'}`,
+    });
+  }
+  groups.sort((a, b) => a.depth - b.depth || (a.collapsed === b.collapsed ? 0 : a.collapsed ? 1 : -1));
 
   const edges: FigureEdge[] = edgeList.map((e, i) => {
-    const a = figNodes[e.from];
-    const b = figNodes[e.to];
-    const start = { x: a.box.x + a.box.w, y: a.box.y + a.box.h / 2 };
-    const tgt = b.op ?? { cx: b.box.x, cy: b.box.y + b.box.h / 2, rx: 0, ry: 0 };
+    const a = unitBox[e.from];
+    const b = unitBox[e.to];
+    const start = { x: a.x + a.w, y: a.y + a.h / 2 };
+    const tgt = unitOp[e.to] ?? { cx: b.x, cy: b.y + b.h / 2, rx: 0, ry: 0 };
     const dy = Math.max(-tgt.ry + 4, Math.min(tgt.ry - 4, e.slot * 9));
     const ey = tgt.cy + dy;
     const ex = tgt.cx - tgt.rx * Math.sqrt(Math.max(0, 1 - (dy / Math.max(1, tgt.ry)) ** 2));
@@ -278,22 +648,37 @@ export function graphFigure(p: GraphPayload): GraphFigure {
     // a repeated operand (x·x) takes a slightly different route so both edges show
     const mids = (pos.edges[i] ?? []).map((q) => ({ x: q.x, y: q.y + e.k * 10 }));
     const path = edgePath(start, mids, end);
-    const src = nodes[a.id];
-    const label = src.shape.length > 0 ? formatShape(src.shape) : null;
-    return { from: a.id, to: b.id, d: path.d, arrow: path.arrow, label, lx: path.mid.x, ly: path.mid.y - 4 };
+    const fromGroup = units[e.from].kind === 'group' ? (units[e.from] as GroupUnit).g.key : null;
+    const toGroup = units[e.to].kind === 'group' ? (units[e.to] as GroupUnit).g.key : null;
+    const src = nodes[e.src];
+    const label = fromGroup === null && src.shape.length > 0 ? formatShape(src.shape) : null;
+    return { from: e.src, to: e.dst, fromGroup, toGroup, d: path.d, arrow: path.arrow, label, lx: path.mid.x, ly: path.mid.y - 4 };
   });
 
   let maxX = 0;
   let maxY = 0;
-  for (const n of figNodes) {
-    maxX = Math.max(maxX, n.box.x + n.box.w);
-    maxY = Math.max(maxY, n.box.y + n.box.h, n.op ? n.op.cy + n.op.ry : 0);
+  units.forEach((u, k) => {
+    maxX = Math.max(maxX, unitBox[k].x + unitBox[k].w);
+    maxY = Math.max(maxY, unitBox[k].y + unitBox[k].h, pos.nodes[k].y + u.h);
+  });
+  for (const b of frameBox.values()) {
+    maxX = Math.max(maxX, b.x1);
+    maxY = Math.max(maxY, b.y1);
+  }
+  const collapsedCount = groups.filter((g) => g.collapsed).length;
+  if (collapsedCount > 0) {
+    notes.push(
+      `${formatCount(hiddenIn.size - [...inlined].filter((j) => hiddenIn.has(j)).length)} of ${formatCount(drawnAll.length)} nodes are inside ${formatCount(collapsedCount)} collapsed scope group${collapsedCount === 1 ? '' : 's'}.`,
+    );
   }
   return {
     width: Math.ceil(maxX + MARGIN),
     height: Math.ceil(maxY + MARGIN),
     nodes: figNodes,
     edges,
+    groups,
+    expanded: [...expandedSet].filter((k) => tree.byKey.has(k)),
+    hiddenIn,
     notes,
     layout: useDagre ? 'dagre' : 'layered',
     layoutMs,
@@ -320,10 +705,21 @@ interface Placement {
   edges: Pt[][];
 }
 
-function dagreLayout(units: Unit[], edges: { from: number; to: number }[]): Placement {
-  const g = new dagre.graphlib.Graph({ multigraph: true });
+function dagreLayout(
+  units: Unit[],
+  edges: { from: number; to: number }[],
+  parentOf: (string | null)[] | null,
+  clusters: [string, string | null][],
+): Placement {
+  // expanded groups become dagre clusters, so their members are laid out together
+  const g = new dagre.graphlib.Graph({ multigraph: true, compound: parentOf !== null });
   g.setGraph({ rankdir: 'LR', nodesep: NODE_SEP, ranksep: RANK_SEP, edgesep: 10, marginx: MARGIN, marginy: MARGIN });
   units.forEach((u, k) => g.setNode(String(k), { width: u.w, height: u.h }));
+  if (parentOf) {
+    for (const [key] of clusters) g.setNode(`g:${key}`, {});
+    for (const [key, parent] of clusters) if (parent !== null) g.setParent(`g:${key}`, `g:${parent}`);
+    parentOf.forEach((key, k) => key !== null && g.setParent(String(k), `g:${key}`));
+  }
   edges.forEach((e, i) => g.setEdge(String(e.from), String(e.to), {}, String(i)));
   dagre.layout(g);
   const nodes = units.map((u, k) => {
@@ -333,7 +729,7 @@ function dagreLayout(units: Unit[], edges: { from: number; to: number }[]): Plac
   const bends = edges.map((e, i) => {
     const ed = g.edge({ v: String(e.from), w: String(e.to), name: String(i) }) as { points?: Pt[] } | undefined;
     const pts = ed?.points ?? [];
-    return pts.slice(1, -1); // the ends are replaced by the box and op anchors
+    return pts.slice(1, -1).map((q) => ({ x: q.x, y: q.y })); // the ends are replaced by the box and op anchors
   });
   return { nodes, edges: bends };
 }
@@ -343,7 +739,7 @@ function dagreLayout(units: Unit[], edges: { from: number; to: number }[]): Plac
  * next to their first consumer), a few barycenter sweeps to order each rank,
  * then each node moved towards its neighbours' mean height without overlaps.
  */
-function layeredLayout(units: Unit[], edges: { from: number; to: number }[]): Placement {
+function layeredLayout(units: Unit[], edges: { from: number; to: number }[], groupOf: number[] | null): Placement {
   const n = units.length;
   const preds: number[][] = units.map(() => []);
   const succs: number[][] = units.map(() => []);
@@ -392,6 +788,23 @@ function layeredLayout(units: Unit[], edges: { from: number; to: number }[]): Pl
   for (let round = 0; round < 2; round++) {
     for (let r = 1; r <= maxRank; r++) sweep(layers[r], preds);
     for (let r = maxRank - 1; r >= 0; r--) sweep(layers[r], succs);
+  }
+  // Members of one expanded group (`groupOf`: the group's id, -1 for none) kept next to each
+  // other in every rank, at their mean position, so its frame does not cover other nodes there.
+  if (groupOf) {
+    for (const layer of layers) {
+      const sum = new Map<number, [number, number]>();
+      for (const v of layer) {
+        if (groupOf[v] < 0) continue;
+        const a = sum.get(groupOf[v]) ?? [0, 0];
+        a[0] += frac[v];
+        a[1]++;
+        sum.set(groupOf[v], a);
+      }
+      const key = (v: number) => (groupOf[v] < 0 ? frac[v] : sum.get(groupOf[v])![0] / sum.get(groupOf[v])![1]);
+      layer.sort((a, b) => key(a) - key(b) || groupOf[a] - groupOf[b] || frac[a] - frac[b]);
+      setFrac(layer);
+    }
   }
 
   // Coordinates: columns by rank; heights pulled towards neighbours.
@@ -494,6 +907,7 @@ export function graphSvg(p: GraphPayload): string {
   const head: string[] = [];
   if (title) head.push(title);
   head.push(...fig.notes);
+  if (fig.groups.some((g) => g.collapsed)) head.push('This static picture shows the groups collapsed; the JupyterLab view (gradlab extension) expands a group when clicked.');
   const headH = head.length ? head.length * 18 + 8 : 0;
   const legendH = 22;
   const W = Math.max(fig.width, 560); // room for the legend
@@ -511,6 +925,7 @@ export function graphSvg(p: GraphPayload): string {
     );
   });
   o.push(`<g transform="translate(0,${headH})">`);
+  for (const g of fig.groups) if (!g.collapsed) o.push(svgGroup(g));
   for (const e of fig.edges) {
     o.push(`<path d="${e.d}" fill="none" stroke="${INK.edge}" stroke-width="1.2"/>`);
     o.push(`<polygon points="${e.arrow}" fill="${INK.edge}"/>`);
@@ -520,11 +935,44 @@ export function graphSvg(p: GraphPayload): string {
       );
     }
   }
+  for (const g of fig.groups) if (g.collapsed) o.push(svgGroup(g));
   for (const n of fig.nodes) o.push(svgNode(n));
   o.push('</g>');
   o.push(svgLegend(MARGIN, H - 7));
   o.push('</svg>');
   return o.join('\n');
+}
+
+/** A collapsed group's box (its lines as in a value box), or an expanded group's frame and label. */
+function svgGroup(g: FigureGroup): string {
+  const { x, y, w, h } = g.box;
+  const stroke = g.check ? INK.bad : INK.opStroke;
+  const o: string[] = [`<g>`, `<title>${escapeXml(g.tooltip)}</title>`];
+  if (g.collapsed) {
+    o.push(`<rect x="${round1(x + 4)}" y="${round1(y + 4)}" width="${round1(w)}" height="${round1(h)}" rx="6" fill="${INK.opFill}" stroke="${stroke}" stroke-width="1"/>`);
+    o.push(`<rect x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="6" fill="${INK.opFill}" stroke="${stroke}" stroke-width="${g.check ? 2.5 : 1.5}"/>`);
+  } else {
+    o.push(`<rect x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="8" fill="none" stroke="${stroke}" stroke-width="1" stroke-dasharray="5 3"/>`);
+  }
+  o.push(...svgLines(g.lines));
+  o.push('</g>');
+  return o.join('');
+}
+
+function svgLines(lines: FigureLine[]): string[] {
+  const o: string[] = [];
+  for (const l of lines) {
+    if (l.role === 'title') {
+      o.push(`<text x="${round1(l.x)}" y="${round1(l.y)}" font-weight="700" fill="${INK.text}">${escapeXml(l.text)}</text>`);
+    } else {
+      const colour = l.role === 'grad' ? INK.grad : l.role === 'check' ? INK.bad : INK.text;
+      const lab = l.role === 'grad' ? INK.grad : l.role === 'check' ? INK.bad : INK.muted;
+      if (l.label) o.push(`<text x="${round1(l.x)}" y="${round1(l.y)}" fill="${lab}" font-size="11">${escapeXml(l.label)}</text>`);
+      const weight = l.role === 'grad' || l.role === 'check' ? ' font-weight="600"' : '';
+      o.push(`<text x="${round1(l.x + LABEL_W)}" y="${round1(l.y)}" fill="${colour}"${weight}>${escapeXml(l.text)}</text>`);
+    }
+  }
+  return o;
 }
 
 function svgNode(n: FigureNode): string {
@@ -542,22 +990,12 @@ function svgNode(n: FigureNode): string {
   }
   const { x, y, w, h } = n.box;
   const fill = n.kind === 'leaf' ? INK.leafFill : n.kind === 'const' ? INK.constFill : INK.box;
-  const stroke = n.output ? INK.output : INK.boxStroke;
-  const sw = n.output ? 2.5 : 1;
+  const stroke = n.check ? INK.bad : n.output ? INK.output : INK.boxStroke;
+  const sw = n.output || n.check ? 2.5 : 1;
   const dash = n.kind === 'const' ? ' stroke-dasharray="4 3"' : '';
   o.push(`<rect x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="4" fill="${fill}" stroke="${stroke}" stroke-width="${sw}"${dash}/>`);
   if (n.gradLeaf) o.push(`<rect x="${round1(x)}" y="${round1(y)}" width="4" height="${round1(h)}" rx="2" fill="${INK.grad}"/>`);
-  for (const l of n.lines) {
-    if (l.role === 'title') {
-      o.push(`<text x="${round1(l.x)}" y="${round1(l.y)}" font-weight="700" fill="${INK.text}">${escapeXml(l.text)}</text>`);
-    } else {
-      const colour = l.role === 'grad' ? INK.grad : INK.text;
-      const lab = l.role === 'grad' ? INK.grad : INK.muted;
-      if (l.label) o.push(`<text x="${round1(l.x)}" y="${round1(l.y)}" fill="${lab}" font-size="11">${escapeXml(l.label)}</text>`);
-      const weight = l.role === 'grad' ? ' font-weight="600"' : '';
-      o.push(`<text x="${round1(l.x + LABEL_W)}" y="${round1(l.y)}" fill="${colour}"${weight}>${escapeXml(l.text)}</text>`);
-    }
-  }
+  o.push(...svgLines(n.lines));
   o.push('</g>');
   return o.join('');
 }
