@@ -1,0 +1,494 @@
+/**
+ * Stepping through a graph like the lecture's animations: the forward pass
+ * node by node in topological order, then the backward pass from the output,
+ * each op sending its gradient contributions to its operands, so a value used
+ * by several ops shows a partial gradient until its last consumer has sent.
+ *
+ * `stepSequence` is a pure function of the payload (the tests and the UI both
+ * use it); `createStepper` is the toolbar (⏮ ◀ ▶ ⏭, play, a slider, the
+ * caption) that marks the graph view's node elements with CSS classes.
+ */
+import type { GraphNode, GraphPayload, Num, TensorSummary } from '../../engine/display/contract';
+import { asText, formatNum, formatShape } from '../../engine/display/figures/format';
+import { nodeTitle } from '../../engine/display/figures/graph';
+import { h } from './dom';
+
+/** One gradient contribution sent by a backward step to one operand position. */
+export interface GradSend {
+  /** Id of the operand receiving it. */
+  to: number;
+  /** Position of that operand in the sender's `inputs` (x·x sends twice, positions 0 and 1). */
+  position: number;
+  /** The contribution (`inputGrads[position]`), or null when the payload does not carry it. */
+  value: TensorSummary | null;
+  /** This is contribution `nth` of the `of` the operand receives in the whole backward pass. */
+  nth: number;
+  of: number;
+  /** The operand's gradient so far (the sum of contributions 1..nth), entry by entry; null when unknown (truncated summaries). */
+  sum: number[] | null;
+}
+
+/** One step of the walk-through. */
+export interface Step {
+  phase: 'forward' | 'backward';
+  /** Id of the node visited (its value computed, or its gradient complete and sent on). */
+  node: number;
+  /** 1-based position within its phase, and the phase's number of steps. */
+  index: number;
+  count: number;
+  /** What happens, in words a student reads: "forward 5/12: c = a × b = 6". */
+  caption: string;
+  /** Backward steps: the contributions this node sends to its operands. */
+  sends: GradSend[];
+}
+
+/** How far a node's gradient is known at some step. */
+export type GradKnown = 'none' | 'partial' | 'full';
+
+/** The graph as it stands after a step: which values are computed, which gradients are known. */
+export interface StepState {
+  step: Step;
+  /** Forward: values computed so far (every node once backward has started). */
+  computed: boolean[];
+  grad: GradKnown[];
+  /** Partial gradients: contributions received so far, of how many, and their sum when known. */
+  partial: Map<number, { received: number; of: number; sum: number[] | null }>;
+  /** Nodes that received a contribution in this step. */
+  targets: Set<number>;
+}
+
+/** Glyphs of infix ops in captions. */
+const INFIX: Record<string, string> = { add: '+', sub: '−', mul: '×', div: '÷', pow: '^' };
+
+/**
+ * The walk-through of `p`: forward steps visit every node in payload (topological)
+ * order; backward steps start at the output (∂L/∂output = 1) and visit every node
+ * that has a gradient in reverse topological order, each op sending its
+ * `inputGrads` to its operands.
+ */
+export function stepSequence(p: GraphPayload): Step[] {
+  const nodes = readNodes(p);
+  const title = (j: number) => (nodes[j] ? nodeTitle({ id: j, name: nodes[j].name }) : `#${j}`);
+  const steps: Step[] = [];
+
+  // ---- forward ----
+  const count = nodes.length;
+  nodes.forEach((n, i) => {
+    steps.push({ phase: 'forward', node: i, index: i + 1, count, caption: `forward ${i + 1}/${count}: ${forwardText(n, i, nodes, title)}`, sends: [] });
+  });
+
+  // ---- backward ----
+  const out = Number.isInteger(p.output) && p.output >= 0 && p.output < nodes.length ? p.output : nodes.length - 1;
+  if (out < 0) return steps;
+  const order: number[] = [];
+  if (nodes[out].grad) order.push(out);
+  for (let i = nodes.length - 1; i >= 0; i--) if (i !== out && nodes[i].grad) order.push(i);
+  // What each node sends: inputGrads where the payload has them; else (older payloads) an unknown contribution to every operand that has a gradient.
+  const sendsOf = (v: number): { to: number; position: number; value: TensorSummary | null }[] => {
+    const n = nodes[v];
+    if (n.kind !== 'op') return [];
+    const res: { to: number; position: number; value: TensorSummary | null }[] = [];
+    n.inputs.forEach((u, pos) => {
+      if (!nodes[u]) return;
+      if (n.inputGrads) {
+        const g = n.inputGrads[pos];
+        if (isSummary(g)) res.push({ to: u, position: pos, value: g });
+      } else if (nodes[u].grad) res.push({ to: u, position: pos, value: null });
+    });
+    return res;
+  };
+  const expected = new Map<number, number>();
+  for (const v of order) for (const s of sendsOf(v)) expected.set(s.to, (expected.get(s.to) ?? 0) + 1);
+  const received = new Map<number, { n: number; sum: number[] | null }>();
+  order.forEach((v, k) => {
+    const n = nodes[v];
+    const me = title(v);
+    const of = expected.get(v) ?? 0;
+    let what: string;
+    if (v === out) what = `start at the output ${me}: ∂L/∂${me} = 1 (L is ${me})`;
+    else {
+      what = `${me}'s gradient is complete: ∂L/∂${me} = ${valueText(n.grad)}`;
+      if (of > 1) what += `, the sum of its ${of} contributions`;
+      const seen = received.get(v)?.n ?? 0;
+      if (seen < of) what += ` (only ${seen} of ${of} contributions were sent)`;
+    }
+    const sends: GradSend[] = [];
+    const sendTexts: string[] = [];
+    for (const s of sendsOf(v)) {
+      const r = received.get(s.to);
+      const total = expected.get(s.to) ?? 1;
+      const nth = (r?.n ?? 0) + 1;
+      const sum = addValues(r ? r.sum : [], s.value);
+      received.set(s.to, { n: nth, sum });
+      sends.push({ ...s, nth, of: total, sum });
+      const val = s.value ? ` = ${valueText(s.value)}` : '';
+      const share = total > 1 ? ` (${nth} of ${total} contributions${nth < total ? ', partial' : ''})` : '';
+      sendTexts.push(`${title(s.to)} receives ${contributionText(n, v, s.position, nodes, title)}${val}${share}`);
+    }
+    let through = '';
+    if (n.kind === 'op') {
+      const gate = INFIX[n.op] ?? n.op;
+      through = sendTexts.length ? ` — through ${gate}: ${sendTexts.join('; ')}` : ` — through ${gate}: nothing flows further (no operand needs a gradient)`;
+    } else if (n.kind === 'leaf' && n.requiresGrad) through = ` — this is what ${me}.grad holds`;
+    steps.push({ phase: 'backward', node: v, index: k + 1, count: order.length, caption: `backward ${k + 1}/${order.length}: ${what}${through}`, sends });
+  });
+  return steps;
+}
+
+/**
+ * The graph after `steps[k]` (replayed from the start: O(k), cheap next to a redraw).
+ */
+export function stepState(p: GraphPayload, steps: Step[], k: number): StepState {
+  const n = Array.isArray(p.nodes) ? p.nodes.length : 0;
+  const step = steps[k];
+  const computed = new Array<boolean>(n).fill(false);
+  const grad = new Array<GradKnown>(n).fill('none');
+  const partial = new Map<number, { received: number; of: number; sum: number[] | null }>();
+  const targets = new Set<number>();
+  for (let i = 0; i <= k && i < steps.length; i++) {
+    const s = steps[i];
+    if (s.phase === 'forward') {
+      computed[s.node] = true;
+      continue;
+    }
+    grad[s.node] = 'full';
+    partial.delete(s.node);
+    for (const g of s.sends) {
+      if (grad[g.to] === 'full') continue;
+      if (g.nth >= g.of) {
+        grad[g.to] = 'full';
+        partial.delete(g.to);
+      } else {
+        grad[g.to] = 'partial';
+        partial.set(g.to, { received: g.nth, of: g.of, sum: g.sum });
+      }
+      if (i === k) targets.add(g.to);
+    }
+  }
+  if (step?.phase === 'backward') computed.fill(true);
+  return { step, computed, grad, partial, targets };
+}
+
+// ---- text -----------------------------------------------------------------
+
+interface StepNode {
+  kind: GraphNode['kind'];
+  op: string;
+  name: string | null;
+  inputs: number[];
+  value: TensorSummary | null;
+  grad: TensorSummary | null;
+  requiresGrad: boolean;
+  inputGrads: (TensorSummary | null)[] | null;
+  pattern: string | null;
+}
+
+function readNodes(p: GraphPayload): StepNode[] {
+  const raw: unknown[] = Array.isArray(p?.nodes) ? p.nodes : [];
+  return raw.map((r, i) => {
+    const n = (typeof r === 'object' && r !== null ? r : {}) as Partial<GraphNode>;
+    return {
+      kind: n.kind === 'leaf' || n.kind === 'const' ? n.kind : 'op',
+      op: asText(n.op, '?'),
+      name: n.name == null || n.name === '' ? null : asText(n.name),
+      inputs: Array.isArray(n.inputs) ? n.inputs.filter((j) => Number.isInteger(j) && j >= 0 && j < raw.length && j !== i) : [],
+      value: isSummary(n.value) ? n.value : null,
+      grad: isSummary(n.grad) ? n.grad : null,
+      requiresGrad: n.requiresGrad === true,
+      inputGrads: Array.isArray(n.inputGrads) ? n.inputGrads : null,
+      pattern: n.rule && typeof n.rule.pattern === 'string' ? n.rule.pattern : null,
+    };
+  });
+}
+
+function isSummary(t: unknown): t is TensorSummary {
+  return typeof t === 'object' && t !== null && Array.isArray((t as TensorSummary).values) && Array.isArray((t as TensorSummary).shape);
+}
+
+/** A value for a caption: `6` for a scalar, `[1, 2, 3]` for a short tensor, else its shape and mean. */
+export function valueText(t: TensorSummary | null | undefined): string {
+  if (!t) return '?';
+  if (t.size === 1 && t.values.length >= 1) return formatNum(t.values[0]);
+  if (!t.truncated && t.values.length <= 4) return `[${t.values.map((v) => formatNum(v)).join(', ')}]`;
+  return `a ${formatShape(t.shape)} tensor (mean ${formatNum(t.mean)})`;
+}
+
+function forwardText(n: StepNode, id: number, nodes: StepNode[], title: (j: number) => string): string {
+  const me = n.name ?? null;
+  const v = valueText(n.value);
+  const arg = (j: number) => (nodes[j]?.kind === 'const' && nodes[j].name === null && nodes[j].value?.size === 1 ? valueText(nodes[j].value) : title(j));
+  if (n.kind === 'leaf') return `${title(id)} = ${v} (input${n.requiresGrad ? ', requires grad' : ''})`;
+  if (n.kind === 'const') return `constant ${me ? me + ' = ' : ''}${v}`;
+  const sym = INFIX[n.op];
+  const expr = sym && n.inputs.length === 2 ? `${arg(n.inputs[0])} ${sym} ${arg(n.inputs[1])}` : `${n.op}(${n.inputs.map(arg).join(', ')})`;
+  return `${title(id)} = ${expr} = ${v}`;
+}
+
+/** How operand `pos` of `n`'s gradient is formed, in symbols: `∂L/∂c · b`. */
+function contributionText(n: StepNode, id: number, pos: number, nodes: StepNode[], title: (j: number) => string): string {
+  const y = title(id);
+  const gy = `∂L/∂${y}`;
+  const other = (j: number) => {
+    const m = nodes[j];
+    return m && m.kind === 'const' && m.name === null && m.value?.size === 1 ? valueText(m.value) : title(j);
+  };
+  const [a, b] = n.inputs;
+  switch (n.op) {
+    case 'add':
+      return gy;
+    case 'sub':
+      return pos === 0 ? gy : `−${gy}`;
+    case 'neg':
+      return `−${gy}`;
+    case 'mul':
+      return n.inputs.length === 2 ? `${gy} · ${other(pos === 0 ? b : a)}` : `${gy} · (the other factors)`;
+    case 'div':
+      return pos === 0 ? `${gy} / ${other(b)}` : `−${gy} · ${other(a)} / ${other(b)}²`;
+    case 'matmul':
+      return pos === 0 ? `${gy} · ${other(b)}ᵀ` : `${other(a)}ᵀ · ${gy}`;
+  }
+  switch (n.pattern) {
+    case 'distributes':
+      return gy;
+    case 'routes':
+      return `${gy} where ${title(n.inputs[pos])} won, 0 elsewhere`;
+    case 'scales':
+      return `${gy} · ∂${y}/∂${title(n.inputs[pos])}`;
+    case 'sums':
+      return `${gy} copied back along the reduced axes`;
+    case 'copies':
+      return `${gy} summed over the broadcast axes`;
+    case 'moves':
+      return `${gy} moved back into place`;
+    case 'custom':
+      return `the custom backward of ${n.op}`;
+    default:
+      return `${gy} · ∂${y}/∂${title(n.inputs[pos])}`;
+  }
+}
+
+/** `sum + t` entry by entry, or null when either is unknown (a truncated summary). */
+function addValues(sum: number[] | null, t: TensorSummary | null): number[] | null {
+  if (!sum || !t || t.truncated) return null;
+  const vals = t.values.map(num);
+  if (vals.some((v) => v === null)) return null;
+  if (sum.length === 0) return vals as number[];
+  if (sum.length !== vals.length) return null;
+  return sum.map((s, i) => s + (vals[i] as number));
+}
+
+function num(v: Num): number | null {
+  return typeof v === 'number' ? v : null;
+}
+
+// ---- the stepper UI -------------------------------------------------------
+
+/** What the stepper needs from the graph view. */
+export interface StepHost {
+  /** The node's `<g data-node-id>` element, or the collapsed scope group hiding it; null when not drawn. */
+  elementOf(id: number): Element | null;
+  /** Pan (or expand) so that node `id` is in view. */
+  reveal(id: number): void;
+}
+
+/** The stepper's toolbar and its hooks into the graph view. */
+export interface Stepper {
+  /** The toolbar: buttons, slider and caption. */
+  element: HTMLElement;
+  /** Handles a key pressed while the graph is focused; true when it was a stepping key (the event is then prevented). */
+  onKey(ev: KeyboardEvent): boolean;
+  /** Re-applies the node classes after the view redrew its elements. */
+  refresh(): void;
+  dispose(): void;
+}
+
+/** Every class the stepper puts on node elements. */
+const CLASSES = ['gradlab-step-pending', 'gradlab-step-current', 'gradlab-step-nograd', 'gradlab-step-partial', 'gradlab-step-target', 'gradlab-step-gradfull'];
+/** Milliseconds per step while playing. */
+const PLAY_MS = 900;
+
+const KEYS = 'keys: . or n next, , or p back, Home first, End last';
+
+/**
+ * The step-through toolbar for `p`. Off until the user starts stepping (the
+ * graph shows everything); position 0 of the slider, and "done", return to the
+ * full view.
+ */
+export function createStepper(doc: Document, p: GraphPayload, host: StepHost): Stepper {
+  const steps = stepSequence(p);
+  const total = steps.length;
+  const forwardCount = steps.filter((s) => s.phase === 'forward').length;
+  const btn = (label: string, tip: string) =>
+    h(doc, 'button', { type: 'button', class: 'gradlab-button gradlab-step-button', title: tip, 'aria-label': tip }, label);
+  const first = btn('⏮', 'first step (Home)');
+  const prev = btn('◀', 'previous step (, or p)');
+  const next = btn('▶', 'next step (. or n)');
+  const last = btn('⏭', 'last step (End)');
+  const play = btn('⏵⏸', 'play / pause');
+  play.textContent = '⏯';
+  const done = btn('done', 'stop stepping: show the whole graph');
+  const slider = h(doc, 'input', {
+    type: 'range',
+    min: 0,
+    max: total,
+    step: 1,
+    value: 0,
+    class: 'gradlab-step-slider',
+    'aria-label': `step (0 shows the whole graph; ${forwardCount} forward steps, then ${total - forwardCount} backward)`,
+  }) as HTMLInputElement;
+  const caption = h(doc, 'div', { class: 'gradlab-step-caption', 'aria-live': 'polite' });
+  const idle = `Step through the forward pass, then the backward pass: press ▶ (${KEYS}, with the graph focused).`;
+  const root = h(
+    doc,
+    'div',
+    { class: 'gradlab-stepper', role: 'group', 'aria-label': `step through forward and backward (${KEYS})`, title: KEYS, 'data-step': 0 },
+    h(doc, 'span', { class: 'gradlab-toolbar' }, first, prev, next, last, play, done),
+    slider,
+    caption,
+  );
+
+  let pos = 0; // 0: not stepping; k ≥ 1: after steps[k - 1]
+  let timer: ReturnType<typeof setInterval> | null = null;
+  const touched = new Set<Element>();
+  const gradText = new Map<Element, string>(); // grad lines rewritten to a partial sum: their text as drawn
+
+  const clearMarks = () => {
+    for (const el of touched) {
+      el.classList.remove(...CLASSES);
+      el.removeAttribute('data-step-partial');
+    }
+    touched.clear();
+    for (const [el, t] of gradText) el.textContent = t;
+    gradText.clear();
+  };
+
+  const apply = () => {
+    clearMarks();
+    root.setAttribute('data-step', String(pos));
+    root.classList.toggle('gradlab-stepping', pos > 0);
+    slider.value = String(pos);
+    done.hidden = pos === 0;
+    if (pos === 0) {
+      root.removeAttribute('data-step-node');
+      root.removeAttribute('data-step-phase');
+      caption.textContent = idle;
+      return;
+    }
+    const st = stepState(p, steps, pos - 1);
+    root.setAttribute('data-step-node', String(st.step.node));
+    root.setAttribute('data-step-phase', st.step.phase);
+    caption.textContent = st.step.caption;
+    // One element can stand for several nodes (a collapsed group): current wins, pending only if all are, partial if any is.
+    const marks = new Map<Element, { pending: boolean; current: boolean; nograd: boolean; partial: boolean; target: boolean; full: boolean; single: number | null }>();
+    const n = st.computed.length;
+    for (let id = 0; id < n; id++) {
+      const el = host.elementOf(id);
+      if (!el) continue;
+      const own = el.getAttribute('data-node-id') === String(id);
+      let m = marks.get(el);
+      if (!m) {
+        m = { pending: true, current: false, nograd: true, partial: false, target: false, full: false, single: own ? id : null };
+        marks.set(el, m);
+      }
+      if (own) m.single = id;
+      m.pending &&= !st.computed[id];
+      m.current ||= st.step.node === id;
+      m.nograd &&= st.grad[id] === 'none';
+      m.partial ||= st.grad[id] === 'partial';
+      m.full ||= st.grad[id] === 'full';
+      m.target ||= st.targets.has(id);
+    }
+    for (const [el, m] of marks) {
+      const cls: string[] = [];
+      if (m.pending) cls.push('gradlab-step-pending');
+      if (m.current) cls.push('gradlab-step-current');
+      if (m.nograd) cls.push('gradlab-step-nograd');
+      else if (m.partial) cls.push('gradlab-step-partial');
+      else if (m.full) cls.push('gradlab-step-gradfull');
+      if (m.target) cls.push('gradlab-step-target');
+      if (!cls.length) continue;
+      el.classList.add(...cls);
+      touched.add(el);
+      const part = m.single !== null ? st.partial.get(m.single) : undefined;
+      if (part && !m.nograd) {
+        el.setAttribute('data-step-partial', `${part.received}/${part.of}`);
+        // The box shows the final gradient; while partial it shows the sum so far.
+        const line = el.querySelector('text.gradlab-grad');
+        if (line) {
+          gradText.set(line, line.textContent ?? '');
+          line.textContent = `${partialText(part.sum)} (${part.received}/${part.of})`;
+        }
+      }
+    }
+  };
+
+  const go = (k: number) => {
+    pos = Math.max(0, Math.min(total, k));
+    apply();
+    if (pos > 0) host.reveal(steps[pos - 1].node);
+  };
+  const stop = () => {
+    if (timer !== null) clearInterval(timer);
+    timer = null;
+    root.classList.remove('gradlab-playing');
+    play.setAttribute('aria-pressed', 'false');
+  };
+  const toggle = () => {
+    if (timer !== null) return stop();
+    if (pos >= total) go(0);
+    root.classList.add('gradlab-playing');
+    play.setAttribute('aria-pressed', 'true');
+    go(pos + 1);
+    timer = setInterval(() => {
+      if (pos >= total) return stop();
+      go(pos + 1);
+    }, PLAY_MS);
+  };
+  const listeners: [Element, string, () => void][] = [
+    [first, 'click', () => (stop(), go(1))],
+    [prev, 'click', () => (stop(), go(Math.max(pos - 1, pos > 1 ? 1 : 0)))],
+    [next, 'click', () => (stop(), go(pos + 1))],
+    [last, 'click', () => (stop(), go(total))],
+    [play, 'click', toggle],
+    [done, 'click', () => (stop(), go(0))],
+    [slider, 'input', () => (stop(), go(Number(slider.value)))],
+  ];
+  for (const [el, ev, f] of listeners) el.addEventListener(ev, f);
+  play.setAttribute('aria-pressed', 'false');
+  if (total === 0) for (const b of [first, prev, next, last, play]) b.setAttribute('disabled', '');
+  apply();
+
+  return {
+    element: root,
+    onKey(ev: KeyboardEvent): boolean {
+      if (ev.ctrlKey || ev.metaKey || ev.altKey || total === 0) return false;
+      const moves: Record<string, () => void> = {
+        '.': () => go(pos + 1),
+        n: () => go(pos + 1),
+        ',': () => go(Math.max(pos - 1, pos > 1 ? 1 : 0)),
+        p: () => go(Math.max(pos - 1, pos > 1 ? 1 : 0)),
+        Home: () => go(1),
+        End: () => go(total),
+      };
+      const f = moves[ev.key];
+      if (!f) return false;
+      ev.preventDefault();
+      stop();
+      f();
+      return true;
+    },
+    refresh: apply,
+    dispose() {
+      stop();
+      clearMarks();
+      for (const [el, ev, f] of listeners) el.removeEventListener(ev, f);
+      root.remove();
+    },
+  };
+}
+
+function partialText(sum: number[] | null): string {
+  if (!sum) return 'partial';
+  if (sum.length === 1) return formatNum(sum[0]);
+  return `[${sum.slice(0, 3).map((v) => formatNum(v)).join(', ')}${sum.length > 3 ? ', …' : ''}]`;
+}
