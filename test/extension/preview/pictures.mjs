@@ -60,7 +60,7 @@ execFileSync(path.join(root, 'node_modules/.bin/esbuild'), [path.join(here, 'pic
 const theme = (name) => path.join(root, `.venv/share/jupyter/lab/themes/@jupyterlab/theme-${name}-extension/index.css`);
 for (const name of ['light', 'dark']) {
   fs.writeFileSync(path.join(build, `${name}.html`), `<!doctype html><html><head><meta charset="utf-8">
-<style>${fs.readFileSync(theme(name), 'utf8')}</style><style>${['base', 'graph', 'gradcheck', 'chain', 'curve', 'pictures'].map((n) => fs.readFileSync(path.join(root, 'style', n + '.css'), 'utf8')).join('\n')}</style>
+<style>${fs.readFileSync(theme(name), 'utf8')}</style><style>${['base', 'graph', 'graph-steps', 'gradcheck', 'chain', 'curve', 'pictures'].map((n) => fs.readFileSync(path.join(root, 'style', n + '.css'), 'utf8')).join('\n')}</style>
 <style>body{background:var(--jp-layout-color0);margin:16px} section{margin-bottom:24px;padding:8px}</style>
 </head><body><div id="views"></div><script type="module" src="/entry.js"></script></body></html>`);
 }

@@ -25,7 +25,7 @@ execFileSync(esbuild, [path.join(here, 'static.ts'), '--bundle', '--platform=nod
 const theme = (name) => path.join(root, `.venv/share/jupyter/lab/themes/@jupyterlab/theme-${name}-extension/index.css`);
 const page = (themeName) => `<!doctype html><html><head><meta charset="utf-8">
 <style>${fs.readFileSync(theme(themeName), 'utf8')}</style>
-<style>${['base', 'graph', 'gradcheck', 'chain', 'curve', 'pictures'].map((n) => fs.readFileSync(path.join(root, 'style', n + '.css'), 'utf8')).join('\n')}</style>
+<style>${['base', 'graph', 'graph-steps', 'gradcheck', 'chain', 'curve', 'pictures'].map((n) => fs.readFileSync(path.join(root, 'style', n + '.css'), 'utf8')).join('\n')}</style>
 <style>body{background:var(--jp-layout-color1);color:var(--jp-ui-font-color1);font-family:var(--jp-ui-font-family);margin:16px}
 section{margin-bottom:28px;padding:8px;background:var(--jp-layout-color1)} h3{font-size:12px;color:var(--jp-ui-font-color3);margin:0 0 4px}</style>
 </head><body><div id="views"></div><script type="module" src="/entry.js"></script></body></html>`;
