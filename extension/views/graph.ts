@@ -12,15 +12,9 @@
  * next steps (stepping, backprop patterns) highlight the gate and the value
  * separately. Layout cost is unchanged: each op+box pair is one layout node.
  */
-import type { GraphNode, GraphPayload, TensorSummary } from '../../engine/display/contract';
-import { asText, formatNumLong, formatShape } from '../../engine/display/figures/format';
-import {
-  attrsText,
-  graphFigure,
-  nodeTitle,
-  type FigureNode,
-  type GraphFigure,
-} from '../../engine/display/figures/graph';
+import type { GraphPayload } from '../../engine/display/contract';
+import { formatCount } from '../../engine/display/figures/format';
+import { graphFigure, type FigureGroup, type FigureLine, type FigureNode, type GraphFigure } from '../../engine/display/figures/graph';
 import { nodeDetails } from './graph-details';
 import { h, mount, s, safely, type View } from './dom';
 
@@ -43,6 +37,7 @@ const PAD = 8;
 
 /** The graph view, with what it laid out (for tests and timing). */
 export interface GraphView extends View {
+  /** The figure drawn now (it changes when a group is expanded or collapsed). */
   readonly figure: GraphFigure | null;
 }
 
@@ -50,65 +45,53 @@ export interface GraphView extends View {
  * Draws `p` into `host`, replacing whatever view was there. Drag to pan; the
  * wheel zooms once the graph has been clicked (or with Ctrl/⌘ held) so that
  * scrolling the notebook still works; buttons zoom and fit. Hovering a node
- * previews its details; clicking pins them.
+ * previews its details; clicking pins them. Clicking a collapsed scope group
+ * expands it; clicking an expanded group's label collapses it.
  */
 export function renderGraph(host: HTMLElement, p: GraphPayload): GraphView {
-  let figure: GraphFigure | null = null;
-  const view = safely(host, 'graph', () => {
-    figure = graphFigure(p);
-    return build(host, p, figure);
-  });
+  const state: { figure: GraphFigure | null } = { figure: null };
+  const view = safely(host, 'graph', () => build(host, p, state));
   return {
     get figure() {
-      return figure;
+      return state.figure;
     },
     dispose: () => view.dispose(),
   };
 }
 
-function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
+function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure | null }): View {
+  let fig = graphFigure(p);
+  state.figure = fig;
+  let expanded = new Set(fig.expanded);
   const doc = host.ownerDocument;
   const payloadNodes: unknown[] = Array.isArray(p.nodes) ? p.nodes : [];
   const root = h(doc, 'div', { class: 'gradlab-figure gradlab-graph', 'data-gradlab-view': 'graph' });
 
   // Header: title, size, zoom buttons.
   const title = typeof p.title === 'string' && p.title ? p.title : 'computational graph';
-  const counts = `${fig.nodes.length + fig.inlined} nodes · ${fig.edges.length} edges · ${fig.layout} layout ${Math.round(fig.layoutMs)} ms`;
+  const counts = h(doc, 'span', { class: 'gradlab-muted' });
   const btn = (label: string, tip: string) => h(doc, 'button', { type: 'button', class: 'gradlab-button', title: tip, 'aria-label': tip }, label);
   const zoomOut = btn('−', 'zoom out');
   const zoomIn = btn('+', 'zoom in');
   const fit = btn('fit', 'fit the whole graph');
   const actual = btn('1:1', 'actual size');
-  root.append(
-    h(
-      doc,
-      'div',
-      { class: 'gradlab-header' },
-      h(doc, 'span', { class: 'gradlab-title' }, title),
-      h(doc, 'span', { class: 'gradlab-muted' }, counts),
-      h(doc, 'span', { class: 'gradlab-toolbar' }, zoomOut, zoomIn, fit, actual),
-    ),
+  const header = h(
+    doc,
+    'div',
+    { class: 'gradlab-header' },
+    h(doc, 'span', { class: 'gradlab-title' }, title),
+    counts,
+    h(doc, 'span', { class: 'gradlab-toolbar' }, zoomOut, zoomIn, fit, actual),
   );
-  for (const note of fig.notes) root.append(h(doc, 'div', { class: 'gradlab-note', role: 'note' }, '⚠ ' + note));
+  root.append(header);
+  const notes = h(doc, 'div', { class: 'gradlab-graph-notes' });
+  root.append(notes);
 
   // Canvas: an SVG whose one group is panned and zoomed.
   const canvas = h(doc, 'div', { class: 'gradlab-graph-canvas', tabindex: 0, 'aria-label': `${title}: graph, drag to pan` });
   const svg = s(doc, 'svg', { class: 'gradlab-graph-svg', width: '100%', height: '100%', role: 'img' });
   svg.append(s(doc, 'title', {}, title));
   const world = s(doc, 'g', { class: 'gradlab-graph-world' });
-  const edgeLayer = s(doc, 'g', { class: 'gradlab-edges' });
-  const nodeLayer = s(doc, 'g', { class: 'gradlab-nodes' });
-  for (const e of fig.edges) {
-    edgeLayer.append(s(doc, 'path', { class: 'gradlab-edge', d: e.d }), s(doc, 'polygon', { class: 'gradlab-arrow', points: e.arrow }));
-    if (e.label) edgeLayer.append(s(doc, 'text', { class: 'gradlab-edge-label', x: e.lx, y: e.ly, 'text-anchor': 'middle' }, e.label));
-  }
-  const byId = new Map<number, SVGElement>();
-  for (const n of fig.nodes) {
-    const g = drawNode(doc, n);
-    byId.set(n.id, g);
-    nodeLayer.append(g);
-  }
-  world.append(edgeLayer, nodeLayer);
   svg.append(world);
   canvas.append(svg);
   root.append(canvas);
@@ -117,9 +100,44 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
   const details = h(doc, 'div', { class: 'gradlab-graph-details', 'aria-live': 'polite' }, 'Hover over a node to see its details; click to keep them.');
   root.append(details);
 
+  /** Node elements by payload id, and group elements (boxes and frames) by key. */
+  let byId = new Map<number, SVGElement>();
+  let byGroup = new Map<string, SVGElement>();
+  /** Draws the current figure: one detached layer per kind, appended at once. */
+  const draw = () => {
+    const groupLayer = s(doc, 'g', { class: 'gradlab-groups' });
+    const edgeLayer = s(doc, 'g', { class: 'gradlab-edges' });
+    const nodeLayer = s(doc, 'g', { class: 'gradlab-nodes' });
+    byId = new Map();
+    byGroup = new Map();
+    for (const g of fig.groups) {
+      const el = drawGroup(doc, g);
+      byGroup.set(g.key, el);
+      // frames behind the edges, collapsed boxes with the nodes
+      (g.collapsed ? nodeLayer : groupLayer).append(el);
+    }
+    for (const e of fig.edges) {
+      edgeLayer.append(s(doc, 'path', { class: 'gradlab-edge', d: e.d }), s(doc, 'polygon', { class: 'gradlab-arrow', points: e.arrow }));
+      if (e.label) edgeLayer.append(s(doc, 'text', { class: 'gradlab-edge-label', x: e.lx, y: e.ly, 'text-anchor': 'middle' }, e.label));
+    }
+    for (const n of fig.nodes) {
+      const g = drawNode(doc, n);
+      byId.set(n.id, g);
+      nodeLayer.append(g);
+    }
+    world.replaceChildren(groupLayer, edgeLayer, nodeLayer);
+    const collapsed = fig.groups.filter((g) => g.collapsed).length;
+    counts.textContent =
+      `${formatCount(payloadNodes.length)} nodes · ${formatCount(fig.nodes.length)} drawn` +
+      (collapsed ? ` · ${formatCount(collapsed)} collapsed group${collapsed === 1 ? '' : 's'}` : '') +
+      ` · ${formatCount(fig.edges.length)} edges · ${fig.layout} layout ${Math.round(fig.layoutMs)} ms`;
+    notes.replaceChildren(...fig.notes.map((note) => h(doc, 'div', { class: 'gradlab-note', role: 'note' }, '⚠ ' + note)));
+    if (pinned !== null) byId.get(pinned)?.classList.add('gradlab-selected');
+  };
+
   // ---- pan and zoom ----
   const t: Transform = { k: 1, x: PAD, y: PAD };
-  let moved = false; // the user has panned or zoomed: resizing no longer resets the view
+  let moved = false; // the user has panned, zoomed, expanded or stepped: resizing no longer resets the view
   const apply = () => world.setAttribute('transform', `translate(${round(t.x)},${round(t.y)}) scale(${round(t.k, 1000)})`);
   const canvasSize = () => ({ w: canvas.clientWidth || 0, h: canvas.clientHeight || 0 });
   const zoomAt = (factor: number, cx: number, cy: number) => {
@@ -137,12 +155,13 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
     const k = Math.min((w - 2 * PAD) / fig.width, ((ch || MAX_CANVAS_H) - 2 * PAD) / fig.height, 1);
     if (k >= FIT_ZOOM) return fitAll();
     const out = fig.nodes.find((n) => n.output) ?? fig.nodes[fig.nodes.length - 1];
+    const outBox = out?.box ?? fig.groups.find((g) => g.collapsed)?.box;
     t.k = READABLE_ZOOM;
     t.x = Math.min(PAD, w - PAD - fig.width * t.k);
     t.y =
       fig.height * t.k <= ch - 2 * PAD
         ? (ch - fig.height * t.k) / 2
-        : clamp(ch / 2 - (out ? out.box.y + out.box.h / 2 : 0) * t.k, ch - PAD - fig.height * t.k, PAD);
+        : clamp(ch / 2 - (outBox ? outBox.y + outBox.h / 2 : 0) * t.k, ch - PAD - fig.height * t.k, PAD);
     apply();
   };
   const fitAll = () => {
@@ -161,8 +180,21 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
     const k = Math.min(1, fitW >= FIT_ZOOM ? fitW : READABLE_ZOOM);
     canvas.style.height = `${Math.round(clamp(fig.height * k + 2 * PAD, 80, MAX_CANVAS_H))}px`;
   };
-  sizeCanvas();
-  initial();
+  /**
+   * The first view, again whenever the canvas changed size, until the user
+   * moves the graph or pins a node. JupyterLab may lay the output out narrower
+   * than its final width first (and a scrollbar may come and go); a view
+   * fitted once at that width would stay cut off until "fit" was pressed.
+   */
+  let fittedAt = { w: -1, h: -1 };
+  const firstView = () => {
+    if (moved || pinned !== null) return;
+    sizeCanvas();
+    const { w, h: ch } = canvasSize();
+    if (w === fittedAt.w && ch === fittedAt.h) return;
+    fittedAt = { w, h: ch };
+    initial();
+  };
 
   zoomIn.addEventListener('click', () => {
     const { w, h: ch } = canvasSize();
@@ -174,11 +206,71 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
   });
   fit.addEventListener('click', fitAll);
   actual.addEventListener('click', () => {
+    moved = true;
     t.k = 1;
     t.x = PAD;
     t.y = PAD;
     apply();
   });
+
+  // ---- groups ----
+  /** Expands or collapses group `key`, keeping its box (frame) where it was on screen. */
+  const toggle = (key: string) => {
+    const before = fig.groups.find((g) => g.key === key);
+    if (!before) return;
+    if (before.collapsed) expanded.add(key);
+    else {
+      expanded.delete(key);
+      // collapsing a group forgets what was open inside it
+      for (const k of [...expanded]) if (k.startsWith(key + '/')) expanded.delete(k);
+    }
+    fig = graphFigure(p, { expanded });
+    state.figure = fig;
+    expanded = new Set(fig.expanded);
+    draw();
+    const after = fig.groups.find((g) => g.key === key);
+    if (after) {
+      t.x += (before.box.x - after.box.x) * t.k;
+      t.y += (before.box.y - after.box.y) * t.k;
+    }
+    moved = true;
+    apply();
+    stepper?.refresh();
+    (byGroup.get(key)?.querySelector('[data-group-toggle]') as SVGElement | null)?.focus?.();
+  };
+  const groupAt = (target: EventTarget | null): string | null => {
+    const el = target instanceof Element ? target.closest('[data-group-toggle]') : null;
+    return el ? el.getAttribute('data-group-toggle') : null;
+  };
+
+  // ---- stepping (graph-steps.ts) ----
+  /** The element standing for node `id`: its own, or the collapsed group box hiding it. */
+  const elementOf = (id: number): Element | null => {
+    const own = byId.get(id);
+    if (own) return own;
+    const key = fig.hiddenIn.get(id);
+    return key !== undefined ? byGroup.get(key) ?? null : null;
+  };
+  /** Pans (at the current zoom) so that node `id`, or the group hiding it, is in view. */
+  const reveal = (id: number) => {
+    const n = fig.nodes.find((m) => m.id === id);
+    const key = fig.hiddenIn.get(id);
+    const box = n ? { x: n.op ? n.op.cx - n.op.rx : n.box.x, y: n.box.y, x1: n.box.x + n.box.w, y1: n.box.y + n.box.h } : null;
+    const g = !box && key !== undefined ? fig.groups.find((q) => q.key === key) : undefined;
+    const b = box ?? (g ? { x: g.box.x, y: g.box.y, x1: g.box.x + g.box.w, y1: g.box.y + g.box.h } : null);
+    if (!b) return;
+    const { w, h: ch } = canvasSize();
+    const sx0 = t.x + b.x * t.k;
+    const sx1 = t.x + b.x1 * t.k;
+    const sy0 = t.y + b.y * t.k;
+    const sy1 = t.y + b.y1 * t.k;
+    if (sx0 >= PAD && sx1 <= w - PAD && sy0 >= PAD && sy1 <= ch - PAD) return;
+    moved = true;
+    t.x = w / 2 - ((b.x + b.x1) / 2) * t.k;
+    t.y = ch / 2 - ((b.y + b.y1) / 2) * t.k;
+    apply();
+  };
+  let stepper = null as Stepper | null;
 
   let active = false; // the wheel zooms only after the graph was clicked, so notebook scrolling keeps working
   let drag: { x: number; y: number; tx: number; ty: number; moved: boolean; id: number } | null = null;
@@ -213,10 +305,11 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
     const wasDrag = drag.moved;
     drag = null;
     canvas.classList.remove('gradlab-dragging');
-    if (!wasDrag) {
-      const id = nodeIdAt(ev.target);
-      pin(id === pinned ? null : id);
-    }
+    if (wasDrag) return;
+    const key = groupAt(ev.target);
+    if (key !== null) return toggle(key);
+    const id = nodeIdAt(ev.target);
+    pin(id === pinned ? null : id);
   };
   const onWheel = (ev: WheelEvent) => {
     if (!active && !ev.ctrlKey && !ev.metaKey) return;
@@ -230,17 +323,29 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
     if (pinned === null) showDetails(null);
   };
   const onKey = (ev: KeyboardEvent) => {
+    if (stepper?.onKey(ev)) return;
+    const key = groupAt(ev.target);
+    if (key !== null && (ev.key === 'Enter' || ev.key === ' ')) {
+      ev.preventDefault();
+      return toggle(key);
+    }
     const step = 40;
     const { w, h: ch } = canvasSize();
+    const pan = (dx: number, dy: number) => {
+      moved = true;
+      t.x += dx;
+      t.y += dy;
+      apply();
+    };
     const moves: Record<string, () => void> = {
       '+': () => zoomAt(1.25, w / 2, ch / 2),
       '=': () => zoomAt(1.25, w / 2, ch / 2),
       '-': () => zoomAt(0.8, w / 2, ch / 2),
       '0': fitAll,
-      ArrowLeft: () => ((t.x += step), apply()),
-      ArrowRight: () => ((t.x -= step), apply()),
-      ArrowUp: () => ((t.y += step), apply()),
-      ArrowDown: () => ((t.y -= step), apply()),
+      ArrowLeft: () => pan(step, 0),
+      ArrowRight: () => pan(-step, 0),
+      ArrowUp: () => pan(0, step),
+      ArrowDown: () => pan(0, -step),
       Escape: () => pin(null),
     };
     const f = moves[ev.key];
@@ -275,6 +380,10 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
     if (id !== null) showDetails(id);
   };
 
+  draw();
+  sizeCanvas();
+  initial();
+
   canvas.addEventListener('pointerdown', onDown);
   canvas.addEventListener('pointermove', onMove);
   canvas.addEventListener('pointerup', onUp);
@@ -283,33 +392,26 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
   canvas.addEventListener('keydown', onKey);
   canvas.addEventListener('mouseover', onOver);
 
-  // Refit when the output area changes width (coalesced to one frame).
+  // Redo the first view when the output area or the canvas changes size (coalesced to one frame).
   let raf = 0;
-  const ro =
-    typeof ResizeObserver !== 'undefined'
-      ? new ResizeObserver(() => {
-          if (raf) return;
-          raf = requestAnimationFrame(() => {
-            raf = 0;
-            if (!root.isConnected) return;
-            sizeCanvas();
-            if (pinned === null && !moved) initial();
-          });
-        })
-      : null;
-  ro?.observe(host);
-  if (!host.isConnected || canvas.clientWidth === 0) {
-    // Drawn before being attached (JupyterLab renders off-screen first): fit once visible.
-    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => {
-      sizeCanvas();
-      initial();
+  const schedule = () => {
+    if (raf || typeof requestAnimationFrame !== 'function') return;
+    raf = requestAnimationFrame(() => {
+      raf = 0;
+      if (root.isConnected) firstView();
     });
-  }
+  };
+  const ro = typeof ResizeObserver !== 'undefined' ? new ResizeObserver(schedule) : null;
+  ro?.observe(host);
+  ro?.observe(canvas);
+  // Drawn before being attached (JupyterLab renders off-screen first): fit once visible.
+  if (!host.isConnected || canvas.clientWidth === 0) schedule();
 
   return mount(host, root, {
     dispose() {
       ro?.disconnect();
       if (raf) cancelAnimationFrame(raf);
+      stepper?.dispose();
       canvas.removeEventListener('pointerdown', onDown);
       canvas.removeEventListener('pointermove', onMove);
       canvas.removeEventListener('pointerup', onUp);
@@ -321,12 +423,78 @@ function build(host: HTMLElement, p: GraphPayload, fig: GraphFigure): View {
   });
 }
 
+/** What the view needs of the stepper (extension/views/graph-steps.ts). */
+interface Stepper {
+  element: HTMLElement;
+  onKey(ev: KeyboardEvent): boolean;
+  refresh(): void;
+  dispose(): void;
+}
+
+/**
+ * A scope group: a collapsed box (a button that expands it) or an expanded
+ * frame whose label is a button that collapses it. Text only as text nodes.
+ */
+function drawGroup(doc: Document, g: FigureGroup): SVGElement {
+  const cls = ['gradlab-group', g.collapsed ? 'gradlab-group-collapsed' : 'gradlab-group-expanded'];
+  if (g.check) cls.push('gradlab-check-fail');
+  const el = s(doc, 'g', { class: cls.join(' '), 'data-group': g.key });
+  const { x, y, w, h: gh } = g.box;
+  const name = g.path.join(' / ');
+  if (g.collapsed) {
+    const button = s(doc, 'g', {
+      class: 'gradlab-group-button',
+      'data-group-toggle': g.key,
+      role: 'button',
+      tabindex: 0,
+      'aria-label': `expand group ${name} (${g.count} nodes)`,
+    });
+    button.append(
+      s(doc, 'title', {}, `${g.tooltip} — click to expand`),
+      s(doc, 'rect', { class: 'gradlab-group-shadow', x: x + 4, y: y + 4, width: w, height: gh, rx: 6 }),
+      s(doc, 'rect', { class: 'gradlab-group-box', x, y, width: w, height: gh, rx: 6 }),
+    );
+    appendLines(doc, button, g.lines);
+    el.append(button);
+    return el;
+  }
+  el.append(s(doc, 'title', {}, g.tooltip), s(doc, 'rect', { class: 'gradlab-group-frame', x, y, width: w, height: gh, rx: 8 }));
+  const label = s(doc, 'g', {
+    class: 'gradlab-group-label',
+    'data-group-toggle': g.key,
+    role: 'button',
+    tabindex: 0,
+    'aria-label': `collapse group ${name} (${g.count} nodes)`,
+  });
+  const l = g.lines[0];
+  label.append(
+    s(doc, 'title', {}, `${g.tooltip} — click to collapse`),
+    s(doc, 'rect', { class: 'gradlab-group-label-bg', x: x + 2, y: y + 2, width: Math.max(0, [...l.text].length * 7.2 + 12), height: 18, rx: 4 }),
+    s(doc, 'text', { class: 'gradlab-group-title', x: l.x, y: l.y }, l.text),
+  );
+  el.append(label);
+  if (g.check) el.append(s(doc, 'text', { class: 'gradlab-check', x: x + w - PAD, y: l.y, 'text-anchor': 'end' }, `✗ ${g.check.text}`));
+  return el;
+}
+
+function appendLines(doc: Document, g: SVGElement, lines: FigureLine[]): void {
+  for (const l of lines) {
+    if (l.role === 'title') {
+      g.append(s(doc, 'text', { class: 'gradlab-node-title', x: l.x, y: l.y }, l.text));
+      continue;
+    }
+    if (l.label) g.append(s(doc, 'text', { class: `gradlab-line-label gradlab-${l.role}-label`, x: l.x, y: l.y }, l.label));
+    g.append(s(doc, 'text', { class: `gradlab-${l.role}`, x: l.x + 43.2, y: l.y }, l.text));
+  }
+}
+
 function drawNode(doc: Document, n: FigureNode): SVGElement {
   const cls = ['gradlab-node', `gradlab-kind-${n.kind}`];
   if (n.output) cls.push('gradlab-output');
   if (n.gradLeaf) cls.push('gradlab-gradleaf');
+  if (n.check) cls.push('gradlab-check-fail');
   const g = s(doc, 'g', { class: cls.join(' '), 'data-node-id': n.id });
-  g.append(s(doc, 'title', {}, n.tooltip));
+  g.append(s(doc, 'title', {}, n.check ? `${n.tooltip} — local gradient check failed, ${n.check.text}` : n.tooltip));
   if (n.op) {
     const { cx, cy, rx, ry, label } = n.op;
     const bx = n.box.x - 1;
@@ -341,14 +509,7 @@ function drawNode(doc: Document, n: FigureNode): SVGElement {
   const { x, y, w, h: bh } = n.box;
   g.append(s(doc, 'rect', { class: 'gradlab-box', x, y, width: w, height: bh, rx: 4 }));
   if (n.gradLeaf) g.append(s(doc, 'rect', { class: 'gradlab-gradleaf-bar', x, y, width: 4, height: bh, rx: 2 }));
-  for (const l of n.lines) {
-    if (l.role === 'title') {
-      g.append(s(doc, 'text', { class: 'gradlab-node-title', x: l.x, y: l.y }, l.text));
-      continue;
-    }
-    if (l.label) g.append(s(doc, 'text', { class: `gradlab-line-label gradlab-${l.role}-label`, x: l.x, y: l.y }, l.label));
-    g.append(s(doc, 'text', { class: `gradlab-${l.role}`, x: l.x + 43.2, y: l.y }, l.text));
-  }
+  appendLines(doc, g, n.lines);
   return g;
 }
 
