@@ -6,6 +6,7 @@ import type {
   GradCheckPayload, GraphNode, GraphPayload, JacobianChainPayload, JacobianChainStep, Num, TensorSummary,
 } from './contract';
 import { SUMMARY_ENTRIES } from './contract';
+import type { ChainOrder } from './contract';
 import type { GradCheckReport } from '../ad/gradcheck';
 import type { Trace } from '../trace';
 import { Tensor } from '../tensor';
@@ -134,7 +135,11 @@ export function chainCosts(sizes: readonly number[]): { forward: number; reverse
 }
 
 /** The payload of a Jacobian chain. */
-export function jacobianChainPayload(steps: JacobianChainStep[], inShape: number[], opts: { title?: string } = {}): JacobianChainPayload {
+export function jacobianChainPayload(
+  steps: JacobianChainStep[],
+  inShape: number[],
+  opts: { title?: string; orders?: ChainOrder[] } = {},
+): JacobianChainPayload {
   const sizes = [inShape.reduce((a, b) => a * b, 1), ...steps.map((s) => s.rows)];
   const { forward, reverse } = chainCosts(sizes);
   const p: JacobianChainPayload = {
@@ -148,5 +153,6 @@ export function jacobianChainPayload(steps: JacobianChainStep[], inShape: number
     winner: forward < reverse ? 'forward' : reverse < forward ? 'reverse' : 'tie',
   };
   if (opts.title) p.title = opts.title;
+  if (opts.orders) p.orders = opts.orders.map((o) => ({ ...o }));
   return p;
 }
