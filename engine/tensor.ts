@@ -33,6 +33,8 @@ export interface Dual {
   level: number;
   primal: Tensor;
   tangent: Tensor | null;
+  /** B > 0: the level carries B tangents at once, stacked along a leading dimension (batched jacfwd). */
+  batch: number;
 }
 
 /** @internal */

@@ -121,20 +121,41 @@ export function jvp(f: Fn, primals: TensorLike[], tangents: (TensorLike | Nested
     if (!sameShapeAs(tt, ps[i])) fail(`jvp: tangent #${i} has shape ${fmtShape(tt.shape)} but primal #${i} has shape ${fmtShape(ps[i].shape)}`);
     return tt;
   });
+  return pushForward(f, ps, ts, 0, 'jvp');
+}
+
+/**
+ * f(...ps) with tangents `ts` pushed through it at a new forward-mode level.
+ * With `batch` B > 0 each tangent holds B tangents stacked along a leading
+ * dimension ([B, ...primal.shape]) and so does the result's.
+ */
+function pushForward(f: Fn, ps: Tensor[], ts: Tensor[], batch: number, what: string): { value: Tensor; tangent: Tensor } {
   const level = ++levelCounter;
   state.levels.push(level);
   try {
-    const y = asOutput(f(...ps.map((p, i) => makeDual(level, p, ts[i]))), 'jvp');
+    const y = asOutput(f(...ps.map((p, i) => makeDual(level, p, ts[i], batch))), what);
     let d = y._dual;
     while (d && d.level > level) d = d.primal._dual;
-    if (d && d.level === level) {
-      const value = d.primal;
-      return { value, tangent: d.tangent ?? zerosLike(value) };
-    }
-    return { value: y, tangent: zerosLike(y) };
+    const value = d && d.level === level ? d.primal : y;
+    const tangent = d && d.level === level ? d.tangent : null;
+    return { value, tangent: tangent ?? (batch > 0 ? zerosOfShape([batch, ...value.shape], value.dtype) : zerosLike(value)) };
   } finally {
     state.levels.splice(state.levels.indexOf(level), 1);
   }
+}
+
+function zerosOfShape(shape: number[], dtype: Tensor['dtype']): Tensor {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return new Tensor(shape, dtype, dtype === 'float32' ? new Float32Array(n) : new Float64Array(n), 0);
+}
+
+/** The n×n identity as a batch of n basis tensors of `like`'s shape: [n, ...like.shape]. */
+function basisBatch(like: Tensor): Tensor {
+  const n = like.size;
+  const e = zerosOfShape([n, ...like.shape], like.dtype);
+  for (let i = 0; i < n; i++) e._data![i * n + i] = 1;
+  return e;
 }
 
 function zerosLike(x: Tensor): Tensor {
@@ -151,10 +172,26 @@ function basis(like: Tensor, i: number): Tensor {
 }
 
 /**
- * Jacobian by forward mode: one jvp per input entry (best when the input is
- * small and the output large). `jacfwd(f)(x)` has shape [...out.shape, ...x.shape].
+ * Jacobian by forward mode (best when the input is small and the output
+ * large): all n basis tangents are pushed through f at once, as one tangent
+ * of shape [n, ...x.shape], so each op runs its jvp once on a batch (as
+ * torch.func.jacfwd does with vmap). `jacfwd(f)(x)` has shape [...out.shape, ...x.shape].
  */
 export function jacfwd(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Tensor {
+  return (x0: TensorLike) => {
+    const x = asTensor(x0, 'jacfwd');
+    const n = x.size;
+    if (n === 0) fail('jacfwd: the input has no entries');
+    const { tangent } = pushForward(f, [x], [basisBatch(x)], n, 'jacfwd');
+    // tangent [n, ...out.shape] → J [...out.shape, ...x.shape]
+    const m = tangent.size / n;
+    const J = n === 1 || m === 1 ? tangent : transpose(reshape(tangent, [n, m]));
+    return reshape(J, [...tangent.shape.slice(1), ...x.shape]);
+  };
+}
+
+/** @internal jacfwd by one jvp per input entry (the unbatched reference the tests compare with). */
+export function jacfwdColumns(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Tensor {
   return (x0: TensorLike) => {
     const x = asTensor(x0, 'jacfwd');
     const n = x.size;
@@ -172,10 +209,26 @@ export function jacfwd(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Te
 }
 
 /**
- * Jacobian by reverse mode: one backward pass per output entry (best when the
- * output is small and the input large). `jacrev(f)(x)` has shape [...out.shape, ...x.shape].
+ * Jacobian by reverse mode (best when the output is small and the input
+ * large): all m basis cotangents are pulled back through f at once, as one
+ * cotangent of shape [m, ...out.shape], so each op runs its vjp once on a
+ * batch (as torch.func.jacrev does with vmap). `jacrev(f)(x)` has shape [...out.shape, ...x.shape].
  */
 export function jacrev(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Tensor {
+  return (x0: TensorLike) => {
+    const outer = nested([x0]);
+    const x = asInput(x0, 'jacrev');
+    const y = asOutput(f(x), 'jacrev');
+    const m = y.size;
+    if (m === 0) fail('jacrev: the output has no entries');
+    const [g] = gradients([y], [x], [basisBatch(y)], { createGraph: outer, retainGraph: outer, batch: m });
+    // g [m, ...x.shape] is J already, row by row
+    return reshape(g, [...y.shape, ...x.shape]);
+  };
+}
+
+/** @internal jacrev by one backward pass per output entry (the unbatched reference the tests compare with). */
+export function jacrevRows(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Tensor {
   return (x0: TensorLike) => {
     const outer = nested([x0]);
     const x = asInput(x0, 'jacrev');

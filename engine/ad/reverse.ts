@@ -13,7 +13,7 @@
  * error (a freed graph, a bad custom backward, an anomaly) changes nothing.
  */
 import { fail, fmtShape } from '../errors';
-import { PRIMITIVES, scalarPaths } from '../ops/primitive';
+import { PRIMITIVES, scalarPaths, vjpBatch } from '../ops/primitive';
 import { add } from '../ops/elementwise';
 import {
   F_FAST, F_FREED, F_REQ, F_SCALAR, OP_CONST, OP_REF, nextTape, state, type GradState, type NodeInfo, type Tape,
@@ -119,12 +119,13 @@ function detachValue(g: Tensor, like: Tensor): Tensor {
  * touching any `.grad`. Inputs the outputs do not depend on get zeros.
  */
 export function gradients(
-  ys: Tensor[], xs: Tensor[], seeds: Tensor[], opts: { createGraph: boolean; retainGraph: boolean },
+  ys: Tensor[], xs: Tensor[], seeds: Tensor[], opts: { createGraph: boolean; retainGraph: boolean; batch?: number },
 ): Tensor[] {
   for (const x of xs) assertNotDual(x, 'grad');
+  const batch = opts.batch ?? 0;
   const live = ys.map((y, i) => ({ y, s: seeds[i] })).filter(({ y }) => y._req && y._result);
   const r = live.length
-    ? run(live.map((l) => l.y), live.map((l) => l.s), opts.createGraph, opts.retainGraph)
+    ? run(live.map((l) => l.y), live.map((l) => l.s), opts.createGraph, opts.retainGraph, batch)
     : { states: new Map<Tape, PassState>(), leaves: new Map<Tensor, Tensor | number>() };
   // an output that is itself one of the inputs
   const direct = new Map<Tensor, Tensor>();
@@ -140,10 +141,16 @@ export function gradients(
     let t: Tensor | null = g === undefined ? null : typeof g === 'number' ? scalarOf(g, x.dtype) : g;
     const d = direct.get(x);
     if (d) t = t ? add(t, d) : d;
-    return t ?? zerosOf(x);
+    return t ?? (batch > 0 ? zerosOfShape([batch, ...x.shape], x.dtype) : zerosOf(x));
   });
   if (!opts.createGraph) nextTape();
   return out;
+}
+
+function zerosOfShape(shape: number[], dtype: Tensor['dtype']): Tensor {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return new Tensor(shape, dtype, dtype === 'float32' ? new Float32Array(n) : new Float64Array(n), 0);
 }
 
 function zerosOf(x: Tensor): Tensor {
@@ -183,7 +190,14 @@ function checkGradFinite(op: string, j: number, g: Tensor | number): void {
   }
 }
 
-function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolean): PassResult {
+/**
+ * The backward pass from `ys` with `seeds`. With `batch` B > 0 every seed and
+ * gradient carries a leading dimension of B (B cotangents pulled back at once,
+ * batched jacrev): each op's batched vjp runs (see vjpBatch), no scalar path.
+ */
+function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolean, batch = 0): PassResult {
+  // gradients of 0-d nodes as numbers in a Float64Array (first order, unbatched)
+  const scalarG = !createGraph && batch === 0;
   const states = new Map<Tape, PassState>();
   const leaves = new Map<Tensor, Tensor | number>();
   const stateOf = (tape: Tape): PassState => {
@@ -197,7 +211,7 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
   const accum = (tape: Tape, id: number, g: Tensor | number) => {
     const st = stateOf(tape);
     if (id > st.top) st.top = id;
-    if (!createGraph && tape.flags[id] & F_SCALAR) {
+    if (scalarG && tape.flags[id] & F_SCALAR) {
       st.G[id] += typeof g === 'number' ? g : g.item();
     } else {
       const gt = typeof g === 'number' ? scalarOf(g) : g;
@@ -217,7 +231,7 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
 
   const wasEnabled = state.gradEnabled;
   state.gradEnabled = createGraph;
-  const fast = !createGraph;
+  const fast = scalarG;
   const free = !retain;
   const anomaly = state.anomaly;
   // Local copies for the loop: where modules are run by vite-node (the tests), every use of an
@@ -248,7 +262,7 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
         if (o < 0) {
           if (o === REF) {
             const h = obj[id] as Tensor;
-            const g = !createGraph && f & SCALAR ? G[id] : (st.GT[id] as Tensor);
+            const g = scalarG && f & SCALAR ? G[id] : (st.GT[id] as Tensor);
             if (h._result) accum(h._tape!, h._id, g);
             else addLeaf(h, g);
           }
@@ -330,18 +344,20 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
           xs.push(handleOf(tape, a, createGraph));
           needs.push(!!(flags[a] & REQ));
         }
-        const gy = !createGraph && f & SCALAR ? scalarOf(G[id], f & 4 ? 'float32' : 'float64') : (st.GT[id] as Tensor);
-        const gxs = p.vjp(gy, { x: xs, y: handleOf(tape, id, createGraph), attrs: info?.attrs, saved: info?.saved, needs });
+        const gy = scalarG && f & SCALAR ? scalarOf(G[id], f & 4 ? 'float32' : 'float64') : (st.GT[id] as Tensor);
+        const ctx = { x: xs, y: handleOf(tape, id, createGraph), attrs: info?.attrs, saved: info?.saved, needs };
+        const gxs = batch > 0 ? vjpBatch(p, gy, ctx, batch) : p.vjp(gy, ctx);
         if (!Array.isArray(gxs) || gxs.length !== k) {
           fail(`backward of '${p.name}' returned ${Array.isArray(gxs) ? gxs.length : 'no'} gradients for ${k} inputs`);
         }
         for (let j = 0; j < k; j++) {
           const gx = gxs[j];
           if (!needs[j] || gx === null || gx === undefined) continue;
-          if (!(gx instanceof Tensor) || !sameShapeAs(gx, xs[j])) {
+          if (!(gx instanceof Tensor) || !(batch > 0 ? batchOf(gx, xs[j], batch) : sameShapeAs(gx, xs[j]))) {
             fail(
               `backward of '${p.name}': the gradient for input #${j} has shape ` +
-                `${gx instanceof Tensor ? fmtShape(gx.shape) : typeof gx} but the input has shape ${fmtShape(xs[j].shape)}`,
+                `${gx instanceof Tensor ? fmtShape(gx.shape) : typeof gx} but the input has shape ` +
+                `${fmtShape(xs[j].shape)}${batch > 0 ? ` (batched: expected [${batch}, ...that])` : ''}`,
             );
           }
           if (anomaly) checkGradFinite(p.name, j, gx);
@@ -365,6 +381,16 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
   } finally {
     state.gradEnabled = wasEnabled;
   }
-  for (const [tape, st] of states) tape.last = st;
+  // (a batched pass leaves .grad of intermediates as the last ordinary pass set it)
+  if (batch === 0) for (const [tape, st] of states) tape.last = st;
   return { states, leaves };
+}
+
+/** Whether g has shape [B, ...x.shape]. */
+function batchOf(g: Tensor, x: Tensor, B: number): boolean {
+  const gs = g.shape;
+  const xs = x.shape;
+  if (gs.length !== xs.length + 1 || gs[0] !== B) return false;
+  for (let i = 0; i < xs.length; i++) if (gs[i + 1] !== xs[i]) return false;
+  return true;
 }

@@ -50,6 +50,18 @@ export interface Primitive<A = any> {
   vjp(gy: Tensor, c: RuleContext<A>): (Tensor | null)[];
   /** Attributes worth showing in the graph view. */
   describe?(attrs: A): Record<string, string | number | boolean | number[]>;
+  /**
+   * Optional: the jvp of a batch of B tangents at once (engine/ad/batched.ts).
+   * dx[i] has shape [B, ...x[i].shape] or is null (a zero tangent); the result
+   * has shape [B, ...y.shape]. Without it, `jvp` runs once per batch entry.
+   */
+  readonly jvpBatched?: ((dx: (Tensor | null)[], c: RuleContext<A>, B: number) => Tensor) | null;
+  /**
+   * Optional: the vjp of a batch of B cotangents at once: gy has shape
+   * [B, ...y.shape], gradient i shape [B, ...x[i].shape] (null where not
+   * needed). Without it, `vjp` runs once per batch entry.
+   */
+  readonly vjpBatched?: ((gy: Tensor, c: RuleContext<A>, B: number) => (Tensor | null)[]) | null;
   /** @internal `elementwise.f` for one and two numbers (the scalar fast paths). */
   readonly f1: (a: number) => number;
   /** @internal */
@@ -104,6 +116,8 @@ export function definePrimitive<A>(def: Omit<Primitive<A>, Derived> &
     jvp: def.jvp,
     vjp: def.vjp,
     describe: def.describe,
+    jvpBatched: def.jvpBatched ?? null,
+    vjpBatched: def.vjpBatched ?? null,
     f1: ew ? (ew.f as (a: number) => number) : notElementwise,
     f2: ew ? (ew.f as (a: number, b: number) => number) : notElementwise,
     d0: (d[0] as ((...a: number[]) => number) | null | undefined) ?? null,
@@ -408,12 +422,14 @@ function applyDual(p: Primitive, xs: Tensor[], attrs: unknown, lvl: number): Ten
   const primals: Tensor[] = [];
   const tangents: (Tensor | null)[] = [];
   let any = false;
+  let batch = 0;
   for (const x of xs) {
     let d = x._dual;
     while (d && d.level > lvl) d = d.primal._dual;
     if (d && d.level === lvl) {
       primals.push(primalAt(d.primal, lvl));
       tangents.push(d.tangent);
+      batch = d.batch;
       if (d.tangent) any = true;
     } else {
       primals.push(primalAt(x, lvl));
@@ -423,9 +439,66 @@ function applyDual(p: Primitive, xs: Tensor[], attrs: unknown, lvl: number): Ten
   // The primal computation (recorded on the tape if needed; lower levels handled by the recursion).
   const { y, saved } = applyWithSaved(p, primals, attrs);
   if (!any || !p.differentiable) return y;
+  const c: RuleContext = { x: primals, y, attrs, saved, needs: tangents.map((t) => t !== null) };
+  if (batch > 0) return makeDual(lvl, y, jvpBatch(p, tangents, c, batch), batch);
   const dx = p.elementwise ? tangents : tangents.map((t, i) => t ?? zerosLikeT(primals[i]));
-  const ty = p.jvp(dx, { x: primals, y, attrs, saved, needs: tangents.map((t) => t !== null) });
-  return makeDual(lvl, y, ty);
+  return makeDual(lvl, y, p.jvp(dx, c));
+}
+
+/**
+ * @internal The jvp of B stacked tangents ([B, ...shape] each, null for zero):
+ * the primitive's batched rule, or its jvp once per batch entry, stacked.
+ */
+export function jvpBatch(p: Primitive, dx: (Tensor | null)[], c: RuleContext, B: number): Tensor {
+  if (p.jvpBatched) return p.jvpBatched(dx, c, B);
+  const rows: Tensor[] = [];
+  for (let b = 0; b < B; b++) {
+    const dxb = dx.map((t, i) => (t ? batchEntry(t, b) : p.elementwise ? null : zerosLikeT(c.x[i])));
+    rows.push(p.jvp(dxb, c));
+  }
+  return stackBatch(rows);
+}
+
+/**
+ * @internal The vjp of B stacked cotangents gy ([B, ...y.shape]): the
+ * primitive's batched rule, or its vjp once per batch entry, stacked (a
+ * gradient that is null for every entry stays null).
+ */
+export function vjpBatch(p: Primitive, gy: Tensor, c: RuleContext, B: number): (Tensor | null)[] {
+  if (p.vjpBatched) return p.vjpBatched(gy, c, B);
+  const per: (Tensor | null)[][] = [];
+  for (let b = 0; b < B; b++) {
+    const g = p.vjp(batchEntry(gy, b), c);
+    if (!Array.isArray(g)) return g;
+    per.push(g);
+  }
+  return c.x.map((x, i) => {
+    if (per.every((g) => g[i] === null || g[i] === undefined)) return null;
+    return stackBatch(per.map((g) => g[i] ?? zerosLikeT(x)));
+  });
+}
+
+/** Entry b of a batch [B, ...s]: a tensor of shape s (recorded, so it differentiates again). */
+function batchEntry(t: Tensor, b: number): Tensor {
+  return apply(OPS.reshape, [apply(OPS.slice, [t], { axis: 0, start: b, end: b + 1, size: t.shape[0] })], { shape: t.shape.slice(1) });
+}
+
+/** Tensors of one shape s stacked into [B, ...s]. */
+function stackBatch(rows: Tensor[]): Tensor {
+  const lifted = rows.map((r) => apply(OPS.reshape, [r], { shape: [1, ...r.shape] }));
+  return lifted.length === 1 ? lifted[0] : apply(OPS.concat, lifted, { axis: 0 });
+}
+
+/** Primitives the batching fallback is built from, found by name when first needed (they are defined in modules that import this one). */
+const OPS = {
+  get reshape(): Primitive { return byName('reshape'); },
+  get slice(): Primitive { return byName('slice'); },
+  get concat(): Primitive { return byName('concat'); },
+};
+function byName(name: string): Primitive {
+  const p = PRIMITIVES.find((q) => q.name === name && !q.custom);
+  if (!p) fail(`internal: primitive '${name}' is not registered`);
+  return p;
 }
 
 /** apply() that also returns what the forward saved (for jvp rules). */
@@ -440,9 +513,9 @@ function applyWithSaved(p: Primitive, xs: Tensor[], attrs: unknown): { y: Tensor
 }
 
 /** @internal A tensor that carries a tangent at forward-mode level `level`. */
-export function makeDual(level: number, primal: Tensor, tangent: Tensor | null): Tensor {
+export function makeDual(level: number, primal: Tensor, tangent: Tensor | null, batch = 0): Tensor {
   const t = new Tensor(primal.shape, primal.dtype, primal._data, primal._v);
-  t._dual = { level, primal, tangent };
+  t._dual = { level, primal, tangent, batch };
   // The dual reads as its primal: same values, and requiresGrad mirrors it.
   t._req = primal._req;
   return t;
