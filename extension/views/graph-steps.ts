@@ -99,7 +99,7 @@ export function stepSequence(p: GraphPayload): Step[] {
   };
   const expected = new Map<number, number>();
   for (const v of order) for (const s of sendsOf(v)) expected.set(s.to, (expected.get(s.to) ?? 0) + 1);
-  const received = new Map<number, { n: number; sum: number[] | null }>();
+  const received = new Map<number, { n: number; sum: number[] | null; terms: (string | null)[] }>();
   order.forEach((v, k) => {
     const n = nodes[v];
     const me = title(v);
@@ -107,8 +107,9 @@ export function stepSequence(p: GraphPayload): Step[] {
     let what: string;
     if (v === out) what = `start at the output ${me}: ∂L/∂${me} = 1 (L is ${me})`;
     else {
-      what = `${me}'s gradient is complete: ∂L/∂${me} = ${valueText(n.grad)}`;
-      if (of > 1) what += `, the sum of its ${of} contributions`;
+      what = `${me}’s gradient is complete: ∂L/∂${me} = ${valueText(n.grad)}`;
+      const terms = received.get(v)?.terms ?? [];
+      if (of > 1) what += terms.length === of && terms.every((t) => t !== null) ? ` = ${terms.join(' + ').replace(/\+ -/g, '− ')}, the sum of its ${of} contributions` : `, the sum of its ${of} contributions`;
       const seen = received.get(v)?.n ?? 0;
       if (seen < of) what += ` (only ${seen} of ${of} contributions were sent)`;
     }
@@ -119,7 +120,7 @@ export function stepSequence(p: GraphPayload): Step[] {
       const total = expected.get(s.to) ?? 1;
       const nth = (r?.n ?? 0) + 1;
       const sum = addValues(r ? r.sum : [], s.value);
-      received.set(s.to, { n: nth, sum });
+      received.set(s.to, { n: nth, sum, terms: [...(r?.terms ?? []), s.value ? valueText(s.value) : null] });
       sends.push({ ...s, nth, of: total, sum });
       const val = s.value ? ` = ${valueText(s.value)}` : '';
       const share = total > 1 ? ` (${nth} of ${total} contributions${nth < total ? ', partial' : ''})` : '';
@@ -219,6 +220,7 @@ function forwardText(n: StepNode, id: number, nodes: StepNode[], title: (j: numb
   const arg = (j: number) => (nodes[j]?.kind === 'const' && nodes[j].name === null && nodes[j].value?.size === 1 ? valueText(nodes[j].value) : title(j));
   if (n.kind === 'leaf') return `${title(id)} = ${v} (input${n.requiresGrad ? ', requires grad' : ''})`;
   if (n.kind === 'const') return `constant ${me ? me + ' = ' : ''}${v}`;
+  if (n.op === '?' && n.inputs.length === 0) return `${title(id)} = ${v}`; // unreadable node
   const sym = INFIX[n.op];
   const expr = sym && n.inputs.length === 2 ? `${arg(n.inputs[0])} ${sym} ${arg(n.inputs[1])}` : `${n.op}(${n.inputs.map(arg).join(', ')})`;
   return `${title(id)} = ${expr} = ${v}`;
