@@ -94,13 +94,26 @@ export interface LossCurveOptions {
   axes?: Record<string, 'y' | 'y2'>;
   /** Least time between two live updates in ms (default 250). */
   minInterval?: number;
+  /** Start with the left (loss) axis on a log scale (default false; the view has a toggle). */
+  logY?: boolean;
+  /** Start with this EMA smoothing weight in [0, 1) (default 0: none; the view has a slider). */
+  smoothing?: number;
 }
+
+/** One point in the object form of {@link LossCurve.push}: `step`, `loss`, and any extra series by name. */
+export type LossPoint = { step: number; loss: number | Tensor } & Record<string, number | Tensor>;
 
 /**
  * A loss curve that updates in place while a network trains. Feed it with
- * `await curve.push(step, loss, {accuracy})` (awaiting lets the update reach
- * the notebook while the loop runs) and finish with `await curve.close()`,
- * which sends the final points before the cell ends.
+ * `await curve.push(step, loss, {accuracy})` or `await curve.push({step, loss, accuracy})`
+ * (awaiting lets the update reach the notebook while the loop runs) and finish
+ * with `await curve.close()`, which sends the final points before the cell ends.
+ *
+ * Extra series go on the right axis when their name contains "acc" (accuracy,
+ * `validation accuracy`), on the left one otherwise (`validation loss`); the
+ * `axes` option overrides that. Every point is kept in the payload; the view
+ * draws a min/max downsample of long series, and has smoothing and log-scale
+ * toggles (initial state: the `smoothing` and `logY` options).
  */
 export class LossCurve {
   private readonly id = newDisplayId();
@@ -116,6 +129,8 @@ export class LossCurve {
 
   /** @internal use gl.lossCurve() */
   constructor(opts: LossCurveOptions = {}) {
+    const w = opts.smoothing;
+    if (w !== undefined && !(typeof w === 'number' && w >= 0 && w < 1)) fail(`lossCurve: smoothing must be a number in [0, 1) (an EMA weight, 0.9 is typical), got ${String(w)}`);
     this.opts = opts;
     this.main = opts.name ?? 'loss';
     this.line(this.main, 'y');
@@ -144,24 +159,40 @@ export class LossCurve {
 
   /**
    * Add a point: the loss at `step`, and optional extra series (accuracy,
-   * validation loss). Returns a promise: await it in the training loop so
-   * updates reach the notebook while the loop runs.
+   * validation loss), either as `push(step, loss, {accuracy: 0.9})` or as one
+   * object `push({step, loss, accuracy: 0.9})` (`loss` feeds the main series).
+   * A series may skip steps (accuracy every epoch, loss every step). Returns a
+   * promise: await it in the training loop so updates reach the notebook while
+   * the loop runs.
    */
-  push(step: number, loss: number | Tensor, extra: Record<string, number | Tensor> = {}): Promise<void> {
+  push(point: LossPoint): Promise<void>;
+  push(step: number, loss: number | Tensor, extra?: Record<string, number | Tensor>): Promise<void>;
+  push(stepOrPoint: number | LossPoint, lossArg?: number | Tensor, extraArg: Record<string, number | Tensor> = {}): Promise<void> {
     if (this.done) fail('lossCurve: push() after close()');
+    let step: unknown = stepOrPoint;
+    let loss: unknown = lossArg;
+    let extra = extraArg;
+    if (typeof stepOrPoint === 'object' && stepOrPoint !== null && !(stepOrPoint instanceof Tensor)) {
+      const { step: s, loss: l, ...rest } = stepOrPoint as LossPoint;
+      if (l === undefined) fail("lossCurve.push({step, loss, ...}): the point has no 'loss'");
+      step = s;
+      loss = l;
+      extra = rest as Record<string, number | Tensor>;
+    }
     const v = (x: number | Tensor, what: string) => {
       const n = x instanceof Tensor ? x.item() : x;
       if (typeof n !== 'number') fail(`lossCurve.push: ${what} must be a number or a one-element tensor`);
       return n;
     };
     if (typeof step !== 'number' || !Number.isFinite(step)) fail(`lossCurve.push: step must be a finite number, got ${String(step)}`);
+    const at = step;
     const add = (name: string, y: number) => {
       const axis = name === this.main ? 'y' : this.opts.axes?.[name] ?? (/acc/i.test(name) ? 'y2' : 'y');
       const s = this.line(name, axis);
-      s.x.push(step);
+      s.x.push(at);
       s.yv.push(y);
     };
-    add(this.main, v(loss, this.main));
+    add(this.main, v(loss as number | Tensor, this.main));
     for (const [k, x] of Object.entries(extra)) add(k, v(x, k));
     this.dirty = true;
     const now = Date.now();
@@ -187,6 +218,8 @@ export class LossCurve {
     if ([...this.series.values()].some((s) => s.axis === 'y2')) p.y2Label = this.opts.y2Label ?? 'accuracy';
     if (this.opts.title) p.title = this.opts.title;
     if (this.stopped) p.stopped = this.stopped;
+    if (this.opts.logY) p.logY = true;
+    if (this.opts.smoothing) p.smoothing = this.opts.smoothing;
     return p;
   }
 

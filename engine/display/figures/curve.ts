@@ -22,6 +22,40 @@ export interface CurveSeries {
   downsampled: boolean;
   last: { x: number; y: Num } | null;
   min: { x: number; y: number } | null;
+  /** The EMA-smoothed line (see {@link emaSmooth}), downsampled like `runs`; absent without smoothing. */
+  smooth?: Pt[][];
+}
+
+/** EMA weights the view offers as presets (0: raw); TensorBoard's slider covers the same range. */
+export const SMOOTHING_PRESETS = [0, 0.6, 0.9, 0.99];
+
+/** A smoothing weight from a payload or a control: a number in [0, 0.999], anything else 0. */
+export function clampSmoothing(w: unknown): number {
+  return typeof w === 'number' && Number.isFinite(w) ? Math.min(0.999, Math.max(0, w)) : 0;
+}
+
+/**
+ * Exponential moving average with weight `w` (0: the values themselves), debiased
+ * as in TensorBoard and Adam: s_k = w·s_{k-1} + (1−w)·y_k with s_0 = 0, shown as
+ * s_k / (1 − w^k), so the first points are not pulled towards 0.
+ * NOTE: a non-finite value stays a gap (NaN) and does not enter the average.
+ */
+export function emaSmooth(ys: ArrayLike<number>, w: number): number[] {
+  const weight = clampSmoothing(w);
+  const out = new Array<number>(ys.length);
+  let acc = 0;
+  let k = 0;
+  for (let i = 0; i < ys.length; i++) {
+    const v = ys[i];
+    if (!Number.isFinite(v)) {
+      out[i] = NaN;
+      continue;
+    }
+    acc = weight * acc + (1 - weight) * v;
+    k++;
+    out[i] = weight === 0 ? v : acc / (1 - weight ** k);
+  }
+  return out;
 }
 
 /**
@@ -55,8 +89,29 @@ export function downsampleMinMax(xs: number[], ys: number[], maxPoints: number):
   return [...new Set(keep)].sort((a, b) => a - b);
 }
 
-/** Reads a loss-curve payload's series: finite runs, downsampled for drawing, with last and best points. */
-export function lossCurveSeries(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS): CurveSeries[] {
+/** Splits the points `idx` of (xs, ys) into runs of finite points (a non-finite value ends a run). */
+function finiteRuns(xs: number[], ys: number[], idx: number[]): Pt[][] {
+  const runs: Pt[][] = [];
+  let run: Pt[] = [];
+  for (const i of idx) {
+    if (Number.isFinite(xs[i]) && Number.isFinite(ys[i])) run.push({ x: xs[i], y: ys[i] });
+    else if (run.length) {
+      runs.push(run);
+      run = [];
+    }
+  }
+  if (run.length) runs.push(run);
+  return runs;
+}
+
+/**
+ * Reads a loss-curve payload's series: finite runs, downsampled for drawing
+ * (min/max per bucket, so every drawn point is a real one), with last and best
+ * points of all the data; with `smoothing` > 0 also the EMA line, computed over
+ * every point and then downsampled.
+ */
+export function lossCurveSeries(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS, smoothing = 0): CurveSeries[] {
+  const w = clampSmoothing(smoothing);
   const series = Array.isArray(p?.series) ? p.series : [];
   return series.map((s, k) => {
     const xr = Array.isArray(s?.x) ? s.x : [];
@@ -65,16 +120,12 @@ export function lossCurveSeries(p: LossCurvePayload, maxPoints = CURVE_MAX_POINT
     const xs = xr.slice(0, n).map((v) => (typeof v === 'number' ? v : NaN));
     const ys = yr.slice(0, n).map(toNumber);
     const idx = downsampleMinMax(xs, ys, maxPoints);
-    const runs: Pt[][] = [];
-    let run: Pt[] = [];
-    for (const i of idx) {
-      if (Number.isFinite(xs[i]) && Number.isFinite(ys[i])) run.push({ x: xs[i], y: ys[i] });
-      else if (run.length) {
-        runs.push(run);
-        run = [];
-      }
+    const runs = finiteRuns(xs, ys, idx);
+    let smooth: Pt[][] | undefined;
+    if (w > 0) {
+      const sy = emaSmooth(ys, w);
+      smooth = finiteRuns(xs, sy, downsampleMinMax(xs, sy, maxPoints));
     }
-    if (run.length) runs.push(run);
     let min: { x: number; y: number } | null = null;
     for (let i = 0; i < n; i++) if (Number.isFinite(ys[i]) && (min === null || ys[i] < min.y)) min = { x: xs[i], y: ys[i] };
     return {
@@ -85,8 +136,90 @@ export function lossCurveSeries(p: LossCurvePayload, maxPoints = CURVE_MAX_POINT
       downsampled: idx.length < n,
       last: n > 0 ? { x: xs[n - 1], y: yr[n - 1] as Num } : null,
       min,
+      ...(smooth ? { smooth } : {}),
     };
   });
+}
+
+/**
+ * Why the left (loss) axis cannot be drawn on a log scale, or null when it can:
+ * every finite value of its series must be positive.
+ */
+export function logScaleProblem(p: LossCurvePayload): string | null {
+  const series = Array.isArray(p?.series) ? p.series : [];
+  const bad: string[] = [];
+  for (const [k, s] of series.entries()) {
+    if (s?.axis === 'y2' || !Array.isArray(s?.y)) continue;
+    let count = 0;
+    let lowest = Infinity;
+    for (const v of s.y) {
+      const n = toNumber(v);
+      if (Number.isFinite(n) && n <= 0) {
+        count++;
+        lowest = Math.min(lowest, n);
+      }
+    }
+    if (count) bad.push(`'${asText(s.name, `series ${k + 1}`)}' has ${formatCount(count)} value${count === 1 ? '' : 's'} ≤ 0 (lowest ${formatNum(lowest)})`);
+  }
+  return bad.length ? `log scale needs positive values: ${bad.join(', ')}; drawn on a linear scale` : null;
+}
+
+/**
+ * Tick values of a log axis covering [lo, hi] (both > 0): every power of ten,
+ * plus 2× and 5× when the span is two decades or less, thinned to about 7 when it is wide.
+ */
+export function logTicks(lo: number, hi: number): number[] {
+  if (!(lo > 0) || !(hi > 0) || !Number.isFinite(lo) || !Number.isFinite(hi)) return [];
+  const a = Math.floor(Math.log10(Math.min(lo, hi)) + 1e-9);
+  let b = Math.ceil(Math.log10(Math.max(lo, hi)) - 1e-9);
+  if (b <= a) b = a + 1;
+  const decades = b - a;
+  const mults = decades <= 2 ? [1, 2, 5] : [1];
+  const every = Math.max(1, Math.ceil(decades / 7));
+  const out: number[] = [];
+  for (let e = a; e <= b; e += every) {
+    for (const m of mults) {
+      const v = Number((m * 10 ** e).toPrecision(12));
+      if (v <= 10 ** b * (1 + 1e-9)) out.push(v);
+    }
+  }
+  return out;
+}
+
+/** One axis of the static curve: its range in data units, its ticks, and whether it is logarithmic. */
+export interface CurveAxis {
+  lo: number;
+  hi: number;
+  ticks: number[];
+  log: boolean;
+}
+
+/**
+ * The axis for data spanning [lo0, hi0]: whole tick steps around the data (so
+ * the line never touches the frame), or whole decades on a log axis.
+ */
+export function curveAxis(lo0: number, hi0: number, count = 5, log = false): CurveAxis {
+  if (log && lo0 > 0 && Number.isFinite(lo0) && Number.isFinite(hi0)) {
+    const ticks = logTicks(lo0, hi0);
+    return { lo: ticks[0], hi: ticks[ticks.length - 1], ticks, log: true };
+  }
+  const inner = niceTicks(lo0, hi0, count);
+  if (!inner.length) return { lo: 0, hi: 1, ticks: [], log: false };
+  const step = inner.length > 1 ? inner[1] - inner[0] : Math.abs(inner[0]) || 1;
+  const lo = Math.floor(lo0 / step + 1e-9) * step;
+  const hi = Math.max(lo + step, Math.ceil(hi0 / step - 1e-9) * step);
+  // NOTE: ticks are counted from lo in whole steps (re-deriving a step from the rounded range can pick another one).
+  const ticks = Array.from({ length: Math.round((hi - lo) / step) + 1 }, (_, i) => {
+    const t = Number((lo + i * step).toPrecision(12));
+    return Math.abs(t) < step * 1e-9 ? 0 : t;
+  });
+  return { lo, hi, ticks, log: false };
+}
+
+/** Position of `v` on `axis` as a fraction of its length (0 at `lo`, 1 at `hi`). */
+export function axisFraction(v: number, axis: CurveAxis): number {
+  if (axis.log) return (Math.log10(v) - Math.log10(axis.lo)) / (Math.log10(axis.hi) - Math.log10(axis.lo));
+  return (v - axis.lo) / (axis.hi - axis.lo);
 }
 
 /** The status line of a curve: `training…`, `done` or `stopped: why`. */
@@ -115,10 +248,18 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
 /** Line colours of the static curve (matplotlib/plotly defaults, distinct in colour and, with dashes on y2, in grey). */
 export const CURVE_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
-/** The loss curve as a self-contained SVG (image/svg+xml): axes with ticks, every point (downsampled only past 4,000), a legend. */
+/**
+ * The loss curve as a self-contained SVG (image/svg+xml): axes with ticks, every
+ * point (downsampled only past 4,000), a legend; `y2` series on a right axis; the
+ * left axis on a log scale when the payload asks (`logY`) and its values allow;
+ * with `smoothing`, the EMA line over the faint raw one.
+ */
 export function lossCurveSvg(p: LossCurvePayload): string {
-  const series = lossCurveSeries(p);
+  const smoothing = clampSmoothing(p?.smoothing);
+  const series = lossCurveSeries(p, CURVE_MAX_POINTS, smoothing);
   const status = lossCurveStatus(p);
+  const logProblem = p?.logY === true ? logScaleProblem(p) : null;
+  const logY = p?.logY === true && logProblem === null;
   const W = 640;
   const H = 340;
   const hasY2 = series.some((s) => s.axis === 'y2');
@@ -130,37 +271,33 @@ export function lossCurveSvg(p: LossCurvePayload): string {
     let hi = -Infinity;
     for (const s of series) {
       if (axis !== 'x' && s.axis !== axis) continue;
-      for (const r of s.runs) for (const q of r) {
+      for (const r of [...s.runs, ...(s.smooth ?? [])]) for (const q of r) {
         const v = axis === 'x' ? q.x : q.y;
+        if (axis === 'y' && logY && !(v > 0)) continue;
         lo = Math.min(lo, v);
         hi = Math.max(hi, v);
       }
     }
     return [lo, hi];
   };
-  // Each axis spans whole tick steps around its data, so the line never touches the frame.
   const axisOf = (axis: 'x' | 'y' | 'y2') => {
     const [lo0, hi0] = ext(axis);
-    const inner = niceTicks(lo0, hi0, axis === 'x' ? 6 : 5);
-    if (!inner.length) return { lo: 0, hi: 1, ticks: [] as number[] };
-    const step = inner.length > 1 ? inner[1] - inner[0] : Math.abs(inner[0]) || 1;
-    const lo = Math.floor(lo0 / step + 1e-9) * step;
-    const hi = Math.max(lo + step, Math.ceil(hi0 / step - 1e-9) * step);
-    const ticks = niceTicks(lo, hi, Math.round((hi - lo) / step)).filter((t) => t >= lo - step * 1e-9 && t <= hi + step * 1e-9);
-    return { lo, hi, ticks };
+    return curveAxis(lo0, hi0, axis === 'x' ? 6 : 5, axis === 'y' && logY);
   };
   const ax = axisOf('x');
   const ay = axisOf('y');
   const ay2 = axisOf('y2');
-  const X = (v: number) => m.l + ((v - ax.lo) / (ax.hi - ax.lo)) * pw;
-  const Y = (v: number, a: typeof ay) => m.t + ph - ((v - a.lo) / (a.hi - a.lo)) * ph;
+  const X = (v: number) => m.l + axisFraction(v, ax) * pw;
+  const Y = (v: number, a: CurveAxis) => m.t + ph - axisFraction(v, a) * ph;
   const o: string[] = [];
   const title = typeof p?.title === 'string' && p.title ? p.title : 'loss curve';
   o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${escapeXml(SANS)}" font-size="11">`);
   o.push(`<title>${escapeXml(title)}</title>`);
   o.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   const stColour = status.state === 'stopped' ? INK.bad : status.state === 'done' ? INK.ok : INK.note;
-  o.push(`<text x="${m.l}" y="18" font-size="14" font-weight="600" fill="${INK.text}">${escapeXml(title)} <tspan font-size="12" font-weight="400" fill="${stColour}">${escapeXml(status.text)}</tspan></text>`);
+  const modes = [logY ? 'log scale' : '', smoothing > 0 ? `smoothed (EMA ${formatNum(smoothing)})` : ''].filter(Boolean).join(', ');
+  o.push(`<text x="${m.l}" y="18" font-size="14" font-weight="600" fill="${INK.text}">${escapeXml(title)} <tspan font-size="12" font-weight="400" fill="${stColour}">${escapeXml(status.text)}</tspan>${modes ? ` <tspan font-size="11" font-weight="400" fill="${INK.muted}">${escapeXml(modes)}</tspan>` : ''}</text>`);
+  if (logProblem) o.push(`<text x="${m.l + 4}" y="${m.t + 14}" font-size="10" fill="${INK.muted}">${escapeXml(logProblem)}</text>`);
   // legend
   let lx = m.l;
   series.forEach((s, k) => {
@@ -202,13 +339,21 @@ export function lossCurveSvg(p: LossCurvePayload): string {
     const a = s.axis === 'y2' ? ay2 : ay;
     const dash = s.axis === 'y2' ? ' stroke-dasharray="5 3"' : '';
     const few = s.runs.reduce((n, r) => n + r.length, 0) <= 60;
-    for (const r of s.runs) {
+    // With smoothing the raw line stays, faint, behind the smoothed one.
+    const faint = s.smooth ? ' stroke-opacity="0.3"' : '';
+    const onAxis = (q: Pt) => !(a.log && !(q.y > 0));
+    for (const r0 of s.runs) {
+      const r = r0.filter(onAxis);
       const pts = r.map((q) => `${round1(X(q.x))},${round1(Y(q.y, a))}`);
-      if (r.length > 1) o.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${c}" stroke-width="1.5" stroke-linejoin="round"${dash}/>`);
+      if (r.length > 1) o.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${c}" stroke-width="1.5" stroke-linejoin="round"${dash}${faint}/>`);
       if (few || r.length === 1) for (const q of pts) {
         const [x, y] = q.split(',');
-        o.push(`<circle cx="${x}" cy="${y}" r="2.2" fill="${c}"/>`);
+        o.push(`<circle cx="${x}" cy="${y}" r="2.2" fill="${c}"${faint}/>`);
       }
+    }
+    for (const r0 of s.smooth ?? []) {
+      const r = r0.filter(onAxis);
+      if (r.length > 1) o.push(`<polyline data-smoothed="" points="${r.map((q) => `${round1(X(q.x))},${round1(Y(q.y, a))}`).join(' ')}" fill="none" stroke="${c}" stroke-width="2" stroke-linejoin="round"${dash}/>`);
     }
   });
   if (series.every((s) => s.count === 0)) {
