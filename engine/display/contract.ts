@@ -250,6 +250,16 @@ export interface LossCurvePayload {
   done: boolean;
   /** Set when the run stopped early (an interrupt or an error): why. */
   stopped?: string;
+  /**
+   * Initial state of the view's log-scale toggle for the left (loss) axis, and
+   * the static fallback's scale. Ignored (with a note) while a left-axis value is ≤ 0.
+   */
+  logY?: boolean;
+  /**
+   * Initial EMA smoothing weight in [0, 1) (0 or absent: none): the smoothed
+   * line is drawn over the faint raw one, in the view and the static fallback.
+   */
+  smoothing?: number;
 }
 
 /**
