@@ -1,9 +1,15 @@
 /**
  * The graph view's details panel: everything the payload says about one node,
  * as text (never markup). Plain functions of the payload.
+ *
+ * Besides value and gradient it teaches the node's backward: the pattern
+ * (add distributes, max routes, mul switches, ...), the rule, each operand's
+ * local Jacobian (shape and structure, and why it is never formed as a
+ * matrix); where a value feeds several ops, the contribution each use sent
+ * back and whether they add up to its gradient; and its gradient check.
  */
-import type { GraphNode, TensorSummary } from '../../engine/display/contract';
-import { asText, formatNumLong, formatShape } from '../../engine/display/figures/format';
+import type { BackwardRule, GraphNode, NodeCheck, TensorSummary } from '../../engine/display/contract';
+import { asText, formatCount, formatErr, formatNum, formatNumLong, formatShape } from '../../engine/display/figures/format';
 import { attrsText, nodeTitle } from '../../engine/display/figures/graph';
 import { h } from './dom';
 
@@ -44,7 +50,207 @@ export function nodeDetails(doc: Document, id: number, nodes: unknown[], pinned:
       ? summaryBlock(doc, 'grad', n.grad, 'gradlab-grad')
       : h(doc, 'div', { class: 'gradlab-muted' }, 'grad: none (not reached by backward, or backward not run yet)'),
   );
+  const check = checkBlock(doc, n.check);
+  if (check) out.push(check);
+  const rule = ruleBlock(doc, n, named);
+  if (rule) out.push(rule);
+  const uses = usesBlock(doc, id, n, nodes, named);
+  if (uses) out.push(uses);
   return out;
+}
+
+/** The lecture's name of each pattern, and what it does to the upstream gradient. */
+export const PATTERN_WORDS: Record<BackwardRule['pattern'], string> = {
+  distributes: 'every operand receives the upstream gradient ∂L/∂y unchanged',
+  routes: 'the upstream gradient goes to the winning entry only; the others receive 0',
+  switches: 'each operand receives the upstream gradient times the other operand',
+  scales: 'the upstream gradient is multiplied entry by entry by the local derivative',
+  matmul: 'each operand receives a matrix product of the upstream gradient with the other operand, transposed',
+  sums: 'the upstream gradient is copied back to every entry that was summed',
+  copies: 'the upstream gradient is summed back over the copies',
+  moves: 'entries of the upstream gradient are moved back where they came from, not changed',
+  custom: 'the op’s own backward, written by the user',
+  none: 'no gradient flows back (the op is piecewise constant)',
+};
+
+/** "mul switches", "max routes", "add distributes": the op's name and its pattern. */
+export function patternName(op: string, pattern: string): string {
+  if (pattern === 'matmul') return 'matmul multiplies by the other operand, transposed';
+  if (pattern === 'none') return `${op}: no gradient`;
+  if (pattern === 'custom') return `${op}: custom backward`;
+  return `${op} ${pattern}`;
+}
+
+/**
+ * Why a local Jacobian of this structure is never formed as a matrix: what
+ * backward does instead, and what the matrix would cost. Empty for dense ones.
+ */
+export function jacobianWhy(structure: string, rows: number, cols: number): string {
+  const st = structure.toLowerCase();
+  const entries = rows * cols;
+  const matrix = `a ${formatCount(rows)} × ${formatCount(cols)} matrix would hold ${formatCount(entries)} numbers`;
+  if (st.startsWith('zero')) return 'all zeros: nothing flows back, nothing to compute';
+  if (st.includes('selection') || st.includes('scatter') || st.includes('permutation'))
+    return `one 1 per row or column: backward only moves entries of ∂L/∂y (no multiplications), where ${matrix}`;
+  if (st.includes('diagonal') && !st.includes('block'))
+    return `only the diagonal can be non-zero: backward multiplies entry by entry (${formatCount(Math.min(rows, cols))} products), where ${matrix}`;
+  if (st.includes('identity') || st.includes('ones') || st.includes('column'))
+    return `backward copies or sums ∂L/∂y (no products at all), where ${matrix}`;
+  if (st.includes('block') || st.includes('kronecker'))
+    return `repeated blocks of the other operand: backward is one small matrix product, where ${matrix}, mostly zeros`;
+  if (st.includes('user')) return `backward computes ∂L/∂y · J directly from its saved values; J itself is never built`;
+  return '';
+}
+
+function ruleBlock(doc: Document, n: Partial<GraphNode>, named: (j: number) => string): HTMLElement | null {
+  const r = n.rule;
+  if (typeof r !== 'object' || r === null || typeof r.pattern !== 'string') return null;
+  const op = asText(n.op, '?');
+  const pattern = asText(r.pattern);
+  const box = h(doc, 'div', { class: 'gradlab-details-rule' });
+  const words = Object.prototype.hasOwnProperty.call(PATTERN_WORDS, pattern) ? PATTERN_WORDS[pattern as BackwardRule['pattern']] : '';
+  box.append(
+    h(doc, 'div', {}, h(doc, 'strong', {}, `backward: ${patternName(op, pattern)}`), words ? ` — ${words}` : ''),
+    h(doc, 'div', { class: 'gradlab-details-formula' }, asText(r.text, '')),
+  );
+  const inputs = Array.isArray(n.inputs) ? n.inputs : [];
+  const jac = Array.isArray(r.jacobians) ? r.jacobians : [];
+  const sent = Array.isArray(n.inputGrads) ? n.inputGrads : null;
+  if (jac.length || sent) {
+    const table = h(doc, 'table', { class: 'gradlab-details-table gradlab-details-jacobians' });
+    table.append(h(doc, 'tr', {}, h(doc, 'th', {}, 'operand'), h(doc, 'th', {}, 'local Jacobian ∂y/∂x'), h(doc, 'th', {}, 'sent back')));
+    const count = Math.max(jac.length, inputs.length);
+    for (let i = 0; i < count; i++) {
+      const j = jac[i];
+      const rows = Array.isArray(j?.shape) ? Number(j.shape[0]) : NaN;
+      const cols = Array.isArray(j?.shape) ? Number(j.shape[1]) : NaN;
+      const shape = Number.isFinite(rows) && Number.isFinite(cols) ? `[${formatCount(rows)} × ${formatCount(cols)}]` : '?';
+      const structure = j ? asText(j.structure, '?') : '?';
+      const why = j && Number.isFinite(rows) && Number.isFinite(cols) ? jacobianWhy(structure, rows, cols) : '';
+      const cell = h(doc, 'td', {}, `${shape} ${structure}`);
+      if (why) cell.append(h(doc, 'div', { class: 'gradlab-muted gradlab-details-why' }, why));
+      const g = sent ? sent[i] : undefined;
+      table.append(
+        h(
+          doc,
+          'tr',
+          {},
+          h(doc, 'th', {}, i < inputs.length ? named(inputs[i]) : `operand ${i + 1}`),
+          cell,
+          h(doc, 'td', { class: 'gradlab-grad' }, g === undefined ? '—' : g === null ? 'nothing (needs no gradient)' : tensorText(g)),
+        ),
+      );
+    }
+    box.append(table);
+  }
+  return box;
+}
+
+/** One use of a value: the op that consumed it and at which operand position. */
+interface Use {
+  consumer: number;
+  position: number;
+}
+
+/** Where each value is used, built once per nodes array (hovering must not rescan a 10,000-node graph). */
+const usesCache = new WeakMap<unknown[], Use[][]>();
+
+function usesOf(nodes: unknown[]): Use[][] {
+  let uses = usesCache.get(nodes);
+  if (uses) return uses;
+  uses = nodes.map(() => []);
+  nodes.forEach((raw, c) => {
+    const inputs = (raw as Partial<GraphNode> | null)?.inputs;
+    if (!Array.isArray(inputs)) return;
+    inputs.forEach((u, position) => {
+      if (Number.isInteger(u) && u >= 0 && u < nodes.length && u !== c) uses![u].push({ consumer: c, position });
+    });
+  });
+  usesCache.set(nodes, uses);
+  return uses;
+}
+
+/** A value used several times: each use's contribution to its gradient, their sum, and whether it is the gradient. */
+function usesBlock(doc: Document, id: number, n: Partial<GraphNode>, nodes: unknown[], named: (j: number) => string): HTMLElement | null {
+  const uses = usesOf(nodes)[id] ?? [];
+  if (uses.length < 2) return null;
+  const box = h(doc, 'div', { class: 'gradlab-details-uses' });
+  box.append(h(doc, 'div', {}, h(doc, 'strong', {}, `used ${uses.length} times`), ' — its gradient is the sum of what each use sends back'));
+  const table = h(doc, 'table', { class: 'gradlab-details-table' });
+  const contributions: (TensorSummary | null)[] = [];
+  for (const u of uses) {
+    const c = nodes[u.consumer] as Partial<GraphNode> | null;
+    const sent = Array.isArray(c?.inputGrads) ? c!.inputGrads[u.position] : undefined;
+    const g = sent && Array.isArray(sent.values) ? sent : null;
+    contributions.push(g);
+    const text = sent === undefined ? 'not known (backward did not run through it)' : g ? tensorText(g) : 'nothing';
+    table.append(
+      h(doc, 'tr', {}, h(doc, 'th', {}, `from ${named(u.consumer)} (${asText(c?.op, '?')}, operand ${u.position + 1})`), h(doc, 'td', { class: 'gradlab-grad' }, text)),
+    );
+  }
+  const sum = sumOf(contributions);
+  const grad = n.grad && Array.isArray(n.grad.values) ? n.grad : null;
+  let verdict: HTMLElement;
+  if (sum === null) verdict = h(doc, 'td', { class: 'gradlab-muted' }, 'not known (a contribution is missing or truncated)');
+  else {
+    const same = grad ? agrees(sum, grad) : null;
+    verdict = h(
+      doc,
+      'td',
+      { class: same === null ? 'gradlab-grad' : same ? 'gradlab-grad gradlab-pass' : 'gradlab-grad gradlab-fail' },
+      `${listText(sum, grad?.shape)}${same === null ? (grad ? ' (grad is summarised: not compared)' : ' (no grad to compare)') : same ? ' = grad ✓' : ` ≠ grad ${tensorText(grad!)} ✗`}`,
+    );
+  }
+  table.append(h(doc, 'tr', { class: 'gradlab-details-sum' }, h(doc, 'th', {}, 'sum'), verdict));
+  box.append(table);
+  return box;
+}
+
+function checkBlock(doc: Document, c: NodeCheck | undefined): HTMLElement | null {
+  if (typeof c !== 'object' || c === null || typeof c.ok !== 'boolean') return null;
+  return h(
+    doc,
+    'div',
+    { class: `gradlab-details-check ${c.ok ? 'gradlab-pass' : 'gradlab-fail'}` },
+    c.ok
+      ? `✓ local backward agrees with finite differences: relative error ${formatErr(c.relError)} over ${formatCount(c.count)} entr${c.count === 1 ? 'y' : 'ies'}`
+      : `✗ local backward disagrees with finite differences: relative error ${formatErr(c.relError)} (absolute ${formatErr(c.absError)}) over ${formatCount(c.count)} entr${c.count === 1 ? 'y' : 'ies'}`,
+  );
+}
+
+/** A summary in one line: `6` for a scalar, else its shape and entries. */
+function tensorText(t: TensorSummary): string {
+  if (!Array.isArray(t.values)) return '?';
+  if (t.size === 1 && t.values.length >= 1) return formatNumLong(t.values[0]);
+  const more = t.truncated ? ', …' : '';
+  return `${formatShape(t.shape)} [${t.values.slice(0, 6).map((v) => formatNum(v)).join(', ')}${t.values.length > 6 ? ', …' : more}]`;
+}
+
+function listText(v: number[], shape: unknown): string {
+  if (v.length === 1) return formatNumLong(v[0]);
+  return `${formatShape(shape)} [${v.slice(0, 6).map((x) => formatNum(x)).join(', ')}${v.length > 6 ? ', …' : ''}]`;
+}
+
+/** Entry-by-entry sum of complete summaries; null when any is missing, truncated or non-finite, or their sizes differ. */
+function sumOf(ts: (TensorSummary | null)[]): number[] | null {
+  let sum: number[] | null = null;
+  for (const t of ts) {
+    if (!t || t.truncated || !t.values.every((v) => typeof v === 'number')) return null;
+    const v = t.values as number[];
+    if (sum === null) sum = v.slice();
+    else if (sum.length !== v.length) return null;
+    else for (let i = 0; i < v.length; i++) sum[i] += v[i];
+  }
+  return sum;
+}
+
+/**
+ * Whether a sum of contributions is the gradient. Tolerance 1e-6 relative:
+ * the payload's numbers are rounded, and the engine may add in another order.
+ */
+function agrees(sum: number[], grad: TensorSummary): boolean | null {
+  if (grad.truncated || grad.values.length !== sum.length) return null;
+  return grad.values.every((g, i) => typeof g === 'number' && Math.abs(g - sum[i]) <= 1e-6 * Math.max(1, Math.abs(g), Math.abs(sum[i])));
 }
 
 function summaryBlock(doc: Document, label: string, t: TensorSummary | null | undefined, cls: string): HTMLElement {
