@@ -9,7 +9,7 @@ import { alloc, map1, map2, mapN } from '../kernels';
 import { broadcastShapes, sameShape } from '../shape';
 import { SCALAR_SHAPE, Tensor, asTensor, valuesOf, type TensorLike } from '../tensor';
 import { apply, applyScalar1, applyScalar2, definePrimitive, resultDtype, type PartialDerivative, type Primitive } from './primitive';
-import { broadcastTo, sumTo } from './shape';
+import { broadcastTo, reshape, sumTo } from './shape';
 import { state } from '../tape';
 
 interface ElementwiseDef {
@@ -53,6 +53,34 @@ function elementwise(def: ElementwiseDef): Primitive {
       // is the only one with a tangent, the tangent still has the output's shape.
       return sameShape(ty.shape, c.y.shape) ? ty : broadcastTo(ty, c.y.shape);
     },
+    // batched (leading dimension B on tangents and cotangents): the partials broadcast over it
+    jvpBatched(dx, c, B) {
+      const nd = c.y.ndim;
+      let ty: Tensor | null = null;
+      for (let i = 0; i < dx.length; i++) {
+        const t = dx[i];
+        const di = d?.[i];
+        if (!t || !di) continue;
+        const term = mulPartial(liftBatch(t, nd), di(...c.x, c.y));
+        ty = ty ? add(ty, term) : term;
+      }
+      const shape = [B, ...c.y.shape];
+      if (!ty) return new Tensor(shape, c.y.dtype, alloc(c.y.dtype, B * c.y.size), 0);
+      return sameShape(ty.shape, shape) ? ty : broadcastTo(ty, shape);
+    },
+    vjpBatched(gy, c, B) {
+      const was = state.anomaly;
+      state.anomaly = false;
+      try {
+        return c.x.map((x, i) => {
+          const di = d?.[i];
+          if (!c.needs[i] || !di) return null;
+          return sumToBatch(mulPartial(gy, di(...c.x, c.y)), B, x.shape);
+        });
+      } finally {
+        state.anomaly = was;
+      }
+    },
     vjp(gy, c) {
       // NOTE: the ops inside a rule are not checked by detectAnomaly (sqrt'(0) = 0.5/0 would be
       // reported as a 'div' the user never wrote); backward checks the gradient the rule returns
@@ -70,6 +98,30 @@ function elementwise(def: ElementwiseDef): Primitive {
       }
     },
   });
+}
+
+/** t · ∂ (a constant partial 1 is skipped: add, sub's first operand). */
+function mulPartial(t: Tensor, partial: Tensor | number): Tensor {
+  return partial === 1 ? t : mul(t, partial);
+}
+
+/**
+ * A batch [B, ...s] lifted to [B, 1, …, 1, ...s] with `nd` dimensions after B,
+ * so it broadcasts against tensors of nd dimensions without B meeting their first.
+ */
+export function liftBatch(t: Tensor, nd: number): Tensor {
+  const s = t.shape;
+  if (s.length - 1 >= nd) return t;
+  return reshape(t, [s[0], ...new Array<number>(nd - (s.length - 1)).fill(1), ...s.slice(1)]);
+}
+
+/** sumTo for a batch: g [B, ...s] summed down to [B, ...shape] (the adjoint of broadcasting, entry by entry). */
+export function sumToBatch(g: Tensor, B: number, shape: readonly number[]): Tensor {
+  const target = [B, ...shape];
+  if (sameShape(g.shape, target)) return g;
+  const pad = g.ndim - 1 - shape.length;
+  const s = sumTo(g, [B, ...new Array<number>(pad).fill(1), ...shape]);
+  return sameShape(s.shape, target) ? s : reshape(s, target);
 }
 
 /** One operand: numbers give numbers, 0-d tensors take the scalar fast path. */

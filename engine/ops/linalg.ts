@@ -4,7 +4,7 @@ import { alloc, matmul as kMatmul, matmulNT as kMatmulNT, matmulTN as kMatmulTN,
 import { Tensor, asTensor, fromData } from '../tensor';
 import { apply, definePrimitive, resultDtype } from './primitive';
 import { add } from './elementwise';
-import { reshape } from './shape';
+import { reshape, transpose } from './shape';
 
 /**
  * C = op(A)·op(B) for 2-D operands, op(X) = Xᵀ when the attribute ta / tb is set:
@@ -35,8 +35,61 @@ const matmulP = definePrimitive<{ ta?: boolean; tb?: boolean }>({
       !needs[1] ? null : tb ? mm(gy, a, { ta: true, tb: ta }) : mm(a, gy, { ta: !ta }),
     ];
   },
+  // batched: one product for the whole batch (see leftBatch, rightBatch)
+  jvpBatched: ([da, db], c, B) => {
+    const { x: [a, b], attrs } = c;
+    const ta = !!attrs?.ta;
+    const tb = !!attrs?.tb;
+    let ty: Tensor | null = null;
+    if (da) ty = leftBatch(ta ? transpose(da, [0, 2, 1]) : da, b, tb, B);
+    if (db) {
+      const t = rightBatch(a, ta, tb ? transpose(db, [0, 2, 1]) : db, B);
+      ty = ty ? add(ty, t) : t;
+    }
+    if (!ty) return fromData([B, ...c.y.shape], alloc(c.y.dtype, B * c.y.size));
+    return ty;
+  },
+  // per entry gA' = gy·B'ᵀ and gB' = A'ᵀ·gy, transposed back where op transposed
+  vjpBatched: (gy, { x: [a, b], attrs, needs }, B) => {
+    const ta = !!attrs?.ta;
+    const tb = !!attrs?.tb;
+    let ga: Tensor | null = null;
+    let gb: Tensor | null = null;
+    if (needs[0]) {
+      ga = leftBatch(gy, b, !tb, B); // [B, m, k] = gy·B'ᵀ
+      if (ta) ga = transpose(ga, [0, 2, 1]);
+    }
+    if (needs[1]) {
+      gb = rightBatch(a, !ta, gy, B); // [B, k, n] = A'ᵀ·gy
+      if (tb) gb = transpose(gb, [0, 2, 1]);
+    }
+    return [ga, gb];
+  },
   describe: (attrs) => ({ ...(attrs?.ta ? { ta: true } : {}), ...(attrs?.tb ? { tb: true } : {}) }),
 });
+
+/** X[β]·op(b) for every β of a batch X [B, m, k]: one [B·m, k] product. */
+function leftBatch(X: Tensor, b: Tensor, tb: boolean, B: number): Tensor {
+  const [, m, k] = X.shape;
+  const C = mm(reshape(X, [B * m, k]), b, { tb });
+  return reshape(C, [B, m, C.shape[1]]);
+}
+
+/**
+ * op(a)·X[β] for every β of a batch X [B, k, n]: for n = 1 (matrix times
+ * vector) one product Xᵀ·op(a)ᵀ of [B, k] by [k, m]; otherwise X is laid out
+ * as [k, B·n] for one product op(a)·X.
+ */
+function rightBatch(a: Tensor, ta: boolean, X: Tensor, B: number): Tensor {
+  const [, k, n] = X.shape;
+  if (n === 1) {
+    const C = mm(reshape(X, [B, k]), a, { tb: !ta }); // [B, m]
+    return reshape(C, [B, C.shape[1], 1]);
+  }
+  const Xk = reshape(transpose(X, [1, 0, 2]), [k, B * n]);
+  const C = mm(a, Xk, { ta }); // [m, B·n]
+  return transpose(reshape(C, [C.shape[0], B, n]), [1, 0, 2]);
+}
 
 /** op(a)·op(b) on 2-D tensors (shapes already checked by the caller or by construction). */
 function mm(a: Tensor, b: Tensor, attrs: { ta?: boolean; tb?: boolean } | undefined): Tensor {

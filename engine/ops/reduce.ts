@@ -28,12 +28,26 @@ function spread(gy: Tensor, c: RuleContext<ReduceAttrs>): Tensor {
   return broadcastTo(reshape(gy, kept), x.shape);
 }
 
+/** spread for a batch: gy [B, ...y.shape] → [B, ...x.shape]. */
+function spreadBatch(gy: Tensor, c: RuleContext<ReduceAttrs>, B: number): Tensor {
+  const x = c.x[0];
+  const kept = reducedShape(x.shape, c.attrs.axes, true);
+  return broadcastTo(reshape(gy, [B, ...kept]), [B, ...x.shape]);
+}
+
+/** The reduced axes of a batch (each moved past the leading batch dimension). */
+function batchAxes(c: RuleContext<ReduceAttrs>): number[] {
+  return c.attrs.axes.map((a) => a + 1);
+}
+
 const sumP = definePrimitive<ReduceAttrs>({
   name: 'sum',
   forward: ([x], attrs) => ({ y: reduced('sum', x, attrs).y }),
   jvp: ([dx], c) => sum(dx!, c.attrs.axes, c.attrs.keepdims),
   // the sum distributes: every operand entry gets the gradient of its sum
   vjp: (gy, c) => [spread(gy, c)],
+  jvpBatched: ([dx], c) => sum(dx!, batchAxes(c), c.attrs.keepdims),
+  vjpBatched: (gy, c, B) => [spreadBatch(gy, c, B)],
   describe: ({ axes, keepdims }) => ({ axes, keepdims }),
 });
 
@@ -51,6 +65,8 @@ function extremum(kind: 'max' | 'min') {
     },
     jvp: ([dx], c) => sum(mul(dx!, maskOf(c)), c.attrs.axes, c.attrs.keepdims),
     vjp: (gy, c) => [mul(spread(gy, c), maskOf(c))],
+    jvpBatched: ([dx], c) => sum(mul(dx!, maskOf(c)), batchAxes(c), c.attrs.keepdims),
+    vjpBatched: (gy, c, B) => [mul(spreadBatch(gy, c, B), maskOf(c))],
     describe: ({ axes, keepdims }) => ({ axes, keepdims }),
   });
 }

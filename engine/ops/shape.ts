@@ -15,6 +15,8 @@ const reshapeP = definePrimitive<{ shape: number[] }>({
   },
   jvp: ([dx], c) => reshape(dx!, c.attrs.shape),
   vjp: (gy, c) => [reshape(gy, c.x[0].shape as number[])],
+  jvpBatched: ([dx], c, B) => reshape(dx!, [B, ...c.attrs.shape]),
+  vjpBatched: (gy, c, B) => [reshape(gy, [B, ...c.x[0].shape])],
   describe: ({ shape }) => ({ shape }),
 });
 
@@ -27,6 +29,8 @@ const transposeP = definePrimitive<{ axes: number[] }>({
   },
   jvp: ([dx], c) => transpose(dx!, c.attrs.axes),
   vjp: (gy, c) => [transpose(gy, inversePermutation(c.attrs.axes))],
+  jvpBatched: ([dx], c) => transpose(dx!, [0, ...c.attrs.axes.map((a) => a + 1)]),
+  vjpBatched: (gy, c) => [transpose(gy, [0, ...inversePermutation(c.attrs.axes).map((a) => a + 1)])],
   describe: ({ axes }) => ({ axes }),
 });
 
@@ -38,6 +42,18 @@ const broadcastP = definePrimitive<{ shape: number[] }>({
   },
   jvp: ([dx], c) => broadcastTo(dx!, c.attrs.shape),
   vjp: (gy, c) => [sumTo(gy, c.x[0].shape)],
+  jvpBatched: ([dx], c, B) => {
+    // [B, ...x.shape] → [B, 1, …, 1, ...x.shape] → [B, ...shape]
+    const pad = c.attrs.shape.length - c.x[0].ndim;
+    const lifted = pad > 0 ? reshape(dx!, [B, ...new Array<number>(pad).fill(1), ...c.x[0].shape]) : dx!;
+    return broadcastTo(lifted, [B, ...c.attrs.shape]);
+  },
+  vjpBatched: (gy, c, B) => {
+    const x = c.x[0];
+    const pad = gy.ndim - 1 - x.ndim;
+    const s = sumTo(gy, [B, ...new Array<number>(pad).fill(1), ...x.shape]);
+    return [s.ndim === x.ndim + 1 ? s : reshape(s, [B, ...x.shape])];
+  },
   describe: ({ shape }) => ({ shape }),
 });
 
