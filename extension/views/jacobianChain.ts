@@ -6,10 +6,17 @@
  * adjacent blocks share a side (J_i's columns = J_{i−1}'s rows) and "forward"
  * and "reverse" read as "start multiplying from the right" and "from the
  * left". Below: both multiply-add counts as bars, and the answer to "which is
- * faster here?". Same model as the static HTML table (`jacobianChainModel`).
+ * faster here?". Then the table of forward, reverse and the cheapest order
+ * (dynamic programming over the chain): the bracketed product, multiply-adds
+ * and memory — the largest number of entries alive at once (partial products
+ * plus the activations the forward pass keeps until their Jacobian is
+ * applied) — with the cheapest marked "✓ cheapest" in words, not by colour
+ * alone. Last, for each FC step's parameter (W, b): the full Jacobian ∂y/∂W
+ * (never formed) next to what backprop computes instead (gW = gy·xᵀ), as
+ * numbers. Same model as the static HTML fallback (`jacobianChainModel`).
  */
 import type { JacobianChainPayload } from '../../engine/display/contract';
-import { jacobianChainModel, jName } from '../../engine/display/figures/chain';
+import { jacobianChainModel, jName, MEMORY_NOTE, ORDER_HEAD, paramColumns } from '../../engine/display/figures/chain';
 import { h, mount, safely, type View } from './dom';
 
 /** Draws `p` into `host`, replacing whatever view was there. */
@@ -66,6 +73,62 @@ export function renderJacobianChain(host: HTMLElement, p: JacobianChainPayload):
     cost('reverse order', n > 1 ? `(${jName(n)}·${jName(n - 1)} first)` : '', m.reverseCost, m.reverseBar, m.winner === 'reverse');
     root.append(costs);
     root.append(h(doc, 'div', { class: 'gradlab-jc-verdict', role: 'status' }, m.verdict));
+
+    if (m.orders.length) {
+      const table = h(doc, 'table', { class: 'gradlab-jc-orders' });
+      table.append(h(doc, 'thead', {}, h(doc, 'tr', {}, ...ORDER_HEAD.map((t) => h(doc, 'th', {}, t)))));
+      const body = h(doc, 'tbody');
+      for (const r of m.orders) {
+        const bar = h(doc, 'span', { class: `gradlab-jc-bar${r.best ? ' gradlab-jc-bar-win' : ''}` });
+        bar.style.width = `${Math.max(0.5, r.bar * 100)}%`;
+        body.append(
+          h(
+            doc,
+            'tr',
+            { class: r.best ? 'gradlab-jc-best' : '', 'data-order': r.name },
+            h(doc, 'td', {}, h(doc, 'strong', {}, r.label), ' ', h(doc, 'span', { class: 'gradlab-muted' }, `(${r.how})`)),
+            h(doc, 'td', { class: 'gradlab-jc-product' }, r.product),
+            h(doc, 'td', { class: 'gradlab-num gradlab-jc-cost' }, r.cost, h(doc, 'span', { class: 'gradlab-jc-bar-track' }, bar)),
+            h(doc, 'td', { class: 'gradlab-num gradlab-jc-memory' }, r.memory),
+            h(doc, 'td', { class: `gradlab-jc-mark${r.best ? ' gradlab-pass' : ''}` }, r.mark),
+          ),
+        );
+      }
+      table.append(body);
+      root.append(table);
+      root.append(h(doc, 'div', { class: 'gradlab-jc-orders-verdict' }, m.ordersVerdict));
+      root.append(h(doc, 'div', { class: 'gradlab-muted gradlab-jc-note' }, MEMORY_NOTE));
+    }
+
+    if (m.params.length) {
+      const panel = h(doc, 'div', { class: 'gradlab-jc-params' });
+      panel.append(h(doc, 'div', { class: 'gradlab-jc-params-title' }, 'FC layers: the parameter Jacobian vs what backprop computes'));
+      for (const q of m.params) {
+        const sides = h(doc, 'div', { class: 'gradlab-jc-sides' });
+        paramColumns(q).forEach(([head, lines], i) =>
+          sides.append(
+            h(
+              doc,
+              'div',
+              { class: `gradlab-jc-side ${i === 0 ? 'gradlab-jc-full' : 'gradlab-jc-backprop'}` },
+              h(doc, 'div', { class: 'gradlab-jc-side-head' }, head),
+              ...lines.map((l) => h(doc, 'div', { class: 'gradlab-jc-side-line' }, l)),
+            ),
+          ),
+        );
+        panel.append(
+          h(
+            doc,
+            'div',
+            { class: 'gradlab-jc-param', 'data-param': q.name },
+            h(doc, 'div', { class: 'gradlab-jc-param-name' }, `${q.step} ${q.stepLabel}: parameter ${q.name} (${q.shape})`),
+            sides,
+            h(doc, 'div', { class: 'gradlab-jc-why' }, q.why),
+          ),
+        );
+      }
+      root.append(panel);
+    }
     return mount(host, root, { dispose() {} });
   });
 }
