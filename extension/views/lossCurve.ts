@@ -1,19 +1,37 @@
 /**
- * The live loss-curve view: plotly.js, loaded on first use with a dynamic
- * `import()` so its 4.6 MB stay out of JupyterLab's start-up. One line per
- * series, `y2` series on a right axis, values on hover, and a status line
- * (training… / done / stopped: why) with the last values as text, which shows
- * at once, before plotly has loaded.
+ * The live loss-curve view: plotly.js, loaded with a dynamic `import()` so its
+ * 4.6 MB stay out of JupyterLab's start-up (and fetched ahead, when the page is
+ * idle, by {@link preloadPlotly}). One line per series, `y2` series (accuracy)
+ * on a right axis, values on hover, a status line (training… / done /
+ * stopped: why) with the last values as text, which shows at once; until plotly
+ * is ready the static figure (the same one the saved notebook shows) stands in.
  *
- * Live updates: the renderer calls `update(p)` for each `update_display_data`;
- * the plot is redrawn with `Plotly.react` (no flicker, the user's zoom kept
- * through `uirevision`), and updates arriving while plotly loads or draws are
- * coalesced into one redraw of the newest payload.
+ * Toggles: EMA smoothing (a slider; the raw line stays faint behind the
+ * smoothed one) and a log scale for the loss axis (refused, with a note, while a
+ * loss value is ≤ 0). Their state belongs to the output, not the payload: it is
+ * kept across live updates and across a redraw of the same output.
+ *
+ * Live updates: the renderer calls `update(p)` for each `update_display_data`.
+ * The text follows at once; the plot is redrawn with `Plotly.react` (no
+ * flicker, the user's zoom kept through `uirevision`) from a min/max downsample
+ * of at most {@link VIEW_MAX_POINTS} points per line (every drawn point a real
+ * one, so hover shows true values; the payload keeps them all), at most once
+ * per animation frame and never more than a third of the time: updates that
+ * arrive meanwhile are dropped for the newest.
  */
 import type { LossCurvePayload } from '../../engine/display/contract';
 import type { PlotlyTrace } from 'plotly.js-dist-min';
 import { asText, formatNum, toNumber } from '../../engine/display/figures/format';
-import { CURVE_COLOURS, lossCurveSeries, lossCurveStatus } from '../../engine/display/figures/curve';
+import {
+  CURVE_COLOURS,
+  clampSmoothing,
+  downsampleMinMax,
+  emaSmooth,
+  logScaleProblem,
+  lossCurveSeries,
+  lossCurveStatus,
+  lossCurveSvg,
+} from '../../engine/display/figures/curve';
 import { h, mount, safely, type View } from './dom';
 
 type PlotlyModule = typeof import('plotly.js-dist-min').default;
@@ -29,16 +47,55 @@ function loadPlotly(): Promise<PlotlyModule> {
   return plotlyPromise;
 }
 
+/**
+ * Fetches and parses plotly.js when the page is next idle (or after `timeoutMs`),
+ * so the first live curve does not stall on it. Safe to call more than once.
+ */
+export function preloadPlotly(win: Window = window, timeoutMs = 10_000): void {
+  if (plotlyPromise) return;
+  const go = () => void loadPlotly().catch(() => undefined);
+  const idle = (win as Window & { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => number }).requestIdleCallback;
+  if (idle) idle.call(win, go, { timeout: timeoutMs });
+  else win.setTimeout(go, Math.min(timeoutMs, 2000));
+}
+
 /** The loss-curve view: `update` redraws in place; `ready` settles once the first plot is drawn (or failed). */
 export interface LossCurveView extends View {
   update(p: LossCurvePayload): void;
   readonly ready: Promise<void>;
 }
 
+/** The user's choices on one output: EMA weight (0: raw) and log scale for the loss axis. */
+export interface CurveViewState {
+  smoothing: number;
+  logY: boolean;
+}
+
+/** Points per line drawn by plotly; longer series are drawn as a min/max downsample. */
+export const VIEW_MAX_POINTS = 2000;
 /** Plot height in pixels. */
 const PLOT_H = 320;
+/** Least time between two plot redraws, ms; also at least twice the last redraw's cost. */
+const MIN_REDRAW_MS = 100;
 /** Theme variables for the series colours, in order; the static curve's colours are the fallbacks. */
 const SERIES_VARS = ['--jp-brand-color1', '--jp-warn-color1', '--jp-accent-color1', '--jp-error-color1'];
+
+/**
+ * Toggle state per output. Keyed by the renderer widget's node when there is one
+ * (so a view built anew on the same output, after an error for instance, keeps it),
+ * else by the host.
+ */
+const states = new WeakMap<Element, CurveViewState>();
+
+function stateFor(host: HTMLElement, p: LossCurvePayload): CurveViewState {
+  const key = host.closest('.gradlab-view') ?? host;
+  let st = states.get(key);
+  if (!st) {
+    st = { smoothing: clampSmoothing(p?.smoothing), logY: p?.logY === true };
+    states.set(key, st);
+  }
+  return st;
+}
 
 /** Draws `p` into `host`, replacing whatever view was there. */
 export function renderLossCurve(host: HTMLElement, p: LossCurvePayload): LossCurveView {
@@ -52,32 +109,74 @@ export function renderLossCurve(host: HTMLElement, p: LossCurvePayload): LossCur
 
 function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
   const doc = host.ownerDocument;
+  const win = doc.defaultView;
+  const state = stateFor(host, first);
   const root = h(doc, 'div', { class: 'gradlab-figure gradlab-loss-curve', 'data-gradlab-view': 'loss-curve' });
   const title = h(doc, 'span', { class: 'gradlab-title' });
   const status = h(doc, 'span', { class: 'gradlab-status', role: 'status' });
+
+  // toggles
+  const slider = h(doc, 'input', {
+    type: 'range', min: 0, max: 0.99, step: 0.01, value: state.smoothing,
+    class: 'gradlab-loss-smoothing', 'aria-label': 'smoothing (EMA weight)',
+  }) as HTMLInputElement;
+  const smoothOut = h(doc, 'output', { class: 'gradlab-num gradlab-loss-smoothing-value' });
+  const logBox = h(doc, 'input', { type: 'checkbox', class: 'gradlab-loss-log' }) as HTMLInputElement;
+  logBox.checked = state.logY;
+  const controls = h(doc, 'div', { class: 'gradlab-toolbar gradlab-loss-controls' },
+    h(doc, 'label', { class: 'gradlab-loss-control', title: 'exponential moving average of each line; the raw line stays faint behind it' }, 'smoothing ', slider, smoothOut),
+    h(doc, 'label', { class: 'gradlab-loss-control', title: 'log scale on the loss (left) axis' }, logBox, ' log scale'),
+  );
+
   const summary = h(doc, 'div', { class: 'gradlab-muted gradlab-loss-summary' });
+  const note = h(doc, 'div', { class: 'gradlab-note gradlab-loss-note', hidden: true });
   const plot = h(doc, 'div', { class: 'gradlab-loss-plot' });
   plot.style.height = `${PLOT_H}px`;
   const message = h(doc, 'div', { class: 'gradlab-note', hidden: true });
-  root.append(h(doc, 'div', { class: 'gradlab-header' }, title, status), summary, plot, message);
+  root.append(h(doc, 'div', { class: 'gradlab-header' }, title, status, controls), summary, note, plot, message);
 
   let latest = first;
   let disposed = false;
   let Plotly: PlotlyModule | null = null;
+  let stand: HTMLImageElement | null = null;
   let drawing = false;
   let again = false;
-  let raf = 0;
+  let frame = 0;
+  let timer = 0;
+  let resizeFrame = 0;
+  let lastDrawEnd = -Infinity;
+  let drawCost = 0;
 
+  const now = () => (win?.performance ?? performance).now();
+
+  /** Title, status, last values, the log note: cheap, so done for every payload. */
   const text = (p: LossCurvePayload) => {
     title.textContent = typeof p.title === 'string' && p.title ? p.title : 'loss curve';
     const st = lossCurveStatus(p);
     status.textContent = st.text;
     status.className = `gradlab-status gradlab-status-${st.state}`;
     const xl = typeof p.xLabel === 'string' ? p.xLabel : 'step';
-    const parts = lossCurveSeries(p, Infinity).map((s) =>
-      s.last ? `${s.name} ${formatNum(s.last.y)} at ${xl} ${formatNum(s.last.x)}` + (s.min && s.axis === 'y' ? ` (lowest ${formatNum(s.min.y)} at ${formatNum(s.min.x)})` : '') : `${s.name}: no points yet`,
-    );
-    summary.textContent = parts.join(' · ');
+    const series = lossCurveSeries(p, 2); // only last, lowest and counts are read here
+    summary.textContent = series
+      .map((s) =>
+        s.last ? `${s.name} ${formatNum(s.last.y)} at ${xl} ${formatNum(s.last.x)}` + (s.min && s.axis === 'y' ? ` (lowest ${formatNum(s.min.y)} at ${formatNum(s.min.x)})` : '') : `${s.name}: no points yet`,
+      )
+      .join(' · ');
+    root.dataset.points = String(series[0]?.count ?? 0);
+    smoothOut.textContent = state.smoothing > 0 ? formatNum(state.smoothing) : 'off';
+    const problem = state.logY ? logScaleProblem(p) : null;
+    note.hidden = problem === null;
+    note.textContent = problem ?? '';
+  };
+
+  /** The static figure in place of the plot until plotly.js is ready (an image: nothing in it can run). */
+  const drawStandIn = () => {
+    if (Plotly || disposed) return;
+    if (!stand) {
+      stand = h(doc, 'img', { class: 'gradlab-loss-static', alt: 'loss curve (static; the interactive plot is loading)' }) as HTMLImageElement;
+      plot.replaceChildren(stand);
+    }
+    stand.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(lossCurveSvg({ ...latest, logY: state.logY, smoothing: state.smoothing }))}`;
   };
 
   const draw = async (): Promise<void> => {
@@ -88,17 +187,72 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
     }
     drawing = true;
     try {
-      do {
-        again = false;
-        const p = latest;
-        await Plotly.react(plot, traces(p, root), layout(p, root), { responsive: true, displaylogo: false, modeBarButtonsToRemove: ['select2d', 'lasso2d'] });
-      } while (again && !disposed);
+      if (stand) {
+        stand.remove();
+        stand = null;
+      }
+      const t0 = now();
+      const figure = traces(latest, root, state);
+      root.dataset.drawn = String(figure.drawn);
+      await Plotly.react(plot, figure.traces, layout(latest, root, figure.logY), {
+        responsive: true,
+        displaylogo: false,
+        modeBarButtonsToRemove: ['select2d', 'lasso2d'],
+      });
+      lastDrawEnd = now();
+      drawCost = lastDrawEnd - t0;
     } finally {
       drawing = false;
     }
+    if (again) {
+      again = false;
+      schedule();
+    }
   };
 
+  /** One redraw of the newest payload at the next animation frame, no sooner than the redraw budget allows. */
+  const schedule = () => {
+    if (disposed || frame || timer) return;
+    if (drawing) {
+      again = true;
+      return;
+    }
+    if (!Plotly) {
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        drawStandIn();
+      });
+      return;
+    }
+    const wait = lastDrawEnd + Math.max(MIN_REDRAW_MS, 2 * drawCost) - now();
+    if (wait > 0) {
+      timer = window.setTimeout(() => {
+        timer = 0;
+        schedule();
+      }, wait);
+      return;
+    }
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      void draw();
+    });
+  };
+
+  slider.addEventListener('input', () => {
+    state.smoothing = clampSmoothing(Number(slider.value));
+    text(latest);
+    if (Plotly && !drawing) void draw();
+    else schedule();
+  });
+  logBox.addEventListener('change', () => {
+    state.logY = logBox.checked;
+    text(latest);
+    if (Plotly && !drawing) void draw();
+    else schedule();
+  });
+
   text(first);
+  drawStandIn();
   const ready = loadPlotly().then(
     async (mod) => {
       if (disposed) return;
@@ -107,18 +261,22 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
     },
     (err: unknown) => {
       message.hidden = false;
-      message.textContent = `⚠ plotly.js could not be loaded (${err instanceof Error ? err.message : String(err)}); the values above are the latest.`;
+      message.textContent = `⚠ plotly.js could not be loaded (${err instanceof Error ? err.message : String(err)}); the static figure shows the latest values.`;
     },
   );
 
   // Plotly's `responsive` follows the window only; an output area also changes width on its own.
+  let width = -1;
   const ro =
     typeof ResizeObserver !== 'undefined'
-      ? new ResizeObserver(() => {
-          if (raf || !Plotly) return;
-          raf = requestAnimationFrame(() => {
-            raf = 0;
-            if (!disposed && Plotly && plot.isConnected) void Plotly.Plots.resize(plot);
+      ? new ResizeObserver((entries) => {
+          const w = Math.round(entries[entries.length - 1]?.contentRect.width ?? 0);
+          if (w === width) return; // the summary or the note changed height: nothing to redraw
+          width = w;
+          if (resizeFrame || !Plotly) return;
+          resizeFrame = requestAnimationFrame(() => {
+            resizeFrame = 0;
+            if (!disposed && Plotly && plot.isConnected && !drawing) void Plotly.Plots.resize(plot);
           });
         })
       : null;
@@ -138,7 +296,9 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
       disposed = true;
       ro?.disconnect();
       themeObserver?.disconnect();
-      if (raf) cancelAnimationFrame(raf);
+      if (frame) cancelAnimationFrame(frame);
+      if (resizeFrame) cancelAnimationFrame(resizeFrame);
+      if (timer) clearTimeout(timer);
       if (Plotly) Plotly.purge(plot);
     },
   });
@@ -148,7 +308,7 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
       if (disposed) return;
       latest = p;
       text(p);
-      void draw();
+      schedule();
     },
     dispose: () => mounted.dispose(),
   };
@@ -165,34 +325,81 @@ function cssVar(el: Element, name: string, fallback: string): string {
   return v || fallback;
 }
 
-function traces(p: LossCurvePayload, el: Element): PlotlyTrace[] {
-  const series = Array.isArray(p.series) ? p.series : [];
-  const xl = plain(typeof p.xLabel === 'string' ? p.xLabel : 'step');
-  return series.map((s, k) => {
-    const colour = cssVar(el, SERIES_VARS[k % SERIES_VARS.length], CURVE_COLOURS[k % CURVE_COLOURS.length]);
-    const x = Array.isArray(s?.x) ? s.x.map((v) => (typeof v === 'number' ? v : NaN)) : [];
-    const y = Array.isArray(s?.y) ? s.y.map((v) => {
-      const n = toNumber(v);
-      return Number.isFinite(n) ? n : null; // NaN and infinities leave a gap
-    }) : [];
-    const n = Math.min(x.length, y.length);
-    const y2 = s?.axis === 'y2';
-    return {
-      type: 'scatter',
-      mode: n <= 60 ? 'lines+markers' : 'lines',
-      name: plain(s?.name ?? `series ${k + 1}`),
-      x: x.slice(0, n),
-      y: y.slice(0, n),
-      yaxis: y2 ? 'y2' : 'y',
-      line: { color: colour, width: 1.6, dash: y2 ? 'dash' : 'solid' },
-      marker: { color: colour, size: 4 },
-      connectgaps: false,
-      hovertemplate: `%{fullData.name}: %{y:.5g}<br>${xl} %{x}<extra></extra>`,
-    };
-  });
+/** The points `idx` of a line as plotly arrays; a non-finite value becomes null (a gap). */
+function pick(xs: number[], ys: number[], idx: number[]): { x: number[]; y: (number | null)[] } {
+  const x = new Array<number>(idx.length);
+  const y = new Array<number | null>(idx.length);
+  for (let k = 0; k < idx.length; k++) {
+    const i = idx[k];
+    x[k] = xs[i];
+    y[k] = Number.isFinite(ys[i]) ? ys[i] : null;
+  }
+  return { x, y };
 }
 
-function layout(p: LossCurvePayload, el: Element): Record<string, unknown> {
+/**
+ * Plotly traces for `p` as the user set the toggles: per series its raw line (faint
+ * behind the smoothed one when smoothing is on), downsampled to {@link VIEW_MAX_POINTS}.
+ * Also whether the loss axis is drawn on a log scale and how many points were drawn.
+ */
+export function traces(p: LossCurvePayload, el: Element, state: CurveViewState): { traces: PlotlyTrace[]; logY: boolean; drawn: number } {
+  const series = Array.isArray(p.series) ? p.series : [];
+  const xl = plain(typeof p.xLabel === 'string' ? p.xLabel : 'step');
+  const w = clampSmoothing(state.smoothing);
+  const out: PlotlyTrace[] = [];
+  let drawn = 0;
+  series.forEach((s, k) => {
+    const colour = cssVar(el, SERIES_VARS[k % SERIES_VARS.length], CURVE_COLOURS[k % CURVE_COLOURS.length]);
+    const xr = Array.isArray(s?.x) ? s.x : [];
+    const yr = Array.isArray(s?.y) ? s.y : [];
+    const n = Math.min(xr.length, yr.length);
+    const xs = new Array<number>(n);
+    const ys = new Array<number>(n);
+    for (let i = 0; i < n; i++) {
+      xs[i] = typeof xr[i] === 'number' ? (xr[i] as number) : NaN;
+      ys[i] = toNumber(yr[i]);
+    }
+    const y2 = s?.axis === 'y2';
+    const name = plain(s?.name ?? `series ${k + 1}`);
+    const raw = pick(xs, ys, downsampleMinMax(xs, ys, VIEW_MAX_POINTS));
+    drawn += raw.x.length;
+    const line = { color: colour, width: 1.6, dash: y2 ? 'dash' : 'solid' };
+    const base = {
+      type: 'scatter' as const,
+      yaxis: y2 ? ('y2' as const) : ('y' as const),
+      legendgroup: `s${k}`,
+      connectgaps: false,
+    };
+    out.push({
+      ...base,
+      mode: n <= 60 ? 'lines+markers' : 'lines',
+      name: w > 0 ? `${name} (raw)` : name,
+      x: raw.x,
+      y: raw.y,
+      line,
+      marker: { color: colour, size: 4 },
+      ...(w > 0 ? { opacity: 0.3, showlegend: false } : {}),
+      hovertemplate: `%{fullData.name}: %{y:.5g}<br>${xl} %{x}<extra></extra>`,
+    });
+    if (w > 0) {
+      const sy = emaSmooth(ys, w);
+      const sm = pick(xs, sy, downsampleMinMax(xs, sy, VIEW_MAX_POINTS));
+      drawn += sm.x.length;
+      out.push({
+        ...base,
+        mode: 'lines',
+        name,
+        x: sm.x,
+        y: sm.y,
+        line: { ...line, width: 2 },
+        hovertemplate: `%{fullData.name} (smoothed): %{y:.5g}<br>${xl} %{x}<extra></extra>`,
+      });
+    }
+  });
+  return { traces: out, logY: state.logY && logScaleProblem(p) === null, drawn };
+}
+
+function layout(p: LossCurvePayload, el: Element, logY: boolean): Record<string, unknown> {
   const fg = cssVar(el, '--jp-ui-font-color1', '#1f2328');
   const muted = cssVar(el, '--jp-ui-font-color2', '#57606a');
   const grid = cssVar(el, '--jp-border-color2', '#e0e0e0');
@@ -216,7 +423,8 @@ function layout(p: LossCurvePayload, el: Element): Record<string, unknown> {
     plot_bgcolor: 'rgba(0,0,0,0)',
     font: { family: font, color: fg, size: 12 },
     xaxis: axis(p.xLabel ?? 'step'),
-    yaxis: axis(p.yLabel ?? 'loss'),
+    // a zoom in one scale means nothing in the other: the y view resets when the scale changes
+    yaxis: { ...axis(p.yLabel ?? 'loss'), type: logY ? 'log' : 'linear', uirevision: logY ? 'log' : 'linear' },
     ...(hasY2 ? { yaxis2: { ...axis(p.y2Label ?? ''), overlaying: 'y', side: 'right', showgrid: false, tickmode: 'auto' } } : {}),
     legend: { orientation: 'h', x: 0, y: 1.02, yanchor: 'bottom', font: { color: fg } },
     hovermode: 'x unified',

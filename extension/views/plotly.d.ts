@@ -17,6 +17,11 @@ declare module 'plotly.js-dist-min' {
     marker?: { color?: string; size?: number };
     hovertemplate?: string;
     connectgaps?: boolean;
+    /** 0..1; the raw line behind a smoothed one is faint. */
+    opacity?: number;
+    showlegend?: boolean;
+    /** Traces of one group are shown and hidden together from the legend. */
+    legendgroup?: string;
   }
   export type PlotlyLayout = Record<string, unknown>;
   export type PlotlyConfig = Record<string, unknown>;
