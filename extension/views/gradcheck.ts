@@ -3,10 +3,18 @@
  * printed in grey), the largest relative error and the settings, a line per
  * input, the entries worst first, and the forward-mode check. The rows come
  * from `gradCheckModel`, the same ones the static HTML and text tables show.
+ *
+ * A check run with `{nodes: true}` carries the traced graph, every op node
+ * with its local check: the view names the failing node(s) with a button that
+ * shows each in the graph drawn below (failing nodes carry
+ * `gradlab-check-fail` and their relative error there).
  */
-import type { GradCheckPayload } from '../../engine/display/contract';
+import type { GradCheckPayload, GraphNode, GraphPayload } from '../../engine/display/contract';
+import { asText, formatCount, formatErr, toNumber } from '../../engine/display/figures/format';
 import { gradCheckModel, STATIC_ROWS } from '../../engine/display/figures/gradcheck';
+import { nodeTitle } from '../../engine/display/figures/graph';
 import { h, mount, safely, type View } from './dom';
+import { renderGraph, type GraphView } from './graph';
 
 /** Draws `p` into `host`, replacing whatever view was there. */
 export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
@@ -59,8 +67,114 @@ export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
       root.append(h(doc, 'div', { class: 'gradlab-muted' }, `… ${m.notShown} more entries were checked; the payload keeps the worst ones.`));
     }
     root.append(h(doc, 'div', { class: `gradlab-forward ${okClass(m.forward.ok)}` }, m.forward.text));
-    return mount(host, root, { dispose() {} });
+
+    let graph: GraphView | null = null;
+    const g = p.graph;
+    if (typeof g === 'object' && g !== null && Array.isArray(g.nodes)) {
+      const graphHost = h(doc, 'div', { class: 'gradlab-gradcheck-graph' });
+      const nodes = checkedNodes(g);
+      root.append(nodeChecksBlock(doc, nodes, (id) => graph && showNode(graph, graphHost, id)));
+      root.append(graphHost);
+      graph = renderGraph(graphHost, g);
+    }
+    return mount(host, root, {
+      dispose() {
+        graph?.dispose();
+      },
+    });
   });
+}
+
+/** An op node's local check, as the view lists it. */
+export interface CheckedNode {
+  id: number;
+  op: string;
+  /** How the node is called in text: its name, else `#id`. */
+  title: string;
+  ok: boolean;
+  relError: number;
+  relErrorText: string;
+}
+
+/** The op nodes of `g` that carry a check, failing ones first, worst (largest relative error; NaN counts as worst) first. */
+export function checkedNodes(g: GraphPayload): CheckedNode[] {
+  const out: CheckedNode[] = [];
+  (Array.isArray(g.nodes) ? g.nodes : []).forEach((raw, id) => {
+    const n = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<GraphNode>;
+    const c = n.check;
+    if (typeof c !== 'object' || c === null || typeof c.ok !== 'boolean') return;
+    const e = toNumber(c.relError);
+    out.push({ id, op: asText(n.op, '?'), title: nodeTitle({ id, name: n.name ?? null }), ok: c.ok, relError: Number.isNaN(e) ? Infinity : e, relErrorText: formatErr(c.relError) });
+  });
+  return out.sort((a, b) => Number(a.ok) - Number(b.ok) || b.relError - a.relError || a.id - b.id);
+}
+
+/** Failing nodes shown by name with their own "show" button; at most this many (the rest counted). */
+const MAX_LISTED = 5;
+
+function nodeChecksBlock(doc: Document, nodes: CheckedNode[], show: (id: number) => void): HTMLElement {
+  const failing = nodes.filter((n) => !n.ok);
+  const box = h(doc, 'div', { class: 'gradlab-gradcheck-nodes', role: 'status' });
+  if (nodes.length === 0) {
+    box.append(h(doc, 'div', { class: 'gradlab-muted' }, 'The graph below carries no per-node checks.'));
+    return box;
+  }
+  if (failing.length === 0) {
+    box.append(
+      h(doc, 'div', { class: 'gradlab-pass' }, `✓ every op's local backward agrees with finite differences (${formatCount(nodes.length)} node${nodes.length === 1 ? '' : 's'} checked)`),
+    );
+    return box;
+  }
+  box.append(
+    h(
+      doc,
+      'div',
+      { class: 'gradlab-fail' },
+      `✗ ${failing.length === 1 ? 'one node’s' : `${formatCount(failing.length)} nodes’`} local backward disagree${failing.length === 1 ? 's' : ''} with finite differences (of ${formatCount(nodes.length)} checked):`,
+    ),
+  );
+  const list = h(doc, 'ul', { class: 'gradlab-gradcheck-failing' });
+  for (const n of failing.slice(0, MAX_LISTED)) {
+    const button = h(
+      doc,
+      'button',
+      { type: 'button', class: 'gradlab-button', 'data-node-id': n.id, title: `select ${n.title} in the graph below`, 'aria-label': `show ${n.title} (${n.op}) in the graph` },
+      'show in graph',
+    );
+    button.addEventListener('click', () => show(n.id));
+    list.append(h(doc, 'li', { class: 'gradlab-fail' }, `✗ ${n.op} `, h(doc, 'strong', {}, n.title), ` — relative error ${n.relErrorText} `, button));
+  }
+  box.append(list);
+  if (failing.length > MAX_LISTED) box.append(h(doc, 'div', { class: 'gradlab-muted' }, `… and ${formatCount(failing.length - MAX_LISTED)} more, marked in the graph.`));
+  return box;
+}
+
+/**
+ * Selects node `id` in the graph view and brings it into view: through the
+ * view's `select` when it has one; else as a user would, expanding the
+ * collapsed groups hiding it (Enter on their toggles) and clicking the node.
+ */
+function showNode(view: GraphView, graphHost: HTMLElement, id: number): void {
+  const api = view as GraphView & { select?: (id: number) => void };
+  if (typeof api.select === 'function') return api.select(id);
+  const find = () => graphHost.querySelector(`.gradlab-node[data-node-id="${id}"]`);
+  for (let depth = 0; depth < 32 && !find(); depth++) {
+    const key = view.figure?.hiddenIn.get(id);
+    const toggle = key === undefined ? null : [...graphHost.querySelectorAll('[data-group-toggle]')].find((e) => e.getAttribute('data-group-toggle') === key);
+    if (!toggle) break;
+    toggle.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+  }
+  const el = find();
+  if (!el) return;
+  if (!el.classList.contains('gradlab-selected')) {
+    const at = { bubbles: true, button: 0, clientX: 0, clientY: 0, pointerId: 1 };
+    el.dispatchEvent(new PointerEvent('pointerdown', at));
+    el.dispatchEvent(new PointerEvent('pointerup', at));
+  }
+  // Scroll the page to the canvas (never the node itself: that would scroll the clipped canvas under its pan).
+  const canvas = graphHost.querySelector('.gradlab-graph-canvas') as HTMLElement | null;
+  canvas?.focus?.({ preventScroll: true });
+  canvas?.scrollIntoView?.({ block: 'nearest' });
 }
 
 /** Columns of the entries table holding numbers (right-aligned). */
