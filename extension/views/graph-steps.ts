@@ -349,6 +349,16 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
     caption,
   );
 
+  let consumers: number[][] | null = null;
+  const consumersOf = (id: number): number[] => {
+    if (!consumers) {
+      const list: Partial<GraphNode>[] = Array.isArray(p.nodes) ? p.nodes : [];
+      const c: number[][] = list.map(() => []);
+      list.forEach((n, i) => (Array.isArray(n?.inputs) ? n.inputs : []).forEach((j) => c[j]?.push(i)));
+      consumers = c;
+    }
+    return consumers[id] ?? [];
+  };
   let pos = 0; // 0: not stepping; k ≥ 1: after steps[k - 1]
   let timer: ReturnType<typeof setInterval> | null = null;
   const touched = new Set<Element>();
@@ -381,6 +391,9 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
     root.setAttribute('data-step-phase', st.step.phase);
     caption.textContent = st.step.caption;
     // One element can stand for several nodes (a collapsed group): current wins, pending only if all are, partial if any is.
+    // A constant drawn inline on its op's label has no element of its own: the op that shows it stands in.
+    let currentEl = host.elementOf(st.step.node);
+    for (const c of currentEl ? [] : consumersOf(st.step.node)) if ((currentEl = host.elementOf(c))) break;
     const marks = new Map<Element, { pending: boolean; current: boolean; nograd: boolean; partial: boolean; target: boolean; full: boolean; single: number | null }>();
     const n = st.computed.length;
     for (let id = 0; id < n; id++) {
@@ -394,7 +407,7 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
       }
       if (own) m.single = id;
       m.pending &&= !st.computed[id];
-      m.current ||= st.step.node === id;
+      m.current ||= el === currentEl;
       m.nograd &&= st.grad[id] === 'none';
       m.partial ||= st.grad[id] === 'partial';
       m.full ||= st.grad[id] === 'full';

@@ -282,6 +282,23 @@ describe('createStepper', () => {
     st.dispose();
   });
 
+  it('highlights the op that shows a constant inline when the constant is the current node', () => {
+    const p: GraphPayload = {
+      version: 1,
+      kind: 'graph',
+      output: 2,
+      nodes: [node(0, 'leaf', 'w', [], -1, 5), node(1, 'const', null, [], 5, null), node(2, 'mul', 'y', [0, 1], -5, 1, [5, null])],
+    };
+    const v = fakeView(p);
+    v.el(1).remove(); // drawn inline on y's label: no element of its own
+    const st = createStepper(document, p, { ...v.host, elementOf: (id) => (id === 1 ? null : v.host.elementOf(id)) });
+    st.onKey(key('.'));
+    st.onKey(key('.'));
+    expect(st.element.getAttribute('data-step-node')).toBe('1');
+    expect(classesOf(v.el(2))).toEqual(['gradlab-step-current', 'gradlab-step-nograd', 'gradlab-step-pending']);
+    expect(classesOf(v.el(0))).toEqual(['gradlab-step-nograd']);
+  });
+
   it('ignores keys with modifiers and leaves a graph without nodes alone', () => {
     const p = wire(branch);
     const st = createStepper(document, p, fakeView(p).host);
