@@ -1,0 +1,146 @@
+/**
+ * Locating a wrong gradient in real JupyterLab + Chromium: a deliberately
+ * wrong `gl.customOp` (its backward forgets the factor 2 of d(x²)/dx), checked
+ * with `gl.gradCheck(f, xs, {nodes: true})`. The report names the failing node
+ * and the graph below highlights exactly that node (`.gradlab-check-fail`);
+ * its button selects it, also when it sits in a collapsed scope group.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIME, type GradCheckPayload } from '../../engine/display/contract';
+import { openBrowser, openNotebook, runAllCells, screenshotPath, startLab, type Browser, type Lab } from './lab';
+
+const BUGGY = `const buggySquare = gl.customOp({
+  name: "buggySquare",
+  forward: (x: gl.Tensor) => ({ out: x.mul(x), saved: x }),
+  backward: (gy: gl.Tensor, x: gl.Tensor) => [gy.mul(x)], // BUG: d(x²)/dx = 2x
+});`;
+
+/** f(x) = sum(3 · buggySquare(tanh(x))): the graph has 4 op nodes, one of them wrong. */
+const SMALL = `gl.seed(3);
+gl.show(gl.gradCheck((x: gl.Tensor) => buggySquare(x.tanh()).mul(3).sum(), [gl.randn([4])], { names: ["x"], nodes: true }), { title: "small" });`;
+
+/** 30 scopes of a few ops, the wrong one in scope "point 17": the graph opens with groups collapsed. */
+const GROUPED = `gl.seed(4);
+gl.show(gl.gradCheck((w: gl.Tensor) => {
+  let loss: gl.Tensor = gl.scalar(0);
+  for (let k = 0; k < 30; k++) loss = loss.add(gl.scope(\`point \${k}\`, () => (k === 17 ? buggySquare(w.mul(k + 1).tanh()) : w.mul(k + 1).tanh().mul(w)).sum()));
+  return loss;
+}, [gl.randn([2])], { names: ["w"], nodes: true }), { title: "grouped" });`;
+
+function notebook(): object {
+  const code = (id: string, source: string) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source });
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' }, language_info: { name: 'typescript' } },
+    cells: [
+      code('import', 'import * as gl from "gradlab";'),
+      code('buggy', BUGGY),
+      code('small', SMALL),
+      code('grouped', GROUPED),
+      code('last', 'console.log("@@done");'),
+    ],
+  };
+}
+
+let lab: Lab;
+let browser: Browser;
+let fixtures: string;
+
+beforeAll(async () => {
+  fixtures = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-gradcheck-browser-'));
+  fs.writeFileSync(path.join(fixtures, 'gradcheck.ipynb'), JSON.stringify(notebook(), null, 1));
+  lab = await startLab(fixtures);
+  browser = await openBrowser();
+  const { page } = browser;
+  await openNotebook(page, lab, 'gradcheck.ipynb');
+  await runAllCells(page);
+  await page.waitForFunction(() => document.body.textContent?.includes('@@done'), undefined, { timeout: 180_000, polling: 250 });
+  await page.waitForTimeout(800);
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close().catch(() => undefined);
+  await lab?.stop().catch(() => undefined);
+  if (lab) fs.rmSync(lab.rootDir, { recursive: true, force: true });
+  if (fixtures) fs.rmSync(fixtures, { recursive: true, force: true });
+});
+
+/** The gradient-check payload a cell's output carries (what the view was given). */
+async function payload(title: string): Promise<GradCheckPayload> {
+  return browser.page.evaluate(
+    ({ mime, title }) => {
+      const nb = (window as any).jupyterapp.shell.currentWidget.content;
+      for (const cell of nb.widgets) {
+        const outputs = cell.model.outputs;
+        for (let i = 0; outputs && i < outputs.length; i++) {
+          const p = outputs.get(i).data[mime];
+          if (p && p.title === title) return p;
+        }
+      }
+      throw new Error(`no gradient check titled ${title}: did the cell fail? ${document.body.innerText.slice(0, 2000)}`);
+    },
+    { mime: MIME.gradcheck, title },
+  );
+}
+
+/** The gradient-check view titled `title`. */
+const viewOf = (title: string) =>
+  browser.page.locator('[data-gradlab-view="gradcheck"]').filter({ has: browser.page.locator('.gradlab-headline', { hasText: `(${title})` }) });
+
+/** The id of the one node whose local check failed, from the payload; every other checked node passed. */
+function failingNode(p: GradCheckPayload): number {
+  expect(p.ok).toBe(false);
+  const g = p.graph!;
+  expect(g, 'the report carries its graph').toBeDefined();
+  const checked = g.nodes.filter((n) => n.check);
+  expect(checked.length).toBeGreaterThan(1);
+  const failing = checked.filter((n) => !n.check!.ok);
+  expect(failing.map((n) => n.op)).toEqual(['buggySquare']);
+  return failing[0].id;
+}
+
+describe('a wrong custom op located on the graph', () => {
+  it('highlights exactly the buggy node, with its relative error, and names it in the report', async () => {
+    const p = await payload('small');
+    const id = failingNode(p);
+    const view = viewOf('small');
+    const marked = await view.locator('[data-gradlab-view="graph"] .gradlab-check-fail').evaluateAll((els) => els.map((el) => el.getAttribute('data-node-id')));
+    expect(marked).toEqual([String(id)]);
+    // the badge on the node carries its relative error, as the report line does
+    const rel = p.graph!.nodes[id].check!.relError as number;
+    expect(rel).toBeGreaterThan(1e-3);
+    const line = await view.locator('.gradlab-gradcheck-failing li').allTextContents();
+    expect(line).toHaveLength(1);
+    expect(line[0]).toMatch(new RegExp(`^✗ buggySquare #${id} — relative error ${rel.toExponential(1).replace('+', '\\+')} show in graph$`));
+    await view.locator('.gradlab-gradcheck-failing button').click();
+    const selected = view.locator('[data-gradlab-view="graph"] .gradlab-selected');
+    expect(await selected.getAttribute('data-node-id')).toBe(String(id));
+    expect(await view.locator('.gradlab-graph-details').textContent()).toContain('✗ local backward disagrees with finite differences');
+    await view.screenshot({ path: screenshotPath('gradcheck-graph') });
+  });
+
+  it('finds the buggy node inside a collapsed scope group: the group is marked, the button opens it and selects the node', async () => {
+    const p = await payload('grouped');
+    const id = failingNode(p);
+    expect(p.graph!.nodes[id].scope).toEqual(['point 17']);
+    const view = viewOf('grouped');
+    const graph = view.locator('[data-gradlab-view="graph"]');
+    expect(await graph.locator(`.gradlab-node[data-node-id="${id}"]`).count()).toBe(0);
+    expect(await graph.locator('.gradlab-check-fail').evaluateAll((els) => els.map((el) => el.getAttribute('data-group')))).toEqual(['point 17']);
+    await view.locator('.gradlab-gradcheck-failing button').click();
+    const selected = graph.locator('.gradlab-selected');
+    expect(await selected.getAttribute('data-node-id')).toBe(String(id));
+    expect(await selected.getAttribute('class')).toContain('gradlab-check-fail');
+    // now expanded: exactly that node is marked failing
+    expect(await graph.locator('.gradlab-node.gradlab-check-fail').evaluateAll((els) => els.map((el) => el.getAttribute('data-node-id')))).toEqual([String(id)]);
+    await view.screenshot({ path: screenshotPath('gradcheck-graph-grouped') });
+  });
+
+  it('raises no errors in the page', () => {
+    expect(browser.errors).toEqual([]);
+  });
+});
