@@ -2,8 +2,9 @@
  * The graph as data: `trace(y)` lists the nodes that produced y, in
  * topological order, with values and (after backward) gradients.
  */
+import { noGrad } from './context';
 import { fail } from './errors';
-import { PRIMITIVES } from './ops/primitive';
+import { PRIMITIVES, type Primitive } from './ops/primitive';
 import { F_SCALAR, OP_CONST, OP_REF, scopePaths, type NodeInfo, type Tape } from './tape';
 import { Tensor, nodeValue, scalarOf } from './tensor';
 
@@ -28,6 +29,10 @@ export interface TraceNode {
   attrs: Record<string, string | number | boolean | number[]> | null;
   /** The tensor itself when it is a leaf. */
   tensor: Tensor | null;
+  /** The primitive that computed an op node (null for leaves and constants): its forward and rules. */
+  primitive: Primitive | null;
+  /** The op's attributes as its primitive takes them (undefined for attribute-less and scalar elementwise nodes). */
+  rawAttrs: unknown;
 }
 
 /** A traced graph. */
@@ -107,6 +112,8 @@ export function trace(y: Tensor): Trace {
       scope: tape.scope ? scopePaths[tape.scope[id]] ?? [] : [],
       attrs: p?.describe && info ? p.describe(info.attrs) : null,
       tensor: null,
+      primitive: p,
+      rawAttrs: info?.attrs,
     };
   });
   return { nodes, output: idOf.get(rootKey)! };
@@ -134,5 +141,48 @@ function leafNode(t: Tensor, id: number, grad: Tensor | null, tape?: Tape, row?:
     scope: tape && tape.scope && row !== undefined ? scopePaths[tape.scope[row]] ?? [] : [],
     attrs: null,
     tensor: t,
+    primitive: null,
+    rawAttrs: undefined,
   };
+}
+
+/**
+ * The gradient op node `n` sent back to each of its operands in the last
+ * backward pass, in the order of `n.inputs` (null where none was sent: a
+ * constant, a condition, a non-differentiable operand); null when backward has
+ * not reached `n`. A value used by several ops receives one such contribution
+ * per use (x·x: two), and its `grad` is their sum.
+ *
+ * Recomputed from the trace, not remembered by backward: the primitive's
+ * forward is re-run on the stored operand values (for what its rule needs)
+ * and its vjp applied to the node's gradient, without recording. A 0-d
+ * elementwise node uses its partial derivatives on numbers, as backward's
+ * scalar path did, so the contributions match backward's bit for bit.
+ */
+export function inputGrads(tr: Trace, n: TraceNode): (Tensor | null)[] | null {
+  const p = n.primitive;
+  const gy = n.grad;
+  if (!p || !gy || !p.differentiable) return null;
+  const xs = n.inputs.map((i) => tr.nodes[i].value);
+  const needs = n.inputs.map((i) => tr.nodes[i].requiresGrad);
+  const ew = p.elementwise;
+  if (ew && n.value._data === null && gy._data === null && xs.every((x) => x._data === null)) {
+    const args = xs.map((x) => x._v);
+    args.push(n.value._v);
+    const g = gy._v;
+    return xs.map((x, j) => {
+      const d = ew.d[j];
+      return needs[j] && d ? scalarOf(g * (d(...args) as number), x.dtype) : null;
+    });
+  }
+  try {
+    return noGrad(() => {
+      const { saved } = p.forward(xs, n.rawAttrs);
+      const gxs = p.vjp(gy, { x: xs, y: n.value, attrs: n.rawAttrs, saved, needs });
+      return xs.map((_, j) => (needs[j] && gxs[j] instanceof Tensor ? gxs[j] : null));
+    });
+  } catch {
+    // a display never fails because a (custom) rule cannot be replayed: the contributions are left out
+    return null;
+  }
 }

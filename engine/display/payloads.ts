@@ -8,7 +8,8 @@ import type {
 import { SUMMARY_ENTRIES } from './contract';
 import type { ChainOrder } from './contract';
 import type { GradCheckReport } from '../ad/gradcheck';
-import type { Trace } from '../trace';
+import { inputGrads, type Trace, type TraceNode } from '../trace';
+import { backwardRule } from './rules';
 import { Tensor } from '../tensor';
 
 /** A number as JSON can carry it. */
@@ -17,10 +18,20 @@ export function num(v: number): Num {
   return Number.isNaN(v) ? 'NaN' : v > 0 ? 'Infinity' : '-Infinity';
 }
 
-/** Shape, a few entries and statistics of a tensor. */
-export function summarize(t: Tensor): TensorSummary {
+/** A number rounded to `digits` significant digits, as JSON can carry it. */
+function numTo(v: number, digits: number): Num {
+  return Number.isFinite(v) ? (v === 0 ? 0 : +v.toPrecision(digits)) : num(v);
+}
+
+/**
+ * Shape, a few entries and statistics of a tensor: all entries up to
+ * `entries` (default {@link SUMMARY_ENTRIES}), else the first `entries`;
+ * numbers rounded to `digits` significant digits when given (exact by default).
+ */
+export function summarize(t: Tensor, entries: number = SUMMARY_ENTRIES, digits?: number): TensorSummary {
   const size = t.size;
   const get = t._data === null ? (_: number) => t._v : (i: number) => t._data![i];
+  const out = digits ? (v: number) => numTo(v, digits) : num;
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;
@@ -32,59 +43,155 @@ export function summarize(t: Tensor): TensorSummary {
     if (v > max) max = v;
     sum += v;
   }
-  const truncated = size > SUMMARY_ENTRIES;
+  const keep = Math.max(1, Math.min(entries, SUMMARY_ENTRIES));
+  const truncated = size > keep;
   const values: Num[] = [];
-  for (let i = 0; i < Math.min(size, SUMMARY_ENTRIES); i++) values.push(num(get(i)));
+  for (let i = 0; i < Math.min(size, keep); i++) values.push(out(get(i)));
   return {
     shape: t.shape.slice(),
     dtype: t.dtype,
     size,
     values,
     truncated,
-    min: nan ? 'NaN' : num(size ? min : NaN),
-    max: nan ? 'NaN' : num(size ? max : NaN),
-    mean: num(size ? sum / size : NaN),
+    min: nan ? 'NaN' : out(size ? min : NaN),
+    max: nan ? 'NaN' : out(size ? max : NaN),
+    mean: out(size ? sum / size : NaN),
   };
 }
 
-/** Graphs larger than this are cut to the nodes nearest the output. */
-export const GRAPH_NODE_LIMIT = 3000;
+/**
+ * Graphs larger than this are cut to the nodes nearest the output. A 10,000-node
+ * graph (a micrograd MLP over a few dozen examples) is sent whole.
+ */
+export const GRAPH_NODE_LIMIT = 20000;
 
-/** The graph payload of a trace. */
+/**
+ * How a graph of `nodes` nodes summarises its tensors: up to 2,000 nodes every
+ * summary has {@link SUMMARY_ENTRIES} entries and exact numbers; past that
+ * fewer entries (4 past 5,000) and numbers to 6 significant digits (the view
+ * shows 4), so a 10,000-node graph stays a few MB. Statistics (min, max, mean)
+ * always cover every entry.
+ */
+export function graphSummary(nodes: number): { entries: number; digits?: number } {
+  return nodes <= 2000 ? { entries: SUMMARY_ENTRIES } : { entries: nodes <= 5000 ? 8 : 4, digits: 6 };
+}
+
+/**
+ * Bytes of JSON a graph payload aims to stay under (3/4 of MAX_PAYLOAD_BYTES):
+ * past it, the nodes farthest from the output are left out, and so are the
+ * branch contributions (`inputGrads`) of the op nodes farthest from the output.
+ * A 0-d node costs ~350 bytes, its rule ~160 and its contributions ~200.
+ */
+export const GRAPH_PAYLOAD_BUDGET = 6 * 1024 * 1024;
+
+/**
+ * The graph payload of a trace: every node with its value, its gradient after
+ * backward, the backward rule of each op and the gradient it sent to each
+ * operand (see {@link inputGrads}). Graphs past `limit` nodes (default
+ * {@link GRAPH_NODE_LIMIT}) or past {@link GRAPH_PAYLOAD_BUDGET} bytes keep the
+ * nodes nearest the output, and `omitted` says what was left out.
+ */
 export function graphPayload(tr: Trace, opts: { title?: string; limit?: number } = {}): GraphPayload {
   const limit = opts.limit ?? GRAPH_NODE_LIMIT;
-  let nodes = tr.nodes;
-  let omitted: GraphPayload['omitted'];
-  let offset = 0;
-  if (nodes.length > limit) {
-    // keep the last `limit` nodes in topological order: the ones nearest the output
-    offset = nodes.length - limit;
-    omitted = {
-      nodes: offset,
-      reason: `the graph has ${nodes.length} nodes; the ${limit} nearest the output are drawn and ${offset} earlier ones are left out`,
-    };
-    nodes = nodes.slice(offset);
-  }
-  const out: GraphNode[] = nodes.map((n) => {
+  const all = tr.nodes;
+  // keep at most the last `limit` nodes in topological order: the ones nearest the output
+  let offset = Math.max(0, all.length - limit);
+  const { entries, digits } = graphSummary(all.length - offset);
+  const nodeOf = (n: TraceNode): GraphNode => {
     const node: GraphNode = {
-      id: n.id - offset,
+      id: n.id,
       kind: n.kind,
       op: n.op,
       name: n.name,
-      inputs: n.inputs.filter((i) => i >= offset).map((i) => i - offset),
+      inputs: n.inputs.slice(),
       shape: n.shape.slice(),
-      value: summarize(n.value),
-      grad: n.grad ? summarize(n.grad) : null,
+      value: summarize(n.value, entries, digits),
+      grad: n.grad ? summarize(n.grad, entries, digits) : null,
       requiresGrad: n.requiresGrad,
       scope: n.scope.slice(),
     };
     if (n.attrs) node.attrs = n.attrs;
+    if (n.primitive) {
+      const rule = backwardRule(n.primitive.name, n.primitive.custom, {
+        shape: n.shape,
+        inputs: n.inputs.map((i) => all[i].shape),
+        attrs: n.rawAttrs,
+      });
+      if (rule) node.rule = rule;
+    }
     return node;
-  });
-  const p: GraphPayload = { version: 1, kind: 'graph', output: tr.output - offset, nodes: out };
+  };
+  const contributions = (n: TraceNode) => {
+    const gs = n.primitive && n.grad ? inputGrads(tr, n) : null;
+    return gs ? gs.map((g) => (g ? summarize(g, entries, digits) : null)) : null;
+  };
+  // the payload's other fields, the title and `omitted` (a few hundred bytes)
+  const fixed = 1024 + (opts.title ? jsonBytes(opts.title) : 0);
+  // nodes nearest the output first while the budget lasts, then their contributions
+  const built: GraphNode[] = [];
+  let total = fixed;
+  for (let k = all.length - 1; k >= offset; k--) {
+    const node = nodeOf(all[k]);
+    const b = jsonBytes(node) + 1;
+    if (total + b > GRAPH_PAYLOAD_BUDGET && built.length) {
+      offset = k + 1;
+      break;
+    }
+    total += b;
+    built.push(node);
+  }
+  built.reverse();
+  let skipped = 0;
+  for (let j = built.length - 1; j >= 0; j--) {
+    const n = all[built[j].id];
+    if (!n.primitive || !n.grad) continue;
+    const summaries = total < GRAPH_PAYLOAD_BUDGET ? contributions(n) : null;
+    const b = summaries ? jsonBytes(summaries) + 14 : 0;
+    if (summaries && total + b <= GRAPH_PAYLOAD_BUDGET) {
+      total += b;
+      built[j].inputGrads = summaries;
+    } else if (summaries || total >= GRAPH_PAYLOAD_BUDGET) {
+      // once one is left out, all farther ones are, so "nearest the output" stays true
+      total = GRAPH_PAYLOAD_BUDGET;
+      skipped++;
+    }
+  }
+  // ids relative to the first node kept; operands left out are dropped (with their rule's Jacobian and contribution)
+  if (offset > 0) {
+    for (const node of built) {
+      const keep = node.inputs.map((i) => i >= offset);
+      node.id -= offset;
+      node.inputs = node.inputs.filter((_, j) => keep[j]).map((i) => i - offset);
+      if (node.rule) node.rule.jacobians = node.rule.jacobians.filter((_, j) => keep[j]);
+      if (node.inputGrads) node.inputGrads = node.inputGrads.filter((_, j) => keep[j]);
+    }
+  }
+  const p: GraphPayload = { version: 1, kind: 'graph', output: tr.output - offset, nodes: built };
   if (opts.title) p.title = opts.title;
-  if (omitted) p.omitted = omitted;
+  const reasons: string[] = [];
+  if (offset > 0) {
+    reasons.push(
+      `the graph has ${all.length} nodes; the ${built.length} nearest the output are drawn and ${offset} earlier ones are left out` +
+        (offset > all.length - limit ? ` (to keep the payload under ${mb(GRAPH_PAYLOAD_BUDGET)})` : ''),
+    );
+  }
+  if (skipped > 0) {
+    reasons.push(
+      `the gradients sent to each operand (branch contributions) of the ${skipped} op nodes farthest from the output are left out ` +
+        `to keep the payload under ${mb(GRAPH_PAYLOAD_BUDGET)}`,
+    );
+  }
+  if (reasons.length) p.omitted = { nodes: offset, reason: reasons.join('; ') };
   return p;
+}
+
+/** UTF-8 bytes of a value's JSON. */
+function jsonBytes(x: unknown): number {
+  return Buffer.byteLength(JSON.stringify(x));
+}
+
+function mb(n: number): string {
+  return `${(n / (1024 * 1024)).toFixed(0)} MB`;
 }
 
 /** Most entries a gradient-check payload lists (worst first). */

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import * as gl from '../../engine';
+import { PRIMITIVES } from '../../engine/ops/primitive';
+import { BACKWARD_RULES, backwardRule } from '../../engine/display/rules';
+import { graphPayload } from '../../engine/display/payloads';
+
+describe('backward rules', () => {
+  it('every built-in primitive has an entry (no op silently missing)', () => {
+    const builtIn = PRIMITIVES.filter((p) => !p.custom).map((p) => p.name);
+    expect(builtIn.length).toBeGreaterThan(30);
+    const missing = builtIn.filter((n) => !Object.prototype.hasOwnProperty.call(BACKWARD_RULES, n));
+    expect(missing).toEqual([]);
+    // and no entry for an op that does not exist
+    expect(Object.keys(BACKWARD_RULES).filter((n) => !builtIn.includes(n))).toEqual([]);
+  });
+
+  it('non-differentiable primitives, and only they, have the pattern none', () => {
+    for (const p of PRIMITIVES.filter((q) => !q.custom)) {
+      expect(BACKWARD_RULES[p.name].pattern === 'none', p.name).toBe(!p.differentiable);
+    }
+  });
+
+  it('gives the lecture patterns and per-operand Jacobian shapes', () => {
+    const r = backwardRule('mul', false, { shape: [2, 3], inputs: [[2, 3], [3]] })!;
+    expect(r.pattern).toBe('switches');
+    expect(r.text).toContain('∂L/∂a = ∂L/∂y · b');
+    expect(r.jacobians).toEqual([
+      { shape: [6, 6], structure: 'diagonal' },
+      { shape: [6, 3], structure: expect.stringMatching(/^stacked diagonal blocks/) },
+    ]);
+    const sub = backwardRule('sub', false, { shape: [], inputs: [[], []] })!;
+    expect(sub.pattern).toBe('distributes');
+    expect(sub.text).toContain('−∂L/∂y');
+    expect(sub.jacobians.map((j) => j.structure)).toEqual(['identity', '−identity']);
+    expect(backwardRule('maximum', false, { shape: [], inputs: [[], []] })!.pattern).toBe('routes');
+    expect(backwardRule('relu', false, { shape: [4], inputs: [[4]] })!.pattern).toBe('routes');
+    expect(backwardRule('max', false, { shape: [], inputs: [[5]], attrs: { axes: [0], keepdims: false } })!.pattern).toBe('routes');
+    const s = backwardRule('sum', false, { shape: [3], inputs: [[3, 4]], attrs: { axes: [1], keepdims: false } })!;
+    expect(s.pattern).toBe('sums');
+    expect(s.text).toContain('along axis 1');
+    expect(s.jacobians).toEqual([{ shape: [3, 12], structure: 'ones, one row per group of 4' }]);
+    const mm = backwardRule('matmul', false, { shape: [2, 5], inputs: [[2, 3], [3, 5]], attrs: {} })!;
+    expect(mm.pattern).toBe('matmul');
+    expect(mm.text).toBe('Y = A·B: ∂L/∂A = ∂L/∂Y · Bᵀ;  ∂L/∂B = Aᵀ · ∂L/∂Y');
+    expect(mm.jacobians.map((j) => j.shape)).toEqual([[10, 6], [10, 15]]);
+    expect(backwardRule('broadcastTo', false, { shape: [4, 3], inputs: [[3]] })!.pattern).toBe('copies');
+    expect(backwardRule('myop', true, { shape: [], inputs: [[]] })!.pattern).toBe('custom');
+    expect(backwardRule('no-such-op', false, { shape: [], inputs: [] })).toBeUndefined();
+  });
+
+  it('every op node of a graph carries its rule', () => {
+    const x = gl.tensor([[1, -2], [3, 4]], { requiresGrad: true });
+    const w = gl.tensor([[0.5], [-1]], { requiresGrad: true });
+    const y = x.matmul(w).relu().add(1).sum();
+    const p = graphPayload(gl.trace(y));
+    for (const n of p.nodes) {
+      if (n.kind === 'op') {
+        expect(n.rule, n.op).toBeDefined();
+        expect(n.rule!.jacobians.length).toBe(n.inputs.length);
+      } else expect(n.rule).toBeUndefined();
+    }
+    const mm = p.nodes.find((n) => n.op === 'matmul')!;
+    expect(mm.rule!.jacobians.map((j) => j.shape)).toEqual([[2, 4], [2, 2]]);
+  });
+});
