@@ -88,12 +88,13 @@ export function patternName(op: string, pattern: string): string {
 export function jacobianWhy(structure: string, rows: number, cols: number): string {
   const st = structure.toLowerCase();
   const entries = rows * cols;
+  if (!(entries > 1)) return ''; // a 1 × 1 Jacobian is a number: nothing to avoid
   const matrix = `a ${formatCount(rows)} × ${formatCount(cols)} matrix would hold ${formatCount(entries)} numbers`;
   if (st.startsWith('zero')) return 'all zeros: nothing flows back, nothing to compute';
   if (st.includes('selection') || st.includes('scatter') || st.includes('permutation'))
     return `one 1 per row or column: backward only moves entries of ∂L/∂y (no multiplications), where ${matrix}`;
   if (st.includes('diagonal') && !st.includes('block'))
-    return `only the diagonal can be non-zero: backward multiplies entry by entry (${formatCount(Math.min(rows, cols))} products), where ${matrix}`;
+    return `only the diagonal can be non-zero: backward multiplies entry by entry (${formatCount(Math.min(rows, cols))} product${Math.min(rows, cols) === 1 ? '' : 's'}), where ${matrix}`;
   if (st.includes('identity') || st.includes('ones') || st.includes('column'))
     return `backward copies or sums ∂L/∂y (no products at all), where ${matrix}`;
   if (st.includes('block') || st.includes('kronecker'))

@@ -11,7 +11,7 @@
 import type { GraphNode, GraphPayload, Num, TensorSummary } from '../../engine/display/contract';
 import { asText, formatNum, formatShape } from '../../engine/display/figures/format';
 import { nodeTitle } from '../../engine/display/figures/graph';
-import { h } from './dom';
+import { h, s } from './dom';
 
 /** One gradient contribution sent by a backward step to one operand position. */
 export interface GradSend {
@@ -311,6 +311,16 @@ const PLAY_MS = 900;
 
 const KEYS = 'keys: . or n next, , or p back, Home first, End last';
 
+/** Button icons (12×12 paths, filled with the text colour). */
+const ICONS = {
+  first: 'M2 2h1.6v8H2zM10 2v8L4 6z',
+  prev: 'M9 2v8L3 6z',
+  next: 'M3 2v8l6-4z',
+  last: 'M8.4 2H10v8H8.4zM2 2v8l6-4z',
+  play: 'M3 2v8l6-4z',
+  pause: 'M3 2h2.2v8H3zM6.8 2H9v8H6.8z',
+};
+
 /**
  * The step-through toolbar for `p`. Off until the user starts stepping (the
  * graph shows everything); position 0 of the slider, and "done", return to the
@@ -320,15 +330,18 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
   const steps = stepSequence(p);
   const total = steps.length;
   const forwardCount = steps.filter((s) => s.phase === 'forward').length;
-  const btn = (label: string, tip: string) =>
-    h(doc, 'button', { type: 'button', class: 'gradlab-button gradlab-step-button', title: tip, 'aria-label': tip }, label);
-  const first = btn('⏮', 'first step (Home)');
-  const prev = btn('◀', 'previous step (, or p)');
-  const next = btn('▶', 'next step (. or n)');
-  const last = btn('⏭', 'last step (End)');
-  const play = btn('⏵⏸', 'play / pause');
-  play.textContent = '⏯';
-  const done = btn('done', 'stop stepping: show the whole graph');
+  // Icons drawn as SVG: the media-control characters (⏮ ⏭ ⏯) are missing from common fonts.
+  const btn = (icon: string | null, tip: string, label?: string) => {
+    const b = h(doc, 'button', { type: 'button', class: 'gradlab-button gradlab-step-button', title: tip, 'aria-label': tip }, label);
+    if (icon) b.prepend(s(doc, 'svg', { class: 'gradlab-step-icon', viewBox: '0 0 12 12', width: 12, height: 12, 'aria-hidden': 'true' }, s(doc, 'path', { d: icon })));
+    return b;
+  };
+  const first = btn(ICONS.first, 'first step (Home)');
+  const prev = btn(ICONS.prev, 'previous step (, or p)');
+  const next = btn(ICONS.next, 'next step (. or n)');
+  const last = btn(ICONS.last, 'last step (End)');
+  const play = btn(ICONS.play, 'play / pause');
+  const done = btn(null, 'stop stepping: show the whole graph', 'done');
   const slider = h(doc, 'input', {
     type: 'range',
     min: 0,
@@ -427,11 +440,16 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
       const part = m.single !== null ? st.partial.get(m.single) : undefined;
       if (part && !m.nograd) {
         el.setAttribute('data-step-partial', `${part.received}/${part.of}`);
-        // The box shows the final gradient; while partial it shows the sum so far.
+        // The box shows the final gradient; while partial it shows the sum so far, labelled so.
         const line = el.querySelector('text.gradlab-grad');
+        const label = el.querySelector('text.gradlab-grad-label');
         if (line) {
           gradText.set(line, line.textContent ?? '');
-          line.textContent = `${partialText(part.sum)} (${part.received}/${part.of})`;
+          line.textContent = partialText(part.sum);
+        }
+        if (label) {
+          gradText.set(label, label.textContent ?? '');
+          label.textContent = 'so far';
         }
       }
     }
@@ -442,17 +460,20 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
     apply();
     if (pos > 0) host.reveal(steps[pos - 1].node);
   };
+  const setPlaying = (on: boolean) => {
+    root.classList.toggle('gradlab-playing', on);
+    play.setAttribute('aria-pressed', String(on));
+    play.querySelector('path')?.setAttribute('d', on ? ICONS.pause : ICONS.play);
+  };
   const stop = () => {
     if (timer !== null) clearInterval(timer);
     timer = null;
-    root.classList.remove('gradlab-playing');
-    play.setAttribute('aria-pressed', 'false');
+    setPlaying(false);
   };
   const toggle = () => {
     if (timer !== null) return stop();
     if (pos >= total) go(0);
-    root.classList.add('gradlab-playing');
-    play.setAttribute('aria-pressed', 'true');
+    setPlaying(true);
     go(pos + 1);
     timer = setInterval(() => {
       if (pos >= total) return stop();
@@ -503,7 +524,7 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
 }
 
 function partialText(sum: number[] | null): string {
-  if (!sum) return 'partial';
+  if (!sum) return '…';
   if (sum.length === 1) return formatNum(sum[0]);
   return `[${sum.slice(0, 3).map((v) => formatNum(v)).join(', ')}${sum.length > 3 ? ', …' : ''}]`;
 }

@@ -167,7 +167,9 @@ describe('stepping through a graph in JupyterLab', () => {
     expect(s.withGrad.sort()).toEqual([2, 3, 4]);
     const c = viewOf('branch').locator('.gradlab-node[data-node-id="2"]');
     expect(await c.getAttribute('class')).toContain('gradlab-step-partial');
-    expect(await c.locator('text.gradlab-grad').textContent()).toBe('8 (1/2)');
+    expect(await c.locator('text.gradlab-grad').textContent()).toBe('8');
+    expect(await c.locator('text.gradlab-grad-label').textContent()).toBe('so far');
+    expect(await c.getAttribute('data-step-partial')).toBe('1/2');
     // the grad line of a node without a gradient yet is not shown
     const a = viewOf('branch').locator('.gradlab-node[data-node-id="0"] text.gradlab-grad');
     expect(await a.evaluate((el) => getComputedStyle(el).visibility)).toBe('hidden');

@@ -79,6 +79,7 @@ describe('nodeDetails: backward rule', () => {
     expect(jacobianWhy('block diagonal (4 blocks of 2×3, each Bᵀ)', 8, 12)).toMatch(/^repeated blocks.*96 numbers, mostly zeros$/);
     expect(jacobianWhy('zero (not differentiable)', 3, 3)).toBe('all zeros: nothing flows back, nothing to compute');
     expect(jacobianWhy('dense', 3, 3)).toBe('');
+    expect(jacobianWhy('diagonal', 1, 1)).toBe(''); // a number: nothing to avoid
     expect(patternName('max', 'routes')).toBe('max routes');
     expect(patternName('add', 'distributes')).toBe('add distributes');
 

@@ -182,7 +182,7 @@ function fakeView(p: GraphPayload, hiddenIn: Map<number, number> = new Map()) {
       g.append(e);
     };
     t('gradlab-value', String(n.value.values[0]));
-    if (n.grad) t('gradlab-grad', String(n.grad.values[0]));
+    if (n.grad) t('gradlab-line-label gradlab-grad-label', 'grad'), t('gradlab-grad', String(n.grad.values[0]));
     svg.append(g);
     byId.set(n.id, g);
   }
@@ -237,13 +237,15 @@ describe('createStepper', () => {
     slider.dispatchEvent(new Event('input'));
     expect(current()).toBe('4');
     expect(classesOf(v.el(2))).toEqual(['gradlab-step-partial', 'gradlab-step-target']);
-    expect(v.el(2).querySelector('.gradlab-grad')!.textContent).toBe('8 (1/2)');
+    expect(v.el(2).querySelector('.gradlab-grad')!.textContent).toBe('8');
+    expect(v.el(2).querySelector('.gradlab-grad-label')!.textContent).toBe('so far');
     expect(v.el(2).getAttribute('data-step-partial')).toBe('1/2');
     expect(classesOf(v.el(0))).toEqual(['gradlab-step-nograd']);
     expect(classesOf(v.el(4))).toEqual(['gradlab-step-current', 'gradlab-step-gradfull']);
     // one step on, c is complete: its own gradient is shown again
     expect(st.onKey(key('n'))).toBe(true);
     expect(v.el(2).querySelector('.gradlab-grad')!.textContent).toBe('14');
+    expect(v.el(2).querySelector('.gradlab-grad-label')!.textContent).toBe('grad');
     expect(classesOf(v.el(2))).toEqual(['gradlab-step-gradfull', 'gradlab-step-target']);
     expect(st.onKey(key(','))).toBe(true);
     expect(current()).toBe('4');
