@@ -19,6 +19,7 @@ import {
 } from './pictures-svg';
 import {
   graphSvg, graphText, gradCheckHtml, gradCheckText, jacobianChainHtml, jacobianChainText, lossCurveSvg, lossCurveText,
+  CURVE_LIVE_POINTS, CURVE_MAX_POINTS,
 } from './svg';
 
 /** The MIME bundle of a payload: the payload itself plus a static fallback that draws the same figure. */
@@ -38,7 +39,8 @@ export function bundleOf(p: GradlabPayload): DisplayBundle {
     case 'jacobian-chain':
       return { data: { [MIME.jacobianChain]: p, 'text/html': jacobianChainHtml(p), 'text/plain': jacobianChainText(p) } };
     case 'loss-curve':
-      return { data: { [MIME.lossCurve]: p, 'image/svg+xml': lossCurveSvg(p), 'text/plain': lossCurveText(p) } };
+      // a curve still training gets a lighter static figure with each update; the final one has every point up to 4,000
+      return { data: { [MIME.lossCurve]: p, 'image/svg+xml': lossCurveSvg(p, p.done || p.stopped ? CURVE_MAX_POINTS : CURVE_LIVE_POINTS), 'text/plain': lossCurveText(p) } };
     case 'decision-boundary':
       return { data: { [MIME.decisionBoundary]: p, 'image/svg+xml': decisionBoundarySvg(p), 'text/plain': decisionBoundaryText(p) } };
     case 'confusion-matrix':
@@ -196,8 +198,9 @@ export class LossCurve {
     for (const [k, x] of Object.entries(extra)) add(k, v(x, k));
     this.dirty = true;
     const now = Date.now();
-    // Throttle: at most one update per minInterval, and never more than ~10% of the time spent sending.
-    const interval = Math.max(this.opts.minInterval ?? 250, 10 * this.sendCost);
+    // Throttle: at most one update per minInterval, and never more than ~5% of the time spent sending
+    // (the page drawing the update competes for the same CPU on a small machine).
+    const interval = Math.max(this.opts.minInterval ?? 250, 20 * this.sendCost);
     if (now - this.lastSend >= interval) {
       this.send(true);
       return new Promise((r) => setImmediate(r));

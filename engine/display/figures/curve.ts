@@ -12,6 +12,13 @@ import { asText, escapeXml, formatNum, formatCount, toNumber, INK, SANS, type Pt
 /** Points per series above which the static curve is downsampled for drawing. */
 export const CURVE_MAX_POINTS = 4000;
 
+/**
+ * Points per series of the static curve sent with each live update while training
+ * runs (the final one, when the curve is closed or stopped, has {@link CURVE_MAX_POINTS}):
+ * drawing 4,000 points ~50 times a minute is most of what a live curve costs the training loop.
+ */
+export const CURVE_LIVE_POINTS = 1000;
+
 /** A series ready to draw: finite points only (NaN/Infinity break the line), downsampled past {@link CURVE_MAX_POINTS}. */
 export interface CurveSeries {
   name: string;
@@ -254,9 +261,9 @@ export const CURVE_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467
  * left axis on a log scale when the payload asks (`logY`) and its values allow;
  * with `smoothing`, the EMA line over the faint raw one.
  */
-export function lossCurveSvg(p: LossCurvePayload): string {
+export function lossCurveSvg(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS): string {
   const smoothing = clampSmoothing(p?.smoothing);
-  const series = lossCurveSeries(p, CURVE_MAX_POINTS, smoothing);
+  const series = lossCurveSeries(p, maxPoints, smoothing);
   const status = lossCurveStatus(p);
   const logProblem = p?.logY === true ? logScaleProblem(p) : null;
   const logY = p?.logY === true && logProblem === null;
@@ -365,7 +372,8 @@ export function lossCurveSvg(p: LossCurvePayload): string {
 
 /** The loss curve as short plain text: status, and per series its last and lowest value. */
 export function lossCurveText(p: LossCurvePayload): string {
-  const series = lossCurveSeries(p);
+  const series = lossCurveSeries(p, 2); // counts, last and lowest are of all the points; nothing is drawn
+
   const title = typeof p?.title === 'string' && p.title ? p.title : 'loss curve';
   const o = [`${title} (${lossCurveStatus(p).text})`];
   const xl = asText(p?.xLabel, 'step');
