@@ -362,7 +362,7 @@ function step(label: string, x: Tensor, y: Tensor, params: ParamJacobian[]): Jac
  * and the first step multiplies by it) lists the parameter's full Jacobian
  * ∂y/∂W next to what backprop computes instead (`step.params`).
  */
-export function jacobianChain(f: ChainStep | ChainStep[], x: TensorLike, opts: { labels?: string[]; title?: string } = {}): JacobianChain {
+export function jacobianChain(f: ChainStep | ChainStep[], x: TensorLike, opts: { labels?: (string | undefined)[]; title?: string } = {}): JacobianChain {
   const x0 = asTensor(x, 'jacobianChain');
   const steps: JacobianChainStep[] = [];
   const xName = x0.name ?? 'x';
