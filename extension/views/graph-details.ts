@@ -190,11 +190,12 @@ function usesBlock(doc: Document, id: number, n: Partial<GraphNode>, nodes: unkn
     );
   }
   const sum = sumOf(contributions);
+  const size = sumOf(contributions.map((t) => (t ? { ...t, values: t.values.map((v) => (typeof v === 'number' ? Math.abs(v) : v)) } : t)));
   const grad = n.grad && Array.isArray(n.grad.values) ? n.grad : null;
   let verdict: HTMLElement;
   if (sum === null) verdict = h(doc, 'td', { class: 'gradlab-muted' }, 'not known (a contribution is missing or truncated)');
   else {
-    const same = grad ? agrees(sum, grad) : null;
+    const same = grad ? agrees(sum, size!, grad) : null;
     verdict = h(
       doc,
       'td',
@@ -246,12 +247,13 @@ function sumOf(ts: (TensorSummary | null)[]): number[] | null {
 }
 
 /**
- * Whether a sum of contributions is the gradient. Tolerance 1e-6 relative:
- * the payload's numbers are rounded, and the engine may add in another order.
+ * Whether a sum of contributions is the gradient, entry by entry. Tolerance
+ * 1e-5 of the sum of the terms' sizes (`size`, Σ|termᵢ|): payloads of large
+ * graphs carry 6 significant digits, and the engine may add in another order.
  */
-function agrees(sum: number[], grad: TensorSummary): boolean | null {
+function agrees(sum: number[], size: number[], grad: TensorSummary): boolean | null {
   if (grad.truncated || grad.values.length !== sum.length) return null;
-  return grad.values.every((g, i) => typeof g === 'number' && Math.abs(g - sum[i]) <= 1e-6 * Math.max(1, Math.abs(g), Math.abs(sum[i])));
+  return grad.values.every((g, i) => typeof g === 'number' && Math.abs(g - sum[i]) <= 1e-5 * Math.max(1e-12, size[i], Math.abs(g)));
 }
 
 function summaryBlock(doc: Document, label: string, t: TensorSummary | null | undefined, cls: string): HTMLElement {

@@ -248,6 +248,8 @@ function contributionText(n: StepNode, id: number, pos: number, nodes: StepNode[
       return pos === 0 ? `${gy} / ${other(b)}` : `−${gy} · ${other(a)} / ${other(b)}²`;
     case 'matmul':
       return pos === 0 ? `${gy} · ${other(b)}ᵀ` : `${other(a)}ᵀ · ${gy}`;
+    case 'relu':
+      return `${gy} where ${title(n.inputs[pos])} > 0, 0 elsewhere`;
   }
   switch (n.pattern) {
     case 'distributes':

@@ -43,6 +43,8 @@ const branch: GraphPayload = {
   ],
 };
 
+const F6 = (v: number) => scalar(Number(v.toPrecision(6)));
+
 /** The panel of node `id` in a detached div, and its text by block. */
 function details(p: GraphPayload, id: number) {
   const el = document.createElement('div');
@@ -132,6 +134,15 @@ describe('nodeDetails: a value used several times', () => {
       ['from e (mul, operand 2)', 'not known (backward did not run through it)'],
       ['sum', 'not known (a contribution is missing or truncated)'],
     ]);
+  });
+
+  it('accepts the rounding of 6-digit payloads (large graphs), not a real difference', () => {
+    const p = wire(branch);
+    p.nodes[3].inputGrads![0] = F6(6.00001);
+    p.nodes[4].inputGrads![1] = F6(7.99999);
+    expect(details(p, 2).rows('.gradlab-details-uses').at(-1)).toEqual(['sum', '14 = grad ✓']);
+    p.nodes[4].inputGrads![1] = F6(7.999);
+    expect(details(p, 2).rows('.gradlab-details-uses').at(-1)).toEqual(['sum', '13.99901 ≠ grad 14 ✗']);
   });
 
   it('sums tensor contributions entry by entry', () => {

@@ -120,7 +120,7 @@ describe('stepSequence', () => {
     expect(steps[1].caption).toBe('forward 2/4: constant 5');
     expect(steps[2].caption).toBe('forward 3/4: #2 = w × 5 = -5');
     expect(steps[3].caption).toBe('forward 4/4: y = relu(#2) = 0');
-    expect(steps[4].caption).toBe('backward 1/3: start at the output y: ∂L/∂y = 1 (L is y) — through relu: #2 receives ∂L/∂y where #2 won, 0 elsewhere = 0');
+    expect(steps[4].caption).toBe('backward 1/3: start at the output y: ∂L/∂y = 1 (L is y) — through relu: #2 receives ∂L/∂y where #2 > 0, 0 elsewhere = 0');
     expect(steps[5].caption).toBe('backward 2/3: #2’s gradient is complete: ∂L/∂#2 = 0 — through ×: w receives ∂L/∂#2 · 5 = 0');
   });
 
