@@ -136,6 +136,14 @@ export function stepSequence(p: GraphPayload): Step[] {
   return steps;
 }
 
+/** How many forward and backward steps `stepSequence(p)` has, without building it. */
+export function stepCounts(p: GraphPayload): { forward: number; backward: number } {
+  const nodes: unknown[] = Array.isArray(p?.nodes) ? p.nodes : [];
+  let backward = 0;
+  for (const n of nodes) if (isSummary((n as Partial<GraphNode> | null)?.grad)) backward++;
+  return { forward: nodes.length, backward };
+}
+
 /**
  * The graph after `steps[k]` (replayed from the start: O(k), cheap next to a redraw).
  */
@@ -329,9 +337,11 @@ const ICONS = {
  * full view.
  */
 export function createStepper(doc: Document, p: GraphPayload, host: StepHost): Stepper {
-  const steps = stepSequence(p);
-  const total = steps.length;
-  const forwardCount = steps.filter((s) => s.phase === 'forward').length;
+  // The walk-through is built on the first step, not with the view (0.5 s for 10,000 nodes here).
+  let built: Step[] | null = null;
+  const steps = () => (built ??= stepSequence(p));
+  const { forward: forwardCount, backward: backwardCount } = stepCounts(p);
+  const total = forwardCount + backwardCount;
   // Icons drawn as SVG: the media-control characters (⏮ ⏭ ⏯) are missing from common fonts.
   const btn = (icon: string | null, tip: string, label?: string) => {
     const b = h(doc, 'button', { type: 'button', class: 'gradlab-button gradlab-step-button', title: tip, 'aria-label': tip }, label);
@@ -351,7 +361,7 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
     step: 1,
     value: 0,
     class: 'gradlab-step-slider',
-    'aria-label': `step (0 shows the whole graph; ${forwardCount} forward steps, then ${total - forwardCount} backward)`,
+    'aria-label': `step (0 shows the whole graph; ${forwardCount} forward steps, then ${backwardCount} backward)`,
   }) as HTMLInputElement;
   const caption = h(doc, 'div', { class: 'gradlab-step-caption', 'aria-live': 'polite' });
   const idle = `Step through the forward pass, then the backward pass: press ▶ (${KEYS}, with the graph focused).`;
@@ -401,7 +411,7 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
       caption.textContent = idle;
       return;
     }
-    const st = stepState(p, steps, pos - 1);
+    const st = stepState(p, steps(), pos - 1);
     root.setAttribute('data-step-node', String(st.step.node));
     root.setAttribute('data-step-phase', st.step.phase);
     caption.textContent = st.step.caption;
@@ -460,7 +470,7 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
   const go = (k: number) => {
     pos = Math.max(0, Math.min(total, k));
     apply();
-    if (pos > 0) host.reveal(steps[pos - 1].node);
+    if (pos > 0) host.reveal(steps()[pos - 1].node);
   };
   const setPlaying = (on: boolean) => {
     root.classList.toggle('gradlab-playing', on);
@@ -482,6 +492,12 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
       go(pos + 1);
     }, PLAY_MS);
   };
+  // Dragging the slider fires many input events: one redraw per frame.
+  let raf = 0;
+  const slide = () => {
+    if (typeof requestAnimationFrame !== 'function') return go(Number(slider.value));
+    if (!raf) raf = requestAnimationFrame(() => ((raf = 0), go(Number(slider.value))));
+  };
   const listeners: [Element, string, () => void][] = [
     [first, 'click', () => (stop(), go(1))],
     [prev, 'click', () => (stop(), go(Math.max(pos - 1, pos > 1 ? 1 : 0)))],
@@ -489,7 +505,7 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
     [last, 'click', () => (stop(), go(total))],
     [play, 'click', toggle],
     [done, 'click', () => (stop(), go(0))],
-    [slider, 'input', () => (stop(), go(Number(slider.value)))],
+    [slider, 'input', () => (stop(), slide())],
   ];
   for (const [el, ev, f] of listeners) el.addEventListener(ev, f);
   play.setAttribute('aria-pressed', 'false');
@@ -518,6 +534,7 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
     refresh: apply,
     dispose() {
       stop();
+      if (raf) cancelAnimationFrame(raf);
       clearMarks();
       for (const [el, ev, f] of listeners) el.removeEventListener(ev, f);
       root.remove();

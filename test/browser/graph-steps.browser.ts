@@ -201,7 +201,7 @@ describe('stepping through a graph in JupyterLab', () => {
       'backward 5/5: a’s gradient is complete: ∂L/∂a = 48 = 6 + 42, the sum of its 2 contributions — this is what a.grad holds',
     );
     await view.locator('input.gradlab-step-slider').fill('3');
-    expect((await state(page, 'branch')).caption).toBe('forward 3/5: c = a × b = 6');
+    await expect.poll(async () => (await state(page, 'branch')).caption).toBe('forward 3/5: c = a × b = 6');
     await view.locator('button[aria-label^="stop stepping"]').click();
     const s = await state(page, 'branch');
     expect(s.step).toBe(0);
@@ -257,6 +257,7 @@ describe('stepping through a graph in JupyterLab', () => {
     const { page } = browser;
     const view = viewOf('branch');
     await view.locator('input.gradlab-step-slider').fill('7');
+    await expect.poll(async () => (await state(page, 'branch')).step).toBe(7);
     await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' }));
     await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false', undefined, { timeout: 20_000 });
     await page.waitForTimeout(500);

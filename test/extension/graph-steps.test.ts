@@ -1,8 +1,8 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GraphNode, GraphPayload, TensorSummary } from '../../engine/display/contract';
-import { createStepper, stepSequence, stepState, type StepHost } from '../../extension/views/graph-steps';
-import { scalar, tensor } from '../fixtures/payloads';
+import { createStepper, stepCounts, stepSequence, stepState, type StepHost } from '../../extension/views/graph-steps';
+import { scalar, syntheticMlpGraph, tensor } from '../fixtures/payloads';
 
 /** A payload as it arrives in the browser: through JSON. */
 const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
@@ -156,6 +156,15 @@ describe('stepSequence', () => {
     expect(stepSequence(q)[4].caption).toContain('x receives ∂L/∂y · x = a 20 tensor (mean 9.5)');
   });
 
+  it('counts its steps without building them (the stepper builds them on the first step)', () => {
+    const big = wire(syntheticMlpGraph(1000));
+    for (const p of [wire(branch), big]) {
+      const steps = stepSequence(p);
+      expect(stepCounts(p)).toEqual({ forward: steps.filter((s) => s.phase === 'forward').length, backward: steps.filter((s) => s.phase === 'backward').length });
+    }
+    expect(stepCounts(wire(branch))).toEqual({ forward: 5, backward: 5 });
+  });
+
   it('has no steps for an empty graph and reads malformed nodes without throwing', () => {
     expect(stepSequence({ version: 1, kind: 'graph', output: 0, nodes: [] })).toEqual([]);
     const bad = { version: 1, kind: 'graph', output: 1, nodes: [null, { op: 'mul', inputs: [0, 7], grad: null }] } as unknown as GraphPayload;
@@ -202,7 +211,7 @@ const key = (k: string) => new KeyboardEvent('keydown', { key: k, cancelable: tr
 const classesOf = (el: Element) => [...el.classList].filter((c) => c.startsWith('gradlab-step-')).sort();
 
 describe('createStepper', () => {
-  it('is off until started, steps with keys and buttons, and "done" restores the full view', () => {
+  it('is off until started, steps with keys and buttons, and "done" restores the full view', async () => {
     const p = wire(branch);
     const v = fakeView(p);
     const st = createStepper(document, p, v.host);
@@ -235,6 +244,7 @@ describe('createStepper', () => {
     const slider = st.element.querySelector('input[type="range"]') as HTMLInputElement;
     slider.value = '6';
     slider.dispatchEvent(new Event('input'));
+    await new Promise((resolve) => requestAnimationFrame(resolve)); // slider moves are drawn once per frame
     expect(current()).toBe('4');
     expect(classesOf(v.el(2))).toEqual(['gradlab-step-partial', 'gradlab-step-target']);
     expect(v.el(2).querySelector('.gradlab-grad')!.textContent).toBe('8');
