@@ -16,6 +16,7 @@ import type { GraphPayload } from '../../engine/display/contract';
 import { formatCount } from '../../engine/display/figures/format';
 import { graphFigure, type FigureGroup, type FigureLine, type FigureNode, type GraphFigure } from '../../engine/display/figures/graph';
 import { nodeDetails } from './graph-details';
+import { createStepper } from './graph-steps';
 import { h, mount, s, safely, type View } from './dom';
 
 /** Pan and zoom state of a graph view. */
@@ -235,7 +236,7 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
     }
     moved = true;
     apply();
-    stepper?.refresh();
+    stepper.refresh();
     (byGroup.get(key)?.querySelector('[data-group-toggle]') as SVGElement | null)?.focus?.();
   };
   const groupAt = (target: EventTarget | null): string | null => {
@@ -270,7 +271,6 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
     t.y = ch / 2 - ((b.y + b.y1) / 2) * t.k;
     apply();
   };
-  let stepper = null as Stepper | null;
 
   let active = false; // the wheel zooms only after the graph was clicked, so notebook scrolling keeps working
   let drag: { x: number; y: number; tx: number; ty: number; moved: boolean; id: number } | null = null;
@@ -323,7 +323,7 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
     if (pinned === null) showDetails(null);
   };
   const onKey = (ev: KeyboardEvent) => {
-    if (stepper?.onKey(ev)) return;
+    if (stepper.onKey(ev)) return;
     const key = groupAt(ev.target);
     if (key !== null && (ev.key === 'Enter' || ev.key === ' ')) {
       ev.preventDefault();
@@ -383,6 +383,9 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
   draw();
   sizeCanvas();
   initial();
+  // The step-through toolbar (graph-steps.ts) under the header; it marks the elements elementOf gives.
+  const stepper = createStepper(doc, p, { elementOf, reveal });
+  header.after(stepper.element);
 
   canvas.addEventListener('pointerdown', onDown);
   canvas.addEventListener('pointermove', onMove);
@@ -411,7 +414,7 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
     dispose() {
       ro?.disconnect();
       if (raf) cancelAnimationFrame(raf);
-      stepper?.dispose();
+      stepper.dispose();
       canvas.removeEventListener('pointerdown', onDown);
       canvas.removeEventListener('pointermove', onMove);
       canvas.removeEventListener('pointerup', onUp);
@@ -421,14 +424,6 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
       canvas.removeEventListener('mouseover', onOver);
     },
   });
-}
-
-/** What the view needs of the stepper (extension/views/graph-steps.ts). */
-interface Stepper {
-  element: HTMLElement;
-  onKey(ev: KeyboardEvent): boolean;
-  refresh(): void;
-  dispose(): void;
 }
 
 /**
