@@ -12,6 +12,8 @@ import { Tensor, asTensor, type TensorLike } from '../tensor';
 import { noGrad } from '../context';
 import { checkStep, inputList, numericalGradAt, scalarValue } from './numerical';
 import { jvp, vjp } from './functional';
+import { checkNodes, type NodeCheckEntry } from './local-check';
+import { trace, type Trace } from '../trace';
 
 export interface GradCheckOptions {
   /** Finite-difference step (default 1e-5: small enough for O(h²) truncation, large enough for float64 rounding). */
@@ -24,6 +26,16 @@ export interface GradCheckOptions {
   seed?: number;
   /** Names of the inputs for the report (default x0, x1, ...; or the tensors' names). */
   names?: string[];
+  /**
+   * Also check every op node's local backward (its vjp) against central
+   * differences of its own forward, at the values f computes from `inputs`;
+   * the report then lists the nodes (`nodes`, worst first) and carries the
+   * traced graph (`graph`), so `gl.show(report)` points at the wrong node.
+   * Operands larger than `nodeEntries` entries (default 32) are sampled.
+   */
+  nodes?: boolean;
+  /** With `nodes`: most entries compared per operand of a node (default 32). */
+  nodeEntries?: number;
 }
 
 /** One checked entry. */
@@ -63,7 +75,16 @@ export class GradCheckReport {
     readonly entries: GradCheckEntry[],
     readonly forward: ForwardCheck,
     readonly title?: string,
+    /** With `{nodes: true}`: every op node's local check, worst first (failing nodes first). */
+    readonly nodes?: NodeCheckEntry[],
+    /** With `{nodes: true}`: the graph of f at the inputs (values and, after backward with the check's cotangent, gradients). */
+    readonly graph?: Trace,
   ) {}
+
+  /** With `{nodes: true}`: the op nodes whose local backward disagrees with finite differences, worst first. */
+  failingNodes(): NodeCheckEntry[] {
+    return (this.nodes ?? []).filter((n) => !n.ok);
+  }
 
   /** The k worst entries. */
   worst(k = 5): GradCheckEntry[] {
@@ -86,6 +107,17 @@ export class GradCheckReport {
     lines.push('  worst entries:');
     for (const e of this.worst(5)) {
       lines.push(`    ${e.ok ? '✓' : '✗'} ${this.inputs[e.input].name}[${e.index.join(', ')}]: analytic ${fmt(e.analytic)}, numerical ${fmt(e.numerical)}, rel ${e.relError.toExponential(2)}`);
+    }
+    if (this.nodes) {
+      const bad = this.failingNodes();
+      const kinks = this.nodes.reduce((s, n) => s + n.kinks, 0);
+      lines.push(
+        `  ${bad.length ? '✗' : '✓'} local backward of each op node: ${this.nodes.length} checked, ${bad.length} failing` +
+          (kinks ? ` (${kinks} entries at a kink left out)` : ''),
+      );
+      for (const n of bad.slice(0, 10)) {
+        lines.push(`    ✗ node #${n.id} ${n.op}${n.name ? ` '${n.name}'` : ''}: relative error ${n.relError.toExponential(2)} over ${n.count} entries`);
+      }
     }
     return lines.join('\n');
   }
@@ -201,6 +233,23 @@ export function gradCheck(f: (...xs: Tensor[]) => Tensor | number, inputs: Tenso
   }
 
   const maxRel = entries.length ? entries[0].relError : 0;
-  const ok = perInput.every((i) => i.ok) && ('skipped' in forward || forward.ok);
-  return new GradCheckReport(ok, maxRel, tol, atol, h, perInput, entries, forward);
+  let ok = perInput.every((i) => i.ok) && ('skipped' in forward || forward.ok);
+  if (!opts.nodes) return new GradCheckReport(ok, maxRel, tol, atol, h, perInput, entries, forward);
+
+  // every op node's local backward, on the graph of f at the inputs
+  const leaves = xs.map((x) => {
+    const t = float64Leaf(x);
+    t._req = true;
+    return t;
+  });
+  const y = f(...leaves);
+  if (!(y instanceof Tensor) || !y._result) {
+    fail('gradCheck: {nodes: true} needs f to return a Tensor computed from its inputs (no graph was recorded)');
+  }
+  // backward with the check's cotangent first, so the graph shows the gradients and what each node sent
+  y.backward(r ?? 1);
+  const graph = trace(y);
+  const nodes = checkNodes(graph, { h, tol, atol, seed: opts.seed, entries: opts.nodeEntries });
+  if (nodes.some((n) => !n.ok)) ok = false;
+  return new GradCheckReport(ok, maxRel, tol, atol, h, perInput, entries, forward, undefined, nodes, graph);
 }

@@ -8,6 +8,7 @@ import type {
 import { SUMMARY_ENTRIES } from './contract';
 import type { ChainOrder } from './contract';
 import type { GradCheckReport } from '../ad/gradcheck';
+import type { NodeCheckEntry } from '../ad/local-check';
 import { inputGrads, type Trace, type TraceNode } from '../trace';
 import { backwardRule } from './rules';
 import { Tensor } from '../tensor';
@@ -225,7 +226,21 @@ export function gradCheckPayload(r: GradCheckReport, opts: { title?: string } = 
   };
   const title = opts.title ?? r.title;
   if (title) p.title = title;
+  if (r.graph && r.nodes) p.graph = checkedGraphPayload(r.graph, r.nodes);
   return p;
+}
+
+/** The graph of a `{nodes: true}` check: every op node carries its local `check`. */
+function checkedGraphPayload(tr: Trace, checks: NodeCheckEntry[]): GraphPayload {
+  const g = graphPayload(tr);
+  // the payload keeps the last nodes of the trace when it cuts: ids shift by what was left out
+  const offset = tr.nodes.length - g.nodes.length;
+  for (const c of checks) {
+    const node = g.nodes[c.id - offset];
+    if (!node) continue;
+    node.check = { ok: c.ok, relError: num(c.relError), absError: num(c.absError), count: c.count };
+  }
+  return g;
 }
 
 /**

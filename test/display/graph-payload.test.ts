@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import * as gl from '../../engine';
 import { MAX_PAYLOAD_BYTES, type GraphPayload, type TensorSummary } from '../../engine/display/contract';
-import { GRAPH_NODE_LIMIT, GRAPH_PAYLOAD_BUDGET, graphPayload } from '../../engine/display/payloads';
+import { GRAPH_NODE_LIMIT, GRAPH_PAYLOAD_BUDGET, gradCheckPayload, graphPayload } from '../../engine/display/payloads';
+import { gradCheckHtml, gradCheckText } from '../../engine/display/figures/gradcheck';
 
 const v = (s: TensorSummary | null) => s!.values.map(Number);
 
@@ -190,5 +191,61 @@ describe('graph payload: large graphs', () => {
     expect([big.value.min, big.value.max, big.value.mean]).toEqual([0, 99, 49.5]);
     const small = graphPayload(gl.trace(x.mul(2).sum())).nodes.find((n) => n.kind === 'leaf')!;
     expect(small.value.values.length).toBe(16);
+  });
+});
+
+describe('gradient-check payload with {nodes: true}', () => {
+  const wrongSquare = gl.customOp({
+    name: 'wrongSquare',
+    forward: (x: gl.Tensor) => x.mul(x),
+    backward: (g, { inputs: [x] }) => g.mul(x),
+  });
+  const f = (x: gl.Tensor) => {
+    const s = wrongSquare(x.tanh());
+    s.name = 'sq';
+    return s.mul(3).sum();
+  };
+
+  it('carries the graph, each op node with its check; only the wrong node fails', () => {
+    const p = gradCheckPayload(gl.gradCheck(f, gl.tensor([0.5, -1, 2]), { nodes: true }));
+    expect(p.ok).toBe(false);
+    const g = p.graph!;
+    expect(g.kind).toBe('graph');
+    const ops = g.nodes.filter((n) => n.kind === 'op');
+    expect(ops.every((n) => n.check && n.check.count > 0)).toBe(true);
+    expect(g.nodes.filter((n) => n.kind !== 'op').every((n) => n.check === undefined)).toBe(true);
+    const bad = ops.filter((n) => !n.check!.ok);
+    expect(bad.map((n) => [n.op, n.name])).toEqual([['wrongSquare', 'sq']]);
+    expect(Number(bad[0].check!.relError)).toBeCloseTo(1 / 3, 6);
+    // the graph carries gradients (backward with the check's cotangent) and the wrong node's rule is custom
+    expect(bad[0].rule!.pattern).toBe('custom');
+    expect(bad[0].grad).not.toBeNull();
+    expect(JSON.parse(JSON.stringify(p))).toEqual(p);
+  });
+
+  it('the static fallbacks list the failing node first (op, name, relative error), as text', () => {
+    const p = gradCheckPayload(gl.gradCheck(f, gl.tensor([0.5, -1, 2]), { nodes: true }));
+    const id = p.graph!.nodes.find((n) => n.op === 'wrongSquare')!.id;
+    const text = gradCheckText(p);
+    const lines = text.split('\n');
+    expect(lines[3]).toBe('✗ 1 of 4 op nodes: local backward disagrees with finite differences');
+    expect(lines[6]).toMatch(new RegExp(`^✗ +#${id} +wrongSquare +sq +3\\.3e-1 +3$`));
+    const html = gradCheckHtml(p);
+    expect(html.indexOf('wrongSquare')).toBeLessThan(html.indexOf('max rel. error'));
+    // a node name is text, never markup
+    const evil = gl.customOp({ name: '<b>op</b>', forward: (x: gl.Tensor) => x.mul(x), backward: (g, { inputs: [x] }) => g.mul(x) });
+    const q = gradCheckPayload(gl.gradCheck((x: gl.Tensor) => evil(x).sum(), gl.tensor([1, 2]), { nodes: true }));
+    expect(gradCheckHtml(q)).toContain('&lt;b&gt;op&lt;/b&gt;');
+    expect(gradCheckHtml(q)).not.toContain('<b>op</b>');
+  });
+
+  it('a passing check says every node agrees; without {nodes: true} there is no graph and the fallback is as before', () => {
+    const ok = gradCheckPayload(gl.gradCheck((x: gl.Tensor) => x.tanh().mul(x).sum(), gl.tensor([0.5, -1, 2]), { nodes: true }));
+    expect(ok.ok).toBe(true);
+    expect(gradCheckText(ok)).toContain("✓ every op node's local backward agrees with finite differences (3 checked)");
+    const plain = gradCheckPayload(gl.gradCheck((x: gl.Tensor) => x.tanh().mul(x).sum(), gl.tensor([0.5, -1, 2])));
+    expect(plain.graph).toBeUndefined();
+    expect(gradCheckText(plain)).not.toContain('op node');
+    expect(gradCheckHtml(plain)).not.toContain('op node');
   });
 });

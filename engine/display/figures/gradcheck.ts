@@ -22,6 +22,25 @@ export interface GradCheckModel {
   /** Rows of `rows` beyond what the payload could carry (`totalEntries` − entries). */
   notShown: number;
   forward: { ok: boolean | null; text: string };
+  /**
+   * With `{nodes: true}` (the payload carries a checked graph): the op nodes
+   * with their local check, failing first, worst first; null otherwise.
+   */
+  nodes: CheckedNodeRow[] | null;
+  /** With `{nodes: true}`: one line saying how many nodes were checked and how many fail. */
+  nodesSummary: string | null;
+}
+
+/** One op node's local check, as the tables list it. */
+export interface CheckedNodeRow {
+  /** Node id in `graph.nodes`. */
+  id: number;
+  ok: boolean;
+  op: string;
+  /** The node's name, or '' when it has none. */
+  name: string;
+  relError: string;
+  count: string;
 }
 
 /** Mark for a pass or a fail, readable without colour. */
@@ -74,6 +93,8 @@ export function gradCheckModel(p: GradCheckPayload): GradCheckModel {
     };
   } else forward = { ok: null, text: 'forward mode: not reported' };
   const title = typeof p?.title === 'string' && p.title ? ` (${p.title})` : '';
+  const checked = checkedNodeRows(p);
+  const failing = checked ? checked.filter((n) => !n.ok).length : 0;
   return {
     ok,
     headline: `${mark(ok)} gradient check ${ok ? 'passed' : 'FAILED'}${title}`,
@@ -86,7 +107,29 @@ export function gradCheckModel(p: GradCheckPayload): GradCheckModel {
     rows,
     notShown: Math.max(0, total - rows.length),
     forward,
+    nodes: checked,
+    nodesSummary: checked
+      ? failing
+        ? `✗ ${failing} of ${formatCount(checked.length)} op nodes: local backward disagrees with finite differences`
+        : `✓ every op node's local backward agrees with finite differences (${formatCount(checked.length)} checked)`
+      : null,
   };
+}
+
+/** The checked op nodes of a `{nodes: true}` payload, failing first, worst (NaN counts as worst) first; null without a graph. */
+function checkedNodeRows(p: GradCheckPayload): CheckedNodeRow[] | null {
+  const nodes = Array.isArray(p?.graph?.nodes) ? p.graph!.nodes : null;
+  if (!nodes) return null;
+  const found = nodes.filter((n) => n && n.check && typeof n.check === 'object');
+  found.sort((a, b) => Number(a.check!.ok === true) - Number(b.check!.ok === true) || relErrKey(b.check!.relError) - relErrKey(a.check!.relError));
+  return found.map((n) => ({
+    id: typeof n.id === 'number' ? n.id : -1,
+    ok: n.check!.ok === true,
+    op: asText(n.op, '?'),
+    name: typeof n.name === 'string' ? n.name : '',
+    relError: formatErr(n.check!.relError),
+    count: formatCount(n.check!.count),
+  }));
 }
 
 /** Rows the static tables list before eliding (the worst ones). */
@@ -101,6 +144,23 @@ export function gradCheckHtml(p: GradCheckPayload): string {
   o.push(`<div class="gradlab-static gradlab-gradcheck" style="font-family:${escapeXml(SANS)};font-size:13px;color:${INK.text}">`);
   o.push(`<div style="font-size:15px;font-weight:700;color:${colour(m.ok)}">${escapeXml(m.headline)}</div>`);
   o.push(`<div style="color:${INK.muted};margin:2px 0 6px">${escapeXml(m.settings)}</div>`);
+  if (m.nodes) {
+    const bad = m.nodes.filter((n) => !n.ok);
+    o.push(`<div style="margin:2px 0 6px;color:${colour(bad.length === 0)};font-weight:700">${escapeXml(m.nodesSummary!)}</div>`);
+    if (bad.length) {
+      o.push(`<table style="border-collapse:collapse;margin-bottom:6px"><thead><tr>`);
+      for (const h of ['', 'node', 'op', 'name', 'rel. error', 'entries']) o.push(`<th style="${CELL_L}">${escapeXml(h)}</th>`);
+      o.push('</tr></thead><tbody>');
+      for (const n of bad.slice(0, STATIC_ROWS)) {
+        o.push(
+          `<tr><td style="${CELL_L};color:${INK.bad};font-weight:700">✗</td><td style="${CELL}">#${n.id}</td>` +
+            `<td style="${CELL_L}">${escapeXml(n.op)}</td><td style="${CELL_L}">${escapeXml(n.name)}</td>` +
+            `<td style="${CELL}">${escapeXml(n.relError)}</td><td style="${CELL}">${escapeXml(n.count)}</td></tr>`,
+        );
+      }
+      o.push('</tbody></table>');
+    }
+  }
   o.push(`<table style="border-collapse:collapse;margin-bottom:6px"><thead><tr>`);
   for (const h of ['', 'input', 'shape', 'entries', 'max rel. error']) o.push(`<th style="${CELL_L}">${escapeXml(h)}</th>`);
   o.push('</tr></thead><tbody>');
@@ -136,6 +196,20 @@ export function gradCheckHtml(p: GradCheckPayload): string {
 export function gradCheckText(p: GradCheckPayload): string {
   const m = gradCheckModel(p);
   const o = [m.headline, m.settings, ''];
+  if (m.nodes) {
+    const bad = m.nodes.filter((n) => !n.ok);
+    o.push(m.nodesSummary!);
+    if (bad.length) {
+      o.push(
+        ...textTable(
+          ['', 'node', 'op', 'name', 'rel. error', 'entries'],
+          bad.slice(0, STATIC_ROWS).map((n) => ['✗', `#${n.id}`, n.op, n.name, n.relError, n.count]),
+          [false, true, false, false, true, true],
+        ),
+      );
+    }
+    o.push('');
+  }
   o.push(
     ...textTable(
       ['', 'input', 'shape', 'entries', 'max rel. error'],
