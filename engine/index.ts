@@ -26,9 +26,11 @@ export { backward, type BackwardOptions } from './ad/reverse';
 export { grad, valueAndGrad, vjp, jvp, jacfwd, jacrev, jacobian, hessian, type ValueAndGrad } from './ad/functional';
 export { numericalGrad, type NumericalGradOptions } from './ad/numerical';
 export { gradCheck, GradCheckReport, type GradCheckOptions, type GradCheckEntry, type ForwardCheck } from './ad/gradcheck';
+export { checkNode, checkNodes, type NodeCheckEntry, type NodeCheckOptions } from './ad/local-check';
 export { customOp, type CustomOpSpec } from './ad/custom';
 export { noGrad, scope, detectAnomaly, isGradEnabled } from './context';
-export { trace, type Trace, type TraceNode } from './trace';
+export { trace, inputGrads, type Trace, type TraceNode } from './trace';
+export { backwardRule, BACKWARD_RULES, type RuleSpec, type RuleSubject } from './display/rules';
 export { GradlabError } from './errors';
 export { jacobianChain, JacobianChain } from './ad/chain';
 export { show, lossCurve, LossCurve, type LossCurveOptions, type Showable } from './display/show';
@@ -38,7 +40,7 @@ export {
 } from './display/pictures';
 export { MIME } from './display/contract';
 export type {
-  GraphPayload, GraphNode, GradCheckPayload, JacobianChainPayload, LossCurvePayload, TensorSummary,
+  GraphPayload, GraphNode, GradCheckPayload, BackwardRule, BackwardPattern, NodeCheck, JacobianChainPayload, LossCurvePayload, TensorSummary,
   DecisionBoundaryPayload, ConfusionMatrixPayload, ImageGridPayload,
 } from './display/contract';
 export { check, checkResults, todo, allClose, TodoError, type CheckResult } from './exercise';
