@@ -64,10 +64,19 @@ const BITS_I = new Int32Array(BITS_F.buffer);
  * double's bits (a Map would box every key and conflate -0 with +0).
  */
 class ConstTable {
-  lo = new Int32Array(64);
-  hi = new Int32Array(64);
-  id = new Int32Array(64).fill(-1);
+  lo: Int32Array;
+  hi: Int32Array;
+  id: Int32Array;
   count = 0;
+
+  /** Room for `expected` constants without rehashing. */
+  constructor(expected = 0) {
+    let n = 64;
+    while (n < 2 * (expected + 1)) n *= 2;
+    this.lo = new Int32Array(n);
+    this.hi = new Int32Array(n);
+    this.id = new Int32Array(n).fill(-1);
+  }
 
   /** Id of constant `v`, or -1. Leaves the bits of `v` in BITS_I. */
   get(v: number): number {
@@ -147,10 +156,16 @@ export class Tape {
 
   /** Rows to allocate at the first push. */
   private hint: number;
+  /** Distinct constants expected (the table is made that large at the first constant). */
+  private constHint: number;
 
-  /** `capacity`: rows to allocate at the first push (nothing is allocated for a tape that stays empty). */
-  constructor(capacity = 1024) {
+  /**
+   * `capacity`: rows to allocate at the first push (nothing is allocated for a tape that stays empty);
+   * `constants`: distinct scalar constants expected.
+   */
+  constructor(capacity = 1024, constants = 0) {
     this.hint = Math.max(64, capacity);
+    this.constHint = constants;
     this.cap = 0;
     this.op = EMPTY_I32;
     this.flags = EMPTY_U8;
@@ -206,7 +221,7 @@ export class Tape {
     // `===` is exact for non-zero values (NaN never matches); zeros go to the table, which tells -0 from +0
     if (v === this.c0v && v !== 0) return this.c0id;
     if (v === this.c1v && v !== 0) return this.c1id;
-    const t = (this.consts ??= new ConstTable());
+    const t = (this.consts ??= new ConstTable(this.constHint));
     let id = t.get(v);
     if (id < 0) {
       id = this.push0(OP_CONST, F_SCALAR, v, undefined);
@@ -292,7 +307,8 @@ export const state = {
 /** Start a new tape; the old one lives as long as a tensor points at it. */
 export function nextTape(): void {
   // sized like the last one: a training loop records the same graph every step
-  state.tape = new Tape(Math.min(TAPE_CAP, state.tape.n + 64));
+  const t = state.tape;
+  state.tape = new Tape(Math.min(TAPE_CAP, t.n + 64), t.consts ? t.consts.count : 0);
 }
 
 /** The tape new nodes go to (starting a fresh one when the current one is full). */

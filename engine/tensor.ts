@@ -37,6 +37,13 @@ export interface Dual {
   batch: number;
 }
 
+/** @internal The rarely set fields of a Tensor, kept out of the object most tensors are (0-d results of the scalar paths). */
+export interface TensorExt {
+  grad: Tensor | null;
+  name: string | null;
+  dual: Dual | null;
+}
+
 /** @internal */
 export const SCALAR_SHAPE: readonly number[] = Object.freeze([]) as readonly number[];
 
@@ -49,28 +56,28 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
  * Create tensors with `gl.tensor`, `gl.scalar`, `gl.zeros`, `gl.randn`, ...
  */
 export class Tensor {
+  // NOTE: the fields are `declare`d and set in the constructor, all of them, in one order: with
+  // ES2022 class fields each would first be defined as undefined (a second store per field, and
+  // no single object shape until the constructor ends). Tensors are the engine's most allocated
+  // object (≈66,000 per step of the micrograd demo).
   /** The size of each dimension; `[]` for a 0-d (scalar) tensor. */
-  readonly shape: readonly number[];
+  declare readonly shape: readonly number[];
   /** `float64` (default) or `float32`. */
-  readonly dtype: DType;
+  declare readonly dtype: DType;
   /** @internal values of a non-0-d tensor (row-major) */
-  _data: Arr | null;
+  declare _data: Arr | null;
   /** @internal value of a 0-d tensor */
-  _v: number;
+  declare _v: number;
   /** @internal tape of this tensor's node (its own for a result, a cached ref for a leaf or constant) */
-  _tape: Tape | null = null;
+  declare _tape: Tape | null;
   /** @internal row on `_tape` */
-  _id = -1;
+  declare _id: number;
   /** @internal (_tape, _id) is this tensor's own node, produced by an op */
-  _result = false;
+  declare _result: boolean;
   /** @internal */
-  _req = false;
-  /** @internal accumulated gradient of a leaf */
-  _grad: Tensor | null = null;
-  /** @internal */
-  _name: string | null = null;
-  /** @internal forward-mode dual */
-  _dual: Dual | null = null;
+  declare _req: boolean;
+  /** @internal What few tensors have (a leaf's gradient, a name, a forward-mode dual), or null. */
+  declare _ext: TensorExt | null;
 
   /** @internal Use gl.tensor() and friends. */
   constructor(shape: readonly number[], dtype: DType, data: Arr | null, v: number) {
@@ -78,6 +85,38 @@ export class Tensor {
     this.dtype = dtype;
     this._data = data;
     this._v = v;
+    this._tape = null;
+    this._id = -1;
+    this._result = false;
+    this._req = false;
+    this._ext = null;
+  }
+
+  /** @internal accumulated gradient of a leaf */
+  get _grad(): Tensor | null {
+    return this._ext === null ? null : this._ext.grad;
+  }
+  set _grad(g: Tensor | null) {
+    if (this._ext !== null) this._ext.grad = g;
+    else if (g !== null) this._ext = { grad: g, name: null, dual: null };
+  }
+
+  /** @internal */
+  get _name(): string | null {
+    return this._ext === null ? null : this._ext.name;
+  }
+  set _name(n: string | null) {
+    if (this._ext !== null) this._ext.name = n;
+    else if (n !== null) this._ext = { grad: null, name: n, dual: null };
+  }
+
+  /** @internal forward-mode dual */
+  get _dual(): Dual | null {
+    return this._ext === null ? null : this._ext.dual;
+  }
+  set _dual(d: Dual | null) {
+    if (this._ext !== null) this._ext.dual = d;
+    else if (d !== null) this._ext = { grad: null, name: null, dual: d };
   }
 
   /** Number of elements. */
