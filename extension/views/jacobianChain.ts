@@ -58,23 +58,24 @@ export function renderJacobianChain(host: HTMLElement, p: JacobianChainPayload):
     blocks.append(h(doc, 'div', { class: 'gradlab-jc-end gradlab-muted' }, `input [${m.inShape}]`, h(doc, 'br'), 'forward starts here →'));
     root.append(blocks);
 
-    const n = m.blocks.length;
-    const costs = h(doc, 'div', { class: 'gradlab-jc-costs' });
-    const cost = (name: string, how: string, value: string, bar: number, win: boolean) => {
-      const b = h(doc, 'span', { class: `gradlab-jc-bar${win ? ' gradlab-jc-bar-win' : ''}` });
-      b.style.width = `${Math.max(0.5, bar * 100)}%`;
-      costs.append(
-        h(doc, 'div', { class: 'gradlab-jc-cost-name' }, h(doc, 'strong', {}, name), ' ', h(doc, 'span', { class: 'gradlab-muted' }, how)),
-        h(doc, 'div', { class: 'gradlab-jc-bar-track' }, b),
-        h(doc, 'div', { class: `gradlab-num${win ? ' gradlab-pass' : ''}` }, `${value} multiply-adds${win ? ' ✓' : ''}`),
-      );
-    };
-    cost('forward order', n > 1 ? `(${jName(2)}·${jName(1)} first)` : '', m.forwardCost, m.forwardBar, m.winner === 'forward');
-    cost('reverse order', n > 1 ? `(${jName(n)}·${jName(n - 1)} first)` : '', m.reverseCost, m.reverseBar, m.winner === 'reverse');
-    root.append(costs);
-    root.append(h(doc, 'div', { class: 'gradlab-jc-verdict', role: 'status' }, m.verdict));
-
-    if (m.orders.length) {
+    if (!m.orders.length) {
+      // a payload without orders (v1): the two end orders as bars and the verdict; with orders the table has all three
+      const n = m.blocks.length;
+      const costs = h(doc, 'div', { class: 'gradlab-jc-costs' });
+      const cost = (name: string, how: string, value: string, bar: number, win: boolean) => {
+        const b = h(doc, 'span', { class: `gradlab-jc-bar${win ? ' gradlab-jc-bar-win' : ''}` });
+        b.style.width = `${Math.max(0.5, bar * 100)}%`;
+        costs.append(
+          h(doc, 'div', { class: 'gradlab-jc-cost-name' }, h(doc, 'strong', {}, name), ' ', h(doc, 'span', { class: 'gradlab-muted' }, how)),
+          h(doc, 'div', { class: 'gradlab-jc-bar-track' }, b),
+          h(doc, 'div', { class: `gradlab-num${win ? ' gradlab-pass' : ''}` }, `${value} multiply-adds${win ? ' ✓' : ''}`),
+        );
+      };
+      cost('forward order', n > 1 ? `(${jName(2)}·${jName(1)} first)` : '', m.forwardCost, m.forwardBar, m.winner === 'forward');
+      cost('reverse order', n > 1 ? `(${jName(n)}·${jName(n - 1)} first)` : '', m.reverseCost, m.reverseBar, m.winner === 'reverse');
+      root.append(costs);
+      root.append(h(doc, 'div', { class: 'gradlab-jc-verdict', role: 'status' }, m.verdict));
+    } else {
       const table = h(doc, 'table', { class: 'gradlab-jc-orders' });
       table.append(h(doc, 'thead', {}, h(doc, 'tr', {}, ...ORDER_HEAD.map((t) => h(doc, 'th', {}, t)))));
       const body = h(doc, 'tbody');
@@ -96,6 +97,7 @@ export function renderJacobianChain(host: HTMLElement, p: JacobianChainPayload):
       }
       table.append(body);
       root.append(table);
+      root.append(h(doc, 'div', { class: 'gradlab-jc-verdict', role: 'status' }, m.verdict));
       root.append(h(doc, 'div', { class: 'gradlab-jc-orders-verdict' }, m.ordersVerdict));
       root.append(h(doc, 'div', { class: 'gradlab-muted gradlab-jc-note' }, MEMORY_NOTE));
     }

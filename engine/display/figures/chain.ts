@@ -333,10 +333,11 @@ export function jacobianChainHtml(p: JacobianChainPayload): string {
     `<div style="display:flex;align-items:center;gap:8px;margin-top:4px"><span style="width:15em">${escapeXml(name)}</span>` +
     `<span style="display:inline-block;height:10px;width:${Math.max(2, Math.round(bar * 240))}px;background:${win ? INK.ok : INK.edge}"></span>` +
     `<span style="font-family:${escapeXml(FONT)};font-weight:${win ? 700 : 400}">${escapeXml(cost)} multiply-adds${win ? ' ✓' : ''}</span></div>`;
-  o.push(costRow(`forward order (${m.blocks.length > 1 ? `${jName(2)}·${jName(1)} first` : 'input side first'})`, m.forwardCost, m.forwardBar, m.winner === 'forward'));
-  o.push(costRow(`reverse order (${m.blocks.length > 1 ? `${jName(m.blocks.length)}·${jName(m.blocks.length - 1)} first` : 'output side first'})`, m.reverseCost, m.reverseBar, m.winner === 'reverse'));
-  o.push(`<div style="margin-top:6px;font-weight:600">${escapeXml(m.verdict)}</div>`);
-  if (m.orders.length) {
+  if (!m.orders.length) {
+    o.push(costRow(`forward order (${m.blocks.length > 1 ? `${jName(2)}·${jName(1)} first` : 'input side first'})`, m.forwardCost, m.forwardBar, m.winner === 'forward'));
+    o.push(costRow(`reverse order (${m.blocks.length > 1 ? `${jName(m.blocks.length)}·${jName(m.blocks.length - 1)} first` : 'output side first'})`, m.reverseCost, m.reverseBar, m.winner === 'reverse'));
+    o.push(`<div style="margin-top:6px;font-weight:600">${escapeXml(m.verdict)}</div>`);
+  } else {
     o.push(`<table style="border-collapse:collapse;margin-top:8px"><thead><tr>`);
     for (const h of ORDER_HEAD) o.push(`<th style="${CELL_L}">${escapeXml(h)}</th>`);
     o.push('</tr></thead><tbody>');
@@ -349,6 +350,7 @@ export function jacobianChainHtml(p: JacobianChainPayload): string {
       );
     }
     o.push('</tbody></table>');
+    o.push(`<div style="margin-top:6px;font-weight:600">${escapeXml(m.verdict)}</div>`);
     o.push(`<div style="margin-top:4px;font-weight:600">${escapeXml(m.ordersVerdict)}</div>`);
     o.push(`<div style="color:${INK.muted};font-size:12px">${escapeXml(MEMORY_NOTE)}</div>`);
   }
@@ -381,12 +383,13 @@ export function jacobianChainText(p: JacobianChainPayload): string {
       [false, false, false, false, true],
     ),
   );
-  o.push(`forward order: ${m.forwardCost} multiply-adds${m.winner === 'forward' ? '  ✓' : ''}`);
-  o.push(`reverse order: ${m.reverseCost} multiply-adds${m.winner === 'reverse' ? '  ✓' : ''}`);
-  o.push(m.verdict);
-  if (m.orders.length) {
-    o.push('');
+  if (!m.orders.length) {
+    o.push(`forward order: ${m.forwardCost} multiply-adds${m.winner === 'forward' ? '  ✓' : ''}`);
+    o.push(`reverse order: ${m.reverseCost} multiply-adds${m.winner === 'reverse' ? '  ✓' : ''}`);
+    o.push(m.verdict);
+  } else {
     o.push(...textTable(ORDER_HEAD, m.orders.map((r) => [r.label, r.product, r.cost, r.memory, r.mark]), [false, false, true, true, false]));
+    o.push(m.verdict);
     o.push(m.ordersVerdict);
     o.push(`(${MEMORY_NOTE})`);
   }
