@@ -14,7 +14,7 @@
  */
 import type { GraphPayload } from '../../engine/display/contract';
 import { formatCount } from '../../engine/display/figures/format';
-import { graphFigure, type FigureGroup, type FigureLine, type FigureNode, type GraphFigure } from '../../engine/display/figures/graph';
+import { graphFigure, type FigureEdge, type FigureGroup, type FigureLine, type FigureNode, type GraphFigure } from '../../engine/display/figures/graph';
 import { nodeDetails } from './graph-details';
 import { createStepper } from './graph-steps';
 import { h, mount, s, safely, type View } from './dom';
@@ -35,6 +35,8 @@ const READABLE_ZOOM = 0.6;
 /** Tallest the canvas grows before it scrolls by panning instead. */
 const MAX_CANVAS_H = 560;
 const PAD = 8;
+/** Boxes drawn at once; a larger figure draws the rest in the next frames (nearest the output first). */
+const FIRST_BATCH = 250;
 
 /** The graph view, with what it laid out (for tests and timing). */
 export interface GraphView extends View {
@@ -105,28 +107,86 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
   let byId = new Map<number, SVGElement>();
   let byGroup = new Map<string, SVGElement>();
   /** Draws the current figure: one detached layer per kind, appended at once. */
+  /** Pending batches of a large drawing (see `draw`): cancelled by the next draw and by dispose. */
+  let batches = 0;
+  /**
+   * Draws the current figure into detached layers appended at once. A large
+   * figure is drawn nearest-the-output first: the first {@link FIRST_BATCH}
+   * boxes (what the first view shows) right away, the rest in slices of a few
+   * milliseconds per frame, so the page is interactive at once and JupyterLab's
+   * own layout passes over the new output see a small DOM.
+   */
   const draw = () => {
+    if (batches) cancelAnimationFrame(batches);
+    batches = 0;
     const groupLayer = s(doc, 'g', { class: 'gradlab-groups' });
     const edgeLayer = s(doc, 'g', { class: 'gradlab-edges' });
     const nodeLayer = s(doc, 'g', { class: 'gradlab-nodes' });
     byId = new Map();
     byGroup = new Map();
     for (const g of fig.groups) {
+      if (g.collapsed) continue;
       const el = drawGroup(doc, g);
       byGroup.set(g.key, el);
-      // frames behind the edges, collapsed boxes with the nodes
-      (g.collapsed ? nodeLayer : groupLayer).append(el);
+      groupLayer.append(el); // frames behind the edges
     }
-    for (const e of fig.edges) {
-      edgeLayer.append(s(doc, 'path', { class: 'gradlab-edge', d: e.d }), s(doc, 'polygon', { class: 'gradlab-arrow', points: e.arrow }));
-      if (e.label) edgeLayer.append(s(doc, 'text', { class: 'gradlab-edge-label', x: e.lx, y: e.ly, 'text-anchor': 'middle' }, e.label));
-    }
+    // one job per box: the box (node or collapsed group) and the edges into it
+    type Job = { x: number; y: number; node: FigureNode | null; group: FigureGroup | null; edges: FigureEdge[] };
+    const jobs: Job[] = [];
+    const jobOf = new Map<string | number, Job>();
     for (const n of fig.nodes) {
-      const g = drawNode(doc, n);
-      byId.set(n.id, g);
-      nodeLayer.append(g);
+      const j: Job = { x: n.box.x, y: n.box.y + n.box.h / 2, node: n, group: null, edges: [] };
+      jobs.push(j);
+      jobOf.set(n.id, j);
     }
+    for (const g of fig.groups) {
+      if (!g.collapsed) continue;
+      const j: Job = { x: g.box.x, y: g.box.y + g.box.h / 2, node: null, group: g, edges: [] };
+      jobs.push(j);
+      jobOf.set(`g:${g.key}`, j);
+    }
+    for (const e of fig.edges) jobOf.get(e.toGroup !== null ? `g:${e.toGroup}` : e.to)?.edges.push(e);
+    const run = (j: Job) => {
+      if (j.node) {
+        const g = drawNode(doc, j.node);
+        byId.set(j.node.id, g);
+        nodeLayer.append(g);
+      } else if (j.group) {
+        const el = drawGroup(doc, j.group);
+        byGroup.set(j.group.key, el);
+        nodeLayer.append(el);
+      }
+      for (const e of j.edges) {
+        edgeLayer.append(s(doc, 'path', { class: 'gradlab-edge', d: e.d }), s(doc, 'polygon', { class: 'gradlab-arrow', points: e.arrow }));
+        if (e.label) edgeLayer.append(s(doc, 'text', { class: 'gradlab-edge-label', x: e.lx, y: e.ly, 'text-anchor': 'middle' }, e.label));
+      }
+    };
+    if (jobs.length > FIRST_BATCH && typeof requestAnimationFrame === 'function') {
+      // nearest the output's box first (the first view of a large graph shows the output end)
+      const out = fig.nodes.find((n) => n.output);
+      const ax = out ? out.box.x + out.box.w : fig.width;
+      const ay = out ? out.box.y + out.box.h / 2 : fig.height / 2;
+      jobs.sort((a, b) => (a.x - ax) ** 2 + (a.y - ay) ** 2 - ((b.x - ax) ** 2 + (b.y - ay) ** 2));
+    }
+    let next = 0;
+    const slice = (limit: number, ms: number) => {
+      const t0 = performance.now();
+      while (next < jobs.length && next < limit && performance.now() - t0 < ms) run(jobs[next++]);
+    };
+    slice(typeof requestAnimationFrame === 'function' ? FIRST_BATCH : Infinity, Infinity);
     world.replaceChildren(groupLayer, edgeLayer, nodeLayer);
+    if (next < jobs.length) {
+      const more = () => {
+        slice(Infinity, 8);
+        if (next < jobs.length) batches = requestAnimationFrame(more);
+        else {
+          batches = 0;
+          if (pinned !== null) byId.get(pinned)?.classList.add('gradlab-selected');
+          stepper.refresh();
+        }
+      };
+      batches = requestAnimationFrame(more);
+    }
     const collapsed = fig.groups.filter((g) => g.collapsed).length;
     counts.textContent =
       `${formatCount(payloadNodes.length)} nodes · ${formatCount(fig.nodes.length)} drawn` +
@@ -414,6 +474,7 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
     dispose() {
       ro?.disconnect();
       if (raf) cancelAnimationFrame(raf);
+      if (batches) cancelAnimationFrame(batches);
       stepper.dispose();
       canvas.removeEventListener('pointerdown', onDown);
       canvas.removeEventListener('pointermove', onMove);
