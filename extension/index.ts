@@ -9,6 +9,7 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { MIME } from '../engine/display/contract';
 import { GradlabRenderer } from './renderer';
+import { preloadPlotly } from './views/plotlyLoader';
 
 /** Lower is preferred; JupyterLab's own renderers start at 50 (html), svg is 80. */
 const RANK = 0;
@@ -19,7 +20,12 @@ export const rendererFactory: IRenderMime.IRendererFactory = {
   safe: true,
   mimeTypes: Object.values(MIME),
   defaultRank: RANK,
-  createRenderer: (options) => new GradlabRenderer(options),
+  createRenderer: (options) => {
+    // The first gradlab output of a page (of any kind) fetches plotly.js when the page is next idle,
+    // so a live loss curve later does not stall on loading it; JupyterLab itself starts without it.
+    preloadPlotly();
+    return new GradlabRenderer(options);
+  },
 };
 
 const extension: IRenderMime.IExtension = {

@@ -1,7 +1,7 @@
 /**
  * The live loss-curve view: plotly.js, loaded with a dynamic `import()` so its
  * 4.6 MB stay out of JupyterLab's start-up (and fetched ahead, when the page is
- * idle, by {@link preloadPlotly}). One line per series, `y2` series (accuracy)
+ * idle, by `preloadPlotly` in plotlyLoader.ts). One line per series, `y2` series (accuracy)
  * on a right axis, values on hover, a status line (training… / done /
  * stopped: why) with the last values as text, which shows at once; until plotly
  * is ready the static figure (the same one the saved notebook shows) stands in.
@@ -33,31 +33,7 @@ import {
   lossCurveSvg,
 } from '../../engine/display/figures/curve';
 import { h, mount, safely, type View } from './dom';
-
-type PlotlyModule = typeof import('plotly.js-dist-min').default;
-
-let plotlyPromise: Promise<PlotlyModule> | null = null;
-
-/** plotly.js, imported once per page. */
-function loadPlotly(): Promise<PlotlyModule> {
-  if (!plotlyPromise) {
-    plotlyPromise = import('plotly.js-dist-min').then((m) => ((m as { default?: PlotlyModule }).default ?? (m as unknown as PlotlyModule)));
-    plotlyPromise.catch(() => (plotlyPromise = null)); // let a later view try again
-  }
-  return plotlyPromise;
-}
-
-/**
- * Fetches and parses plotly.js when the page is next idle (or after `timeoutMs`),
- * so the first live curve does not stall on it. Safe to call more than once.
- */
-export function preloadPlotly(win: Window = window, timeoutMs = 10_000): void {
-  if (plotlyPromise) return;
-  const go = () => void loadPlotly().catch(() => undefined);
-  const idle = (win as Window & { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => number }).requestIdleCallback;
-  if (idle) idle.call(win, go, { timeout: timeoutMs });
-  else win.setTimeout(go, Math.min(timeoutMs, 2000));
-}
+import { loadPlotly, type PlotlyModule } from './plotlyLoader';
 
 /** The loss-curve view: `update` redraws in place; `ready` settles once the first plot is drawn (or failed). */
 export interface LossCurveView extends View {
@@ -413,12 +389,14 @@ function layout(p: LossCurvePayload, el: Element, logY: boolean): Record<string,
     zerolinecolor: line,
     linecolor: line,
     tickfont: { color: muted },
-    automargin: true,
+    // NOTE: no automargin: with it every live redraw measures the tick labels and lays the plot out
+    // again (most of a redraw's time in a profile); the fixed margins fit labels up to ~7 characters.
+    automargin: false,
   });
   return {
     autosize: true,
     height: PLOT_H,
-    margin: { l: 56, r: hasY2 ? 56 : 16, t: 28, b: 44 },
+    margin: { l: 64, r: hasY2 ? 64 : 16, t: 28, b: 44 },
     paper_bgcolor: 'rgba(0,0,0,0)',
     plot_bgcolor: 'rgba(0,0,0,0)',
     font: { family: font, color: fg, size: 12 },
