@@ -57,6 +57,9 @@ export interface StepState {
   targets: Set<number>;
 }
 
+/** A complete gradient's caption lists its contributions when there are at most this many. */
+const MAX_TERMS = 6;
+
 /** Glyphs of infix ops in captions. */
 const INFIX: Record<string, string> = { add: '+', sub: '−', mul: '×', div: '÷', pow: '^' };
 
@@ -109,7 +112,9 @@ export function stepSequence(p: GraphPayload): Step[] {
     else {
       what = `${me}’s gradient is complete: ∂L/∂${me} = ${valueText(n.grad)}`;
       const terms = received.get(v)?.terms ?? [];
-      if (of > 1) what += terms.length === of && terms.every((t) => t !== null) ? ` = ${terms.join(' + ').replace(/\+ -/g, '− ')}, the sum of its ${of} contributions` : `, the sum of its ${of} contributions`;
+      // the terms themselves while a student can add them up; past that, only their count
+      const listed = of <= MAX_TERMS && terms.length === of && terms.every((t) => t !== null);
+      if (of > 1) what += listed ? ` = ${terms.join(' + ').replace(/\+ -/g, '− ')}, the sum of its ${of} contributions` : `, the sum of its ${of} contributions`;
       const seen = received.get(v)?.n ?? 0;
       if (seen < of) what += ` (only ${seen} of ${of} contributions were sent)`;
     }

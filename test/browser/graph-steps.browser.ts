@@ -106,7 +106,7 @@ async function state(page: Page, title: string) {
       current: current.map((el) => el.getAttribute('data-node-id') ?? `group:${el.getAttribute('data-group')}`),
       pending: [...view.querySelectorAll('.gradlab-node.gradlab-step-pending')].map((el) => Number(el.getAttribute('data-node-id'))),
       withGrad: [...view.querySelectorAll('.gradlab-node:not(.gradlab-step-nograd)')].map((el) => Number(el.getAttribute('data-node-id'))),
-      marked: view.querySelectorAll('[class*="gradlab-step-"]').length,
+      marked: view.querySelectorAll('.gradlab-graph-world [class*="gradlab-step-"]').length,
     };
   });
 }

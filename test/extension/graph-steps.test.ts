@@ -102,6 +102,19 @@ describe('stepSequence', () => {
     expect(stepState(p, steps, 2).grad).toEqual(['full', 'full']);
   });
 
+  it('lists up to 6 contributions of a complete gradient, only counts more', () => {
+    const uses = (k: number): GraphPayload => ({
+      version: 1,
+      kind: 'graph',
+      output: k,
+      // w + w + w + ...: w is used k + 1 times, ∂L/∂w = k + 1
+      nodes: [node(0, 'leaf', 'w', [], 1, k + 1), ...Array.from({ length: k }, (_, i) => node(i + 1, 'add', null, i === 0 ? [0, 0] : [i, 0], i + 2, 1, [1, 1]))],
+    });
+    const last = (p: GraphPayload) => stepSequence(wire(p)).at(-1)!.caption;
+    expect(last(uses(5))).toBe('backward 6/6: w’s gradient is complete: ∂L/∂w = 6 = 1 + 1 + 1 + 1 + 1 + 1, the sum of its 6 contributions — this is what w.grad holds');
+    expect(last(uses(6))).toBe('backward 7/7: w’s gradient is complete: ∂L/∂w = 7, the sum of its 7 contributions — this is what w.grad holds');
+  });
+
   it('skips nodes without a gradient going backward, and constants receive nothing', () => {
     // y = relu(w · 5) with w = -1: the constant 5 gets no gradient, relu routes 0
     const p: GraphPayload = {
