@@ -51,8 +51,9 @@ export interface CurveViewState {
 export const VIEW_MAX_POINTS = 2000;
 /** Plot height in pixels. */
 const PLOT_H = 320;
-/** Least time between two plot redraws, ms; also at least twice the last redraw's cost. */
+/** Least time between two plot redraws, ms; also at least twice the last redraw's cost, up to MAX_REDRAW_GAP_MS. */
 const MIN_REDRAW_MS = 100;
+const MAX_REDRAW_GAP_MS = 1000;
 /** Theme variables for the series colours, in order; the static curve's colours are the fallbacks. */
 const SERIES_VARS = ['--jp-brand-color1', '--jp-warn-color1', '--jp-accent-color1', '--jp-error-color1'];
 
@@ -175,8 +176,9 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
         displaylogo: false,
         modeBarButtonsToRemove: ['select2d', 'lasso2d'],
       });
+      // NOTE: the first draw's cost includes plotly's one-time set-up: it does not set the pace of live redraws
+      if (lastDrawEnd > -Infinity) drawCost = now() - t0;
       lastDrawEnd = now();
-      drawCost = lastDrawEnd - t0;
     } finally {
       drawing = false;
     }
@@ -200,7 +202,9 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
       });
       return;
     }
-    const wait = lastDrawEnd + Math.max(MIN_REDRAW_MS, 2 * drawCost) - now();
+    // the last payload of a run (done or stopped) is drawn at the next frame
+    const final = latest.done === true || typeof latest.stopped === 'string';
+    const wait = final ? 0 : lastDrawEnd + Math.min(MAX_REDRAW_GAP_MS, Math.max(MIN_REDRAW_MS, 2 * drawCost)) - now();
     if (wait > 0) {
       timer = window.setTimeout(() => {
         timer = 0;

@@ -166,6 +166,19 @@ describe('loss-curve view with many points', () => {
     expect(calls() - before).toBeLessThanOrEqual(2);
   });
 
+  it('draws the last payload of a run (stopped) at the next frame, without waiting for the redraw budget', async () => {
+    const el = host();
+    const view = renderLossCurve(el, wire(longRun(100)));
+    await view.ready;
+    view.update(wire(longRun(110)));
+    await vi.waitFor(() => expect(lastCall()[1][0].x.at(-1)).toBe(109));
+    const stopped = { ...longRun(111), stopped: 'interrupted at step 111' };
+    const t0 = performance.now();
+    view.update(wire(stopped));
+    await vi.waitFor(() => expect(lastCall()[1][0].x.at(-1)).toBe(110), { timeout: 90, interval: 5 }); // live redraws wait ≥ 100 ms
+    expect(performance.now() - t0).toBeLessThan(90);
+  });
+
   it('shows the static figure until plotly.js is ready, then only the plot', async () => {
     const el = host();
     const view = renderLossCurve(el, wire(F.lossCurvePayload(20, false, 'interrupted at step 20')));
