@@ -47,6 +47,7 @@ beforeAll(async () => {
   lab = await startLab(fixtures);
   browser = await openBrowser();
   const { page } = browser;
+  await page.setViewportSize({ width: 1400, height: 2200 }); // tall enough for a whole view in the screenshots
   await openNotebook(page, lab, 'chain.ipynb');
   await runAllCells(page);
   // the marker in an output (the cell's source has it too)
@@ -123,6 +124,10 @@ describe('Jacobian-chain view in JupyterLab', () => {
   it('follows the dark theme', async () => {
     const { page } = browser;
     const colour = () => view(page, 'hourglass').locator('.gradlab-jc-orders-verdict').evaluate((el) => getComputedStyle(el).color);
+    // JupyterLab keeps the theme in user settings shared by every test's lab: start from light explicitly
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' }));
+    await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'true', undefined, { timeout: 20_000 });
+    await page.waitForTimeout(300);
     const light = await colour();
     await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' }));
     await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false', undefined, { timeout: 20_000 });

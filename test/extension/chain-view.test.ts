@@ -81,6 +81,8 @@ describe('the FC panel', () => {
       '200,704 multiply-adds',
       '256× fewer entries',
     ]);
+    // small counts are not repeated in words
+    expect(params[3].querySelector('.gradlab-jc-full .gradlab-jc-side-line')!.textContent).toBe('10 × 10 = 100 entries');
     expect(w1.querySelector('.gradlab-jc-why')!.textContent).toMatch(/^Backprop never forms ∂y\/∂fc1\.weight: of its 51 million entries only 200,704 can be non-zero/);
   });
 

@@ -296,7 +296,7 @@ export const ORDER_HEAD = ['order', 'product', 'multiply-adds', 'memory (entries
 /** The FC panel's two columns: the full Jacobian, and what backprop computes instead. */
 export function paramColumns(q: ParamPanel): [string, string[]][] {
   return [
-    [`full Jacobian ∂y/∂${q.name} (never formed)`, [`${q.jacobianDims} = ${q.jacobianEntries} entries (${q.jacobianWords})`, `${q.nonzero} of them non-zero`]],
+    [`full Jacobian ∂y/∂${q.name} (never formed)`, [`${q.jacobianDims} = ${q.jacobianEntries} entries${q.jacobianWords === q.jacobianEntries ? '' : ` (${q.jacobianWords})`}`, `${q.nonzero} of them non-zero`]],
     [`what backprop computes: ${q.formula}`, [q.backpropShape.includes('×') ? `${q.backpropShape} = ${q.backpropEntries} entries` : `${q.backpropEntries} entries`, `${q.backpropCost} multiply-adds`, `${q.ratio} fewer entries`]],
   ];
 }
