@@ -548,8 +548,6 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
     }
   };
   units.forEach((u, k) => grow(frameOfUnit(u), pos.nodes[k].x, pos.nodes[k].y, pos.nodes[k].x + u.w, pos.nodes[k].y + u.h));
-  const FRAME_PAD = 8;
-  const FRAME_LABEL = 18;
   for (let i = frames.length - 1; i >= 0; i--) {
     const g = frames[i];
     const b = frameBox.get(g);
@@ -687,6 +685,9 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
 }
 
 const MARGIN = 16;
+/** An expanded group's frame: padding around its members, and the height of its label above them. */
+const FRAME_PAD = 8;
+const FRAME_LABEL = 18;
 const NODE_SEP = 18;
 const RANK_SEP = 56;
 
@@ -713,7 +714,9 @@ function dagreLayout(
 ): Placement {
   // expanded groups become dagre clusters, so their members are laid out together
   const g = new dagre.graphlib.Graph({ multigraph: true, compound: parentOf !== null });
-  g.setGraph({ rankdir: 'LR', nodesep: NODE_SEP, ranksep: RANK_SEP, edgesep: 10, marginx: MARGIN, marginy: MARGIN });
+  // with clusters, room between them for the frames' padding and labels (dagre's clusters have none)
+  const room = parentOf ? 2 * FRAME_PAD + FRAME_LABEL : 0;
+  g.setGraph({ rankdir: 'LR', nodesep: NODE_SEP + room, ranksep: RANK_SEP + (parentOf ? 2 * FRAME_PAD : 0), edgesep: 10, marginx: MARGIN, marginy: MARGIN });
   units.forEach((u, k) => g.setNode(String(k), { width: u.w, height: u.h }));
   if (parentOf) {
     for (const [key] of clusters) g.setNode(`g:${key}`, {});
@@ -924,35 +927,63 @@ export function graphSvg(p: GraphPayload): string {
       `<text x="${MARGIN}" y="${18 + i * 18}" font-family="${escapeXml(SANS)}" font-size="${isTitle ? 14 : 12}" ${isTitle ? 'font-weight="600"' : ''} fill="${isTitle ? INK.text : INK.note}">${escapeXml(isTitle ? line : '⚠ ' + line)}</text>`,
     );
   });
+  // Repeated styles as classes: a 1,000-node picture is half the bytes and builds faster.
+  o.push(`<style>${SVG_STYLE}</style>`);
+  const tips = fig.nodes.length + fig.groups.length <= SVG_TOOLTIPS_MAX;
   o.push(`<g transform="translate(0,${headH})">`);
-  for (const g of fig.groups) if (!g.collapsed) o.push(svgGroup(g));
+  for (const g of fig.groups) if (!g.collapsed) o.push(svgGroup(g, tips));
   for (const e of fig.edges) {
-    o.push(`<path d="${e.d}" fill="none" stroke="${INK.edge}" stroke-width="1.2"/>`);
-    o.push(`<polygon points="${e.arrow}" fill="${INK.edge}"/>`);
-    if (e.label) {
-      o.push(
-        `<text x="${round1(e.lx)}" y="${round1(e.ly)}" text-anchor="middle" font-size="10" fill="${INK.muted}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${escapeXml(e.label)}</text>`,
-      );
-    }
+    o.push(`<path class="e" d="${e.d}"/><polygon class="a" points="${e.arrow}"/>`);
+    if (e.label) o.push(`<text class="el" x="${round1(e.lx)}" y="${round1(e.ly)}">${escapeXml(e.label)}</text>`);
   }
-  for (const g of fig.groups) if (g.collapsed) o.push(svgGroup(g));
-  for (const n of fig.nodes) o.push(svgNode(n));
+  for (const g of fig.groups) if (g.collapsed) o.push(svgGroup(g, tips));
+  for (const n of fig.nodes) o.push(svgNode(n, tips));
   o.push('</g>');
   o.push(svgLegend(MARGIN, H - 7));
   o.push('</svg>');
   return o.join('\n');
 }
 
+/** Pictures with more boxes than this leave out the per-box tooltips (an `<img>` never shows them anyway). */
+const SVG_TOOLTIPS_MAX = 400;
+
+/** The static picture's classes: edges, ops, boxes by kind, text roles (INK colours, no CSS variables). */
+const SVG_STYLE = [
+  `.e{fill:none;stroke:${INK.edge};stroke-width:1.2}`,
+  `.a{fill:${INK.edge}}`,
+  `.el{font-size:10px;fill:${INK.muted};stroke:#fff;stroke-width:3;paint-order:stroke;text-anchor:middle}`,
+  `.o{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1.2}`,
+  `.ol{fill:${INK.opStroke};font-weight:600;text-anchor:middle}`,
+  `.ok{stroke:${INK.opStroke};stroke-width:1.2}`,
+  `.oa{fill:${INK.opStroke}}`,
+  `.b{fill:${INK.box};stroke:${INK.boxStroke};stroke-width:1}`,
+  `.bl{fill:${INK.leafFill}}`,
+  `.bc{fill:${INK.constFill};stroke-dasharray:4 3}`,
+  `.bo{stroke:${INK.output};stroke-width:2.5}`,
+  `.bf{stroke:${INK.bad};stroke-width:2.5}`,
+  `.gl{fill:${INK.grad}}`,
+  `.gr{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1.5}`,
+  `.gs{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1}`,
+  `.gf{fill:none;stroke:${INK.opStroke};stroke-width:1;stroke-dasharray:5 3}`,
+  `.gx{stroke:${INK.bad};stroke-width:2.5}`,
+  `.t{font-weight:700;fill:${INK.text}}`,
+  `.l{font-size:11px;fill:${INK.muted}}`,
+  `.v{fill:${INK.text}}`,
+  `.g{fill:${INK.grad};font-weight:600}`,
+  `.c{fill:${INK.bad};font-weight:600}`,
+].join('');
+
 /** A collapsed group's box (its lines as in a value box), or an expanded group's frame and label. */
-function svgGroup(g: FigureGroup): string {
+function svgGroup(g: FigureGroup, tip: boolean): string {
   const { x, y, w, h } = g.box;
-  const stroke = g.check ? INK.bad : INK.opStroke;
-  const o: string[] = [`<g>`, `<title>${escapeXml(g.tooltip)}</title>`];
+  const bad = g.check ? ' gx' : '';
+  const o: string[] = [`<g>`];
+  if (tip) o.push(`<title>${escapeXml(g.tooltip)}</title>`);
   if (g.collapsed) {
-    o.push(`<rect x="${round1(x + 4)}" y="${round1(y + 4)}" width="${round1(w)}" height="${round1(h)}" rx="6" fill="${INK.opFill}" stroke="${stroke}" stroke-width="1"/>`);
-    o.push(`<rect x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="6" fill="${INK.opFill}" stroke="${stroke}" stroke-width="${g.check ? 2.5 : 1.5}"/>`);
+    o.push(`<rect class="gs${bad}" x="${round1(x + 4)}" y="${round1(y + 4)}" width="${round1(w)}" height="${round1(h)}" rx="6"/>`);
+    o.push(`<rect class="gr${bad}" x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="6"/>`);
   } else {
-    o.push(`<rect x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="8" fill="none" stroke="${stroke}" stroke-width="1" stroke-dasharray="5 3"/>`);
+    o.push(`<rect class="gf${bad}" x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="8"/>`);
   }
   o.push(...svgLines(g.lines));
   o.push('</g>');
@@ -963,38 +994,37 @@ function svgLines(lines: FigureLine[]): string[] {
   const o: string[] = [];
   for (const l of lines) {
     if (l.role === 'title') {
-      o.push(`<text x="${round1(l.x)}" y="${round1(l.y)}" font-weight="700" fill="${INK.text}">${escapeXml(l.text)}</text>`);
+      o.push(`<text class="t" x="${round1(l.x)}" y="${round1(l.y)}">${escapeXml(l.text)}</text>`);
     } else {
-      const colour = l.role === 'grad' ? INK.grad : l.role === 'check' ? INK.bad : INK.text;
-      const lab = l.role === 'grad' ? INK.grad : l.role === 'check' ? INK.bad : INK.muted;
-      if (l.label) o.push(`<text x="${round1(l.x)}" y="${round1(l.y)}" fill="${lab}" font-size="11">${escapeXml(l.label)}</text>`);
-      const weight = l.role === 'grad' || l.role === 'check' ? ' font-weight="600"' : '';
-      o.push(`<text x="${round1(l.x + LABEL_W)}" y="${round1(l.y)}" fill="${colour}"${weight}>${escapeXml(l.text)}</text>`);
+      const cls = l.role === 'grad' ? 'g' : l.role === 'check' ? 'c' : 'v';
+      if (l.label) o.push(`<text class="l${cls === 'v' ? '' : ' ' + cls}" x="${round1(l.x)}" y="${round1(l.y)}">${escapeXml(l.label)}</text>`);
+      o.push(`<text class="${cls}" x="${round1(l.x + LABEL_W)}" y="${round1(l.y)}">${escapeXml(l.text)}</text>`);
     }
   }
   return o;
 }
 
-function svgNode(n: FigureNode): string {
+function svgNode(n: FigureNode, tip: boolean): string {
   const o: string[] = [`<g>`];
-  o.push(`<title>${escapeXml(n.tooltip)}</title>`);
+  if (tip) o.push(`<title>${escapeXml(n.tooltip)}</title>`);
   if (n.op) {
     const { cx, cy, rx, ry } = n.op;
-    o.push(`<ellipse cx="${round1(cx)}" cy="${round1(cy)}" rx="${round1(rx)}" ry="${ry}" fill="${INK.opFill}" stroke="${INK.opStroke}" stroke-width="1.2"/>`);
-    o.push(`<text x="${round1(cx)}" y="${round1(cy + 4)}" text-anchor="middle" fill="${INK.opStroke}" font-weight="600">${escapeXml(n.op.label)}</text>`);
+    o.push(`<ellipse class="o" cx="${round1(cx)}" cy="${round1(cy)}" rx="${round1(rx)}" ry="${ry}"/>`);
+    o.push(`<text class="ol" x="${round1(cx)}" y="${round1(cy + 4)}">${escapeXml(n.op.label)}</text>`);
     const x1 = cx + rx;
     const x2 = n.box.x - 1;
     const y = n.box.y + n.box.h / 2;
-    o.push(`<line x1="${round1(x1)}" y1="${round1(cy)}" x2="${round1(x2 - 6)}" y2="${round1(y)}" stroke="${INK.opStroke}" stroke-width="1.2"/>`);
-    o.push(`<polygon points="${round1(x2)},${round1(y)} ${round1(x2 - 7)},${round1(y - 3.5)} ${round1(x2 - 7)},${round1(y + 3.5)}" fill="${INK.opStroke}"/>`);
+    o.push(`<line class="ok" x1="${round1(x1)}" y1="${round1(cy)}" x2="${round1(x2 - 6)}" y2="${round1(y)}"/>`);
+    o.push(`<polygon class="oa" points="${round1(x2)},${round1(y)} ${round1(x2 - 7)},${round1(y - 3.5)} ${round1(x2 - 7)},${round1(y + 3.5)}"/>`);
   }
   const { x, y, w, h } = n.box;
-  const fill = n.kind === 'leaf' ? INK.leafFill : n.kind === 'const' ? INK.constFill : INK.box;
-  const stroke = n.check ? INK.bad : n.output ? INK.output : INK.boxStroke;
-  const sw = n.output || n.check ? 2.5 : 1;
-  const dash = n.kind === 'const' ? ' stroke-dasharray="4 3"' : '';
-  o.push(`<rect x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="4" fill="${fill}" stroke="${stroke}" stroke-width="${sw}"${dash}/>`);
-  if (n.gradLeaf) o.push(`<rect x="${round1(x)}" y="${round1(y)}" width="4" height="${round1(h)}" rx="2" fill="${INK.grad}"/>`);
+  const cls = ['b'];
+  if (n.kind === 'leaf') cls.push('bl');
+  if (n.kind === 'const') cls.push('bc');
+  if (n.output) cls.push('bo');
+  if (n.check) cls.push('bf');
+  o.push(`<rect class="${cls.join(' ')}" x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="4"/>`);
+  if (n.gradLeaf) o.push(`<rect class="gl" x="${round1(x)}" y="${round1(y)}" width="4" height="${round1(h)}" rx="2"/>`);
   o.push(...svgLines(n.lines));
   o.push('</g>');
   return o.join('');
