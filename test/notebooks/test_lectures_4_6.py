@@ -97,6 +97,19 @@ def test_nb4_exercise_graph_shows_the_answer(nb4: Run) -> None:
     assert nb4.stream("exercise-graph").startswith("f = 6: df/dx = 2, df/dy = 5, df/dz = 0")
 
 
+def test_nb4_per_node_check_points_at_the_wrong_gate(nb4: Run) -> None:
+    text = nb4.stream("wrong-gate")
+    assert text.startswith("whole function: wrong; gates checked: 4; wrong gate: cube (relative error 2.00e-1)"), text
+    [report] = gradchecks(nb4, "wrong-gate")
+    assert report["ok"] is False
+    checked = [n for n in report["graph"]["nodes"] if "check" in n]
+    assert sorted(n["op"] for n in checked) == ["cube", "mul", "sum", "tanh"]
+    assert [n["op"] for n in checked if not n["check"]["ok"]] == ["cube"]
+    [cube] = [n for n in checked if n["op"] == "cube"]
+    assert abs(cube["check"]["relError"] - 0.2) < 1e-4       # 2x² against 3x²: |2−3| / (2+3)
+    assert all(n["check"]["relError"] < 1e-6 for n in checked if n["op"] != "cube")
+
+
 def test_nb4_student_version_runs_with_every_check_not_yet() -> None:
     run = run_student(NB4)
     assert_student_all_not_yet(run)
