@@ -1,0 +1,177 @@
+// @vitest-environment happy-dom
+import { afterEach, describe, expect, it } from 'vitest';
+import type { GraphNode, GraphPayload, NodeCheck } from '../../engine/display/contract';
+import { renderGraph } from '../../extension/views/graph';
+import { scalar } from '../fixtures/payloads';
+
+/** A payload as it arrives in the browser: through JSON. */
+const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
+
+/**
+ * `x` (top level) feeds `points` groups `<name> k`, each a sum, a mul and a
+ * nested group `act` holding a relu; the groups' outputs are added at top level.
+ */
+function scoped(points: number, opts: { name?: string; check?: [number, NodeCheck] } = {}): GraphPayload {
+  const nodes: GraphNode[] = [];
+  const add = (op: string, inputs: number[], scope: string[]) => {
+    const id = nodes.length;
+    nodes.push({ id, kind: inputs.length ? 'op' : 'leaf', op, name: null, inputs, shape: [], value: scalar(id), grad: scalar(1), requiresGrad: true, scope });
+    return id;
+  };
+  const x = add('leaf', [], []);
+  nodes[x].name = 'x';
+  const outs: number[] = [];
+  for (let k = 0; k < points; k++) {
+    const scope = [`${opts.name ?? 'point'} ${k}`];
+    let v = add('sum', [x], scope);
+    v = add('mul', [v, v], scope);
+    outs.push(add('relu', [v], [...scope, 'act']));
+  }
+  let loss = outs[0];
+  for (const o of outs.slice(1)) loss = add('add', [loss, o], []);
+  if (opts.check) nodes[opts.check[0]].check = opts.check[1];
+  return { version: 1, kind: 'graph', output: loss, nodes };
+}
+
+function host(): HTMLElement {
+  const el = document.createElement('div');
+  document.body.append(el);
+  return el;
+}
+
+/** A click as the canvas sees it: pointerdown and pointerup on `target`, no movement. */
+function click(target: Element) {
+  for (const type of ['pointerdown', 'pointerup']) {
+    target.dispatchEvent(new PointerEvent(type, { bubbles: true, button: 0, pointerId: 1, clientX: 5, clientY: 5 }));
+  }
+}
+
+const translate = (el: Element) => {
+  const m = el.querySelector('.gradlab-graph-world')!.getAttribute('transform')!.match(/translate\(([-\d.]+),([-\d.]+)\) scale\(([-\d.]+)\)/)!;
+  return { x: Number(m[1]), y: Number(m[2]), k: Number(m[3]) };
+};
+
+afterEach(() => document.body.replaceChildren());
+
+describe('graph view: scope groups', () => {
+  it('opens a large grouped graph collapsed: one button per group, with its name, size and shapes', () => {
+    const el = host();
+    renderGraph(el, wire(scoped(40))); // 1 + 40·3 + 39 = 160 nodes
+    expect(el.querySelectorAll('[data-node-id]')).toHaveLength(40); // x and the adds
+    const groups = el.querySelectorAll('[data-group]');
+    expect(groups).toHaveLength(40);
+    const g = el.querySelector('[data-group="point 7"]')!;
+    expect(g.classList.contains('gradlab-group-collapsed')).toBe(true);
+    const button = g.querySelector('[data-group-toggle]')!;
+    expect(button.getAttribute('role')).toBe('button');
+    expect(button.getAttribute('tabindex')).toBe('0');
+    expect(button.getAttribute('aria-label')).toBe('expand group point 7 (3 nodes)');
+    expect([...g.querySelectorAll('text')].map((t) => t.textContent)).toEqual([
+      '▸ point 7', 'nodes', '3', 'in', 'scalar', 'out', 'scalar', 'ops', '1 mul · 1 relu · 1 sum',
+    ]);
+    expect(el.querySelector('.gradlab-header')!.textContent).toContain('160 nodes · 40 drawn · 40 collapsed groups');
+    expect(el.textContent).toContain('120 of 160 nodes are inside 40 collapsed scope groups');
+  });
+
+  it('clicking a collapsed group expands it in place; clicking its label collapses it', () => {
+    const el = host();
+    const view = renderGraph(el, wire(scoped(40)));
+    const before = view.figure!.groups.find((g) => g.key === 'point 7')!.box;
+    const t0 = translate(el);
+    click(el.querySelector('[data-group="point 7"] [data-group-toggle]')!);
+    // its members are drawn (the nested act stays collapsed), inside a frame whose label collapses it
+    expect(el.querySelectorAll('[data-node-id]')).toHaveLength(42);
+    expect(el.querySelector('[data-node-id="22"]')).not.toBeNull(); // point 7's sum: 1 + 7·3
+    const frame = el.querySelector('[data-group="point 7"]')!;
+    expect(frame.classList.contains('gradlab-group-expanded')).toBe(true);
+    expect(el.querySelector('[data-group="point 7/act"]')!.classList.contains('gradlab-group-collapsed')).toBe(true);
+    expect(frame.querySelector('[data-group-toggle]')!.getAttribute('aria-label')).toBe('collapse group point 7 (3 nodes)');
+    // the group stays where it was on screen: its new frame's corner is at the old box's corner
+    const after = view.figure!.groups.find((g) => g.key === 'point 7')!.box;
+    const t1 = translate(el);
+    expect(t1.k).toBe(t0.k);
+    expect(t1.x + after.x * t1.k).toBeCloseTo(t0.x + before.x * t0.k, 0);
+    expect(t1.y + after.y * t1.k).toBeCloseTo(t0.y + before.y * t0.k, 0);
+
+    // the nested group opens too, then collapsing the outer one hides everything again
+    click(el.querySelector('[data-group="point 7/act"] [data-group-toggle]')!);
+    expect(el.querySelectorAll('[data-node-id]')).toHaveLength(43);
+    click(el.querySelector('[data-group="point 7"] [data-group-toggle]')!);
+    expect(el.querySelectorAll('[data-node-id]')).toHaveLength(40);
+    expect(el.querySelector('[data-group="point 7"]')!.classList.contains('gradlab-group-collapsed')).toBe(true);
+    // and reopening it shows act collapsed again (collapsing forgets what was open inside)
+    click(el.querySelector('[data-group="point 7"] [data-group-toggle]')!);
+    expect(el.querySelectorAll('[data-node-id]')).toHaveLength(42);
+  });
+
+  it('Enter on a focused group button toggles it', () => {
+    const el = host();
+    renderGraph(el, wire(scoped(40)));
+    const button = el.querySelector('[data-group="point 3"] [data-group-toggle]')!;
+    button.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    expect(el.querySelectorAll('[data-node-id]')).toHaveLength(42);
+  });
+
+  it('a small grouped graph opens expanded, each group a labelled frame', () => {
+    const el = host();
+    renderGraph(el, wire(scoped(3)));
+    expect(el.querySelectorAll('[data-node-id]')).toHaveLength(1 + 9 + 2);
+    expect([...el.querySelectorAll('.gradlab-group-expanded')].map((g) => g.getAttribute('data-group')).sort()).toEqual([
+      'point 0', 'point 0/act', 'point 1', 'point 1/act', 'point 2', 'point 2/act',
+    ]);
+    expect(el.querySelector('.gradlab-group-collapsed')).toBeNull();
+  });
+
+  it('shows a hostile scope name as text', () => {
+    const el = host();
+    renderGraph(el, wire(scoped(40, { name: '<script>alert(1)</script><img src=x>' })));
+    expect(el.querySelector('script, img')).toBeNull();
+    const g = [...el.querySelectorAll('[data-group]')].find((e) => e.getAttribute('data-group') === '<script>alert(1)</script><img src=x> 0')!;
+    expect(g.querySelector('.gradlab-node-title')!.textContent).toBe('▸ <script>alert(1)</script><img src=x> 0');
+    expect(g.querySelector('[data-group-toggle]')!.getAttribute('aria-label')).toBe('expand group <script>alert(1)</script><img src=x> 0 (3 nodes)');
+  });
+});
+
+describe('graph view: failed node checks', () => {
+  const bad: NodeCheck = { ok: false, relError: 0.031, absError: 0.2, count: 3 };
+
+  it('highlights the failing node with a text badge of its relative error', () => {
+    const el = host();
+    renderGraph(el, wire(scoped(3, { check: [5, bad] })));
+    const n = el.querySelector('[data-node-id="5"]')!;
+    expect(n.classList.contains('gradlab-check-fail')).toBe(true);
+    expect([...n.querySelectorAll('text.gradlab-check')].map((t) => t.textContent)).toEqual(['✗ rel. error 3.1e-2']);
+    expect(el.querySelectorAll('.gradlab-node.gradlab-check-fail')).toHaveLength(1);
+    expect(el.querySelector('[data-group="point 1"]')!.classList.contains('gradlab-check-fail')).toBe(true);
+    expect(el.querySelector('[data-group="point 0"]')!.classList.contains('gradlab-check-fail')).toBe(false);
+  });
+
+  it('highlights the collapsed group that hides it', () => {
+    const el = host();
+    renderGraph(el, wire(scoped(40, { check: [5, bad] })));
+    const g = el.querySelector('[data-group="point 1"]')!;
+    expect(g.classList.contains('gradlab-group-collapsed')).toBe(true);
+    expect(g.classList.contains('gradlab-check-fail')).toBe(true);
+    expect(g.textContent).toContain('✗ rel. error 3.1e-2 in #5');
+    expect(el.querySelectorAll('.gradlab-check-fail')).toHaveLength(1);
+  });
+});
+
+describe('graph view: stepping through groups', () => {
+  it('puts the stepper under the header, gives it the keys first, and marks the group hiding the current node', () => {
+    const el = host();
+    renderGraph(el, wire(scoped(40)));
+    const header = el.querySelector('.gradlab-header')!;
+    expect(header.nextElementSibling!.classList.contains('gradlab-stepper')).toBe(true);
+    const canvas = el.querySelector('.gradlab-graph-canvas')!;
+    const key = (k: string) => canvas.dispatchEvent(new KeyboardEvent('keydown', { key: k, bubbles: true, cancelable: true }));
+    key('.'); // forward step 1: x, drawn itself
+    expect(el.querySelector('[data-node-id="0"]')!.classList.contains('gradlab-step-current')).toBe(true);
+    key('.'); // forward step 2: point 0's sum, hidden in its group
+    const g = el.querySelector('[data-group="point 0"]')!;
+    expect(g.classList.contains('gradlab-step-current')).toBe(true);
+    // expanding the group redraws; the step's mark moves onto the node itself
+    click(g.querySelector('[data-group-toggle]')!);
+    expect(el.querySelector('[data-node-id="1"]')!.classList.contains('gradlab-step-current')).toBe(true);
+  });
+});
