@@ -7,7 +7,7 @@
  * gradients are arrays in argument order.
  */
 import { fail, fmtShape } from '../errors';
-import { makeDual } from '../ops/primitive';
+import { makeDual, markIdentityBatch } from '../ops/primitive';
 import { concat } from '../ops/indexing';
 import { reshape, transpose, detach } from '../ops/shape';
 import { state } from '../tape';
@@ -182,7 +182,8 @@ export function jacfwd(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Te
     const x = asTensor(x0, 'jacfwd');
     const n = x.size;
     if (n === 0) fail('jacfwd: the input has no entries');
-    const { tangent } = pushForward(f, [x], [basisBatch(x)], n, 'jacfwd');
+    // (marked: a rule meeting the seed itself may read its result off, see markIdentityBatch)
+    const { tangent } = pushForward(f, [x], [markIdentityBatch(basisBatch(x))], n, 'jacfwd');
     // tangent [n, ...out.shape] → J [...out.shape, ...x.shape]
     const m = tangent.size / n;
     const J = n === 1 || m === 1 ? tangent : transpose(reshape(tangent, [n, m]));

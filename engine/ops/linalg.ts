@@ -2,7 +2,7 @@
 import { fail, fmtShape } from '../errors';
 import { alloc, matmul as kMatmul, matmulNT as kMatmulNT, matmulTN as kMatmulTN, matmulTT as kMatmulTT } from '../kernels';
 import { Tensor, asTensor, fromData } from '../tensor';
-import { apply, definePrimitive, resultDtype } from './primitive';
+import { apply, definePrimitive, isIdentityBatch, resultDtype } from './primitive';
 import { add } from './elementwise';
 import { reshape, transpose } from './shape';
 
@@ -40,6 +40,16 @@ const matmulP = definePrimitive<{ ta?: boolean; tb?: boolean }>({
     const { x: [a, b], attrs } = c;
     const ta = !!attrs?.ta;
     const tb = !!attrs?.tb;
+    // The seed of jacfwd reaching a matrix·vector product directly: A'·e_β is column β of A'
+    // (and e_βᵀ·B' row β of B'), read off instead of multiplied by the identity.
+    if (da === null && db !== null && c.y.shape[1] === 1 && b.size === B && isIdentityBatch(db, B) && a.dtype === c.y.dtype) {
+      const At = ta ? a : transpose(a); // op(a)ᵀ: row β is column β of op(a)
+      return reshape(At, [B, c.y.shape[0], 1]);
+    }
+    if (db === null && da !== null && c.y.shape[0] === 1 && a.size === B && isIdentityBatch(da, B) && b.dtype === c.y.dtype) {
+      const Bp = tb ? transpose(b) : b; // op(b): row β
+      return reshape(Bp, [B, 1, c.y.shape[1]]);
+    }
     let ty: Tensor | null = null;
     if (da) ty = leftBatch(ta ? transpose(da, [0, 2, 1]) : da, b, tb, B);
     if (db) {

@@ -512,6 +512,26 @@ function applyWithSaved(p: Primitive, xs: Tensor[], attrs: unknown): { y: Tensor
   return { y: r.y, saved: r.saved };
 }
 
+/**
+ * Arrays of identity batches: the B basis tensors e_β stacked ([B, ...shape]
+ * with B entries per basis tensor), as jacfwd and jacrev seed them. Views of
+ * one share its array (reshape does not copy), so a rule can tell that its
+ * batched tangent or cotangent is still the identity and read the result off
+ * instead of multiplying by it (see the matmul rule).
+ */
+const IDENTITY_DATA = new WeakSet<object>();
+
+/** @internal Register `t` ([B, ...s], the B basis tensors of shape s stacked) as an identity batch. */
+export function markIdentityBatch(t: Tensor): Tensor {
+  if (t._data) IDENTITY_DATA.add(t._data);
+  return t;
+}
+
+/** @internal Whether `t` is a view of an identity batch of B basis tensors (so t[β] is e_β, reshaped). */
+export function isIdentityBatch(t: Tensor, B: number): boolean {
+  return t._data !== null && t._data.length === B * B && t.shape[0] === B && IDENTITY_DATA.has(t._data);
+}
+
 /** @internal A tensor that carries a tangent at forward-mode level `level`. */
 export function makeDual(level: number, primal: Tensor, tangent: Tensor | null, batch = 0): Tensor {
   const t = new Tensor(primal.shape, primal.dtype, primal._data, primal._v);

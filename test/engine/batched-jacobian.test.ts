@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import * as gl from '../../engine';
 import type { Tensor } from '../../engine';
 import { jacfwdColumns, jacrevRows } from '../../engine/ad/functional';
-import { PRIMITIVES } from '../../engine/ops/primitive';
+import { PRIMITIVES, apply } from '../../engine/ops/primitive';
+import { linalgPrimitives } from '../../engine/ops/linalg';
 import { CASES, COMPOSITES, type Case } from './op-cases';
 import { expectClose, flat, randn, shifted } from './helpers';
 
@@ -121,6 +122,28 @@ describe('batched Jacobians, beyond the table', () => {
       expectClose(gl.jacrev(f)(x), closed, 1e-12, `jacrev ${n}→${m}`);
       expectClose(gl.jacfwd(f)(x), jacfwdColumns(f)(x), 1e-13, `jacfwd vs per column ${n}→${m}`);
       expectClose(gl.jacrev(f)(x), jacrevRows(f)(x), 1e-13, `jacrev vs per row ${n}→${m}`);
+    }
+  });
+
+  it('jacfwd of a product with the input vector, operands transposed or not (the seed read off, no product): the matrix itself', () => {
+    const mm = (a: Tensor, b: Tensor, attrs: { ta?: boolean; tb?: boolean }) => apply(linalgPrimitives.matmul, [a, b], { ta: !!attrs.ta, tb: !!attrs.tb });
+    const g = gl.rng(11);
+    const A = randn([2, 3], g);
+    const At = gl.transpose(A).detach();
+    const v = randn([3], g);
+    const cases: [string, (x: Tensor) => Tensor][] = [
+      ['A·x', (x) => mm(A, gl.reshape(x, [3, 1]), {})],
+      ['A·(xᵀ)ᵀ', (x) => mm(A, gl.reshape(x, [1, 3]), { tb: true })],
+      ['(Aᵀ)ᵀ·x', (x) => mm(At, gl.reshape(x, [3, 1]), { ta: true })],
+      ['xᵀ·Aᵀ', (x) => mm(gl.reshape(x, [1, 3]), A, { tb: true })],
+      ['(x)ᵀ·Aᵀ with x a column', (x) => mm(gl.reshape(x, [3, 1]), At, { ta: true })],
+    ];
+    for (const [label, f] of cases) {
+      const J = gl.jacfwd(f)(v);
+      expect(J.shape.slice(-1), label).toEqual([3]);
+      expect(flat(J), label).toEqual(flat(A));
+      expectClose(J, jacfwdColumns(f)(v), 0, label);
+      expectClose(gl.jacrev(f)(v), jacrevRows(f)(v), 1e-15, label);
     }
   });
 
