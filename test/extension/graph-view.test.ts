@@ -127,7 +127,7 @@ describe('graph view: scope groups', () => {
     renderGraph(el, wire(scoped(40, { name: '<script>alert(1)</script><img src=x>' })));
     expect(el.querySelector('script, img')).toBeNull();
     const g = [...el.querySelectorAll('[data-group]')].find((e) => e.getAttribute('data-group') === '<script>alert(1)<%2Fscript><img src=x> 0')!; // a "/" in a name is escaped in keys
-    expect(g.querySelector('.gradlab-node-title')!.textContent).toBe('▸ <script>alert(1)</script><img src=x> 0');
+    expect(g.querySelector('.gradlab-node-title')!.textContent).toMatch(/^▸ <script>alert\(1\)<\/script><img/); // shortened to 32 characters
     expect(g.querySelector('[data-group-toggle]')!.getAttribute('aria-label')).toBe('expand group <script>alert(1)</script><img src=x> 0 (3 nodes)');
   });
 });
