@@ -134,7 +134,7 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
     status.className = `gradlab-status gradlab-status-${st.state}`;
     const xl = typeof p.xLabel === 'string' ? p.xLabel : 'step';
     const series = lossCurveSeries(p, 2); // only last, lowest and counts are read here
-    summary.textContent = series
+    summary.textContent = summary.title = series
       .map((s) =>
         s.last ? `${s.name} ${formatNum(s.last.y)} at ${xl} ${formatNum(s.last.x)}` + (s.min && s.axis === 'y' ? ` (lowest ${formatNum(s.min.y)} at ${formatNum(s.min.x)})` : '') : `${s.name}: no points yet`,
       )

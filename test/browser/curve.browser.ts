@@ -9,7 +9,7 @@
  * - curves of 10,000 and 100,000 points are drawn (a downsample) with every point
  *   kept; the time from the update's arrival to the drawn plot is printed.
  *
- * Screenshots: screenshots/loss-curve-stopped.png, loss-curve-toggles.png.
+ * Screenshots: screenshots/loss-curve-stopped.png, loss-curve-toggles.png and loss-curve-toggles-dark.png.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -27,8 +27,7 @@ const digits = gl.data.digits({scale: true});
 console.log("ready");`,
   // 1: far more steps than the test waits for: only the interrupt ends it
   `await gl.nn.train(net, digits.train, {epochs: 100000, batchSize: 32, lr: 0.05, evalEvery: 10,
-  validation: digits.test, curve: {minInterval: 50, title: "digits, interrupted"}});
-console.log("not interrupted");`,
+  validation: digits.test, curve: {minInterval: 50, title: "digits, interrupted"}});`,
   // 2: the kernel still answers, with the history the curve should show
   `console.log("@@HISTORY " + JSON.stringify({steps: net.history!.steps, stopped: net.history!.stopped}));`,
   // 3: a live curve for the toggles: 60 updates, ~8 s
@@ -231,6 +230,22 @@ describe('loss curve in JupyterLab', () => {
     expect(late.note).toBe(false);
     expect(await cell.locator('input.gradlab-loss-smoothing').inputValue()).toBe('0.9');
     await cell.screenshot({ path: screenshotPath('loss-curve-toggles') });
+
+    // a theme change redraws the plot in the new colours, with the toggles as they were
+    const tickFill = () => cell.evaluate((c) => {
+      const t = c.querySelector('.ytick text') as SVGTextElement | null;
+      return t ? getComputedStyle(t).fill : null;
+    });
+    const lightTicks = await tickFill();
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' }));
+    await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false', undefined, { timeout: 20_000 });
+    await expect.poll(tickFill, { timeout: 5_000 }).not.toBe(lightTicks);
+    const dark = await curveState(page, 3);
+    expect(dark.yType).toBe('log');
+    expect(dark.traces).toHaveLength(4);
+    await cell.screenshot({ path: screenshotPath('loss-curve-toggles-dark') });
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' }));
+    await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'true', undefined, { timeout: 20_000 });
   });
 
   for (const [index, n] of [
