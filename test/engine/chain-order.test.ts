@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as gl from '../../engine/index';
-import { chainOrders } from '../../engine/ad/chain';
+import { CHAIN_DP_MAX_STEPS, chainOrders } from '../../engine/ad/chain';
 import { chainCosts } from '../../engine/display/payloads';
 
 const byName = (sizes: number[]) => Object.fromEntries(chainOrders(sizes).map((o) => [o.name, o]));
@@ -54,6 +54,12 @@ describe('chainOrders: forward, reverse and the cheapest bracketing', () => {
       { name: 'optimal', order: 'J1', cost: 0, memory: 12 },
     ]);
     expect(chainOrders([3])).toEqual([]);
+  });
+
+  it('past CHAIN_DP_MAX_STEPS steps lists only the two end orders', () => {
+    const d = Array.from({ length: CHAIN_DP_MAX_STEPS + 2 }, (_, i) => 1 + (i % 3));
+    expect(chainOrders(d).map((o) => o.name)).toEqual(['forward', 'reverse']);
+    expect(chainOrders(d.slice(0, 201)).map((o) => o.name)).toEqual(['forward', 'reverse', 'optimal']);
   });
 
   it('memory: forward holds its running product, reverse also every activation of the forward pass', () => {

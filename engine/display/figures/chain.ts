@@ -152,6 +152,7 @@ function orderRows(p: JacobianChainPayload): OrderRow[] {
 function ordersVerdict(rows: OrderRow[]): string {
   const by = (n: OrderRow['name']) => rows.find((r) => r.name === n);
   const [f, r, o] = [by('forward'), by('reverse'), by('optimal')];
+  if (f && r && !o) return 'The cheapest bracketing was not searched: the chain is too long for the O(k³) search.';
   if (!f || !r || !o) return '';
   if (!Number.isFinite(o.costValue)) return '';
   if (f.product === r.product) return `There is only one way to multiply this chain: ${o.product}, ${o.cost} multiply-adds.`;
