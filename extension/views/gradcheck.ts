@@ -152,7 +152,8 @@ function nodeChecksBlock(doc: Document, nodes: CheckedNode[], show: (id: number)
 /**
  * Selects node `id` in the graph view and brings it into view: through the
  * view's `select` when it has one; else as a user would, expanding the
- * collapsed groups hiding it (Enter on their toggles) and clicking the node.
+ * collapsed groups hiding it (Enter on their toggles), clicking the node and
+ * dragging it to the middle of the canvas.
  */
 function showNode(view: GraphView, graphHost: HTMLElement, id: number): void {
   const api = view as GraphView & { select?: (id: number) => void };
@@ -166,15 +167,27 @@ function showNode(view: GraphView, graphHost: HTMLElement, id: number): void {
   }
   const el = find();
   if (!el) return;
+  const at = (type: string, x: number, y: number) => new PointerEvent(type, { bubbles: true, button: 0, clientX: x, clientY: y, pointerId: 1 });
   if (!el.classList.contains('gradlab-selected')) {
-    const at = { bubbles: true, button: 0, clientX: 0, clientY: 0, pointerId: 1 };
-    el.dispatchEvent(new PointerEvent('pointerdown', at));
-    el.dispatchEvent(new PointerEvent('pointerup', at));
+    el.dispatchEvent(at('pointerdown', 0, 0));
+    el.dispatchEvent(at('pointerup', 0, 0));
   }
   // Scroll the page to the canvas (never the node itself: that would scroll the clipped canvas under its pan).
   const canvas = graphHost.querySelector('.gradlab-graph-canvas') as HTMLElement | null;
-  canvas?.focus?.({ preventScroll: true });
-  canvas?.scrollIntoView?.({ block: 'nearest' });
+  if (!canvas) return;
+  canvas.focus?.({ preventScroll: true });
+  canvas.scrollIntoView?.({ block: 'nearest' });
+  // Then pan the node to the canvas's centre, as a drag would.
+  const c = canvas.getBoundingClientRect();
+  const r = el.getBoundingClientRect();
+  const dx = Math.round(c.left + c.width / 2 - (r.left + r.width / 2));
+  const dy = Math.round(c.top + c.height / 2 - (r.top + r.height / 2));
+  if (c.width === 0 || (r.left >= c.left && r.right <= c.right && r.top >= c.top && r.bottom <= c.bottom)) return;
+  const x = c.left + c.width / 2;
+  const y = c.top + c.height / 2;
+  canvas.dispatchEvent(at('pointerdown', x, y));
+  canvas.dispatchEvent(at('pointermove', x + dx, y + dy));
+  canvas.dispatchEvent(at('pointerup', x + dx, y + dy));
 }
 
 /** Columns of the entries table holding numbers (right-aligned). */

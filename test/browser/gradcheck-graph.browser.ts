@@ -58,7 +58,11 @@ beforeAll(async () => {
   const { page } = browser;
   await openNotebook(page, lab, 'gradcheck.ipynb');
   await runAllCells(page);
-  await page.waitForFunction(() => document.body.textContent?.includes('@@done'), undefined, { timeout: 180_000, polling: 250 });
+  // the marker printed by the last cell (its source, in the editor, says it too: look in the outputs only)
+  await page.waitForFunction(() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o) => o.textContent?.includes('@@done')), undefined, {
+    timeout: 180_000,
+    polling: 250,
+  });
   await page.waitForTimeout(800);
 }, 240_000);
 
@@ -81,7 +85,8 @@ async function payload(title: string): Promise<GradCheckPayload> {
           if (p && p.title === title) return p;
         }
       }
-      throw new Error(`no gradient check titled ${title}: did the cell fail? ${document.body.innerText.slice(0, 2000)}`);
+      const outputs = nb.widgets.map((c: any, i: number) => `[${i}] ${c.node.querySelector('.jp-OutputArea')?.textContent ?? ''}`);
+      throw new Error(`no gradient check titled ${title}; the cells' outputs:\n${outputs.join('\n').slice(0, 3000)}`);
     },
     { mime: MIME.gradcheck, title },
   );
@@ -135,6 +140,13 @@ describe('a wrong custom op located on the graph', () => {
     const selected = graph.locator('.gradlab-selected');
     expect(await selected.getAttribute('data-node-id')).toBe(String(id));
     expect(await selected.getAttribute('class')).toContain('gradlab-check-fail');
+    // and in view: the node's box lies inside the canvas
+    const box = (await selected.locator('.gradlab-box').boundingBox())!;
+    const canvas = (await graph.locator('.gradlab-graph-canvas').boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(canvas.x);
+    expect(box.y).toBeGreaterThanOrEqual(canvas.y);
+    expect(box.x + box.width).toBeLessThanOrEqual(canvas.x + canvas.width);
+    expect(box.y + box.height).toBeLessThanOrEqual(canvas.y + canvas.height);
     // now expanded: exactly that node is marked failing
     expect(await graph.locator('.gradlab-node.gradlab-check-fail').evaluateAll((els) => els.map((el) => el.getAttribute('data-node-id')))).toEqual([String(id)]);
     await view.screenshot({ path: screenshotPath('gradcheck-graph-grouped') });

@@ -60,7 +60,11 @@ beforeAll(async () => {
   const { page } = browser;
   await openNotebook(page, lab, 'steps.ipynb');
   await runAllCells(page);
-  await page.waitForFunction(() => document.body.textContent?.includes('@@done'), undefined, { timeout: 180_000, polling: 250 });
+  // the marker printed by the last cell (its source, in the editor, says it too: look in the outputs only)
+  await page.waitForFunction(() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o) => o.textContent?.includes('@@done')), undefined, {
+    timeout: 180_000,
+    polling: 250,
+  });
   await page.waitForTimeout(800);
 }, 240_000);
 
