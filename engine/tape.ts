@@ -24,6 +24,15 @@ export const F_F32 = 4; // float32
 export const F_FREED = 8; // a backward pass without retainGraph went through it
 export const F_FAST = 16; // elementwise op whose inputs are all 0-d: scalar backward rule
 
+/**
+ * Bits of Tensor._bits (here, not in tensor.ts, so that modules in an import
+ * cycle with tensor.ts can use them while it is still loading).
+ * BIT_RESULT: the tensor is an op's result (its own node on its tape).
+ */
+export const BIT_RESULT = 1;
+/** Bits of Tensor._bits: the tensor requires grad. */
+export const BIT_REQ = 2;
+
 /** Op code of a node that stands for a tensor held elsewhere: a leaf, or a result on an older tape. */
 export const OP_REF = -1;
 /** Op code of a constant operand. */

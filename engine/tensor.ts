@@ -10,7 +10,11 @@
 import { alloc, type Arr, type DType } from './kernels';
 import { fail, fmtShape } from './errors';
 import { sizeOf, type Shape } from './shape';
-import { state, F_SCALAR, OP_REF, type Tape, type NodeInfo } from './tape';
+import { state, BIT_REQ, BIT_RESULT, F_SCALAR, OP_REF, type Tape, type NodeInfo } from './tape';
+
+// Local copies for the accessors on every tensor (an imported binding is a property load each use).
+const RESULT = BIT_RESULT;
+const REQ = BIT_REQ;
 // Each op family directly: the ops/ index re-exports through getters (`export *`), a cost on every call.
 import * as elementwise from './ops/elementwise';
 import * as reduce from './ops/reduce';
@@ -72,10 +76,8 @@ export class Tensor {
   declare _tape: Tape | null;
   /** @internal row on `_tape` */
   declare _id: number;
-  /** @internal (_tape, _id) is this tensor's own node, produced by an op */
-  declare _result: boolean;
-  /** @internal */
-  declare _req: boolean;
+  /** @internal BIT_RESULT | BIT_REQ (see _result, _req): one small integer instead of two fields */
+  declare _bits: number;
   /** @internal What few tensors have (a leaf's gradient, a name, a forward-mode dual), or null. */
   declare _ext: TensorExt | null;
 
@@ -87,9 +89,24 @@ export class Tensor {
     this._v = v;
     this._tape = null;
     this._id = -1;
-    this._result = false;
-    this._req = false;
+    this._bits = 0;
     this._ext = null;
+  }
+
+  /** @internal (_tape, _id) is this tensor's own node, produced by an op */
+  get _result(): boolean {
+    return (this._bits & RESULT) !== 0;
+  }
+  set _result(r: boolean) {
+    this._bits = r ? this._bits | RESULT : this._bits & ~RESULT;
+  }
+
+  /** @internal requires grad */
+  get _req(): boolean {
+    return (this._bits & REQ) !== 0;
+  }
+  set _req(r: boolean) {
+    this._bits = r ? this._bits | REQ : this._bits & ~REQ;
   }
 
   /** @internal accumulated gradient of a leaf */

@@ -13,7 +13,7 @@
 import { fail, fmtShape, GradlabError } from '../errors';
 import type { DType } from '../kernels';
 import {
-  state, currentTape, TAPE_CAP, F_FAST, F_F32, F_REQ, F_SCALAR, OP_CONST, OP_REF, type NodeInfo, type Tape,
+  state, currentTape, TAPE_CAP, BIT_REQ, BIT_RESULT, F_FAST, F_F32, F_REQ, F_SCALAR, OP_CONST, OP_REF, type NodeInfo, type Tape,
 } from '../tape';
 import { SCALAR_SHAPE, Tensor, scalarOf, valuesOf } from '../tensor';
 
@@ -225,6 +225,9 @@ export function applyScalar1(p: Primitive, a: Tensor): Tensor {
 
 // ---- the scalar paths, one copy per op ------------------------------------------------
 
+/** Tensor._bits of a recorded result. */
+const RESULT_REQ = BIT_RESULT | BIT_REQ;
+
 /** The node's flags for a 0-d elementwise result. */
 const FAST_ROW = F_REQ | F_SCALAR | F_FAST;
 
@@ -242,8 +245,7 @@ function tapeFor(): Tape {
 function markResult(y: Tensor, tape: Tape, id: number): void {
   y._tape = tape;
   y._id = id;
-  y._result = true;
-  y._req = true;
+  y._bits = RESULT_REQ;
 }
 
 function rowFlags(y: Tensor): number {
