@@ -205,3 +205,15 @@ describe('graphSvg with groups', () => {
     expect(groupKey(['a', 'b/c'])).not.toBe(groupKey(['a/b', 'c']));
   });
 });
+
+describe('graphFigure: what the engine left out', () => {
+  it('says how many nodes were left out and why, or only why when no node was', () => {
+    const p = scopedGraph(3);
+    expect(graphFigure({ ...p, omitted: { nodes: 1200, reason: 'the 3000 nearest the output are drawn' } }).notes[0]).toBe(
+      '1,200 nodes left out: the 3000 nearest the output are drawn.',
+    );
+    expect(graphFigure({ ...p, omitted: { nodes: 0, reason: 'the branch contributions of 5561 nodes are left out' } }).notes[0]).toBe(
+      'Left out: the branch contributions of 5561 nodes are left out.',
+    );
+  });
+});

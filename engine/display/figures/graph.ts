@@ -357,8 +357,12 @@ function shapeList(shapes: Map<string, number>): string[] {
 export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): GraphFigure {
   const notes: string[] = [];
   if (p?.omitted && typeof p.omitted === 'object') {
+    const reason = asText(p.omitted.reason, 'graph too large');
+    // no node left out, only some of their data (e.g. branch contributions): the reason says what
     notes.push(
-      `${formatCount(p.omitted.nodes)} node${p.omitted.nodes === 1 ? '' : 's'} left out: ${asText(p.omitted.reason, 'graph too large')}.`,
+      p.omitted.nodes === 0
+        ? `Left out: ${reason}.`
+        : `${formatCount(p.omitted.nodes)} node${p.omitted.nodes === 1 ? '' : 's'} left out: ${reason}.`,
     );
   }
   const nodes = normalizeNodes(p, notes);
@@ -1056,7 +1060,9 @@ export function graphText(p: GraphPayload): string {
   const lines: string[] = [];
   const title = typeof p?.title === 'string' && p.title ? `${p.title}: ` : '';
   lines.push(`${title}graph of ${nodes.length} nodes (${leaves} leaves, ${ops} ops), output ${nodes[out] ? nodeTitle(nodes[out]) : '?'}`);
-  if (p?.omitted) lines.push(`(${formatCount(p.omitted.nodes)} nodes left out: ${asText(p.omitted.reason)})`);
+  if (p?.omitted) lines.push(p.omitted.nodes === 0 ? `(left out: ${asText(p.omitted.reason)})` : `(${formatCount(p.omitted.nodes)} nodes left out: ${asText(p.omitted.reason)})`);
+  const scopes = new Set(nodes.filter((n) => n.scope.length > 0).map((n) => groupKey(n.scope.slice(0, 1))));
+  if (scopes.size > 0) lines.push(`${formatCount(scopes.size)} top-level scope group${scopes.size === 1 ? '' : 's'}: ${[...scopes].slice(0, 5).join(', ')}${scopes.size > 5 ? ', …' : ''}`);
   lines.push(...notes);
   const LIMIT = 40;
   for (const n of nodes.slice(0, LIMIT)) {
