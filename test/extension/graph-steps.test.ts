@@ -2,6 +2,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GraphNode, GraphPayload, TensorSummary } from '../../engine/display/contract';
 import { createStepper, stepCounts, stepSequence, stepState, type StepHost } from '../../extension/views/graph-steps';
+import * as gl from '../../engine';
+import { payloadOf } from '../../engine/display/show';
+import { nodeDetails } from '../../extension/views/graph-details';
 import { scalar, syntheticMlpGraph, tensor } from '../fixtures/payloads';
 
 /** A payload as it arrives in the browser: through JSON. */
@@ -167,6 +170,24 @@ describe('stepSequence', () => {
     q.nodes[1].inputGrads = [big, big];
     expect(stepSequence(q)[4].sends.map((s) => s.sum)).toEqual([null, null]);
     expect(stepSequence(q)[4].caption).toContain('x receives ∂L/∂y · x = a 20 tensor (mean 9.5)');
+  });
+
+  it('reads the engine’s own payload the same way (inputGrads and rules as the engine sends them)', () => {
+    const a = gl.scalar(2, { requiresGrad: true, name: 'a' });
+    const b = gl.scalar(3, { requiresGrad: true, name: 'b' });
+    const c = a.mul(b);
+    c.name = 'c';
+    const d = c.add(a);
+    d.name = 'd';
+    const e = d.mul(c);
+    e.name = 'e';
+    e.backward();
+    const p = wire(payloadOf(e)) as GraphPayload;
+    expect(stepSequence(p).map((s) => s.caption)).toEqual(stepSequence(wire(branch)).map((s) => s.caption));
+    const el = document.createElement('div');
+    el.append(...nodeDetails(document, 2, p.nodes, false));
+    expect(el.querySelector('.gradlab-details-rule strong')!.textContent).toBe('backward: mul switches');
+    expect(el.querySelector('.gradlab-details-sum')!.textContent).toBe('sum14 = grad ✓');
   });
 
   it('counts its steps without building them (the stepper builds them on the first step)', () => {
