@@ -147,4 +147,31 @@ describe('graph view in JupyterLab', () => {
     expect(await view.locator('[data-group="point 3"]').getAttribute('class')).toContain('gradlab-group-collapsed');
     expect(browser.errors.filter((e) => !/favicon|404/.test(e))).toEqual([]);
   });
+
+  it('draws groups in the light and the dark theme (styles through --jp-* variables)', async () => {
+    const { page } = browser;
+    const view = page.locator('[data-gradlab-view="graph"]').filter({ hasText: 'grouped' });
+    // a group near the output (in the first view): expanded, so a frame and collapsed boxes both show
+    await view.locator('[data-group="point 58"] [data-group-toggle]').focus();
+    await page.keyboard.press('Enter');
+    await page.waitForTimeout(200);
+    const fills = () =>
+      view.evaluate((el) => {
+        const box = el.querySelector('.gradlab-group-collapsed .gradlab-group-box');
+        const frame = el.querySelector('.gradlab-group-expanded .gradlab-group-frame');
+        return [box && getComputedStyle(box).fill, frame && getComputedStyle(frame).fill];
+      });
+    const light = await fills();
+    await view.screenshot({ path: screenshotPath('graph-groups') });
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' }));
+    await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false', undefined, { timeout: 20_000 });
+    await page.waitForTimeout(500);
+    const dark = await fills();
+    await view.screenshot({ path: screenshotPath('graph-groups-dark') });
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' }));
+    await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'true', undefined, { timeout: 20_000 });
+    expect(light.every((c) => c !== null)).toBe(true);
+    expect(dark[0]).not.toBe(light[0]);
+    expect(dark[1]).not.toBe(light[1]);
+  });
 });
