@@ -182,6 +182,11 @@ export function jacfwd(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Te
     const x = asTensor(x0, 'jacfwd');
     const n = x.size;
     if (n === 0) fail('jacfwd: the input has no entries');
+    if (n === 1) {
+      // one column: an ordinary jvp (0-d graphs keep their scalar paths)
+      const { tangent } = jvp(f, [x], [basis(x, 0)]);
+      return reshape(tangent, [...tangent.shape, ...x.shape]);
+    }
     // (marked: a rule meeting the seed itself may read its result off, see markIdentityBatch)
     const { tangent } = pushForward(f, [x], [markIdentityBatch(basisBatch(x))], n, 'jacfwd');
     // tangent [n, ...out.shape] → J [...out.shape, ...x.shape]
@@ -222,7 +227,10 @@ export function jacrev(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Te
     const y = asOutput(f(x), 'jacrev');
     const m = y.size;
     if (m === 0) fail('jacrev: the output has no entries');
-    const [g] = gradients([y], [x], [basisBatch(y)], { createGraph: outer, retainGraph: outer, batch: m });
+    // one row: an ordinary backward pass (0-d graphs keep their scalar path)
+    const [g] = m === 1
+      ? gradients([y], [x], [basis(y, 0)], { createGraph: outer, retainGraph: outer })
+      : gradients([y], [x], [basisBatch(y)], { createGraph: outer, retainGraph: outer, batch: m });
     // g [m, ...x.shape] is J already, row by row
     return reshape(g, [...y.shape, ...x.shape]);
   };
