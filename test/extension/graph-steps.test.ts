@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { GraphNode, GraphPayload, TensorSummary } from '../../engine/display/contract';
 import { createStepper, stepCounts, stepSequence, stepState, type StepHost } from '../../extension/views/graph-steps';
 import * as gl from '../../engine';
@@ -326,6 +326,33 @@ describe('createStepper', () => {
     expect(classesOf(fresh.el(3))).toEqual(['gradlab-step-current', 'gradlab-step-nograd']);
     expect(classesOf(fresh.el(2))).toEqual(['gradlab-step-nograd']);
     st.dispose();
+  });
+
+  it('plays one step every 0.9 s until the end or until paused', () => {
+    vi.useFakeTimers();
+    try {
+      const p = wire(branch);
+      const st = createStepper(document, p, fakeView(p).host);
+      const play = st.element.querySelector('button[aria-label="play / pause"]') as HTMLButtonElement;
+      play.click();
+      expect(st.element.getAttribute('data-step')).toBe('1');
+      expect(play.getAttribute('aria-pressed')).toBe('true');
+      vi.advanceTimersByTime(900 * 3);
+      expect(st.element.getAttribute('data-step')).toBe('4');
+      play.click(); // pause
+      expect(play.getAttribute('aria-pressed')).toBe('false');
+      vi.advanceTimersByTime(900 * 3);
+      expect(st.element.getAttribute('data-step')).toBe('4');
+      play.click();
+      vi.advanceTimersByTime(900 * 20);
+      expect(st.element.getAttribute('data-step')).toBe('10'); // stops at the last step
+      expect(play.getAttribute('aria-pressed')).toBe('false');
+      st.onKey(key('n')); // a key stops playing too, and the view stays put
+      expect(st.element.getAttribute('data-step')).toBe('10');
+      st.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('highlights the op that shows a constant inline when the constant is the current node', () => {
