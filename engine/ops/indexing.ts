@@ -23,6 +23,9 @@ const takeP: Primitive<TakeAttrs> = definePrimitive<TakeAttrs>({
   jvp: ([dx], c) => apply(takeP, [dx!], c.attrs),
   // rows taken twice get both gradients
   vjp: (gy, c) => [apply(indexAddP, [gy], c.attrs)],
+  // batched: the same along the next axis (past the leading batch dimension)
+  jvpBatched: ([dx], c) => apply(takeP, [dx!], shifted(c.attrs)),
+  vjpBatched: (gy, c) => [apply(indexAddP, [gy], shifted(c.attrs))],
   describe: ({ axis, indices }) => ({ axis, count: indices.length }),
 });
 
@@ -36,6 +39,8 @@ const indexAddP: Primitive<TakeAttrs> = definePrimitive<TakeAttrs>({
   },
   jvp: ([dg], c) => apply(indexAddP, [dg!], c.attrs),
   vjp: (gy, c) => [apply(takeP, [gy], c.attrs)],
+  jvpBatched: ([dg], c) => apply(indexAddP, [dg!], shifted(c.attrs)),
+  vjpBatched: (gy, c) => [apply(takeP, [gy], shifted(c.attrs))],
   describe: ({ axis, size }) => ({ axis, size }),
 });
 
@@ -56,6 +61,8 @@ const sliceP: Primitive<SliceAttrs> = definePrimitive<SliceAttrs>({
   },
   jvp: ([dx], c) => apply(sliceP, [dx!], c.attrs),
   vjp: (gy, c) => [apply(padP, [gy], c.attrs)],
+  jvpBatched: ([dx], c) => apply(sliceP, [dx!], shifted(c.attrs)),
+  vjpBatched: (gy, c) => [apply(padP, [gy], shifted(c.attrs))],
   describe: ({ axis, start, end }) => ({ axis, start, end }),
 });
 
@@ -69,6 +76,8 @@ const padP: Primitive<SliceAttrs> = definePrimitive<SliceAttrs>({
   },
   jvp: ([dg], c) => apply(padP, [dg!], c.attrs),
   vjp: (gy, c) => [apply(sliceP, [gy], c.attrs)],
+  jvpBatched: ([dg], c) => apply(padP, [dg!], shifted(c.attrs)),
+  vjpBatched: (gy, c) => [apply(sliceP, [gy], shifted(c.attrs))],
   describe: ({ axis, start, end, size }) => ({ axis, before: start, after: size - end }),
 });
 
@@ -82,18 +91,30 @@ const concatP: Primitive<{ axis: number }> = definePrimitive<{ axis: number }>({
     return { y: fromData(shape, kConcat(vals, xs.map((x) => x.shape), axis, alloc(dtype, sizeOf(shape)))) };
   },
   jvp: (dxs, c) => apply(concatP, dxs as Tensor[], c.attrs),
-  vjp(gy, c) {
-    const axis = c.attrs.axis;
-    let at = 0;
-    return c.x.map((x, i) => {
-      const len = x.shape[axis];
-      const start = at;
-      at += len;
-      return c.needs[i] ? apply(sliceP, [gy], { axis, start, end: start + len, size: gy.shape[axis] }) : null;
-    });
+  vjp: (gy, c) => concatVjp(gy, c.x, c.needs, c.attrs.axis, 0),
+  jvpBatched: (dxs, c, B) => {
+    const ts = dxs.map((t, i) => t ?? fromData([B, ...c.x[i].shape], alloc(c.x[i].dtype, B * c.x[i].size)));
+    return apply(concatP, ts, { axis: c.attrs.axis + 1 });
   },
+  vjpBatched: (gy, c) => concatVjp(gy, c.x, c.needs, c.attrs.axis, 1),
   describe: ({ axis }) => ({ axis }),
 });
+
+/** Each operand's part of gy (its slice along `axis`, moved by `lead` leading batch dimensions). */
+function concatVjp(gy: Tensor, xs: Tensor[], needs: boolean[], axis: number, lead: number): (Tensor | null)[] {
+  let at = 0;
+  return xs.map((x, i) => {
+    const len = x.shape[axis];
+    const start = at;
+    at += len;
+    return needs[i] ? apply(sliceP, [gy], { axis: axis + lead, start, end: start + len, size: gy.shape[axis + lead] }) : null;
+  });
+}
+
+/** Attributes of an axis op for a batch: the axis one further (past the leading batch dimension). */
+function shifted<T extends { axis: number }>(attrs: T): T {
+  return { ...attrs, axis: attrs.axis + 1 };
+}
 
 function toIndices(op: string, indices: number[] | Int32Array | Tensor, n: number): Int32Array {
   const raw = indices instanceof Tensor ? valuesOf(indices) : indices;
