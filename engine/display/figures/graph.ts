@@ -184,7 +184,7 @@ function normalizeNodes(p: GraphPayload, notes: string[]): NormNode[] {
       grad: isSummary(n.grad) ? n.grad : null,
       requiresGrad: n.requiresGrad === true,
       attrs: n.attrs,
-      scope: Array.isArray(n.scope) && n.scope.length > 0 ? n.scope.map((x) => asText(x, '?')) : EMPTY,
+      scope: !Array.isArray(n.scope) || n.scope.length === 0 ? EMPTY : n.scope.every((x) => typeof x === 'string') ? n.scope : n.scope.map((x) => asText(x, '?')),
       check: typeof c === 'object' && c !== null && typeof c.ok === 'boolean' ? c : null,
     };
   });
@@ -371,6 +371,9 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
   // Consumers of each node, and which constants are drawn inline on their op.
   const consumers: number[][] = nodes.map(() => []);
   for (const n of nodes) for (const j of n.inputs) consumers[j].push(n.id);
+  /** `formatShape` of each node, computed once (a group box lists the shapes of many edges). */
+  const shapeTexts: (string | undefined)[] = [];
+  const shapeOf = (j: number) => (shapeTexts[j] ??= formatShape(nodes[j].shape));
   const inlined = new Set<number>();
   for (const n of nodes) {
     if (isScalarConst(n) && n.id !== output && consumers[n.id].length > 0 && consumers[n.id].every((c) => nodes[c].kind === 'op')) {
@@ -459,14 +462,20 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
   }
 
   function finishGroupUnit(u: GroupUnit): void {
-    const inside = (j: number) => unitOf[j] === unitOf[u.members[0].id];
+    const self = unitOf[u.members[0].id];
     const ins = new Map<string, number>();
     const outs = new Map<string, number>();
     const ops = new Map<string, number>();
     let worst: NormNode | null = null;
     for (const m of u.members) {
-      for (const j of m.inputs) if (!inlined.has(j) && !inside(j)) ins.set(formatShape(nodes[j].shape), (ins.get(formatShape(nodes[j].shape)) ?? 0) + 1);
-      if (m.id === output || consumers[m.id].some((c) => !inside(c))) outs.set(formatShape(m.shape), (outs.get(formatShape(m.shape)) ?? 0) + 1);
+      for (const j of m.inputs) {
+        if (unitOf[j] === self || inlined.has(j)) continue;
+        const t = shapeOf(j);
+        ins.set(t, (ins.get(t) ?? 0) + 1);
+      }
+      let leaves = m.id === output;
+      for (const c of consumers[m.id]) if (unitOf[c] !== self) leaves = true;
+      if (leaves) outs.set(shapeOf(m.id), (outs.get(shapeOf(m.id)) ?? 0) + 1);
       if (m.kind === 'op') ops.set(m.op, (ops.get(m.op) ?? 0) + 1);
       if (m.check && !m.check.ok && (worst === null || toNumber(m.check.relError) > toNumber(worst.check!.relError))) worst = m;
     }
@@ -502,19 +511,31 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
   for (const n of drawnAll) {
     const to = unitOf[n.id];
     const toGroup = units[to].kind === 'group';
-    const seen = new Map<number, number>();
-    const ins = n.inputs.filter((j) => !inlined.has(j));
+    let ins = n.inputs;
+    if (toGroup) {
+      // into a collapsed group: only edges from outside it, one per source box
+      for (const j of ins) {
+        const from = unitOf[j];
+        if (from === to || inlined.has(j)) continue;
+        const pair = from * units.length + to;
+        if (merged.has(pair)) continue;
+        merged.add(pair);
+        edgeList.push({ from, to, k: 0, slot: 0, src: j, dst: n.id });
+      }
+      continue;
+    }
+    if (ins.some((j) => inlined.has(j))) ins = ins.filter((j) => !inlined.has(j));
+    const seen = ins.length > 1 ? new Map<number, number>() : null;
     ins.forEach((j, pos) => {
       const from = unitOf[j];
-      if (from === to) return;
-      if (toGroup || units[from].kind === 'group') {
+      if (units[from].kind === 'group') {
         const pair = from * units.length + to;
         if (merged.has(pair)) return;
         merged.add(pair);
       }
-      const k = seen.get(from) ?? 0;
-      seen.set(from, k + 1);
-      edgeList.push({ from, to, k, slot: toGroup ? 0 : pos - (ins.length - 1) / 2, src: j, dst: n.id });
+      const k = seen?.get(from) ?? 0;
+      seen?.set(from, k + 1);
+      edgeList.push({ from, to, k, slot: pos - (ins.length - 1) / 2, src: j, dst: n.id });
     });
   }
 
