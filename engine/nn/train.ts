@@ -45,9 +45,16 @@ export interface TrainOptions {
   seed?: number;
   /** Evaluate accuracy every this many steps (default: at the end of each epoch). */
   evalEvery?: number;
-  /** Held-out data: its loss and accuracy are recorded at each evaluation. */
+  /**
+   * Held-out data: its loss and accuracy are recorded at each evaluation and drawn on the
+   * live curve, `validation loss` on the left axis with the training loss, `validation accuracy`
+   * on the right axis with the training `accuracy`.
+   */
   validation?: TrainData;
-  /** Draw a live loss curve (default true), or its options; `false` draws nothing. */
+  /**
+   * Draw a live loss curve (default true), or its options (`{smoothing: 0.9, logY: true}` sets the
+   * view's toggles at the start: the minibatch loss is noisy); `false` draws nothing.
+   */
   curve?: boolean | LossCurveOptions;
   /** Stop when this signal aborts (the kernel's stop button works without it). */
   signal?: AbortSignal;

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from pathlib import Path
 from queue import Empty
@@ -171,6 +172,14 @@ def test_the_curve_is_closed_with_the_reason(run: dict[str, Any]) -> None:
     # every step's loss is on the curve, up to the stop
     assert len(last["series"][0]["x"]) == state["steps"]
     assert "interrupted at step" in updates[-1]["content"]["data"]["text/plain"] or "interrupted" in json.dumps(last)
+    # the static fallback (what a saved notebook shows without the extension) has the status and every point
+    n = state["steps"]
+    svg = updates[-1]["content"]["data"]["image/svg+xml"]
+    assert f"stopped: interrupted at step {n}" in svg
+    loss_line = re.search(r'<polyline points="([^"]*)"', svg)
+    assert loss_line is not None, svg[:500]
+    assert len(loss_line.group(1).split()) == min(n, 4000)
+    assert f"loss: {n:,} points" in updates[-1]["content"]["data"]["text/plain"]
 
 
 def test_the_kernel_and_the_network_still_work_afterwards(run: dict[str, Any]) -> None:
