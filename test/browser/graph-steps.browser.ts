@@ -61,10 +61,16 @@ beforeAll(async () => {
   await openNotebook(page, lab, 'steps.ipynb');
   await runAllCells(page);
   // the marker printed by the last cell (its source, in the editor, says it too: look in the outputs only)
-  await page.waitForFunction(() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o) => o.textContent?.includes('@@done')), undefined, {
-    timeout: 180_000,
-    polling: 250,
-  });
+  await page
+    .waitForFunction(() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o) => o.textContent?.includes('@@done')), undefined, {
+      timeout: 180_000,
+      polling: 250,
+    })
+    .catch(async (error) => {
+      // say which cell stopped the run
+      const outputs = await page.evaluate(() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map((c, i) => `[${i}] ${c.querySelector('.jp-OutputArea')?.textContent?.slice(0, 500) ?? ''}`));
+      throw new Error(`${error.message}\nthe cells' outputs:\n${outputs.join('\n')}`);
+    });
   await page.waitForTimeout(800);
 }, 240_000);
 
