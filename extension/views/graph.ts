@@ -36,7 +36,7 @@ const READABLE_ZOOM = 0.6;
 const MAX_CANVAS_H = 560;
 const PAD = 8;
 /** Boxes drawn at once; a larger figure draws the rest in the next frames (nearest the output first). */
-const FIRST_BATCH = 250;
+const FIRST_BATCH = 160;
 
 /** The graph view, with what it laid out (for tests and timing). */
 export interface GraphView extends View {
@@ -166,7 +166,9 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
       const out = fig.nodes.find((n) => n.output);
       const ax = out ? out.box.x + out.box.w : fig.width;
       const ay = out ? out.box.y + out.box.h / 2 : fig.height / 2;
-      jobs.sort((a, b) => (a.x - ax) ** 2 + (a.y - ay) ** 2 - ((b.x - ax) ** 2 + (b.y - ay) ** 2));
+      // (x counts less: the first view is wider than tall, and extends left of the output)
+      const d = (j: Job) => (0.6 * (j.x - ax)) ** 2 + (j.y - ay) ** 2;
+      jobs.sort((a, b) => d(a) - d(b));
     }
     let next = 0;
     const slice = (limit: number, ms: number) => {
