@@ -223,3 +223,18 @@ def test_nb3_jacobian_chains(tag: str, sizes: list[int], winner: str) -> None:
     assert [s["cols"] for s in p["steps"]][0] == sizes[0] and [s["rows"] for s in p["steps"]] == sizes[1:]
     assert (p["forwardCost"], p["reverseCost"]) == chain_costs(sizes)
     assert p["winner"] == winner
+
+
+def test_nb3_cheapest_order_of_the_autoencoder_is_neither_end() -> None:
+    run = run_solution(NB3)
+    text = run.stream("chain-orders")
+    auto = text[text.index("autoencoder"):].splitlines()
+    orders = {l.split()[0]: l.split() for l in auto[1:4]}
+    assert orders["optimal"][1] == "(J4·J3)·(J2·J1)" and orders["optimal"][2] == "16,257,024", auto
+    assert orders["forward"][2] == orders["reverse"][2] == "163,774,464", auto
+    [out] = [d for d in run.displays("chain-orders") if CHAIN in d["data"]]
+    p = out["data"][CHAIN]
+    by = {o["name"]: o for o in p["orders"]}
+    assert by["optimal"]["cost"] == 16_257_024 and by["forward"]["cost"] == by["reverse"]["cost"] == 163_774_464
+    assert by["reverse"]["memory"] > by["forward"]["memory"]   # reverse keeps the activations
+

@@ -188,6 +188,14 @@ def test_nb5_jacobian_chain_of_a_real_layer(nb5: Run) -> None:
     assert "501,760,000 entries, 4.0 GB" in text and "5,017,600 multiply-adds, 100× fewer" in text
 
 
+def test_nb5_fc_layer_full_jacobian_next_to_what_backprop_computes(nb5: Run) -> None:
+    assert nb5.stream("fc-jacobian").splitlines()[0] == (
+        "fc.weight: ∂y/∂fc.weight is 256 × 200,704 = 51,380,224 entries (200,704 non-zero);"
+        " backprop: gW = xᵀ · gy, shape [784,256], 200,704 multiply-adds")
+    [out] = nb5.displays("jacobian-chain")
+    assert [q["name"] for q in out["data"][CHAIN]["steps"][0]["params"]] == ["W1", "b1"]
+
+
 def test_nb5_student_version_runs_with_every_check_not_yet() -> None:
     run = run_student(NB5)
     assert_student_all_not_yet(run)
