@@ -32,7 +32,7 @@ export { noGrad, scope, detectAnomaly, isGradEnabled } from './context';
 export { trace, inputGrads, type Trace, type TraceNode } from './trace';
 export { backwardRule, BACKWARD_RULES, type RuleSpec, type RuleSubject } from './display/rules';
 export { GradlabError } from './errors';
-export { jacobianChain, JacobianChain } from './ad/chain';
+export { jacobianChain, JacobianChain, chainOrders, CHAIN_DP_MAX_STEPS, type ChainStep, type ChainLayer } from './ad/chain';
 export { show, lossCurve, LossCurve, type LossCurveOptions, type Showable } from './display/show';
 export {
   decisionBoundary, confusionMatrix, imageGrid, DecisionBoundary, ConfusionMatrix, ImageGrid,
@@ -40,7 +40,7 @@ export {
 } from './display/pictures';
 export { MIME } from './display/contract';
 export type {
-  GraphPayload, GraphNode, GradCheckPayload, BackwardRule, BackwardPattern, NodeCheck, JacobianChainPayload, LossCurvePayload, TensorSummary,
+  GraphPayload, GraphNode, GradCheckPayload, BackwardRule, BackwardPattern, NodeCheck, JacobianChainPayload, ChainOrder, ParamJacobian, LossCurvePayload, TensorSummary,
   DecisionBoundaryPayload, ConfusionMatrixPayload, ImageGridPayload,
 } from './display/contract';
 export { check, checkResults, todo, allClose, TodoError, type CheckResult } from './exercise';
