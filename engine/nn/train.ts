@@ -153,9 +153,9 @@ function checkData(what: string, d: TrainData): { X: Tensor; y: Tensor; n: numbe
  *
  * Await it: the live curve updates while it runs and is closed before it
  * returns. The stop button stops it within one step; the curve then shows
- * "interrupted at step N" and the partial history stays in `model.history`
- * (the cell's own promise is rejected by tslab, so keep the model, not the
- * result).
+ * "interrupted at step N", the partial history stays in `model.history`, and
+ * `train` throws (after closing the curve), so the rest of the cell does not
+ * run, as the stop button means. An `opts.signal` abort just returns early.
  *
  * ```ts
  * const net = gl.nn.mlp([2, 100, 3], {seed: 0});
@@ -274,6 +274,11 @@ export async function train(model: Module, data: TrainData, opts: TrainOptions =
     history.seconds = (performance.now() - t0) / 1000;
     history.done = true;
     if (curve) await curve.close(history.stopped ?? undefined);
+  }
+  // NOTE: tslab has already rejected the cell's promise; throwing here stops the code after
+  // `await train(...)` in the same cell, which would otherwise go on running in the background.
+  if (watch?.reason === 'interrupted') {
+    fail(`train: ${history.stopped} by the stop button; model.history keeps the ${history.steps} steps run`);
   }
   return history;
 }

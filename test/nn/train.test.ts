@@ -95,9 +95,13 @@ describe('train', () => {
         }
         return gl.nn.softmaxCrossEntropy(s, y);
       };
-      const h = await gl.nn.train(net, data, { loss, batchSize: 16, epochs: 1000, curve: false });
+      // it throws, so the rest of the cell does not run, and keeps what it did in net.history
+      await expect(gl.nn.train(net, data, { loss, batchSize: 16, epochs: 1000, curve: false })).rejects.toThrow(
+        'train: interrupted at step 21 by the stop button; model.history keeps the 21 steps run',
+      );
       expect(sentAt).toBe(20);
       // the signal arrived during step 21; the loop noticed before step 22
+      const h = net.history!;
       expect(h.stopped).toBe('interrupted at step 21');
       expect(net.history!.losses).toHaveLength(21);
       expect(process.listeners('SIGINT')).toEqual([kernelLike]);

@@ -140,6 +140,9 @@ def test_the_cell_is_interrupted_soon_after_the_stop_button(run: dict[str, Any])
     assert client.interrupted_at is not None, "the curve never updated: nothing to interrupt"
     train_cell = run["nb"].cells[1]
     assert "not interrupted" not in _stdout(train_cell)
+    # nor later: train throws after an interrupt, so the code after it in the cell never runs
+    late = "".join(m["content"].get("text", "") for m in run["late"] if m["msg_type"] == "stream")
+    assert "not interrupted" not in late, late
     errors = "".join(o.get("text", "") for o in train_cell.outputs if o.get("name") == "stderr")
     assert "Interrupted asynchronously" in errors, train_cell.outputs
     assert run["train_cell_seconds"] < 60
