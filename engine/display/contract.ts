@@ -68,8 +68,14 @@ export interface GraphNode {
   scope: string[];
   /** Operation attributes worth showing (axis, keepdims, ...). */
   attrs?: Record<string, string | number | boolean | number[]>;
-  /** How this op's backward treats the gradient (op nodes only). */
+  /**
+   * How this op's backward treats the gradient (op nodes only), inline. The
+   * engine sends `ruleRef` instead; a reader takes `ruleRef` when present,
+   * else this field (payloads from before the rule table).
+   */
   rule?: BackwardRule;
+  /** Index into `GraphPayload.rules` of this op's backward rule (op nodes only). */
+  ruleRef?: number;
   /**
    * The gradient this node sent back to each of its operands in the last
    * backward pass, in the order of `inputs` (null where none was sent). A
@@ -125,6 +131,12 @@ export interface GraphPayload {
   /** Id of the node the graph was traced from. */
   output: number;
   nodes: GraphNode[];
+  /**
+   * The distinct backward rules of the graph's op nodes, each listed once;
+   * a node points into it with `ruleRef` (every `add` of two scalars shares
+   * one entry, so a 10,000-node graph does not repeat the same text per node).
+   */
+  rules?: BackwardRule[];
   /** Present when the graph was larger than the engine's limit: what was left out and why. */
   omitted?: { nodes: number; reason: string };
 }

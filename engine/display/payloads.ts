@@ -3,7 +3,7 @@
  * graphs, gradient-check reports, Jacobian chains. Pure data, no I/O.
  */
 import type {
-  GradCheckPayload, GraphNode, GraphPayload, JacobianChainPayload, JacobianChainStep, Num, TensorSummary,
+  BackwardRule, GradCheckPayload, GraphNode, GraphPayload, JacobianChainPayload, JacobianChainStep, Num, TensorSummary,
 } from './contract';
 import { SUMMARY_ENTRIES } from './contract';
 import type { ChainOrder } from './contract';
@@ -81,14 +81,16 @@ export function graphSummary(nodes: number): { entries: number; digits?: number 
  * Bytes of JSON a graph payload aims to stay under (3/4 of MAX_PAYLOAD_BYTES):
  * past it, the nodes farthest from the output are left out, and so are the
  * branch contributions (`inputGrads`) of the op nodes farthest from the output.
- * A 0-d node costs ~350 bytes, its rule ~160 and its contributions ~200.
+ * A 0-d node costs ~350 bytes and its contributions ~200; its rule is a
+ * reference into the payload's rule table (~12 bytes).
  */
 export const GRAPH_PAYLOAD_BUDGET = 6 * 1024 * 1024;
 
 /**
  * The graph payload of a trace: every node with its value, its gradient after
- * backward, the backward rule of each op and the gradient it sent to each
- * operand (see {@link inputGrads}). Graphs past `limit` nodes (default
+ * backward, the backward rule of each op (listed once in `rules`, referenced
+ * by `ruleRef`) and the gradient it sent to each operand (see
+ * {@link inputGrads}). Graphs past `limit` nodes (default
  * {@link GRAPH_NODE_LIMIT}) or past {@link GRAPH_PAYLOAD_BUDGET} bytes keep the
  * nodes nearest the output, and `omitted` says what was left out.
  */
@@ -98,6 +100,8 @@ export function graphPayload(tr: Trace, opts: { title?: string; limit?: number }
   // keep at most the last `limit` nodes in topological order: the ones nearest the output
   let offset = Math.max(0, all.length - limit);
   const { entries, digits } = graphSummary(all.length - offset);
+  const rules = new RuleTable();
+  const ruleOfNode = new Map<GraphNode, BackwardRule>();
   const nodeOf = (n: TraceNode): GraphNode => {
     const node: GraphNode = {
       id: n.id,
@@ -113,12 +117,8 @@ export function graphPayload(tr: Trace, opts: { title?: string; limit?: number }
     };
     if (n.attrs) node.attrs = n.attrs;
     if (n.primitive) {
-      const rule = backwardRule(n.primitive.name, n.primitive.custom, {
-        shape: n.shape,
-        inputs: n.inputs.map((i) => all[i].shape),
-        attrs: n.rawAttrs,
-      });
-      if (rule) node.rule = rule;
+      const rule = rules.ruleFor(n, all);
+      if (rule) ruleOfNode.set(node, rule);
     }
     return node;
   };
@@ -130,14 +130,19 @@ export function graphPayload(tr: Trace, opts: { title?: string; limit?: number }
   const fixed = 1024 + (opts.title ? jsonBytes(opts.title) : 0);
   // nodes nearest the output first while the budget lasts, then their contributions
   const built: GraphNode[] = [];
+  const counted = new Set<BackwardRule>();
   let total = fixed;
   for (let k = all.length - 1; k >= offset; k--) {
     const node = nodeOf(all[k]);
-    const b = jsonBytes(node) + 1;
+    const rule = ruleOfNode.get(node);
+    // `"ruleRef":12345,` and, the first time a rule is seen, its entry in the table
+    let b = jsonBytes(node) + 1 + (rule ? 16 : 0);
+    if (rule && !counted.has(rule)) b += jsonBytes(rule) + 1;
     if (total + b > GRAPH_PAYLOAD_BUDGET && built.length) {
       offset = k + 1;
       break;
     }
+    if (rule) counted.add(rule);
     total += b;
     built.push(node);
   }
@@ -163,12 +168,30 @@ export function graphPayload(tr: Trace, opts: { title?: string; limit?: number }
       const keep = node.inputs.map((i) => i >= offset);
       node.id -= offset;
       node.inputs = node.inputs.filter((_, j) => keep[j]).map((i) => i - offset);
-      if (node.rule) node.rule.jacobians = node.rule.jacobians.filter((_, j) => keep[j]);
+      const rule = ruleOfNode.get(node);
+      if (rule && keep.includes(false)) ruleOfNode.set(node, { ...rule, jacobians: rule.jacobians.filter((_, j) => keep[j]) });
       if (node.inputGrads) node.inputGrads = node.inputGrads.filter((_, j) => keep[j]);
     }
   }
+  // the table holds the rules of the nodes kept, each once, in order of first use
+  const table: BackwardRule[] = [];
+  const refOf = new Map<string, number>();
+  const keyOf = new Map<BackwardRule, string>();
+  for (const node of built) {
+    const rule = ruleOfNode.get(node);
+    if (!rule) continue;
+    let key = keyOf.get(rule);
+    if (key === undefined) keyOf.set(rule, (key = JSON.stringify(rule)));
+    let ref = refOf.get(key);
+    if (ref === undefined) {
+      refOf.set(key, (ref = table.length));
+      table.push(rule);
+    }
+    node.ruleRef = ref;
+  }
   const p: GraphPayload = { version: 1, kind: 'graph', output: tr.output - offset, nodes: built };
   if (opts.title) p.title = opts.title;
+  if (table.length) p.rules = table;
   const reasons: string[] = [];
   if (offset > 0) {
     reasons.push(
@@ -184,6 +207,27 @@ export function graphPayload(tr: Trace, opts: { title?: string; limit?: number }
   }
   if (reasons.length) p.omitted = { nodes: offset, reason: reasons.join('; ') };
   return p;
+}
+
+/**
+ * The backward rules of a trace's op nodes, each computed once per kind of
+ * node: attribute-less nodes with the same op and shapes (every scalar `add`
+ * of a micrograd graph) share one rule object.
+ */
+class RuleTable {
+  private readonly cache = new Map<string, BackwardRule | null>();
+
+  ruleFor(n: TraceNode, all: readonly TraceNode[]): BackwardRule | null {
+    const p = n.primitive!;
+    const subject = () => ({ shape: n.shape, inputs: n.inputs.map((i) => all[i].shape), attrs: n.rawAttrs });
+    // a node with attributes (axes, ta/tb, ...) gets its own rule; the table still lists equal rules once
+    if (n.rawAttrs !== undefined) return backwardRule(p.name, p.custom, subject()) ?? null;
+    let key = `${p.custom ? 1 : 0}${p.name}|${n.shape.join(',')}`;
+    for (const i of n.inputs) key += `|${all[i].shape.join(',')}`;
+    let rule = this.cache.get(key);
+    if (rule === undefined) this.cache.set(key, (rule = backwardRule(p.name, p.custom, subject()) ?? null));
+    return rule;
+  }
 }
 
 /** UTF-8 bytes of a value's JSON. */

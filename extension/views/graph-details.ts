@@ -11,10 +11,15 @@
 import type { BackwardRule, GraphNode, NodeCheck, TensorSummary } from '../../engine/display/contract';
 import { asText, formatCount, formatErr, formatNum, formatNumLong, formatShape } from '../../engine/display/figures/format';
 import { attrsText, nodeTitle } from '../../engine/display/figures/graph';
+import { ruleOf } from '../../engine/display/figures/rules';
 import { h } from './dom';
 
-/** The details panel of one node: everything its payload says, as text. */
-export function nodeDetails(doc: Document, id: number, nodes: unknown[], pinned: boolean): Node[] {
+/**
+ * The details panel of one node: everything its payload says, as text.
+ * `rules` is the payload's rule table (`GraphPayload.rules`), which a node's
+ * `ruleRef` points into; without it only inline rules are shown.
+ */
+export function nodeDetails(doc: Document, id: number, nodes: unknown[], pinned: boolean, rules?: unknown): Node[] {
   const raw = nodes[id];
   const n = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<GraphNode>;
   const named = (j: number) => {
@@ -52,7 +57,7 @@ export function nodeDetails(doc: Document, id: number, nodes: unknown[], pinned:
   );
   const check = checkBlock(doc, n.check);
   if (check) out.push(check);
-  const rule = ruleBlock(doc, n, named);
+  const rule = ruleBlock(doc, ruleOf({ rules: rules as BackwardRule[] | undefined }, n), n, named);
   if (rule) out.push(rule);
   const uses = usesBlock(doc, id, n, nodes, named);
   if (uses) out.push(uses);
@@ -103,9 +108,8 @@ export function jacobianWhy(structure: string, rows: number, cols: number): stri
   return '';
 }
 
-function ruleBlock(doc: Document, n: Partial<GraphNode>, named: (j: number) => string): HTMLElement | null {
-  const r = n.rule;
-  if (typeof r !== 'object' || r === null || typeof r.pattern !== 'string') return null;
+function ruleBlock(doc: Document, r: BackwardRule | null, n: Partial<GraphNode>, named: (j: number) => string): HTMLElement | null {
+  if (r === null || typeof r.pattern !== 'string') return null;
   const op = asText(n.op, '?');
   const pattern = asText(r.pattern);
   const box = h(doc, 'div', { class: 'gradlab-details-rule' });

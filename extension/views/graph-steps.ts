@@ -8,8 +8,9 @@
  * use it); `createStepper` is the toolbar (⏮ ◀ ▶ ⏭, play, a slider, the
  * caption) that marks the graph view's node elements with CSS classes.
  */
-import type { GraphNode, GraphPayload, Num, TensorSummary } from '../../engine/display/contract';
+import type { BackwardRule, GraphNode, GraphPayload, Num, TensorSummary } from '../../engine/display/contract';
 import { asText, formatNum, formatShape } from '../../engine/display/figures/format';
+import { ruleOf } from '../../engine/display/figures/rules';
 import { nodeTitle } from '../../engine/display/figures/graph';
 import { h, s } from './dom';
 
@@ -210,9 +211,13 @@ function readNodes(p: GraphPayload): StepNode[] {
       grad: isSummary(n.grad) ? n.grad : null,
       requiresGrad: n.requiresGrad === true,
       inputGrads: Array.isArray(n.inputGrads) ? n.inputGrads : null,
-      pattern: n.rule && typeof n.rule.pattern === 'string' ? n.rule.pattern : null,
+      pattern: patternOf(ruleOf(p, n)),
     };
   });
+}
+
+function patternOf(r: BackwardRule | null): string | null {
+  return r && typeof r.pattern === 'string' ? r.pattern : null;
 }
 
 function isSummary(t: unknown): t is TensorSummary {

@@ -3,6 +3,7 @@ import * as gl from '../../engine';
 import { PRIMITIVES } from '../../engine/ops/primitive';
 import { BACKWARD_RULES, backwardRule } from '../../engine/display/rules';
 import { graphPayload } from '../../engine/display/payloads';
+import { ruleOf } from '../../engine/display/figures/rules';
 
 describe('backward rules', () => {
   it('every built-in primitive has an entry (no op silently missing)', () => {
@@ -54,12 +55,42 @@ describe('backward rules', () => {
     const y = x.matmul(w).relu().add(1).sum();
     const p = graphPayload(gl.trace(y));
     for (const n of p.nodes) {
+      expect(n.rule, 'rules travel in the table, not inline').toBeUndefined();
       if (n.kind === 'op') {
-        expect(n.rule, n.op).toBeDefined();
-        expect(n.rule!.jacobians.length).toBe(n.inputs.length);
-      } else expect(n.rule).toBeUndefined();
+        expect(ruleOf(p, n), n.op).not.toBeNull();
+        expect(ruleOf(p, n)!.jacobians.length).toBe(n.inputs.length);
+      } else expect(n.ruleRef).toBeUndefined();
     }
     const mm = p.nodes.find((n) => n.op === 'matmul')!;
-    expect(mm.rule!.jacobians.map((j) => j.shape)).toEqual([[2, 4], [2, 2]]);
+    expect(ruleOf(p, mm)!.jacobians.map((j) => j.shape)).toEqual([[2, 4], [2, 2]]);
+    expect(ruleOf(p, mm)!.pattern).toBe('matmul');
+    // matmul, relu, add, sum: four distinct rules, each listed once
+    expect(p.rules!.map((r) => r.pattern)).toEqual(['matmul', 'routes', 'distributes', 'sums']);
+  });
+
+  it('lists a rule shared by many nodes once: 50 scalar adds and 50 muls make two table entries', () => {
+    const w = gl.scalar(0.5, { requiresGrad: true });
+    let y = gl.scalar(0, { requiresGrad: true });
+    for (let i = 0; i < 50; i++) y = y.add(w.mul(i));
+    y.backward();
+    const p = graphPayload(gl.trace(y));
+    expect(p.rules!.map((r) => r.pattern)).toEqual(['switches', 'distributes']);
+    const adds = p.nodes.filter((n) => n.op === 'add');
+    expect(adds.length).toBe(50);
+    expect(adds.every((n) => n.ruleRef === 1)).toBe(true);
+    expect(ruleOf(p, adds[0])!.text).toBe('∂L/∂a = ∂L/∂y;  ∂L/∂b = ∂L/∂y');
+  });
+
+  it('ruleOf reads the table, an inline rule (older payloads), and gives null for a reference that points nowhere', () => {
+    const rule = { pattern: 'routes' as const, text: 't', jacobians: [] };
+    expect(ruleOf({ rules: [rule] }, { ruleRef: 0 })).toBe(rule);
+    expect(ruleOf({}, { rule })).toBe(rule);
+    expect(ruleOf({ rules: [rule] }, { ruleRef: 1 })).toBeNull();
+    expect(ruleOf({ rules: [rule] }, { ruleRef: -1 })).toBeNull();
+    expect(ruleOf({ rules: [rule] }, { ruleRef: 0.5 })).toBeNull();
+    expect(ruleOf({}, { ruleRef: 0 })).toBeNull();
+    expect(ruleOf({ rules: 'x' as never }, { ruleRef: 0 })).toBeNull();
+    expect(ruleOf({ rules: [null as never] }, { ruleRef: 0 })).toBeNull();
+    expect(ruleOf({ rules: [rule] }, null)).toBeNull();
   });
 });

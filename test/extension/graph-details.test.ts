@@ -71,6 +71,28 @@ describe('nodeDetails: backward rule', () => {
     ]);
   });
 
+  it('reads the rule from the payload\'s rule table (ruleRef), as the engine sends it, with the same text as inline', () => {
+    const p = wire(branch);
+    p.rules = [rules.add, rules.mul];
+    for (const n of p.nodes) {
+      if (n.rule) n.ruleRef = n.rule === p.nodes[3].rule ? 0 : 1;
+      delete n.rule;
+    }
+    const el = document.createElement('div');
+    el.append(...nodeDetails(document, 2, p.nodes, false, p.rules));
+    expect(el.querySelector('.gradlab-details-rule strong')!.textContent).toBe('backward: mul switches');
+    expect(el.querySelector('.gradlab-details-formula')!.textContent).toBe('∂L/∂a = ∂L/∂y · b;  ∂L/∂b = ∂L/∂y · a');
+    const inline = details(wire(branch), 2);
+    expect(el.querySelector('.gradlab-details-rule')!.textContent).toBe(inline.text('.gradlab-details-rule'));
+    // a reference without its table (or past its end) shows no rule block rather than a wrong one
+    const bare = document.createElement('div');
+    bare.append(...nodeDetails(document, 3, p.nodes, false));
+    expect(bare.querySelector('.gradlab-details-rule')).toBeNull();
+    const past = document.createElement('div');
+    past.append(...nodeDetails(document, 3, p.nodes, false, [rules.mul].slice(1)));
+    expect(past.querySelector('.gradlab-details-rule')).toBeNull();
+  });
+
   it('says why a diagonal or selection Jacobian is never formed, with what the matrix would hold', () => {
     expect(jacobianWhy('diagonal', 1000, 1000)).toBe(
       'only the diagonal can be non-zero: backward multiplies entry by entry (1,000 products), where a 1,000 × 1,000 matrix would hold 1,000,000 numbers',

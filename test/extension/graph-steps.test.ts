@@ -140,6 +140,25 @@ describe('stepSequence', () => {
     expect(steps[5].caption).toBe('backward 2/3: #2’s gradient is complete: ∂L/∂#2 = 0 — through ×: w receives ∂L/∂#2 · 5 = 0');
   });
 
+  it('gives the same captions when the rule comes from the payload\'s rule table (ruleRef)', () => {
+    const inline: GraphPayload = {
+      version: 1,
+      kind: 'graph',
+      output: 1,
+      nodes: [
+        node(0, 'leaf', 'x', [], -2, 0),
+        { ...node(1, 'relu', 'y', [0], 0, 1, [0]), rule: { pattern: 'routes', text: 'gx = gy where x > 0', jacobians: [{ shape: [1, 1], structure: 'diagonal' }] } },
+      ],
+    };
+    const table = wire(inline);
+    table.rules = [table.nodes[1].rule!];
+    delete table.nodes[1].rule;
+    table.nodes[1].ruleRef = 0;
+    const captions = (p: GraphPayload) => stepSequence(wire(p)).map((s) => s.caption);
+    expect(captions(table)).toEqual(captions(inline));
+    expect(captions(table)[2]).toContain('through relu: x receives ∂L/∂y where x > 0');
+  });
+
   it('still steps through payloads without inputGrads (contributions unknown, counts kept)', () => {
     const p = wire(branch);
     for (const n of p.nodes) delete n.inputGrads;
@@ -185,7 +204,7 @@ describe('stepSequence', () => {
     const p = wire(payloadOf(e)) as GraphPayload;
     expect(stepSequence(p).map((s) => s.caption)).toEqual(stepSequence(wire(branch)).map((s) => s.caption));
     const el = document.createElement('div');
-    el.append(...nodeDetails(document, 2, p.nodes, false));
+    el.append(...nodeDetails(document, 2, p.nodes, false, p.rules));
     expect(el.querySelector('.gradlab-details-rule strong')!.textContent).toBe('backward: mul switches');
     expect(el.querySelector('.gradlab-details-sum')!.textContent).toBe('sum14 = grad ✓');
   });
