@@ -116,7 +116,35 @@ export function trace(y: Tensor): Trace {
       rawAttrs: info?.attrs,
     };
   });
+  leafScopes(nodes);
   return { nodes, output: idOf.get(rootKey)! };
+}
+
+/**
+ * A leaf or constant belongs to the scope its consumers share: the longest
+ * common prefix of their scope paths. The tape records a leaf where it is
+ * first used, so a weight created outside every `gl.scope` and used by every
+ * "point k / layer j" would otherwise sit in "point 0" and draw an edge from
+ * there into every group; with the shared prefix it sits at top level, and a
+ * leaf used only inside one scope stays there. Nodes nobody consumes (the
+ * traced output itself) keep their recorded scope.
+ */
+function leafScopes(nodes: TraceNode[]): void {
+  const shared = new Map<number, string[]>();
+  for (const n of nodes) {
+    if (n.kind !== 'op') continue;
+    for (const i of n.inputs) {
+      if (nodes[i].kind === 'op') continue;
+      const s = shared.get(i);
+      if (s === undefined) shared.set(i, n.scope.slice());
+      else {
+        let k = 0;
+        while (k < s.length && k < n.scope.length && s[k] === n.scope[k]) k++;
+        s.length = k;
+      }
+    }
+  }
+  for (const [i, s] of shared) nodes[i].scope = s;
 }
 
 function gradAt(tape: Tape, id: number, leaf: Tensor | null): Tensor {

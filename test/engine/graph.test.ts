@@ -123,6 +123,37 @@ describe('gl.trace', () => {
     expect(gl.trace(x.mul(3)).nodes.find((n) => n.op === 'mul')!.scope).toEqual([]);
   });
 
+  it('a leaf or constant sits in the scope all its consumers share (not where it was first used)', () => {
+    // w is created outside every scope and used in every "point k / layer 1"; u only in "point 1 / layer 1";
+    // v in "point 0 / layer 1" and "point 0 / layer 2"
+    const w = gl.scalar(0.5, { requiresGrad: true, name: 'w' });
+    const u = gl.scalar(-2, { requiresGrad: true, name: 'u' });
+    const v = gl.scalar(3, { requiresGrad: true, name: 'v' });
+    const point = (k: number) =>
+      gl.scope(`point ${k}`, () => {
+        const h = gl.scope('layer 1', () => (k === 1 ? w.mul(2).mul(u).mul(u) : k === 0 ? w.mul(1).mul(v) : w.mul(3).mul(3)));
+        return gl.scope('layer 2', () => (k === 0 ? h.add(v) : h.relu()));
+      });
+    const loss = point(0).add(point(1)).add(point(2));
+    loss.backward();
+    const tr = gl.trace(loss);
+    const byName = (name: string) => tr.nodes.find((n) => n.name === name)!;
+    expect(byName('w').scope).toEqual([]);
+    expect(byName('u').scope).toEqual(['point 1', 'layer 1']);
+    expect(byName('v').scope).toEqual(['point 0']);
+    // the constants of point 2 are used once, inside its layer
+    const consts = tr.nodes.filter((n) => n.kind === 'const');
+    expect(consts.map((n) => [n.value.item(), n.scope.join(' / ')])).toContainEqual([3, 'point 2 / layer 1']);
+    // op nodes keep their recorded scopes, and the values are unchanged:
+    // loss = (0.5·1·3 + 3) + relu(0.5·2·(−2)·(−2)) + relu(0.5·3·3) = 4.5 + 4 + 4.5
+    expect(tr.nodes[tr.output].value.item()).toBe(13);
+    expect(tr.nodes.find((n) => n.op === 'relu')!.scope).toEqual(['point 1', 'layer 2']);
+    // dloss/dw = 1·3 + 2·4 + 3·3 = 20
+    expect(byName('w').grad!.item()).toBe(20);
+    // a leaf traced on its own keeps its (top-level) scope
+    expect(gl.trace(w).nodes[0].scope).toEqual([]);
+  });
+
   it('gl.scope returns the value of fn', () => {
     expect(gl.scope('s', () => 42)).toBe(42);
   });
