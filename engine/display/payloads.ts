@@ -31,8 +31,14 @@ function numTo(v: number, digits: number): Num {
  */
 export function summarize(t: Tensor, entries: number = SUMMARY_ENTRIES, digits?: number): TensorSummary {
   const size = t.size;
-  const get = t._data === null ? (_: number) => t._v : (i: number) => t._data![i];
   const out = digits ? (v: number) => numTo(v, digits) : num;
+  if (size === 1) {
+    // one entry (every node of a micrograd graph): it is the min, max and mean, rounded once
+    const v = t._data === null ? t._v : t._data[0];
+    const x = out(v);
+    return { shape: t.shape.slice(), dtype: t.dtype, size, values: [x], truncated: false, min: x, max: x, mean: x };
+  }
+  const get = t._data === null ? (_: number) => t._v : (i: number) => t._data![i];
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;
@@ -126,14 +132,34 @@ export function graphPayload(tr: Trace, opts: { title?: string; limit?: number }
     const gs = n.primitive && n.grad ? inputGrads(tr, n) : null;
     return gs ? gs.map((g) => (g ? summarize(g, entries, digits) : null)) : null;
   };
+  const first = offset;
+  const made = all.slice(first).map(nodeOf);
+  const sent = made.map((_, j) => contributions(all[first + j]));
+  // the common case: everything fits, measured with one JSON.stringify instead of one per node
+  made.forEach((node, j) => {
+    if (sent[j]) node.inputGrads = sent[j]!;
+  });
+  const whole = finish(made, offset, 0);
+  const bytes = jsonBytes(whole);
+  if (bytes <= GRAPH_PAYLOAD_BUDGET) {
+    measured.set(whole, bytes);
+    return whole;
+  }
+  // too large: undo what finish did, then keep the nodes nearest the output while the budget lasts
+  made.forEach((node, j) => {
+    delete node.inputGrads;
+    delete node.ruleRef;
+    node.id = first + j;
+    node.inputs = all[first + j].inputs.slice();
+  });
   // the payload's other fields, the title and `omitted` (a few hundred bytes)
   const fixed = 1024 + (opts.title ? jsonBytes(opts.title) : 0);
   // nodes nearest the output first while the budget lasts, then their contributions
   const built: GraphNode[] = [];
   const counted = new Set<BackwardRule>();
   let total = fixed;
-  for (let k = all.length - 1; k >= offset; k--) {
-    const node = nodeOf(all[k]);
+  for (let k = all.length - 1; k >= first; k--) {
+    const node = made[k - first];
     const rule = ruleOfNode.get(node);
     // `"ruleRef":12345,` and, the first time a rule is seen, its entry in the table
     let b = jsonBytes(node) + 1 + (rule ? 16 : 0);
@@ -149,9 +175,10 @@ export function graphPayload(tr: Trace, opts: { title?: string; limit?: number }
   built.reverse();
   let skipped = 0;
   for (let j = built.length - 1; j >= 0; j--) {
-    const n = all[built[j].id];
+    const id = built[j].id;
+    const n = all[id];
     if (!n.primitive || !n.grad) continue;
-    const summaries = total < GRAPH_PAYLOAD_BUDGET ? contributions(n) : null;
+    const summaries = total < GRAPH_PAYLOAD_BUDGET ? sent[id - first] : null;
     const b = summaries ? jsonBytes(summaries) + 14 : 0;
     if (summaries && total + b <= GRAPH_PAYLOAD_BUDGET) {
       total += b;
@@ -162,51 +189,69 @@ export function graphPayload(tr: Trace, opts: { title?: string; limit?: number }
       skipped++;
     }
   }
-  // ids relative to the first node kept; operands left out are dropped (with their rule's Jacobian and contribution)
-  if (offset > 0) {
+  return finish(built, offset, skipped);
+
+  /** The payload of the nodes kept (from `offset` on), ids made relative to the first, with its rule table and `omitted`. */
+  function finish(built: GraphNode[], offset: number, skipped: number): GraphPayload {
+    // operands left out are dropped (with their rule's Jacobian and contribution)
+    const cut = new Map<GraphNode, BackwardRule>();
+    if (offset > 0) {
+      for (const node of built) {
+        const keep = node.inputs.map((i) => i >= offset);
+        node.id -= offset;
+        node.inputs = node.inputs.filter((_, j) => keep[j]).map((i) => i - offset);
+        const rule = ruleOfNode.get(node);
+        if (rule && keep.includes(false)) cut.set(node, { ...rule, jacobians: rule.jacobians.filter((_, j) => keep[j]) });
+        if (node.inputGrads) node.inputGrads = node.inputGrads.filter((_, j) => keep[j]);
+      }
+    }
+    // the table holds the rules of the nodes kept, each once, in order of first use
+    const table: BackwardRule[] = [];
+    const refOf = new Map<string, number>();
+    const keyOf = new Map<BackwardRule, string>();
     for (const node of built) {
-      const keep = node.inputs.map((i) => i >= offset);
-      node.id -= offset;
-      node.inputs = node.inputs.filter((_, j) => keep[j]).map((i) => i - offset);
-      const rule = ruleOfNode.get(node);
-      if (rule && keep.includes(false)) ruleOfNode.set(node, { ...rule, jacobians: rule.jacobians.filter((_, j) => keep[j]) });
-      if (node.inputGrads) node.inputGrads = node.inputGrads.filter((_, j) => keep[j]);
+      const rule = cut.get(node) ?? ruleOfNode.get(node);
+      if (!rule) continue;
+      let key = keyOf.get(rule);
+      if (key === undefined) keyOf.set(rule, (key = JSON.stringify(rule)));
+      let ref = refOf.get(key);
+      if (ref === undefined) {
+        refOf.set(key, (ref = table.length));
+        table.push(rule);
+      }
+      node.ruleRef = ref;
     }
-  }
-  // the table holds the rules of the nodes kept, each once, in order of first use
-  const table: BackwardRule[] = [];
-  const refOf = new Map<string, number>();
-  const keyOf = new Map<BackwardRule, string>();
-  for (const node of built) {
-    const rule = ruleOfNode.get(node);
-    if (!rule) continue;
-    let key = keyOf.get(rule);
-    if (key === undefined) keyOf.set(rule, (key = JSON.stringify(rule)));
-    let ref = refOf.get(key);
-    if (ref === undefined) {
-      refOf.set(key, (ref = table.length));
-      table.push(rule);
+    const p: GraphPayload = { version: 1, kind: 'graph', output: tr.output - offset, nodes: built };
+    if (opts.title) p.title = opts.title;
+    if (table.length) p.rules = table;
+    const reasons: string[] = [];
+    if (offset > 0) {
+      reasons.push(
+        `the graph has ${all.length} nodes; the ${built.length} nearest the output are drawn and ${offset} earlier ones are left out` +
+          (offset > all.length - limit ? ` (to keep the payload under ${mb(GRAPH_PAYLOAD_BUDGET)})` : ''),
+      );
     }
-    node.ruleRef = ref;
+    if (skipped > 0) {
+      reasons.push(
+        `the gradients sent to each operand (branch contributions) of the ${skipped} op nodes farthest from the output are left out ` +
+          `to keep the payload under ${mb(GRAPH_PAYLOAD_BUDGET)}`,
+      );
+    }
+    if (reasons.length) p.omitted = { nodes: offset, reason: reasons.join('; ') };
+    return p;
   }
-  const p: GraphPayload = { version: 1, kind: 'graph', output: tr.output - offset, nodes: built };
-  if (opts.title) p.title = opts.title;
-  if (table.length) p.rules = table;
-  const reasons: string[] = [];
-  if (offset > 0) {
-    reasons.push(
-      `the graph has ${all.length} nodes; the ${built.length} nearest the output are drawn and ${offset} earlier ones are left out` +
-        (offset > all.length - limit ? ` (to keep the payload under ${mb(GRAPH_PAYLOAD_BUDGET)})` : ''),
-    );
-  }
-  if (skipped > 0) {
-    reasons.push(
-      `the gradients sent to each operand (branch contributions) of the ${skipped} op nodes farthest from the output are left out ` +
-        `to keep the payload under ${mb(GRAPH_PAYLOAD_BUDGET)}`,
-    );
-  }
-  if (reasons.length) p.omitted = { nodes: offset, reason: reasons.join('; ') };
-  return p;
+}
+
+/** JSON bytes of the graph payloads measured while they were built (the common case: the whole graph fits). */
+const measured = new WeakMap<GraphPayload, number>();
+
+/**
+ * The JSON size in bytes that {@link graphPayload} measured for `p`, if it did,
+ * so `gl.show` does not serialize a 10,000-node graph twice only to check its
+ * size. Only valid for a payload not changed since it was built.
+ */
+export function measuredBytes(p: object): number | undefined {
+  return measured.get(p as GraphPayload);
 }
 
 /**

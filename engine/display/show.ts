@@ -12,7 +12,7 @@ import {
   MAX_PAYLOAD_BYTES, MIME, type GradlabPayload, type LossCurvePayload, type LossSeries,
 } from './contract';
 import { kernelDisplay, newDisplayId, type DisplayBundle } from './kernel';
-import { gradCheckPayload, graphPayload, num } from './payloads';
+import { gradCheckPayload, graphPayload, measuredBytes, num } from './payloads';
 import { ConfusionMatrix, DecisionBoundary, ImageGrid } from './pictures';
 import {
   confusionMatrixHtml, confusionMatrixText, decisionBoundarySvg, decisionBoundaryText, imageGridSvg, imageGridText,
@@ -22,9 +22,13 @@ import {
   CURVE_LIVE_POINTS, CURVE_MAX_POINTS,
 } from './svg';
 
-/** The MIME bundle of a payload: the payload itself plus a static fallback that draws the same figure. */
-export function bundleOf(p: GradlabPayload): DisplayBundle {
-  const size = Buffer.byteLength(JSON.stringify(p));
+/**
+ * The MIME bundle of a payload: the payload itself plus a static fallback that
+ * draws the same figure. `bytes` is the payload's JSON size when the caller
+ * has just measured it (see `measuredBytes`); otherwise it is measured here.
+ */
+export function bundleOf(p: GradlabPayload, bytes?: number): DisplayBundle {
+  const size = bytes ?? Buffer.byteLength(JSON.stringify(p));
   if (size > MAX_PAYLOAD_BYTES) {
     fail(
       `show: the ${p.kind} payload would be ${(size / 1e6).toFixed(1)} MB, over the ${(MAX_PAYLOAD_BYTES / 1e6).toFixed(0)} MB limit; ` +
@@ -76,7 +80,7 @@ export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPa
  */
 export function show(x: Showable, opts: { title?: string } = {}): void {
   const p = payloadOf(x, opts);
-  const bundle = bundleOf(p);
+  const bundle = bundleOf(p, measuredBytes(p));
   const k = kernelDisplay();
   if (k) k.send(bundle, newDisplayId());
   else console.log(bundle.data['text/plain']);

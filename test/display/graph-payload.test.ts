@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as gl from '../../engine';
 import { MAX_PAYLOAD_BYTES, type GraphPayload, type TensorSummary } from '../../engine/display/contract';
-import { GRAPH_NODE_LIMIT, GRAPH_PAYLOAD_BUDGET, gradCheckPayload, graphPayload } from '../../engine/display/payloads';
+import { GRAPH_NODE_LIMIT, GRAPH_PAYLOAD_BUDGET, gradCheckPayload, graphPayload, measuredBytes } from '../../engine/display/payloads';
 import { gradCheckHtml, gradCheckText } from '../../engine/display/figures/gradcheck';
 import { ruleOf } from '../../engine/display/figures/rules';
 
@@ -154,6 +154,8 @@ describe('graph payload: large graphs', () => {
     const p = graphPayload(tr);
     expect(p.nodes.length).toBe(tr.nodes.length);
     expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThanOrEqual(GRAPH_PAYLOAD_BUDGET);
+    // the size gl.show reuses instead of serializing the graph a second time is the exact UTF-8 size
+    expect(measuredBytes(p)).toBe(Buffer.byteLength(JSON.stringify(p)));
     expect(GRAPH_PAYLOAD_BUDGET).toBeLessThan(MAX_PAYLOAD_BYTES);
     const ops = p.nodes.filter((n) => n.kind === 'op');
     expect(ops.every((n) => ruleOf(p, n))).toBe(true);
@@ -170,6 +172,7 @@ describe('graph payload: large graphs', () => {
   it('cuts nodes past the byte budget even below the node limit', () => {
     const tr = gl.trace(mlpGraph(20000));
     const p = graphPayload(tr);
+    expect(measuredBytes(p)).toBeUndefined();
     expect(p.nodes.length).toBeLessThan(tr.nodes.length);
     expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThanOrEqual(GRAPH_PAYLOAD_BUDGET);
     expect(p.omitted!.nodes).toBe(tr.nodes.length - p.nodes.length);
