@@ -428,7 +428,7 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
       details.replaceChildren(doc.createTextNode('Hover over a node to see its details; click to keep them.'));
       return;
     }
-    details.replaceChildren(...nodeDetails(doc, id, payloadNodes, id === pinned));
+    details.replaceChildren(...nodeDetails(doc, id, payloadNodes, id === pinned, p.rules));
   };
   const pin = (id: number | null) => {
     if (pinned !== null) byId.get(pinned)?.classList.remove('gradlab-selected');
