@@ -252,10 +252,73 @@ interface GroupInfo {
   count: number;
   /** Smallest member id: the group's place in topological order. */
   first: number;
+  /** Only for the synthetic shared-inputs group: the names of the top-level groups its members feed. */
+  feeds?: string[];
+}
+
+/**
+ * Key of the synthetic group of shared inputs. {@link groupKey} writes a `%`
+ * inside a scope name as `%25`, so no user scope's key contains `%s`.
+ */
+export const SHARED_INPUTS_KEY = '%shared inputs';
+
+/**
+ * Top-level leaves and constants that feed two or more different top-level
+ * groups (the weights every `gl.scope("point k")` uses), in payload order, and
+ * the names of the groups they feed; null when fewer than two such nodes.
+ * Drawn one by one, each would send an edge into every group it feeds.
+ */
+function sharedInputs(drawn: NormNode[], tree: ReturnType<typeof scopeTree>, consumers: number[][]): { members: NormNode[]; feeds: string[] } | null {
+  const topOf = new Map<number, GroupInfo>();
+  drawn.forEach((n, k) => {
+    let g = tree.leafGroup[k];
+    if (g === null) return;
+    while (g.parent) g = g.parent;
+    topOf.set(n.id, g);
+  });
+  const members: NormNode[] = [];
+  const feeds = new Set<GroupInfo>();
+  drawn.forEach((n, k) => {
+    if (tree.leafGroup[k] !== null || n.kind === 'op') return;
+    const used = new Set<GroupInfo>();
+    for (const c of consumers[n.id]) {
+      const g = topOf.get(c);
+      if (g) used.add(g);
+    }
+    if (used.size < 2) return;
+    members.push(n);
+    for (const g of used) feeds.add(g);
+  });
+  if (members.length < 2) return null;
+  return { members, feeds: tree.top.filter((g) => feeds.has(g)).map((g) => g.path[0]) };
+}
+
+/** Adds the shared inputs to the scope tree as a top-level group of their own, labelled "shared inputs (41)". */
+function addSharedGroup(tree: ReturnType<typeof scopeTree>, shared: { members: NormNode[]; feeds: string[] }): void {
+  const ids = new Set(shared.members.map((n) => n.id));
+  const g: GroupInfo = {
+    key: SHARED_INPUTS_KEY,
+    path: [`shared inputs (${formatCount(shared.members.length)})`],
+    parent: null,
+    children: [],
+    direct: shared.members.map((n) => n.id),
+    count: shared.members.length,
+    first: shared.members[0].id,
+    feeds: shared.feeds,
+  };
+  tree.byKey.set(g.key, g);
+  tree.top.push(g);
+  // scopeTree's leafGroup is indexed like the drawn nodes; members are found by id
+  tree.leafGroup.forEach((_, k) => ids.has(tree.drawnIds[k]) && (tree.leafGroup[k] = g));
+}
+
+/** "3 groups: point 0, point 1, …". */
+function feedsText(names: string[]): string {
+  return `${formatCount(names.length)} group${names.length === 1 ? '' : 's'}: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`;
 }
 
 /** The scope tree of the drawn nodes, top-level groups in order of first appearance. */
-function scopeTree(drawn: NormNode[]): { top: GroupInfo[]; byKey: Map<string, GroupInfo>; leafGroup: (GroupInfo | null)[] } {
+function scopeTree(drawn: NormNode[]): { top: GroupInfo[]; byKey: Map<string, GroupInfo>; leafGroup: (GroupInfo | null)[]; drawnIds: number[] } {
   const byKey = new Map<string, GroupInfo>();
   const top: GroupInfo[] = [];
   const leafGroup: (GroupInfo | null)[] = [];
@@ -291,7 +354,7 @@ function scopeTree(drawn: NormNode[]): { top: GroupInfo[]; byKey: Map<string, Gr
     for (let a: GroupInfo | null = g; a; a = a.parent) a.count++;
     leafGroup.push(g);
   }
-  return { top, byKey, leafGroup };
+  return { top, byKey, leafGroup, drawnIds: drawn.map((n) => n.id) };
 }
 
 function sameScope(a: string[], b: string[]): boolean {
@@ -394,8 +457,11 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
   // Groups, and which drawn node or collapsed group stands for each node.
   const drawnAll = nodes.filter((n) => !inlined.has(n.id));
   const tree = scopeTree(drawnAll);
-  const unscoped = tree.leafGroup.reduce((k, g) => k + (g === null ? 1 : 0), 0);
+  const shared = drawnAll.length > EXPAND_ALL_MAX ? sharedInputs(drawnAll, tree, consumers) : null;
+  const unscoped = tree.leafGroup.reduce((k, g) => k + (g === null ? 1 : 0), 0) - (shared ? shared.members.length - 1 : 0);
   const expandedSet = opts.expanded ? new Set(opts.expanded) : defaultExpanded(tree, drawnAll.length, unscoped);
+  // added after the default expansion was chosen: the shared inputs open collapsed
+  if (shared) addSharedGroup(tree, shared);
   /** The outermost collapsed group containing `g` (itself included), or null when all are expanded. */
   const collapsedCache = new Map<GroupInfo, GroupInfo | null>();
   const collapsedOf = (g: GroupInfo | null): GroupInfo | null => {
@@ -415,6 +481,14 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
   type Unit = NodeUnit | GroupUnit;
   const units: Unit[] = [];
   const groupUnit = new Map<GroupInfo, number>();
+  const newGroupUnit = (c: GroupInfo) => {
+    groupUnit.set(c, units.length);
+    units.push({ kind: 'group', g: c, members: [], lines: [], boxW: 0, boxH: 0, op: null, w: 0, h: 0, info: null as never });
+    return units.length - 1;
+  };
+  // collapsed shared inputs come first: all their edges go out, so unit order stays topological
+  const sharedGroup = tree.byKey.get(SHARED_INPUTS_KEY);
+  if (shared && sharedGroup && collapsedOf(sharedGroup) === sharedGroup) newGroupUnit(sharedGroup);
   drawnAll.forEach((n, k) => {
     const g = tree.leafGroup[k];
     const c = collapsedOf(g);
@@ -424,12 +498,7 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
       return;
     }
     hiddenIn.set(n.id, c.key);
-    let u = groupUnit.get(c);
-    if (u === undefined) {
-      u = units.length;
-      groupUnit.set(c, u);
-      units.push({ kind: 'group', g: c, members: [], lines: [], boxW: 0, boxH: 0, op: null, w: 0, h: 0, info: null as never });
-    }
+    const u = groupUnit.get(c) ?? newGroupUnit(c);
     (units[u] as GroupUnit).members.push(n);
     unitOf[n.id] = u;
   });
@@ -493,13 +562,15 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
     if (inShapes.length) lines.push({ role: 'info', label: 'in', text: shorten(inShapes.join(', '), 40) });
     if (outShapes.length) lines.push({ role: 'info', label: 'out', text: shorten(outShapes.join(', '), 40) });
     if (opsText) lines.push({ role: 'info', label: 'ops', text: shorten(opsText, 40) });
+    const feeds = u.g.feeds ?? null;
+    if (feeds !== null) lines.push({ role: 'info', label: 'feeds', text: shorten(feedsText(feeds), 40) });
     if (check) lines.push({ role: 'check', label: 'check', text: `✗ ${check.text} in ${shorten(nodeTitle(nodes[check.id]), 16)}` });
     u.lines = lines;
     u.boxW = Math.ceil(2 * PAD_X + Math.max(...lines.map((l) => (l.role === 'title' ? textWidth(l.text) : LABEL_W + textWidth(l.text)))));
     u.boxH = 2 * PAD_Y + lines.length * LINE;
     u.w = u.boxW;
     u.h = u.boxH;
-    const tooltip = `group ${u.g.path.join(' / ')}: ${formatCount(count)} node${count === 1 ? '' : 's'}${inShapes.length ? `, in ${inShapes.join(', ')}` : ''}${outShapes.length ? `, out ${outShapes.join(', ')}` : ''}${opsText ? `; ops ${opsText}` : ''}${check ? `; check failed, ${check.text}` : ''}`;
+    const tooltip = `group ${u.g.path.join(' / ')}: ${formatCount(count)} node${count === 1 ? '' : 's'}${inShapes.length ? `, in ${inShapes.join(', ')}` : ''}${outShapes.length ? `, out ${outShapes.join(', ')}` : ''}${opsText ? `; ops ${opsText}` : ''}${feeds !== null ? `; feeds ${feedsText(feeds)}` : ''}${check ? `; check failed, ${check.text}` : ''}`;
     u.info = { count, inShapes, outShapes, ops: opsText, check, tooltip };
   }
 
