@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphNode, GraphPayload, NodeCheck } from '../../engine/display/contract';
-import { EXPAND_ALL_MAX, graphFigure, graphSvg, groupKey } from '../../engine/display/figures/graph';
+import { EXPAND_ALL_MAX, SHARED_INPUTS_KEY, graphFigure, graphSvg, groupKey } from '../../engine/display/figures/graph';
 import { scalar, tensor } from '../fixtures/payloads';
 
 /**
@@ -203,6 +203,118 @@ describe('graphSvg with groups', () => {
     expect(groupKey(['a/b', 'c'])).toBe('a%2Fb/c');
     expect(groupKey(['50%'])).toBe('50%25');
     expect(groupKey(['a', 'b/c'])).not.toBe(groupKey(['a/b', 'c']));
+  });
+});
+
+/**
+ * Shared weights, as W5 traces them: leaves w0, w1, w2 at top level (their
+ * consumers' longest common scope is empty), used in each of `points` groups
+ * `point k` (a = w0·w1, b = a·w2, relu(b)); the group outputs are added at top
+ * level. `names` renames the first groups.
+ */
+function sharedWeights(points: number, names: string[] = []): GraphPayload {
+  const nodes: GraphNode[] = [];
+  const add = (kind: GraphNode['kind'], op: string, inputs: number[], scope: string[], name: string | null = null) => {
+    const id = nodes.length;
+    nodes.push({ id, kind, op, name, inputs, shape: [], value: scalar(id), grad: scalar(1), requiresGrad: true, scope });
+    return id;
+  };
+  const w = [0, 1, 2].map((i) => add('leaf', 'leaf', [], [], `w${i}`));
+  const outs: number[] = [];
+  for (let k = 0; k < points; k++) {
+    const scope = [names[k] ?? `point ${k}`];
+    const a = add('op', 'mul', [w[0], w[1]], scope);
+    const b = add('op', 'mul', [a, w[2]], scope);
+    outs.push(add('op', 'relu', [b], scope));
+  }
+  let loss = outs[0];
+  for (const o of outs.slice(1)) loss = add('op', 'add', [loss, o], []);
+  return { version: 1, kind: 'graph', output: loss, nodes };
+}
+
+describe('graphFigure: shared inputs', () => {
+  it('draws the top-level leaves that feed many collapsed groups as one collapsed group: one edge per consuming group', () => {
+    const p = sharedWeights(40); // 3 + 40·3 + 39 = 162 drawn nodes
+    const fig = graphFigure(p);
+    const shared = fig.groups.filter((g) => g.key === SHARED_INPUTS_KEY);
+    expect(shared).toHaveLength(1);
+    const g = shared[0];
+    expect(g.collapsed).toBe(true);
+    expect(g.count).toBe(3);
+    expect(g.lines.map((l) => `${l.label} ${l.text}`.trim())).toEqual([
+      '▸ shared inputs (3)', 'nodes 3', 'out 3× scalar', 'feeds 40 groups: point 0, point 1, point 2, …',
+    ]);
+    expect(g.tooltip).toContain('feeds 40 groups');
+    expect(fig.groups.filter((q) => q.collapsed)).toHaveLength(41); // the 40 points and the shared inputs
+    expect([0, 1, 2].map((id) => fig.hiddenIn.get(id))).toEqual([SHARED_INPUTS_KEY, SHARED_INPUTS_KEY, SHARED_INPUTS_KEY]);
+    expect(fig.nodes.map((n) => n.id).filter((id) => id < 3)).toEqual([]);
+    // shared inputs → each point (40), each point → its add (40), the add chain (38); was 3·40 + 40 + 38
+    expect(fig.edges).toHaveLength(118);
+    expect(fig.edges.filter((e) => e.fromGroup === SHARED_INPUTS_KEY)).toHaveLength(40);
+    expect(new Set(fig.edges.filter((e) => e.fromGroup === SHARED_INPUTS_KEY).map((e) => e.toGroup)).size).toBe(40);
+    // the static picture draws it collapsed too
+    const svg = graphSvg(p);
+    expect(svg).toContain('▸ shared inputs (3)');
+    expect((svg.match(/class="e"/g) ?? []).length).toBe(118);
+  });
+
+  it('expands like any group, bringing back the per-leaf edges, and collapses again', () => {
+    const p = sharedWeights(40);
+    const fig = graphFigure(p);
+    const open = graphFigure(p, { expanded: new Set([...fig.expanded, SHARED_INPUTS_KEY]) });
+    expect(open.expanded).toContain(SHARED_INPUTS_KEY);
+    const frame = open.groups.find((g) => g.key === SHARED_INPUTS_KEY)!;
+    expect(frame.collapsed).toBe(false);
+    expect(frame.lines[0].text).toBe('▾ shared inputs (3)');
+    expect(open.nodes.filter((n) => n.id < 3).map((n) => n.id)).toEqual([0, 1, 2]);
+    expect([0, 1, 2].some((id) => open.hiddenIn.has(id))).toBe(false);
+    expect(open.edges).toHaveLength(3 * 40 + 40 + 38);
+    expect(open.edges.filter((e) => e.from === 1).map((e) => e.toGroup)).toEqual(Array.from({ length: 40 }, (_, k) => `point ${k}`));
+    // every leaf sits inside its frame
+    for (const n of open.nodes.filter((m) => m.id < 3)) {
+      expect(n.box.x).toBeGreaterThanOrEqual(frame.box.x);
+      expect(n.box.y + n.box.h).toBeLessThanOrEqual(frame.box.y + frame.box.h);
+    }
+    const closed = graphFigure(p, { expanded: new Set(open.expanded.filter((k) => k !== SHARED_INPUTS_KEY)) });
+    expect(closed.edges).toHaveLength(118);
+    expect(closed.groups.find((g) => g.key === SHARED_INPUTS_KEY)!.collapsed).toBe(true);
+  });
+
+  it('leaves a small graph, opened fully expanded, as it was: no synthetic group, every leaf and edge drawn', () => {
+    const p = sharedWeights(5); // 3 + 15 + 4 = 22 drawn nodes
+    const fig = graphFigure(p);
+    expect(fig.groups.map((g) => g.key)).toEqual(['point 0', 'point 1', 'point 2', 'point 3', 'point 4']);
+    expect(fig.groups.every((g) => !g.collapsed)).toBe(true);
+    expect(fig.nodes).toHaveLength(22);
+    expect(fig.hiddenIn.size).toBe(0);
+    expect(fig.edges).toHaveLength(3 * 5 + 5 + 5 + 2 * 4); // w → muls, a → b, b → relu, two operands of each add
+  });
+
+  it('needs two or more shared inputs: a single top-level input feeding every group stays a box of its own', () => {
+    const fig = graphFigure(scopedGraph(40)); // x feeds 40 groups
+    expect(fig.groups.some((g) => g.key === SHARED_INPUTS_KEY)).toBe(false);
+    expect(fig.nodes.some((n) => n.id === 0)).toBe(true);
+  });
+
+  it('does not collide with a user scope named like it', () => {
+    const p = sharedWeights(40, ['%shared inputs', 'shared inputs (3)']);
+    const fig = graphFigure(p);
+    expect(groupKey(['%shared inputs'])).not.toBe(SHARED_INPUTS_KEY);
+    const keys = fig.groups.map((g) => g.key);
+    expect(keys.filter((k) => k === SHARED_INPUTS_KEY)).toHaveLength(1);
+    expect(keys).toContain('%25shared inputs');
+    expect(keys).toContain('shared inputs (3)');
+    expect(fig.hiddenIn.get(0)).toBe(SHARED_INPUTS_KEY);
+    expect(fig.hiddenIn.get(3)).toBe('%25shared inputs'); // the first user group's mul
+    expect(fig.groups.find((g) => g.key === '%25shared inputs')!.count).toBe(3);
+    expect(fig.groups.find((g) => g.key === SHARED_INPUTS_KEY)!.count).toBe(3);
+    // expanding the user's group leaves the shared inputs collapsed, and the reverse
+    const a = graphFigure(p, { expanded: new Set(['%25shared inputs']) });
+    expect(a.groups.find((g) => g.key === '%25shared inputs')!.collapsed).toBe(false);
+    expect(a.groups.find((g) => g.key === SHARED_INPUTS_KEY)!.collapsed).toBe(true);
+    const b = graphFigure(p, { expanded: new Set([SHARED_INPUTS_KEY]) });
+    expect(b.groups.find((g) => g.key === '%25shared inputs')!.collapsed).toBe(true);
+    expect(b.groups.find((g) => g.key === SHARED_INPUTS_KEY)!.collapsed).toBe(false);
   });
 });
 
