@@ -2,6 +2,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GraphNode, GraphPayload, NodeCheck } from '../../engine/display/contract';
 import { renderGraph } from '../../extension/views/graph';
+import { PATTERN_WORDS } from '../../extension/views/graph-details';
+import * as gl from '../../engine';
+import { graphPayload } from '../../engine/display/payloads';
+import { SHARED_INPUTS_KEY } from '../../engine/display/figures/graph';
 import { scalar } from '../fixtures/payloads';
 
 /** A payload as it arrives in the browser: through JSON. */
@@ -173,5 +177,70 @@ describe('graph view: stepping through groups', () => {
     // expanding the group redraws; the step's mark moves onto the node itself
     click(g.querySelector('[data-group-toggle]')!);
     expect(el.querySelector('[data-node-id="1"]')!.classList.contains('gradlab-step-current')).toBe(true);
+  });
+});
+
+describe('graph view: shared inputs', () => {
+  /** Weights w0, w1 at top level used in every group `point k` (w0·w1, then relu); the outputs added at top level. */
+  function shared(points: number): GraphPayload {
+    const nodes: GraphNode[] = [];
+    const add = (op: string, inputs: number[], scope: string[], name: string | null = null) => {
+      const id = nodes.length;
+      nodes.push({ id, kind: inputs.length ? 'op' : 'leaf', op, name, inputs, shape: [], value: scalar(id), grad: scalar(1), requiresGrad: true, scope });
+      return id;
+    };
+    const w = [add('leaf', [], [], 'w0'), add('leaf', [], [], 'w1')];
+    const outs: number[] = [];
+    for (let k = 0; k < points; k++) outs.push(add('relu', [add('mul', w, [`point ${k}`])], [`point ${k}`]));
+    let loss = outs[0];
+    for (const o of outs.slice(1)) loss = add('add', [loss, o], []);
+    return { version: 1, kind: 'graph', output: loss, nodes };
+  }
+
+  it('draws the shared weights as one collapsed group that expands and collapses by its key, and the stepper marks it', () => {
+    const el = host();
+    renderGraph(el, wire(shared(40))); // 2 + 80 + 39 = 121 nodes
+    const sel = `[data-group="${SHARED_INPUTS_KEY}"]`;
+    const g = el.querySelector(sel)!;
+    expect(g.classList.contains('gradlab-group-collapsed')).toBe(true);
+    expect(g.querySelector('[data-group-toggle]')!.getAttribute('aria-label')).toBe('expand group shared inputs (2) (2 nodes)');
+    expect(el.querySelector('[data-node-id="0"]')).toBeNull();
+    expect(el.querySelectorAll('.gradlab-edge')).toHaveLength(40 + 40 + 38);
+    // the stepper's first node, w0, is hidden in it: the group is marked
+    const canvas = el.querySelector('.gradlab-graph-canvas')!;
+    canvas.dispatchEvent(new KeyboardEvent('keydown', { key: '.', bubbles: true, cancelable: true }));
+    expect(el.querySelector(sel)!.classList.contains('gradlab-step-current')).toBe(true);
+    click(el.querySelector(`${sel} [data-group-toggle]`)!);
+    expect(el.querySelector(sel)!.classList.contains('gradlab-group-expanded')).toBe(true);
+    expect(el.querySelector('[data-node-id="0"]')!.classList.contains('gradlab-step-current')).toBe(true);
+    expect(el.querySelectorAll('.gradlab-edge')).toHaveLength(2 * 40 + 40 + 38);
+    click(el.querySelector(`${sel} [data-group-toggle]`)!);
+    expect(el.querySelector(sel)!.classList.contains('gradlab-group-collapsed')).toBe(true);
+    expect(el.querySelector('[data-node-id="0"]')).toBeNull();
+  });
+});
+
+describe('graph view: backward rules from the engine', () => {
+  it('shows a real mul node\'s rule, read from the payload\'s rule table, in the details', () => {
+    const a = gl.scalar(2, { requiresGrad: true });
+    const b = gl.scalar(3, { requiresGrad: true });
+    const y = a.mul(b).add(a);
+    y.backward();
+    const p = wire(graphPayload(gl.trace(y)));
+    const mul = p.nodes.find((n) => n.op === 'mul')!;
+    // the rule comes through the table, not inline on the node
+    expect(mul.rule).toBeUndefined();
+    expect(p.rules![mul.ruleRef!].pattern).toBe('switches');
+    expect(p.rules![mul.ruleRef!].text.length).toBeGreaterThan(0);
+    const el = host();
+    renderGraph(el, p);
+    const details = el.querySelector('.gradlab-graph-details')!;
+    el.querySelector(`[data-node-id="${mul.id}"] .gradlab-box`)!.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+    expect(details.textContent).toContain(`backward: mul switches — ${PATTERN_WORDS.switches}`);
+    expect(details.textContent).toContain(p.rules![mul.ruleRef!].text);
+    // the add after it distributes
+    const sum = p.nodes.find((n) => n.op === 'add')!;
+    el.querySelector(`[data-node-id="${sum.id}"] .gradlab-box`)!.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+    expect(details.textContent).toContain('backward: add distributes');
   });
 });
