@@ -7,11 +7,9 @@
  * both themes (screenshots/chain-orders*.png, chain-fc*.png).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openBrowser, openNotebook, runAllCells, screenshotPath, startLab, type Browser, type Lab } from './lab';
+import { openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture, type Lab } from './lab';
 
 /** 10 → 1000 → 10 → 1000 → 10: the cheapest bracketing is (J₄·J₃)·(J₂·J₁). */
 const HOURGLASS = `{
@@ -27,39 +25,17 @@ const MLP = `{
   gl.show(gl.jacobianChain([net, (s: gl.Tensor) => s.logsumexp()], gl.rand([784]), { title: "mlp", labels: [undefined, "loss"] }));
 }`;
 
-function notebook(): object {
-  const code = (id: string, source: string) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source });
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' }, language_info: { name: 'typescript' } },
-    cells: [code('import', 'import * as gl from "gradlab";'), code('hourglass', HOURGLASS), code('mlp', MLP), code('last', 'console.log("@@done");')],
-  };
-}
-
+let fixture: Fixture;
 let lab: Lab;
 let browser: Browser;
-let fixtures: string;
 
 beforeAll(async () => {
-  fixtures = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-chain-browser-'));
-  fs.writeFileSync(path.join(fixtures, 'chain.ipynb'), JSON.stringify(notebook(), null, 1));
-  lab = await startLab(fixtures);
-  browser = await openBrowser();
-  const { page } = browser;
-  await page.setViewportSize({ width: 1400, height: 2200 }); // tall enough for a whole view in the screenshots
-  await openNotebook(page, lab, 'chain.ipynb');
-  await runAllCells(page);
-  // the marker in an output (the cell's source has it too)
-  await page.locator('.jp-OutputArea-output', { hasText: '@@done' }).waitFor({ timeout: 180_000 });
-  await page.waitForTimeout(800);
+  fixture = await openFixture('chain.ipynb', tslabNotebook([['hourglass', HOURGLASS], ['mlp', MLP]]), { viewport: { width: 1400, height: 2200 } });
+  ({ lab, browser } = fixture);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await lab?.stop().catch(() => undefined);
-  if (lab) fs.rmSync(lab.rootDir, { recursive: true, force: true });
-  if (fixtures) fs.rmSync(fixtures, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 /** The chain view whose title is `title`. */

@@ -6,11 +6,9 @@
  * its button selects it, also when it sits in a collapsed scope group.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIME, type GradCheckPayload } from '../../engine/display/contract';
-import { openBrowser, openNotebook, runAllCells, screenshotPath, startLab, type Browser, type Lab } from './lab';
+import { openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture, type Lab } from './lab';
 
 const BUGGY = `const buggySquare = gl.customOp({
   name: "buggySquare",
@@ -30,53 +28,17 @@ gl.show(gl.gradCheck((w: gl.Tensor) => {
   return loss;
 }, [gl.randn([2])], { names: ["w"], nodes: true }), { title: "grouped" });`;
 
-function notebook(): object {
-  const code = (id: string, source: string) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source });
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' }, language_info: { name: 'typescript' } },
-    cells: [
-      code('import', 'import * as gl from "gradlab";'),
-      code('buggy', BUGGY),
-      code('small', SMALL),
-      code('grouped', GROUPED),
-      code('last', 'console.log("@@done");'),
-    ],
-  };
-}
-
+let fixture: Fixture;
 let lab: Lab;
 let browser: Browser;
-let fixtures: string;
 
 beforeAll(async () => {
-  fixtures = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-gradcheck-browser-'));
-  fs.writeFileSync(path.join(fixtures, 'gradcheck.ipynb'), JSON.stringify(notebook(), null, 1));
-  lab = await startLab(fixtures);
-  browser = await openBrowser();
-  const { page } = browser;
-  await openNotebook(page, lab, 'gradcheck.ipynb');
-  await runAllCells(page);
-  // the marker printed by the last cell (its source, in the editor, says it too: look in the outputs only)
-  await page
-    .waitForFunction(() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o) => o.textContent?.includes('@@done')), undefined, {
-      timeout: 180_000,
-      polling: 250,
-    })
-    .catch(async (error) => {
-      // say which cell stopped the run
-      const outputs = await page.evaluate(() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map((c, i) => `[${i}] ${c.querySelector('.jp-OutputArea')?.textContent?.slice(0, 500) ?? ''}`));
-      throw new Error(`${error.message}\nthe cells' outputs:\n${outputs.join('\n')}`);
-    });
-  await page.waitForTimeout(800);
+  fixture = await openFixture('gradcheck.ipynb', tslabNotebook([['buggy', BUGGY], ['small', SMALL], ['grouped', GROUPED]]));
+  ({ lab, browser } = fixture);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await lab?.stop().catch(() => undefined);
-  if (lab) fs.rmSync(lab.rootDir, { recursive: true, force: true });
-  if (fixtures) fs.rmSync(fixtures, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 /** The gradient-check payload a cell's output carries (what the view was given). */

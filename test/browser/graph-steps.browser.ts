@@ -8,12 +8,10 @@
  * group hiding the current node. Screenshots in both themes.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIME, type GraphPayload } from '../../engine/display/contract';
-import { openBrowser, openNotebook, runAllCells, screenshotPath, startLab, type Browser, type Lab } from './lab';
+import { openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture, type Lab } from './lab';
 
 /** a = 2, b = 3, c = a·b, d = c + a, e = d·c: a and c are each used twice. */
 const BRANCH = `{
@@ -38,47 +36,17 @@ const GROUPED = `{
   gl.show(loss, { title: "grouped" });
 }`;
 
-function notebook(): object {
-  const code = (id: string, source: string) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source });
-  return {
-    nbformat: 4,
-    nbformat_minor: 5,
-    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' }, language_info: { name: 'typescript' } },
-    cells: [code('import', 'import * as gl from "gradlab";'), code('branch', BRANCH), code('grouped', GROUPED), code('last', 'console.log("@@done");')],
-  };
-}
-
+let fixture: Fixture;
 let lab: Lab;
 let browser: Browser;
-let fixtures: string;
 
 beforeAll(async () => {
-  fixtures = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-steps-browser-'));
-  fs.writeFileSync(path.join(fixtures, 'steps.ipynb'), JSON.stringify(notebook(), null, 1));
-  lab = await startLab(fixtures);
-  browser = await openBrowser();
-  const { page } = browser;
-  await openNotebook(page, lab, 'steps.ipynb');
-  await runAllCells(page);
-  // the marker printed by the last cell (its source, in the editor, says it too: look in the outputs only)
-  await page
-    .waitForFunction(() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o) => o.textContent?.includes('@@done')), undefined, {
-      timeout: 180_000,
-      polling: 250,
-    })
-    .catch(async (error) => {
-      // say which cell stopped the run
-      const outputs = await page.evaluate(() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map((c, i) => `[${i}] ${c.querySelector('.jp-OutputArea')?.textContent?.slice(0, 500) ?? ''}`));
-      throw new Error(`${error.message}\nthe cells' outputs:\n${outputs.join('\n')}`);
-    });
-  await page.waitForTimeout(800);
+  fixture = await openFixture('steps.ipynb', tslabNotebook([['branch', BRANCH], ['grouped', GROUPED]]));
+  ({ lab, browser } = fixture);
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close().catch(() => undefined);
-  await lab?.stop().catch(() => undefined);
-  if (lab) fs.rmSync(lab.rootDir, { recursive: true, force: true });
-  if (fixtures) fs.rmSync(fixtures, { recursive: true, force: true });
+  await fixture?.close();
 });
 
 /** The graph payload a cell's output carries, read from JupyterLab's output model (what the view was given). */

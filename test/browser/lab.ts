@@ -180,3 +180,65 @@ export function screenshotPath(name: string): string {
   fs.mkdirSync(SCREENSHOTS, { recursive: true });
   return path.join(SCREENSHOTS, `${name}.png`);
 }
+
+/** A tslab notebook of code cells `[id, source]`, after `import * as gl from "gradlab"` and before a last cell printing "@@done". */
+export function tslabNotebook(cells: [string, string][]): object {
+  const code = (id: string, source: string) => ({ cell_type: 'code', id, metadata: {}, execution_count: null, outputs: [], source });
+  return {
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' }, language_info: { name: 'typescript' } },
+    cells: [code('import', 'import * as gl from "gradlab";'), ...cells.map(([id, source]) => code(id, source)), code('last', 'console.log("@@done");')],
+  };
+}
+
+/**
+ * Runs every cell of the open notebook and waits for "@@done" in an output (the last cell's source,
+ * in the editor, says it too: only outputs count). On a timeout the error lists what each cell printed.
+ */
+export async function runAllAndWait(page: Page, timeout = 180_000): Promise<void> {
+  await runAllCells(page);
+  await page
+    .waitForFunction(() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o) => o.textContent?.includes('@@done')), undefined, {
+      timeout,
+      polling: 250,
+    })
+    .catch(async (error) => {
+      const outputs = await page.evaluate(() =>
+        [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map((c, i) => `[${i}] ${c.querySelector('.jp-OutputArea')?.textContent?.slice(0, 500) ?? ''}`),
+      );
+      throw new Error(`${error.message}\nthe cells' outputs:\n${outputs.join('\n')}`);
+    });
+  await page.waitForTimeout(800); // let the renderers settle
+}
+
+/** A notebook written to a fresh folder, JupyterLab on it, Chromium showing it, every cell run; `close()` undoes it all. */
+export interface Fixture {
+  lab: Lab;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function openFixture(name: string, notebook: object, opts: { viewport?: { width: number; height: number } } = {}): Promise<Fixture> {
+  const fixtures = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-browser-'));
+  fs.writeFileSync(path.join(fixtures, name), JSON.stringify(notebook, null, 1));
+  let lab: Lab | undefined;
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close().catch(() => undefined);
+    await lab?.stop().catch(() => undefined);
+    if (lab) fs.rmSync(lab.rootDir, { recursive: true, force: true });
+    fs.rmSync(fixtures, { recursive: true, force: true });
+  };
+  try {
+    lab = await startLab(fixtures);
+    browser = await openBrowser();
+    if (opts.viewport) await browser.page.setViewportSize(opts.viewport);
+    await openNotebook(browser.page, lab, name);
+    await runAllAndWait(browser.page);
+    return { lab, browser, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
