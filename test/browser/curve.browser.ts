@@ -198,7 +198,7 @@ describe('loss curve in JupyterLab', () => {
     const first = svg.match(/<polyline points="([^"]*)"/)![1].split(' ');
     expect(first).toHaveLength(steps); // the loss line: every point (fewer than 4,000)
     const text: string = Array.isArray(out.data['text/plain']) ? out.data['text/plain'].join('') : out.data['text/plain'];
-    expect(text).toContain(`loss: ${steps} points`);
+    expect(text).toContain(`loss: ${steps.toLocaleString('en-US')} points`); // counts are written 1,240
   });
 
   it('smoothing and log scale reach the plot and stay set while the curve updates', async () => {
