@@ -110,6 +110,7 @@ function curveState(page: Page, index: number) {
 }
 
 beforeAll(async () => {
+  fs.mkdirSync(OUTPUT, { recursive: true }); // a fresh clone has no test-output/ yet
   fixtures = fs.mkdtempSync(path.join(OUTPUT, 'curve-fixtures-'));
   fs.writeFileSync(path.join(fixtures, NOTEBOOK), JSON.stringify(notebook(), null, 1));
   lab = await startLab(fixtures);

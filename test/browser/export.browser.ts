@@ -30,6 +30,7 @@ interface CellFigures {
 let cells: Record<string, CellFigures>;
 
 beforeAll(async () => {
+  fs.mkdirSync(OUTPUT, { recursive: true }); // a fresh clone has no test-output/ yet
   const dir = fs.mkdtempSync(path.join(OUTPUT, 'export-'));
   const notebook = path.join(dir, 'views.ipynb');
   fs.copyFileSync(FIXTURE, notebook);
