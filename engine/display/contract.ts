@@ -263,6 +263,19 @@ export interface LossCurvePayload {
   /** Set when the run stopped early (an interrupt or an error): why. */
   stopped?: string;
   /**
+   * While `done` is false: the kernel's clock (`Date.now()`, ms since the epoch)
+   * when this payload was sent. With {@link LossCurvePayload.staleAfter} it lets a
+   * view tell a live run from one whose kernel went away (restarted, crashed) —
+   * without the kernel's help, in the page and in a reopened notebook.
+   */
+  updatedAt?: number;
+  /**
+   * While `done` is false: the longest gap (ms) the kernel expects before its
+   * next update. Past `updatedAt + staleAfter` a view shows the run as not
+   * finished ("no update since …") instead of "training…".
+   */
+  staleAfter?: number;
+  /**
    * Initial state of the view's log-scale toggle for the left (loss) axis, and
    * the static fallback's scale. Ignored (with a note) while a left-axis value is ≤ 0.
    */
