@@ -171,7 +171,28 @@ function uninstall(python) {
     fs.rmSync(dir, { recursive: true, force: true });
     removed.push(dir);
   }
+  // The folders install made on the way (share/jupyter/labextensions, …/kernels, share/jupyter, share)
+  // go too when nothing else is left in them; a folder still holding anything stays.
+  for (const dir of [
+    path.join(env.prefix, 'share', 'jupyter', 'labextensions'),
+    path.join(env.prefix, 'share', 'jupyter', 'kernels'),
+    path.join(env.prefix, 'share', 'jupyter'),
+    path.join(env.prefix, 'share'),
+  ]) {
+    if (removeIfEmpty(dir)) removed.push(dir);
+  }
   console.log(removed.length ? `Removed:\n  ${removed.join('\n  ')}` : `Nothing of gradlab's was installed in ${env.prefix}.`);
+}
+
+/** Removes `dir` when it exists and is empty; true when it did. */
+function removeIfEmpty(dir) {
+  try {
+    if (fs.readdirSync(dir).length > 0) return false;
+    fs.rmdirSync(dir);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function main(argv) {

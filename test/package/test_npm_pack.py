@@ -83,6 +83,7 @@ def test_the_tarball_holds_the_built_engine_the_prebuilt_extension_and_the_cli(t
 def test_install_lets_a_notebook_show_a_graph_in_the_users_own_jupyter_and_uninstall_reverses_it(user: dict[str, Path]) -> None:
     project, env, python = user["project"], user["env"], user["python"]
     share = env / "share" / "jupyter"
+    before = sorted(str(p.relative_to(env)) for p in (env / "share").rglob("*")) + [str(p) for p in [env / "share"] if p.exists()]
 
     out = sh("npx", "gradlab", "install", "--python", python, cwd=project)
     assert "Installed the gradlab extension" in out
@@ -130,3 +131,6 @@ def test_install_lets_a_notebook_show_a_graph_in_the_users_own_jupyter_and_unins
     assert not installed.exists()
     assert not (share / "kernels" / "tslab").exists() and not (share / "kernels" / "jslab").exists()
     assert "gradlab v" not in sh(python, "-c", LABEXTENSION_LIST, cwd=project)
+    # nothing left behind: not even the empty share/jupyter/... folders install made
+    after = sorted(str(p.relative_to(env)) for p in (env / "share").rglob("*")) + [str(p) for p in [env / "share"] if p.exists()]
+    assert after == before, sorted(set(after) ^ set(before))
