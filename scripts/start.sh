@@ -27,7 +27,6 @@ args=(
   --ServerApp.ip=127.0.0.1
   --ServerApp.port="$port"
   --ServerApp.port_retries=0
-  --IdentityProvider.token="$token"
   --ServerApp.root_dir="$PWD/notebooks"
 )
 if [[ $(id -u) == 0 ]]; then args+=(--allow-root); fi
@@ -38,4 +37,8 @@ echo "gradlab: JupyterLab on notebooks/ at"
 echo "    $url"
 echo "gradlab: stop it with Ctrl-C"
 echo
+# The token goes through the environment (jupyter_server reads JUPYTER_TOKEN), not the command line:
+# any local user can read a process's command line with ps, only its owner its environment.
+export JUPYTER_TOKEN=$token
+unset GRADLAB_TOKEN
 exec .venv/bin/jupyter lab "${args[@]}"
