@@ -8,31 +8,58 @@
  * A schedule is a plain function step → learning rate, given as `lr`:
  * `new gl.optim.Adam(model, {lr: gl.optim.cosine(1e-2, 1000)})`.
  */
-import { fail } from '../errors';
+import { GradlabError, fail, fmtShape } from '../errors';
 import { Tensor, fromData, valuesOf } from '../tensor';
 import { Module } from './module';
 
 /** A learning rate as a function of the step number (0 for the first step). */
 export type Schedule = (step: number) => number;
 
+/** The error of a refused step: a gradient had NaN or ±Infinity (`parameter` names it). */
+export class NonFiniteGradientError extends GradlabError {
+  constructor(readonly parameter: string, message: string) {
+    super(message);
+    this.name = 'NonFiniteGradientError';
+  }
+}
+
+/** Options of {@link Optimizer.step}. */
+export interface StepOptions {
+  /**
+   * Step even when a gradient holds NaN or ±Infinity (default false: such a step is refused
+   * with an error and nothing changes). Set it on the optimiser to allow it for every step.
+   */
+  allowNonFinite?: boolean;
+}
+
 /** What an optimiser needs: the parameters to update and their gradients after backward(). */
 export abstract class Optimizer {
   /** The tensors updated by step(), in order. */
   readonly params: Tensor[];
+  /** What errors call each parameter: its name in `model.namedParameters()`, else the tensor's name, else `#i`. */
+  readonly paramNames: string[];
   /** The learning rate: a number, or a schedule called with the step number. */
   lr: number | Schedule;
   /** Steps taken so far. */
   stepCount = 0;
+  /** Let step() go on with NaN/Infinity in a gradient (default false: refused). */
+  allowNonFinite: boolean;
+  /** `SGD`, `Adam`: the name in messages. */
+  private readonly what: string;
 
-  constructor(params: Module | Tensor[], lr: number | Schedule, what: string) {
-    const ps = params instanceof Module ? params.parameters() : params;
+  constructor(params: Module | Tensor[], lr: number | Schedule, what: string, allowNonFinite = false) {
+    const named: [string, Tensor][] | null = params instanceof Module ? params.namedParameters() : null;
+    const ps = named ? named.map(([, p]) => p) : params;
     if (!Array.isArray(ps) || ps.length === 0) fail(`${what}: give a model or a non-empty array of parameter tensors`);
     ps.forEach((p, i) => {
       if (!(p instanceof Tensor)) fail(`${what}: parameter ${i} is not a Tensor`);
       if (!p.isLeaf) fail(`${what}: parameter ${i}${p.name ? ` '${p.name}'` : ''} is the result of '${p.opName}', not a leaf; optimise the leaves it comes from`);
     });
-    this.params = ps;
+    this.params = ps as Tensor[];
+    this.paramNames = (ps as Tensor[]).map((p, i) => named?.[i][0] ?? p.name ?? `#${i}`);
     this.lr = checkLr(what, lr);
+    this.what = what;
+    this.allowNonFinite = !!allowNonFinite;
   }
 
   /** The learning rate the next step uses. */
@@ -47,8 +74,16 @@ export abstract class Optimizer {
     for (const p of this.params) p.zeroGrad();
   }
 
-  /** Update every parameter from its `.grad` (parameters without a gradient are left alone). */
-  step(): void {
+  /**
+   * Update every parameter from its `.grad` (parameters without a gradient are left alone).
+   *
+   * A gradient with NaN or ±Infinity would turn the parameters into NaN for good, so such a
+   * step is refused: it throws an error naming the parameter and the first bad entry, and
+   * changes nothing (parameters, momentum/Adam state, step count). `{allowNonFinite: true}`
+   * (here or on the optimiser) steps anyway.
+   */
+  step(opts: StepOptions = {}): void {
+    if (!(opts.allowNonFinite ?? this.allowNonFinite)) this.checkFinite();
     const lr = this.currentLr();
     this.stepCount++;
     this.params.forEach((p, i) => {
@@ -60,8 +95,42 @@ export abstract class Optimizer {
     });
   }
 
+  /** Throw, before anything changes, if a gradient has a NaN or infinite entry (one pass over each gradient). */
+  private checkFinite(): void {
+    this.params.forEach((p, i) => {
+      const g = p.grad;
+      if (!g) return;
+      const v = valuesOf(g);
+      for (let k = 0; k < v.length; k++) {
+        // NOTE: v[k] − v[k] is 0 for finite numbers and NaN for NaN and ±Infinity: one test for both.
+        if (v[k] - v[k] === 0) continue;
+        let bad = 0;
+        for (let j = k; j < v.length; j++) if (!Number.isFinite(v[j])) bad++;
+        const name = this.paramNames[i];
+        const alias = p.name && p.name !== name ? ` ('${p.name}')` : '';
+        const entry = p.ndim === 0 ? `is ${String(v[k])}` : `has ${String(v[k])} at ${fmtShape(unravel(k, p.shape))}`;
+        throw new NonFiniteGradientError(
+          name,
+          `${this.what}.step: gradient of '${name}'${alias} ${entry}` +
+            `${bad > 1 ? ` (${bad} of its ${v.length} entries are NaN or infinite)` : ''}; ` +
+            'no parameter was changed (pass {allowNonFinite: true} to step anyway)',
+        );
+      }
+    });
+  }
+
   /** @internal update parameter `i`'s values `x` in place from its gradient `g` */
   protected abstract update(i: number, x: Float64Array, g: ArrayLike<number>, lr: number): void;
+}
+
+/** The index [i, j, ...] of flat (row-major) position k in `shape`. */
+function unravel(k: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = k % shape[d];
+    k = Math.floor(k / shape[d]);
+  }
+  return idx;
 }
 
 function checkLr(what: string, lr: unknown): number | Schedule {
@@ -77,6 +146,8 @@ export interface SGDOptions {
   momentum?: number;
   /** Adds wd·x to each gradient (L2 on every parameter, biases included; prefer `l2` in the loss to follow the lecture). Default 0. */
   weightDecay?: number;
+  /** Step even when a gradient has NaN/Infinity (default false: the step is refused with an error). */
+  allowNonFinite?: boolean;
 }
 
 /**
@@ -89,7 +160,7 @@ export class SGD extends Optimizer {
   private readonly v: (Float64Array | null)[];
 
   constructor(params: Module | Tensor[], opts: SGDOptions) {
-    super(params, opts?.lr, 'SGD');
+    super(params, opts?.lr, 'SGD', opts?.allowNonFinite);
     this.momentum = opts.momentum ?? 0;
     this.weightDecay = opts.weightDecay ?? 0;
     if (!(this.momentum >= 0 && this.momentum < 1)) fail(`SGD: momentum must be in [0, 1), got ${this.momentum}`);
@@ -120,6 +191,8 @@ export interface AdamOptions {
   beta2?: number;
   /** ε added to √v̂ (default 1e-8). */
   eps?: number;
+  /** Step even when a gradient has NaN/Infinity (default false: the step is refused with an error). */
+  allowNonFinite?: boolean;
 }
 
 /**
@@ -135,7 +208,7 @@ export class Adam extends Optimizer {
   private readonly v: (Float64Array | null)[];
 
   constructor(params: Module | Tensor[], opts: AdamOptions = {}) {
-    super(params, opts.lr ?? 1e-3, 'Adam');
+    super(params, opts.lr ?? 1e-3, 'Adam', opts.allowNonFinite);
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;

@@ -12,7 +12,7 @@ import { take } from '../ops/indexing';
 import { LossCurve, lossCurve, type LossCurveOptions } from '../display/show';
 import { Module } from './module';
 import { accuracy, l2, logisticLoss, mse, softmaxCrossEntropy, svmLoss, type Labels } from './losses';
-import { Optimizer, SGD, Adam, type Schedule } from './optim';
+import { Optimizer, SGD, Adam, NonFiniteGradientError, type Schedule } from './optim';
 import { watchInterrupt, yieldToEventLoop, type InterruptWatch } from './interrupt';
 
 /** A data loss by name, or your own `(scores, labels) → mean loss`. */
@@ -249,7 +249,7 @@ export async function train(model: Module, data: TrainData, opts: TrainOptions =
       if (reg > 0) L = add(L, l2(model, reg));
       const lv = L.item();
       L.backward();
-      opt.step();
+      stepOrExplain(opt, history.steps + 1, lv);
       history.steps++;
       history.epochs = history.steps / perEpoch;
       history.losses.push(lv);
@@ -281,6 +281,17 @@ export async function train(model: Module, data: TrainData, opts: TrainOptions =
     fail(`train: ${history.stopped} by the stop button; model.history keeps the ${history.steps} steps run`);
   }
   return history;
+}
+
+/** opt.step(), its refusal (a NaN/Infinity gradient) said as a training error: which step, what loss. */
+function stepOrExplain(opt: Optimizer, step: number, loss: number): void {
+  try {
+    opt.step();
+  } catch (e) {
+    if (!(e instanceof NonFiniteGradientError)) throw e;
+    const why = Number.isFinite(loss) ? `minibatch loss ${loss.toPrecision(6)}` : `the minibatch loss is already ${loss}`;
+    fail(`train: step ${step} stopped (${why}): ${e.message}. A smaller lr often helps; the model keeps the parameters of step ${step - 1}`);
+  }
 }
 
 function makeOptimizer(model: Module, opts: TrainOptions): Optimizer {

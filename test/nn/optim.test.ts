@@ -87,3 +87,94 @@ describe('schedules', () => {
     expect(() => new gl.optim.Adam([])).toThrow(/non-empty array/);
   });
 });
+
+describe('a gradient with NaN or Infinity (issue #10, defect 5)', () => {
+  /** Bits of every parameter, to prove a refused step changed nothing. */
+  const bits = (ps: gl.Tensor[]) => ps.map((p) => Array.from(new Uint8Array(p.toTypedArray().buffer)));
+  /** Gradients of `model` set by hand: 0.1 everywhere, and `bad` at one entry of one parameter. */
+  function setGrads(model: gl.nn.Module, which: string, at: number, bad: number) {
+    for (const [n, p] of model.namedParameters()) {
+      const g = new Float64Array(p.size).fill(0.1);
+      if (n === which) g[at] = bad;
+      p.grad = gl.tensor(g, { shape: p.shape.slice() });
+    }
+  }
+
+  it('SGD with momentum refuses the step, names the parameter and the first bad entry, and changes nothing', () => {
+    const net = gl.nn.mlp([2, 3, 4], { seed: 0 });
+    const opt = new gl.optim.SGD(net, { lr: 0.1, momentum: 0.9 });
+    setGrads(net, '0.weight', 0, 0.5);
+    opt.step(); // one good step, so the momentum buffers hold something
+    const before = bits(net.parameters());
+    // '2.weight' is [3, 4]: flat entry 9 is [2, 1]; a second bad entry (Infinity) is counted
+    setGrads(net, '2.weight', 9, NaN);
+    const g = net.namedParameters()[2][1].grad!;
+    const gv = g.toTypedArray();
+    gv[11] = Infinity;
+    net.namedParameters()[2][1].grad = gl.tensor(gv, { shape: [3, 4] });
+    expect(() => opt.step()).toThrow(
+      "SGD.step: gradient of '2.weight' ('fc2.weight') has NaN at [2, 1] (2 of its 12 entries are NaN or infinite); " +
+        'no parameter was changed (pass {allowNonFinite: true} to step anyway)',
+    );
+    expect(bits(net.parameters())).toEqual(before);
+    expect(opt.stepCount).toBe(1);
+    // the momentum state did not move either: the next good step is the one a twin optimiser takes
+    const twin = gl.nn.mlp([2, 3, 4], { seed: 0 });
+    const topt = new gl.optim.SGD(twin, { lr: 0.1, momentum: 0.9 });
+    setGrads(twin, '0.weight', 0, 0.5); topt.step();
+    setGrads(twin, '0.weight', 0, 0.5); topt.step();
+    setGrads(net, '0.weight', 0, 0.5); opt.step();
+    expect(bits(net.parameters())).toEqual(bits(twin.parameters()));
+  });
+
+  it('Adam refuses too, its moments and step counter untouched; the error is a NonFiniteGradientError', () => {
+    const net = gl.nn.mlp([2, 3, 4], { seed: 0 });
+    const opt = new gl.optim.Adam(net, { lr: 0.01 });
+    setGrads(net, '0.bias', 0, 1); opt.step();
+    const before = bits(net.parameters());
+    setGrads(net, '0.bias', 2, -Infinity);
+    let err: unknown;
+    try { opt.step(); } catch (e) { err = e; }
+    expect(err).toBeInstanceOf(gl.optim.NonFiniteGradientError);
+    expect(err).toBeInstanceOf(gl.GradlabError);
+    expect((err as gl.optim.NonFiniteGradientError).parameter).toBe('0.bias');
+    expect((err as Error).message).toBe(
+      "Adam.step: gradient of '0.bias' ('fc1.bias') has -Infinity at [2]; no parameter was changed (pass {allowNonFinite: true} to step anyway)");
+    expect(bits(net.parameters())).toEqual(before);
+    expect(opt.stepCount).toBe(1);
+    const twin = gl.nn.mlp([2, 3, 4], { seed: 0 });
+    const topt = new gl.optim.Adam(twin, { lr: 0.01 });
+    setGrads(twin, '0.bias', 0, 1); topt.step();
+    setGrads(twin, '0.bias', 0, 1); topt.step();
+    setGrads(net, '0.bias', 0, 1); opt.step();
+    expect(bits(net.parameters())).toEqual(bits(twin.parameters()));
+  });
+
+  it('a NaN from a real backward, on tensors given as an array: named by the tensor name or position', () => {
+    const w = gl.tensor([[1, 2], [3, 4]], { requiresGrad: true, name: 'w' });
+    const b = gl.scalar(0.5, { requiresGrad: true });
+    const opt = new gl.optim.SGD([w, b], { lr: 0.1 });
+    // d/dw Σ w·[[1, 0], [log(−1), 0]] has NaN at [1, 0]
+    gl.sum(gl.mul(w, gl.tensor([[1, 0], [Math.log(-1), 0]]))).backward();
+    expect(() => opt.step()).toThrow("SGD.step: gradient of 'w' has NaN at [1, 0]; no parameter was changed");
+    expect(w.toArray()).toEqual([[1, 2], [3, 4]]);
+    w.zeroGrad();
+    gl.mul(b, Infinity).backward();
+    expect(() => opt.step()).toThrow("SGD.step: gradient of '#1' is Infinity; no parameter was changed");
+    expect(b.item()).toBe(0.5);
+  });
+
+  it('{allowNonFinite: true} on step or on the optimiser steps anyway (the old behaviour)', () => {
+    const p = gl.tensor([1, 2], { requiresGrad: true });
+    const opt = new gl.optim.SGD([p], { lr: 0.1 });
+    p.grad = gl.tensor([NaN, 1]);
+    opt.step({ allowNonFinite: true });
+    expect(p.toArray()).toEqual([NaN, 2 - 0.1]);
+    const q = gl.tensor([1, 2], { requiresGrad: true });
+    const adam = new gl.optim.Adam([q], { lr: 0.1, allowNonFinite: true });
+    q.grad = gl.tensor([Infinity, 1]);
+    adam.step();
+    expect(Number.isNaN((q.toArray() as number[])[0])).toBe(true);
+    expect(adam.stepCount).toBe(1);
+  });
+});

@@ -123,3 +123,28 @@ describe('train', () => {
     expect(logs.join('\n')).toMatch(/loss/);
   });
 });
+
+describe('train and a NaN gradient (issue #10, defect 5)', () => {
+  it('stops with an error naming the step, the loss and the parameter, keeping the last good parameters', async () => {
+    const data = gl.data.spiral({ pointsPerClass: 20, seed: 3 });
+    // the loss turns NaN at the third recorded (training) evaluation only
+    let calls = 0;
+    const loss = (s: gl.Tensor, y: gl.Tensor) => {
+      const l = gl.nn.softmaxCrossEntropy(s, y);
+      return gl.isGradEnabled() && ++calls === 3 ? gl.mul(l, NaN) : l;
+    };
+    const net = gl.nn.mlp([2, 5, 3], { seed: 4 });
+    const opts = { loss, lr: 0.1, batchSize: 20, seed: 0, curve: false } as const;
+    await expect(gl.nn.train(net, data, { ...opts, steps: 10 })).rejects.toThrow(
+      "train: step 3 stopped (the minibatch loss is already NaN): SGD.step: gradient of '0.weight' ('fc1.weight') has NaN at [0, 0] " +
+        '(10 of its 10 entries are NaN or infinite); no parameter was changed (pass {allowNonFinite: true} to step anyway). ' +
+        'A smaller lr often helps; the model keeps the parameters of step 2',
+    );
+    expect(net.history!.steps).toBe(2);
+    expect(net.history!.stopped).toMatch(/^error at step 2: train: step 3 stopped/);
+    // the same two steps without the NaN give the same parameters
+    const twin = gl.nn.mlp([2, 5, 3], { seed: 4 });
+    await gl.nn.train(twin, data, { ...opts, loss: 'softmax', steps: 2 });
+    expect(net.stateDict()).toEqual(twin.stateDict());
+  });
+});
