@@ -35,3 +35,24 @@ export function fail(message: string): never {
 export function fmtShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
+
+/**
+ * A bad argument as messages name it: `undefined`, `null`, `the number 3`, `a string ("abc")`,
+ * `an array`, `a Tensor of shape [2, 3]`, `an object`, `a function`.
+ */
+export function describeValue(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  switch (typeof v) {
+    case 'number': return `the number ${v}`;
+    case 'string': return `a string (${JSON.stringify(v.length > 24 ? `${v.slice(0, 24)}…` : v)})`;
+    case 'boolean': return `the boolean ${v}`;
+    case 'function': return 'a function';
+    case 'bigint': return `the bigint ${v}`;
+    case 'symbol': return 'a symbol';
+  }
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
+  const shape = (v as { shape?: unknown }).shape;
+  if (Array.isArray(shape) && v.constructor?.name === 'Tensor') return `a Tensor of shape ${fmtShape(shape)}`;
+  return 'an object';
+}

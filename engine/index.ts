@@ -21,6 +21,7 @@ export {
   sum, mean, max, min, logsumexp, softmax, logSoftmax,
   matmul, transpose, reshape, broadcastTo, squeeze, expandDims, detach,
   take, pick, slice, concat,
+  type ReduceOptions, type AxisOption,
 } from './ops';
 export { backward, type BackwardOptions } from './ad/reverse';
 export { grad, valueAndGrad, vjp, jvp, jacfwd, jacrev, jacobian, hessian, type ValueAndGrad } from './ad/functional';

@@ -1,5 +1,7 @@
 /** Shapes, broadcasting and axes: plain arrays of numbers, no tensors. */
-import { fail, fmtShape } from './errors';
+import { totalmem } from 'node:os';
+import { describeValue, fail, fmtShape } from './errors';
+import type { Arr, DType } from './kernels';
 
 export type Shape = readonly number[];
 
@@ -54,10 +56,11 @@ export function broadcastShapes(op: string, shapes: Shape[]): number[] {
  */
 export function normAxes(op: string, axis: number | readonly number[] | null | undefined, ndim: number): number[] {
   if (axis === undefined || axis === null) return Array.from({ length: ndim }, (_, i) => i);
-  const list = typeof axis === 'number' ? [axis] : axis;
+  const list = typeof axis === 'number' ? [axis] : Array.isArray(axis) ? axis : fail(`${op}: axis must be an integer or an array of integers, got ${describeValue(axis)}`);
   const out: number[] = [];
   for (const a of list) {
-    if (!Number.isInteger(a) || a < -ndim || a >= ndim) {
+    if (!Number.isInteger(a)) fail(`${op}: an axis must be an integer, got ${describeValue(a)}`);
+    if (a < -ndim || a >= ndim) {
       fail(`${op}: axis ${a} is out of range for a tensor with ${ndim} dimension${ndim === 1 ? '' : 's'}`);
     }
     const p = a < 0 ? a + ndim : a;
@@ -80,7 +83,9 @@ export function reducedShape(shape: Shape, axes: readonly number[], keepdims: bo
 
 /** Check a user-provided shape: non-negative integers. Resolves one -1 against `size` if given. */
 export function checkShape(op: string, shape: readonly number[], size?: number): number[] {
-  if (!Array.isArray(shape)) fail(`${op}: a shape must be an array of integers, got ${String(shape)}`);
+  if (!Array.isArray(shape)) {
+    fail(`${op}: a shape must be an array of integers like [2, 3], got ${describeValue(shape)}`);
+  }
   const out = shape.slice();
   let infer = -1;
   for (let i = 0; i < out.length; i++) {
@@ -98,4 +103,51 @@ export function checkShape(op: string, shape: readonly number[], size?: number):
     out[infer] = size! / rest;
   }
   return out;
+}
+
+/**
+ * The most entries one tensor may have: 2³¹ − 1. V8 itself stops at 2³² − 1 entries
+ * ("Invalid typed array length"), and 2³¹ float64 entries are already 16 GB.
+ */
+export const MAX_ENTRIES = 2 ** 31 - 1;
+
+/** `1,234` below a million, `1.5e12` above. */
+function fmtCount(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  if (n < 1e6) return n.toLocaleString('en-US');
+  const [m, e] = n.toExponential(2).split('e');
+  return `${String(Number(m))}e${Number(e)}`;
+}
+
+/** 8 bytes → `8 B`, 8e12 → `8 TB` (powers of 1000, three significant digits). */
+export function fmtBytes(b: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
+  let u = 0;
+  while (b >= 1000 && u < units.length - 1) {
+    b /= 1000;
+    u++;
+  }
+  return `${String(Number(b.toPrecision(3)))} ${units[u]}`;
+}
+
+/**
+ * A zeroed array for a tensor of `shape` made by `op`, or an error naming the op, the shape
+ * and the memory it would take when it is too large for this engine or this machine
+ * (instead of V8's "Invalid typed array length: 1000000000000").
+ */
+export function allocShape(op: string, shape: readonly number[], dtype: DType): Arr {
+  const n = sizeOf(shape);
+  const bytes = n * (dtype === 'float32' ? 4 : 8);
+  const what = () => `${op}: shape ${fmtShape(shape)} has ${fmtCount(n)} entries, ${fmtBytes(bytes)} as ${dtype}`;
+  if (n > MAX_ENTRIES) {
+    fail(`${what()}: more than this engine can allocate (at most 2^31 − 1 = ${fmtCount(MAX_ENTRIES)} entries in one tensor)`);
+  }
+  const mem = totalmem();
+  if (bytes > mem) fail(`${what()}: more than this machine's memory (${fmtBytes(mem)})`);
+  try {
+    return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+  } catch (e) {
+    if (e instanceof RangeError) fail(`${what()}: the allocation failed (${e.message}; not enough free memory?)`);
+    throw e;
+  }
 }

@@ -8,7 +8,7 @@
  * same code.
  */
 import { alloc, type Arr, type DType } from './kernels';
-import { fail, fmtShape } from './errors';
+import { describeValue, fail, fmtShape } from './errors';
 import { sizeOf, type Shape } from './shape';
 import { state, BIT_REQ, BIT_RESULT, F_SCALAR, OP_REF, type Tape, type NodeInfo } from './tape';
 
@@ -296,20 +296,31 @@ export class Tensor {
   /** mask: 1 where this ≠ b */ ne(b: TensorLike): Tensor { return elementwise.ne(this, b); }
 
   // ---- reductions -----------------------------------------------------
-  /** Sum over all elements, or along `axis` (a number or an array; negative counts from the end). */
-  sum(axis?: number | number[] | null, keepdims = false): Tensor { return reduce.sum(this, axis, keepdims); }
-  /** Mean over all elements or along `axis`. */
-  mean(axis?: number | number[] | null, keepdims = false): Tensor { return reduce.mean(this, axis, keepdims); }
-  /** Maximum over all elements or along `axis`; the gradient goes to the first maximal entry. */
-  max(axis?: number | number[] | null, keepdims = false): Tensor { return reduce.max(this, axis, keepdims); }
-  /** Minimum over all elements or along `axis`; the gradient goes to the first minimal entry. */
-  min(axis?: number | number[] | null, keepdims = false): Tensor { return reduce.min(this, axis, keepdims); }
-  /** log Σ exp, shifted by the maximum for stability. */
-  logsumexp(axis?: number | number[] | null, keepdims = false): Tensor { return reduce.logsumexp(this, axis, keepdims); }
-  /** softmax along `axis` (default: the last). */
-  softmax(axis = -1): Tensor { return reduce.softmax(this, axis); }
-  /** log softmax along `axis` (default: the last). */
-  logSoftmax(axis = -1): Tensor { return reduce.logSoftmax(this, axis); }
+  // Each takes (axis, keepdims) or the options object {axis, keepdims}: t.sum(1, true) is t.sum({axis: 1, keepdims: true}).
+  /** Sum over all elements, or along `axis` (a number or an array; negative counts from the end); or `{axis, keepdims}`. */
+  sum(opts: reduce.ReduceOptions): Tensor;
+  sum(axis?: number | readonly number[] | null, keepdims?: boolean): Tensor;
+  sum(axis?: reduce.Axis | reduce.ReduceOptions, keepdims?: boolean): Tensor { return reduce.sum(this, axis as reduce.Axis, keepdims); }
+  /** Mean over all elements or along `axis`; or `{axis, keepdims}`. */
+  mean(opts: reduce.ReduceOptions): Tensor;
+  mean(axis?: number | readonly number[] | null, keepdims?: boolean): Tensor;
+  mean(axis?: reduce.Axis | reduce.ReduceOptions, keepdims?: boolean): Tensor { return reduce.mean(this, axis as reduce.Axis, keepdims); }
+  /** Maximum over all elements or along `axis` (or `{axis, keepdims}`); the gradient goes to the first maximal entry. */
+  max(opts: reduce.ReduceOptions): Tensor;
+  max(axis?: number | readonly number[] | null, keepdims?: boolean): Tensor;
+  max(axis?: reduce.Axis | reduce.ReduceOptions, keepdims?: boolean): Tensor { return reduce.max(this, axis as reduce.Axis, keepdims); }
+  /** Minimum over all elements or along `axis` (or `{axis, keepdims}`); the gradient goes to the first minimal entry. */
+  min(opts: reduce.ReduceOptions): Tensor;
+  min(axis?: number | readonly number[] | null, keepdims?: boolean): Tensor;
+  min(axis?: reduce.Axis | reduce.ReduceOptions, keepdims?: boolean): Tensor { return reduce.min(this, axis as reduce.Axis, keepdims); }
+  /** log Σ exp, shifted by the maximum for stability; `axis`, `keepdims` or `{axis, keepdims}` as sum. */
+  logsumexp(opts: reduce.ReduceOptions): Tensor;
+  logsumexp(axis?: number | readonly number[] | null, keepdims?: boolean): Tensor;
+  logsumexp(axis?: reduce.Axis | reduce.ReduceOptions, keepdims?: boolean): Tensor { return reduce.logsumexp(this, axis as reduce.Axis, keepdims); }
+  /** softmax along `axis` (default: the last), or `{axis}`. */
+  softmax(axis?: number | reduce.AxisOption): Tensor { return reduce.softmax(this, axis); }
+  /** log softmax along `axis` (default: the last), or `{axis}`. */
+  logSoftmax(axis?: number | reduce.AxisOption): Tensor { return reduce.logSoftmax(this, axis); }
 
   // ---- shapes and linear algebra --------------------------------------
   /** Matrix product (1-D or 2-D operands). */
@@ -373,7 +384,7 @@ export function asTensor(x: unknown, op: string, dtype: DType = 'float64'): Tens
   if (Array.isArray(x) || ArrayBuffer.isView(x)) {
     fail(`${op}: got an array; wrap it with gl.tensor(...) first`);
   }
-  fail(`${op}: expected a Tensor or a number, got ${x === null ? 'null' : typeof x}`);
+  fail(`${op}: expected a Tensor or a number, got ${describeValue(x)}`);
 }
 
 /** @internal Values of a node on a tape as an unrecorded tensor. */

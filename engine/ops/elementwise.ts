@@ -6,7 +6,7 @@
  * gy·∂y/∂xᵢ reduced back to the operand's shape; the jvp is Σᵢ ∂y/∂xᵢ·dxᵢ.
  */
 import { alloc, map1, map2, mapN } from '../kernels';
-import { broadcastShapes, sameShape } from '../shape';
+import { allocShape, broadcastShapes, sameShape } from '../shape';
 import { SCALAR_SHAPE, Tensor, asTensor, valuesOf, type TensorLike } from '../tensor';
 import { apply, applyScalar1, definePrimitive, scalarPaths, resultDtype, type PartialDerivative, type Primitive } from './primitive';
 import { broadcastTo, reshape, sumTo } from './shape';
@@ -32,7 +32,7 @@ function elementwise(def: ElementwiseDef): Primitive {
         return { y: new Tensor(SCALAR_SHAPE, dtype, null, dtype === 'float32' ? Math.fround(v) : v) };
       }
       const shape = xs.length === 1 ? xs[0].shape : broadcastShapes(def.name, xs.map((x) => x.shape));
-      const out = alloc(dtype, shape.reduce((a, b) => a * b, 1));
+      const out = allocShape(def.name, shape, dtype);
       const vals = xs.map(valuesOf);
       if (xs.length === 1) map1(f, vals[0], out);
       else if (xs.length === 2) map2(f, vals[0], xs[0].shape, vals[1], xs[1].shape, shape, out);

@@ -1,7 +1,7 @@
 /** Selecting and joining: take (rows of a minibatch), pick (one entry per row), slice, concat. */
-import { fail, fmtShape } from '../errors';
+import { describeValue, fail, fmtShape } from '../errors';
 import { alloc, concat as kConcat, indexAdd as kIndexAdd, pad as kPad, slice as kSlice, take as kTake } from '../kernels';
-import { normAxes, sizeOf } from '../shape';
+import { allocShape, normAxes, sizeOf } from '../shape';
 import { Tensor, asTensor, fromData, valuesOf } from '../tensor';
 import { apply, definePrimitive, resultDtype, type Primitive } from './primitive';
 import { reshape } from './shape';
@@ -18,7 +18,7 @@ const takeP: Primitive<TakeAttrs> = definePrimitive<TakeAttrs>({
   forward([x], { indices, axis }) {
     const shape = x.shape.slice();
     shape[axis] = indices.length;
-    return { y: fromData(shape, kTake(valuesOf(x), x.shape, indices, axis, alloc(x.dtype, sizeOf(shape)))) };
+    return { y: fromData(shape, kTake(valuesOf(x), x.shape, indices, axis, allocShape('take', shape, x.dtype))) };
   },
   jvp: ([dx], c) => apply(takeP, [dx!], c.attrs),
   // rows taken twice get both gradients
@@ -116,8 +116,15 @@ function shifted<T extends { axis: number }>(attrs: T): T {
   return { ...attrs, axis: attrs.axis + 1 };
 }
 
+/** The values of an index list (an array, a typed array or a tensor), or an error naming `op` and `what`. */
+function indexList(op: string, what: string, indices: unknown): ArrayLike<number> {
+  if (indices instanceof Tensor) return valuesOf(indices);
+  if (Array.isArray(indices) || (ArrayBuffer.isView(indices) && !(indices instanceof DataView))) return indices as ArrayLike<number>;
+  fail(`${op}: ${what} must be an array of integers or a Tensor, got ${describeValue(indices)}`);
+}
+
 function toIndices(op: string, indices: number[] | Int32Array | Tensor, n: number): Int32Array {
-  const raw = indices instanceof Tensor ? valuesOf(indices) : indices;
+  const raw = indexList(op, 'indices', indices);
   const out = new Int32Array(raw.length);
   for (let i = 0; i < raw.length; i++) {
     let k = raw[i];
@@ -149,7 +156,7 @@ export function pick(scores: Tensor, labels: number[] | Int32Array | Tensor): Te
   scores = asTensor(scores, 'pick');
   if (scores.ndim !== 2) fail(`pick: scores must be 2-D [N, classes]; got shape ${fmtShape(scores.shape)}`);
   const [n, c] = scores.shape;
-  const lab = labels instanceof Tensor ? valuesOf(labels) : labels;
+  const lab = indexList('pick', 'labels', labels);
   if (lab.length !== n) fail(`pick: ${lab.length} labels for ${n} rows of scores (shape ${fmtShape(scores.shape)})`);
   const flat = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -165,6 +172,10 @@ export function pick(scores: Tensor, labels: number[] | Int32Array | Tensor): Te
 /** Entries [start, end) along `axis` (negative positions count from the end). */
 export function slice(x: Tensor, start: number, end?: number, axis = 0): Tensor {
   x = asTensor(x, 'slice');
+  if (x.ndim === 0) fail('slice: cannot slice a 0-d tensor');
+  for (const [k, v] of [['start', start], ['end', end]] as const) {
+    if (v !== undefined && !Number.isInteger(v)) fail(`slice: ${k} must be an integer, got ${describeValue(v)}`);
+  }
   const [a] = normAxes('slice', axis, x.ndim);
   const n = x.shape[a];
   const s = Math.min(n, Math.max(0, start < 0 ? start + n : start));

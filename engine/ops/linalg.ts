@@ -1,6 +1,7 @@
 /** Linear algebra: the matrix product. */
 import { fail, fmtShape } from '../errors';
 import { alloc, matmul as kMatmul, matmulNT as kMatmulNT, matmulTN as kMatmulTN, matmulTT as kMatmulTT } from '../kernels';
+import { allocShape } from '../shape';
 import { Tensor, asTensor, fromData } from '../tensor';
 import { apply, definePrimitive, isIdentityBatch, resultDtype } from './primitive';
 import { add } from './elementwise';
@@ -22,7 +23,7 @@ const matmulP = definePrimitive<{ ta?: boolean; tb?: boolean }>({
     const A = a.dtype === dtype ? a._data! : Float64Array.from(a._data!);
     const B = b.dtype === dtype ? b._data! : Float64Array.from(b._data!);
     const kernel = ta ? (tb ? kMatmulTT : kMatmulTN) : tb ? kMatmulNT : kMatmul;
-    return { y: fromData([m, n], kernel(A, B, m, k, n, alloc(dtype, m * n))) };
+    return { y: fromData([m, n], kernel(A, B, m, k, n, allocShape('matmul', [m, n], dtype))) };
   },
   // d(op(A)·op(B)) = op(dA)·op(B) + op(A)·op(dB)
   jvp: ([da, db], c) => add(mm(da!, c.x[1], c.attrs), mm(c.x[0], db!, c.attrs)),

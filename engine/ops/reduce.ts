@@ -1,5 +1,5 @@
 /** Reductions: sum, max, min — and what is composed from them (mean, logsumexp, softmax). */
-import { fail, fmtShape } from '../errors';
+import { describeValue, fail, fmtShape } from '../errors';
 import { alloc, reduce } from '../kernels';
 import { normAxes, reducedShape } from '../shape';
 import { SCALAR_SHAPE, Tensor, asTensor, fromData, valuesOf } from '../tensor';
@@ -77,33 +77,103 @@ function maskOf(c: RuleContext<ReduceAttrs>): Tensor {
 const maxP = extremum('max');
 const minP = extremum('min');
 
-type Axis = number | readonly number[] | null | undefined;
+/** Axes to reduce: one, several (an array; negative count from the end), or all (undefined, null). */
+export type Axis = number | readonly number[] | null | undefined;
 
-function reduceOp(p: typeof sumP, x: Tensor, axis: Axis, keepdims: boolean): Tensor {
-  x = asTensor(x, p.name);
-  const axes = normAxes(p.name, axis, x.ndim);
-  if (axes.length === 0 && x.ndim > 0) return x;
-  return apply(p, [x], { axes, keepdims: !!keepdims });
+/** The options-object form of a reduction's arguments: `gl.sum(x, {axis: 1, keepdims: true})`. */
+export interface ReduceOptions {
+  /** The axis or axes to reduce (default: all). */
+  axis?: number | readonly number[] | null;
+  /** Keep the reduced dimensions as size 1 (default false), so the result broadcasts against x. */
+  keepdims?: boolean;
 }
 
-/** Sum of all elements, or along `axis` (a number or array; negative counts from the end). */
-export function sum(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+/** The options-object form of softmax's and logSoftmax's axis: `gl.softmax(x, {axis: 0})`. */
+export interface AxisOption {
+  /** The axis the probabilities sum to 1 along (default: the last). */
+  axis?: number;
+}
+
+const REDUCE_KEYS = ['axis', 'keepdims'];
+
+function isOptions(a: unknown): a is Record<string, unknown> {
+  return typeof a === 'object' && a !== null && !Array.isArray(a) && !ArrayBuffer.isView(a);
+}
+
+/** Check an options object: only `keys` are allowed; an unknown key names the known ones. */
+function checkKeys(op: string, o: Record<string, unknown>, keys: readonly string[]): void {
+  for (const k of Object.keys(o)) {
+    if (!keys.includes(k)) fail(`${op}: unknown option '${k}' (the options are ${keys.map((n) => `'${n}'`).join(', ')})`);
+  }
+}
+
+/**
+ * A reduction's arguments, in either form: positional `(axis, keepdims)` or
+ * `({axis, keepdims})`. Errors name the op.
+ */
+export function reduceArgs(op: string, axis: Axis | ReduceOptions, keepdims: unknown): { axis: Axis; keepdims: boolean } {
+  if (isOptions(axis)) {
+    checkKeys(op, axis, REDUCE_KEYS);
+    if (keepdims !== undefined) fail(`${op}: keepdims was given twice (in the options object and after it); use {axis, keepdims}`);
+    ({ axis, keepdims } = axis as ReduceOptions);
+  }
+  if (keepdims !== undefined && typeof keepdims !== 'boolean') {
+    fail(`${op}: keepdims must be true or false, got ${describeValue(keepdims)}`);
+  }
+  return { axis: axis as Axis, keepdims: keepdims === true };
+}
+
+/** softmax's axis, as a number or `{axis}` (default: the last). */
+function axisArg(op: string, axis: number | AxisOption | undefined): number {
+  if (isOptions(axis)) {
+    checkKeys(op, axis, ['axis']);
+    axis = (axis as AxisOption).axis;
+  }
+  if (axis === undefined) return -1;
+  if (typeof axis !== 'number') {
+    fail(`${op}: axis must be an integer, got ${describeValue(axis)}${Array.isArray(axis) ? ` (${op} takes one axis)` : ''}`);
+  }
+  return axis;
+}
+
+function reduceOp(p: typeof sumP, x: Tensor, axisOrOpts: Axis | ReduceOptions, keepdimsArg: unknown): Tensor {
+  x = asTensor(x, p.name);
+  const { axis, keepdims } = reduceArgs(p.name, axisOrOpts, keepdimsArg);
+  const axes = normAxes(p.name, axis, x.ndim);
+  if (axes.length === 0 && x.ndim > 0) return x;
+  return apply(p, [x], { axes, keepdims });
+}
+
+/**
+ * Sum of all elements, or along `axis` (a number or array; negative counts from the end).
+ * `gl.sum(x, 1, true)` and `gl.sum(x, {axis: 1, keepdims: true})` are the same.
+ */
+export function sum(x: Tensor, opts: ReduceOptions): Tensor;
+export function sum(x: Tensor, axis?: Axis, keepdims?: boolean): Tensor;
+export function sum(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
   return reduceOp(sumP, x, axis, keepdims);
 }
 
-/** Maximum of all elements or along `axis`. NOTE: the gradient goes to the first maximal entry. */
-export function max(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+/** Maximum of all elements or along `axis` (or `{axis, keepdims}`). NOTE: the gradient goes to the first maximal entry. */
+export function max(x: Tensor, opts: ReduceOptions): Tensor;
+export function max(x: Tensor, axis?: Axis, keepdims?: boolean): Tensor;
+export function max(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
   return reduceOp(maxP, x, axis, keepdims);
 }
 
-/** Minimum of all elements or along `axis`. NOTE: the gradient goes to the first minimal entry. */
-export function min(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+/** Minimum of all elements or along `axis` (or `{axis, keepdims}`). NOTE: the gradient goes to the first minimal entry. */
+export function min(x: Tensor, opts: ReduceOptions): Tensor;
+export function min(x: Tensor, axis?: Axis, keepdims?: boolean): Tensor;
+export function min(x: Tensor, axis?: Axis | ReduceOptions, keepdims?: boolean): Tensor {
   return reduceOp(minP, x, axis, keepdims);
 }
 
-/** Mean of all elements or along `axis`. */
-export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+/** Mean of all elements or along `axis` (or `{axis, keepdims}`). */
+export function mean(x: Tensor, opts: ReduceOptions): Tensor;
+export function mean(x: Tensor, axis?: Axis, keepdims?: boolean): Tensor;
+export function mean(x: Tensor, axisOrOpts?: Axis | ReduceOptions, keepdimsArg?: boolean): Tensor {
   x = asTensor(x, 'mean');
+  const { axis, keepdims } = reduceArgs('mean', axisOrOpts, keepdimsArg);
   const axes = normAxes('mean', axis, x.ndim);
   let n = 1;
   for (const a of axes) n *= x.shape[a];
@@ -112,13 +182,16 @@ export function mean(x: Tensor, axis?: Axis, keepdims = false): Tensor {
 }
 
 /**
- * log Σ exp(x) over `axis` (all elements by default).
+ * log Σ exp(x) over `axis` (all elements by default; or `{axis, keepdims}`).
  * NOTE: computed as m + log Σ exp(x − m) with m the (constant) maximum, so
  * large inputs do not overflow; the result does not depend on m, so treating
  * it as a constant leaves the gradient exact.
  */
-export function logsumexp(x: Tensor, axis?: Axis, keepdims = false): Tensor {
+export function logsumexp(x: Tensor, opts: ReduceOptions): Tensor;
+export function logsumexp(x: Tensor, axis?: Axis, keepdims?: boolean): Tensor;
+export function logsumexp(x: Tensor, axisOrOpts?: Axis | ReduceOptions, keepdimsArg?: boolean): Tensor {
   x = asTensor(x, 'logsumexp');
+  const { axis, keepdims } = reduceArgs('logsumexp', axisOrOpts, keepdimsArg);
   const axes = normAxes('logsumexp', axis, x.ndim);
   const m = shiftOf(x, axes);
   const s = add(log(sum(exp(sub(x, m)), axes, true)), m);
@@ -146,28 +219,28 @@ function shiftOf(x: Tensor, axes: number[]): Tensor {
 }
 
 /**
- * softmax(x) = exp(x − m) / Σ exp(x − m) along `axis` (default: the last).
+ * softmax(x) = exp(x − m) / Σ exp(x − m) along `axis` (default: the last; or `{axis}`).
  * NOTE: m is the (constant) maximum, as in logsumexp: nothing overflows, and
  * unlike exp(x − logsumexp(x)) no large number is subtracted from another, so
  * softmax([1000, 1000]) is exactly [0.5, 0.5].
  */
-export function softmax(x: Tensor, axis = -1): Tensor {
+export function softmax(x: Tensor, axis?: number | AxisOption): Tensor {
   x = asTensor(x, 'softmax');
   if (x.ndim === 0) fail('softmax: needs at least one dimension');
-  const axes = normAxes('softmax', axis, x.ndim);
+  const axes = normAxes('softmax', axisArg('softmax', axis), x.ndim);
   const e = exp(sub(x, shiftOf(x, axes)));
   return div(e, sum(e, axes, true));
 }
 
 /**
- * log softmax(x) = x − logsumexp(x) along `axis` (default: the last).
+ * log softmax(x) = x − logsumexp(x) along `axis` (default: the last; or `{axis}`).
  * NOTE: computed as (x − m) − log Σ exp(x − m) with m the (constant) maximum,
  * so the large m cancels exactly instead of leaving rounding error of its size.
  */
-export function logSoftmax(x: Tensor, axis = -1): Tensor {
+export function logSoftmax(x: Tensor, axis?: number | AxisOption): Tensor {
   x = asTensor(x, 'logSoftmax');
   if (x.ndim === 0) fail('logSoftmax: needs at least one dimension');
-  const axes = normAxes('logSoftmax', axis, x.ndim);
+  const axes = normAxes('logSoftmax', axisArg('logSoftmax', axis), x.ndim);
   const z = sub(x, shiftOf(x, axes));
   return sub(z, log(sum(exp(z), axes, true)));
 }

@@ -1,7 +1,7 @@
 /** Ops that move values without arithmetic: reshape, transpose, broadcast. */
 import { fail, fmtShape } from '../errors';
 import { alloc, broadcastTo as kBroadcastTo, transpose as kTranspose } from '../kernels';
-import { broadcastShapes, checkShape, normAxes, sameShape, sizeOf } from '../shape';
+import { allocShape, broadcastShapes, checkShape, normAxes, sameShape, sizeOf } from '../shape';
 import { SCALAR_SHAPE, Tensor, asTensor, fromData, valuesOf } from '../tensor';
 import { apply, definePrimitive } from './primitive';
 import { sum } from './reduce';
@@ -37,7 +37,7 @@ const transposeP = definePrimitive<{ axes: number[] }>({
 const broadcastP = definePrimitive<{ shape: number[] }>({
   name: 'broadcastTo',
   forward([x], { shape }) {
-    const out = alloc(x.dtype, sizeOf(shape));
+    const out = allocShape('broadcastTo', shape, x.dtype);
     return { y: fromData(shape, kBroadcastTo(valuesOf(x), x.shape, shape, out)) };
   },
   jvp: ([dx], c) => broadcastTo(dx!, c.attrs.shape),
