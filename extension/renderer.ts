@@ -1,6 +1,8 @@
 /**
- * The one output widget of the extension: checks a payload and hands it to
- * the view for its kind. JupyterLab calls `renderModel` again on the same
+ * The one output widget of the extension: checks a payload against the
+ * contract (validate.ts) and hands it to the view for its kind. A payload that
+ * cannot be drawn shows what is wrong and the bundle's text form; one drawn
+ * only in part (long strings cut, points left out) says so under the view. JupyterLab calls `renderModel` again on the same
  * widget for every `update_display_data` (a live loss curve), so each call
  * replaces what the previous one drew.
  */
@@ -25,6 +27,7 @@ import { renderGraph } from './views/graph';
 import { renderImageGrid } from './views/imageGrid';
 import { renderJacobianChain } from './views/jacobianChain';
 import { renderLossCurve } from './views/lossCurve';
+import { checkPayload, type PayloadCheck } from './validate';
 
 /**
  * What a view function returns. `update`, when a view has it, redraws in place
@@ -63,10 +66,18 @@ const VIEWS: Record<GradlabMime, { kind: GradlabPayload['kind']; render: ViewFun
 const VERSION = 1;
 
 /**
- * Why `payload` cannot be drawn as `kind`, or null when it can.
- * Only the envelope is checked here; the views check what they read.
+ * Why `payload` cannot be drawn as `kind`, or null when it can: the envelope
+ * (an object of this version and kind), then the contract (see validate.ts).
  */
 export function payloadProblem(payload: unknown, kind: string): string | null {
+  const envelope = envelopeProblem(payload, kind);
+  if (envelope !== null) return envelope;
+  const { fatal } = checkPayload(payload, kind);
+  return fatal.length ? fatal.join('; ') : null;
+}
+
+/** Whether `payload` is an object of this extension's version and of `kind`, or what it is instead. */
+function envelopeProblem(payload: unknown, kind: string): string | null {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
     return `expected a JSON object, got ${payload === null ? 'null' : Array.isArray(payload) ? 'an array' : typeof payload}`;
   }
@@ -84,6 +95,8 @@ export function payloadProblem(payload: unknown, kind: string): string | null {
 export class GradlabRenderer extends Widget implements IRenderMime.IRenderer {
   private readonly mimeType: string;
   private view: View | null = null;
+  /** The notes under the view: what it left out or cut. */
+  private notes: HTMLElement | null = null;
 
   constructor(options: IRenderMime.IRendererOptions) {
     super();
@@ -95,24 +108,39 @@ export class GradlabRenderer extends Widget implements IRenderMime.IRenderer {
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
     const spec = VIEWS[this.mimeType as GradlabMime];
-    const payload = model.data[this.mimeType];
-    const problem = spec ? payloadProblem(payload, spec.kind) : `no view for ${this.mimeType}`;
-    if (problem !== null) {
-      this.showError(problem, model);
+    const raw = model.data[this.mimeType];
+    const envelope = spec ? envelopeProblem(raw, spec.kind) : `no view for ${this.mimeType}`;
+    if (envelope !== null) {
+      this.showError([envelope], model);
+      return Promise.resolve();
+    }
+    let check: PayloadCheck;
+    try {
+      check = checkPayload(raw, spec.kind);
+    } catch (error) {
+      // not expected (the check reads plain JSON), but an output must never break the page
+      this.showError([`the payload could not be checked: ${error instanceof Error ? error.message : String(error)}`], model);
+      return Promise.resolve();
+    }
+    if (check.fatal.length) {
+      this.showError(check.fatal, model);
       return Promise.resolve();
     }
     try {
       if (this.view?.update) {
-        this.view.update(payload as never);
+        this.view.update(check.payload as never);
       } else {
         this.clear();
         const host = document.createElement('div');
         host.className = 'gradlab-host';
         this.node.appendChild(host);
-        this.view = spec.render(host, payload as never);
+        this.view = spec.render(host, check.payload as never);
       }
+      this.showNotes(check.notes);
+      // A view that met something it could not draw says so (role=alert); the text form follows it.
+      if (this.node.querySelector('.gradlab-view-error')) this.appendText(model);
     } catch (error) {
-      this.showError(`the view failed: ${error instanceof Error ? error.message : String(error)}`, model);
+      this.showError([`the view failed: ${error instanceof Error ? error.message : String(error)}`], model);
     }
     return Promise.resolve();
   }
@@ -127,6 +155,7 @@ export class GradlabRenderer extends Widget implements IRenderMime.IRenderer {
   private clear(): void {
     const view = this.view;
     this.view = null;
+    this.notes = null;
     this.removeClass('gradlab-error');
     try {
       view?.dispose();
@@ -135,20 +164,58 @@ export class GradlabRenderer extends Widget implements IRenderMime.IRenderer {
     }
   }
 
-  /** A readable message in the output area, followed by the bundle's text form when it has one. */
-  private showError(problem: string, model: IRenderMime.IMimeModel): void {
+  /**
+   * A readable message in the output area (one problem inline, several as a
+   * list), followed by the bundle's text form when it has one.
+   */
+  private showError(problems: string[], model: IRenderMime.IMimeModel): void {
     this.clear();
     this.addClass('gradlab-error');
     const message = document.createElement('div');
     message.className = 'gradlab-error-message';
     message.setAttribute('role', 'alert');
-    message.textContent = `gradlab cannot draw this output (${this.mimeType}): ${problem}.`;
+    const head = `gradlab cannot draw this output (${this.mimeType})`;
+    if (problems.length === 1) message.textContent = `${head}: ${problems[0]}.`;
+    else {
+      message.textContent = `${head}:`;
+      const list = document.createElement('ul');
+      for (const p of problems) {
+        const item = document.createElement('li');
+        item.textContent = p;
+        list.appendChild(item);
+      }
+      message.appendChild(list);
+    }
     this.node.appendChild(message);
+    this.appendText(model);
+  }
+
+  /** The bundle's text/plain form, as text, at the end of the output. */
+  private appendText(model: IRenderMime.IMimeModel): void {
+    this.node.querySelector(':scope > .gradlab-fallback-text')?.remove();
     const text = model.data['text/plain'];
     if (typeof text === 'string') {
       const pre = document.createElement('pre');
+      pre.className = 'gradlab-fallback-text';
       pre.textContent = text;
       this.node.appendChild(pre);
     }
+  }
+
+  /** Replaces the notes under the view (none: removes them). */
+  private showNotes(notes: string[]): void {
+    this.notes?.remove();
+    this.notes = null;
+    if (!notes.length) return;
+    const box = document.createElement('div');
+    box.className = 'gradlab-notes';
+    box.setAttribute('role', 'status');
+    for (const n of notes) {
+      const line = document.createElement('div');
+      line.textContent = `Not drawn in full: ${n}.`;
+      box.appendChild(line);
+    }
+    this.node.appendChild(box);
+    this.notes = box;
   }
 }

@@ -19,6 +19,32 @@ import { asText as text, escapeXml as esc } from './text';
 
 export { esc };
 
+// ---- caps ------------------------------------------------------------------
+// A payload may come from any notebook: each model below bounds its work by the
+// data actually present and by these caps, and says what it left out. The
+// extension's validator (extension/validate.ts) refuses or notes the same
+// sizes before a view is built; these keep a view bounded even without it.
+
+/** Most grid cells of a decision boundary drawn (the engine sends at most 300 × 300 = 90,000). */
+export const DB_MAX_CELLS = 250_000;
+/** Most data points of a decision boundary drawn (one marker each); the rest are counted. */
+export const DB_MAX_POINTS = 20_000;
+/** Most classes of a confusion matrix (a table of classes × classes cells); the engine refuses more too. */
+export const CM_MAX_CLASSES = 200;
+/** Most images of one image grid drawn; the rest are counted. */
+export const IG_MAX_IMAGES = 400;
+/** Most pixels of all the drawn images of one grid together (one rectangle per non-blank pixel). */
+export const IG_MAX_PIXELS = 200_000;
+/** Most pixels of one image: a larger image is refused, not cut. */
+export const IG_MAX_IMAGE_PIXELS = IG_MAX_PIXELS;
+/** Most tick marks one axis gets, whatever its range (a range of a few ulps would otherwise step forever). */
+const MAX_TICKS = 50;
+
+/** A count as messages write it: thousands separators, huge values as `1e18`. */
+function count(n: number): string {
+  return Number.isInteger(n) && Math.abs(n) < 1e12 ? String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ',') : n.toExponential().replace('e+', 'e');
+}
+
 // ---- text ------------------------------------------------------------------
 
 /** A number in at most 4 significant digits (integers exact). */
@@ -52,7 +78,13 @@ function ticks(lo: number, hi: number, count = 5): number[] {
   const mag = 10 ** Math.floor(Math.log10(raw));
   const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+  // NOTE: counted steps, not `v += step`: when step is below the spacing of floats near lo, v would never move.
+  const first = Math.ceil(lo / step);
+  for (let k = 0; k < MAX_TICKS; k++) {
+    const v = (first + k) * step;
+    if (!(v <= hi + step * 1e-9)) break;
+    out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+  }
   return out;
 }
 
@@ -178,13 +210,17 @@ export function decisionBoundaryModel(p: DecisionBoundaryPayload): DecisionBound
   const cols = Math.max(1, Math.floor(finite(p?.cols, 1)));
   const rows = Math.max(1, Math.floor(finite(p?.rows, 1)));
   const pred = arr<number>(p?.predicted);
+  // The grid's work is rows × cols: bounded by the entries present, whatever the payload declares.
+  if (cols * rows > Math.max(1, pred.length)) throw new Error(`cols × rows = ${count(cols * rows)} cells, but predicted holds ${count(pred.length)} entries`);
+  if (cols * rows > DB_MAX_CELLS) throw new Error(`${count(cols * rows)} grid cells is more than the view draws (at most ${count(DB_MAX_CELLS)})`);
   const conf = Array.isArray(p?.confidence) ? (p.confidence as number[]) : null;
   const pts = p?.points ?? ({} as DecisionBoundaryPayload['points']);
   const px = arr<number>(pts.x);
   const py = arr<number>(pts.y);
   const pl = arr<number>(pts.label);
   const pp = arr<number>(pts.predicted);
-  const n = Math.min(px.length, py.length);
+  const given = Math.min(px.length, py.length);
+  const n = Math.min(given, DB_MAX_POINTS);
   let maxClass = arr(p?.classes).length - 1;
   for (const v of pred) maxClass = Math.max(maxClass, finite(v, 0));
   for (let i = 0; i < n; i++) maxClass = Math.max(maxClass, finite(pl[i], 0), finite(pp[i], 0));
@@ -256,7 +292,7 @@ export function decisionBoundaryModel(p: DecisionBoundaryPayload): DecisionBound
   const misclassified = points.filter((q) => !q.ok).length;
   const title = typeof p?.title === 'string' && p.title ? p.title : 'decision boundary';
   const subtitle =
-    `${points.length} points, ${C} classes; ${pct(p?.accuracy)} predicted correctly` +
+    `${points.length} points` + (given > n ? ` (the first ${count(n)} of ${count(given)})` : '') + `, ${C} classes; ${pct(p?.accuracy)} predicted correctly` +
     (misclassified ? ` (${misclassified} wrong, ringed)` : '') +
     `. Shaded: the class predicted at each place of a ${cols}×${rows} grid` +
     (conf ? ', darker = more confident' : '') + '; the line is the decision boundary.';
@@ -404,8 +440,12 @@ export interface ConfusionMatrixModel {
 
 /** Reads a confusion-matrix payload (tolerates ragged or malformed counts). */
 export function confusionMatrixModel(p: ConfusionMatrixPayload): ConfusionMatrixModel {
-  const counts = arr<unknown>(p?.counts).map((r) => arr<number>(r).map((v) => Math.max(0, finite(v, 0))));
-  const C = Math.max(counts.length, arr(p?.classes).length, ...counts.map((r) => r.length));
+  const rowsIn = arr<unknown>(p?.counts);
+  let C = Math.max(rowsIn.length, arr(p?.classes).length);
+  for (const r of rowsIn) C = Math.max(C, arr(r).length);
+  // The table has C × C cells: refuse a matrix larger than the view draws rather than build it.
+  if (C > CM_MAX_CLASSES) throw new Error(`${count(C)} classes is more than the view draws (at most ${CM_MAX_CLASSES})`);
+  const counts = rowsIn.map((r) => arr<number>(r).map((v) => Math.max(0, finite(v, 0))));
   const classes = classNames(p?.classes, C);
   const at = (t: number, q: number) => counts[t]?.[q] ?? 0;
   let total = 0;
@@ -544,7 +584,11 @@ const TOP = 44;
 export function imageGridModel(p: ImageGridPayload): ImageGridModel {
   const H = Math.max(1, Math.floor(finite(p?.height, 1)));
   const W = Math.max(1, Math.floor(finite(p?.width, 1)));
-  const images = arr<unknown>(p?.images).map((im) => arr<number>(im));
+  // One image's pixels are refused past the cap; images past the count and pixel caps are counted, not drawn.
+  if (H * W > IG_MAX_IMAGE_PIXELS) throw new Error(`images of height × width = ${count(H * W)} pixels are larger than the view draws (at most ${count(IG_MAX_IMAGE_PIXELS)} pixels each)`);
+  const given = arr<unknown>(p?.images);
+  const shownImages = Math.min(given.length, IG_MAX_IMAGES, Math.floor(IG_MAX_PIXELS / (H * W)));
+  const images = given.slice(0, shownImages).map((im) => arr<number>(im));
   const captions = arr(p?.captions).map((c) => text(c));
   const hasCaptions = captions.some((c) => c !== '');
   const columns = Math.max(1, Math.min(images.length || 1, Math.floor(finite(p?.columns, 10))));
@@ -559,8 +603,10 @@ export function imageGridModel(p: ImageGridPayload): ImageGridModel {
     let lo = finite(r[0], NaN);
     let hi = finite(r[1], NaN);
     if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
-      lo = Math.min(...vals.map((v) => finite(v, 0)), 0);
-      hi = Math.max(...vals.map((v) => finite(v, 0)), 0);
+      // a loop, not Math.min(...vals): spreading a large array overflows the call stack
+      lo = 0;
+      hi = 0;
+      for (let k = 0; k < Math.min(vals.length, H * W); k++) [lo, hi] = [Math.min(lo, finite(vals[k], 0)), Math.max(hi, finite(vals[k], 0))];
     }
     const amp = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
     const pixels: GridPixel[] = [];
@@ -586,7 +632,8 @@ export function imageGridModel(p: ImageGridPayload): ImageGridModel {
   const shared = p?.sharedRange === true;
   const r0 = tiles[0]?.range ?? [0, 1];
   const subtitle =
-    `${images.length} image${images.length === 1 ? '' : 's'} of ${H}×${W} pixels; ` +
+    (given.length > images.length ? `the first ${count(images.length)} of ${count(given.length)} images` : `${images.length} image${images.length === 1 ? '' : 's'}`) +
+    ` of ${H}×${W} pixels; ` +
     (scale === 'grey'
       ? `the stronger the ink, the higher the value${shared ? ` (blank = ${fmt(r0[0])}, full = ${fmt(r0[1])})` : ' (each image over its own range)'}`
       : `red = positive, blue = negative, blank = 0; ${shared ? `full colour = ±${fmt(Math.max(Math.abs(r0[0]), Math.abs(r0[1])))}` : 'each image over its own ±max'}`);
@@ -603,7 +650,7 @@ export function imageGridModel(p: ImageGridPayload): ImageGridModel {
     imageX: (tileW - W * pixel) / 2,
     captionH,
     // wide enough for the subtitle (about 6 px a character at 11 px)
-    svgW: Math.max(columns * (tileW + GAP) - GAP, 320, Math.ceil([...subtitle].length * 6.1), Math.ceil([...text(p?.title)].length * 8.5)),
+    svgW: Math.max(columns * (tileW + GAP) - GAP, 320, Math.ceil([...subtitle].length * 6.1), Math.ceil(Math.min(120, [...text(p?.title).slice(0, 240)].length) * 8.5)),
     svgH: TOP + Math.max(0, rowsOfTiles * (tileH + GAP) - GAP) + 2,
     tiles,
     valueAt(t, x, y) {

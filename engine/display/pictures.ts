@@ -9,7 +9,7 @@ import { Tensor, fromData, valuesOf } from '../tensor';
 import { noGrad } from '../context';
 import type { ConfusionMatrixPayload, DecisionBoundaryPayload, ImageGridPayload } from './contract';
 import { num } from './payloads';
-import { confusionMatrixText, decisionBoundaryText, imageGridText } from './pictures-svg';
+import { CM_MAX_CLASSES, IG_MAX_IMAGES, IG_MAX_PIXELS, confusionMatrixText, decisionBoundaryText, imageGridText } from './pictures-svg';
 
 /** Labels: a tensor [N], an array or an Int32Array of class indices. */
 export type LabelsLike = Tensor | ArrayLike<number>;
@@ -275,7 +275,7 @@ export function confusionMatrix(predicted: Tensor | ArrayLike<number>, labels: L
       : readLabels(`${what}: the predictions`, predicted, n).values;
   let C = opts.classes?.length ?? 0;
   for (let i = 0; i < n; i++) C = Math.max(C, truth.values[i] + 1, pred[i] + 1);
-  if (C > 200) fail(`${what}: ${C} classes is more than a matrix can show (at most 200)`);
+  if (C > CM_MAX_CLASSES) fail(`${what}: ${C} classes is more than a matrix can show (at most ${CM_MAX_CLASSES})`);
   const counts = Array.from({ length: C }, () => new Array<number>(C).fill(0));
   let right = 0;
   for (let i = 0; i < n; i++) {
@@ -314,10 +314,10 @@ export interface ImageGridOptions {
   title?: string;
 }
 
-/** Most images one grid shows. */
-export const IMAGE_GRID_MAX_IMAGES = 400;
+/** Most images one grid shows (the view's cap, so whatever the engine sends is drawn whole). */
+export const IMAGE_GRID_MAX_IMAGES = IG_MAX_IMAGES;
 /** Most pixels (all images together) one grid shows. */
-export const IMAGE_GRID_MAX_PIXELS = 200_000;
+export const IMAGE_GRID_MAX_PIXELS = IG_MAX_PIXELS;
 
 /** A grid of small images with captions. `gl.show` draws it; it prints as its captions and ranges. */
 export class ImageGrid {

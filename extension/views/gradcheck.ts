@@ -15,12 +15,16 @@ import { gradCheckModel, STATIC_ROWS } from '../../engine/display/figures/gradch
 import { nodeTitle } from '../../engine/display/figures/graph';
 import { h, mount, safely, type View } from './dom';
 import { renderGraph, type GraphView } from './graph';
+import { GC_MAX_ENTRIES, GC_MAX_INPUTS } from '../validate';
 
 /** Draws `p` into `host`, replacing whatever view was there. */
 export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
   return safely(host, 'gradient check', () => {
     const doc = host.ownerDocument;
-    const m = gradCheckModel(p);
+    // Bounded by the caps whatever the payload holds: the model sorts and formats every entry it is given.
+    const entries = Array.isArray(p?.entries) ? p.entries : [];
+    const inputsGiven = Array.isArray(p?.inputs) ? p.inputs : [];
+    const m = gradCheckModel({ ...p, entries: entries.slice(0, GC_MAX_ENTRIES), inputs: inputsGiven.slice(0, GC_MAX_INPUTS) });
     const okClass = (ok: boolean | null) => (ok === null ? 'gradlab-muted' : ok ? 'gradlab-pass' : 'gradlab-fail');
     const root = h(doc, 'div', { class: 'gradlab-figure gradlab-gradcheck', 'data-gradlab-view': 'gradcheck' });
     root.append(
@@ -37,6 +41,9 @@ export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
       inputs.append(tr);
     }
     root.append(inputs);
+    if (inputsGiven.length > GC_MAX_INPUTS) {
+      root.append(h(doc, 'div', { class: 'gradlab-muted' }, `… ${formatCount(inputsGiven.length - GC_MAX_INPUTS)} more inputs, not listed (at most ${formatCount(GC_MAX_INPUTS)}).`));
+    }
 
     const scroll = h(doc, 'div', { class: 'gradlab-table-scroll' });
     const table = h(doc, 'table', { class: 'gradlab-table gradlab-gradcheck-entries' });
@@ -56,14 +63,16 @@ export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
     root.append(scroll);
 
     if (m.rows.length > STATIC_ROWS) {
-      const more = h(doc, 'button', { type: 'button', class: 'gradlab-button' }, `show all ${m.rows.length} entries`);
+      const more = h(doc, 'button', { type: 'button', class: 'gradlab-button' }, `show all ${formatCount(m.rows.length)} entries`);
       more.addEventListener('click', () => {
         addRows(STATIC_ROWS, m.rows.length);
         more.remove();
       });
       root.append(more);
     }
-    if (m.notShown > 0) {
+    if (entries.length > GC_MAX_ENTRIES) {
+      root.append(h(doc, 'div', { class: 'gradlab-muted' }, `The payload holds ${formatCount(entries.length)} entries; the first ${formatCount(GC_MAX_ENTRIES)} are listed.`));
+    } else if (m.notShown > 0) {
       root.append(h(doc, 'div', { class: 'gradlab-muted' }, `… ${m.notShown} more entries were checked; the payload keeps the worst ones.`));
     }
     root.append(h(doc, 'div', { class: `gradlab-forward ${okClass(m.forward.ok)}` }, m.forward.text));

@@ -16,13 +16,18 @@
  * numbers. Same model as the static HTML fallback (`jacobianChainModel`).
  */
 import type { JacobianChainPayload } from '../../engine/display/contract';
+import { formatCount } from '../../engine/display/figures/format';
 import { jacobianChainModel, jName, MEMORY_NOTE, ORDER_HEAD, paramColumns } from '../../engine/display/figures/chain';
 import { h, mount, safely, type View } from './dom';
+import { JC_MAX_STEPS } from '../validate';
 
 /** Draws `p` into `host`, replacing whatever view was there. */
 export function renderJacobianChain(host: HTMLElement, p: JacobianChainPayload): View {
   return safely(host, 'Jacobian chain', () => {
     const doc = host.ownerDocument;
+    // One block per step: a longer chain is refused (part of a product is another product), not drawn in part.
+    const steps = Array.isArray(p?.steps) ? p.steps.length : 0;
+    if (steps > JC_MAX_STEPS) throw new Error(`${formatCount(steps)} steps is more than the view draws (at most ${formatCount(JC_MAX_STEPS)})`);
     const m = jacobianChainModel(p);
     const root = h(doc, 'div', { class: 'gradlab-figure gradlab-jacobian-chain', 'data-gradlab-view': 'jacobian-chain' });
     root.append(h(doc, 'div', { class: 'gradlab-title' }, m.title || 'Jacobian chain'));

@@ -92,3 +92,17 @@ describe('renderGradCheck', () => {
     expect(el.querySelector('.gradlab-headline')!.textContent).toMatch(/^✓/);
   });
 });
+
+describe('renderGradCheck bounds its work (issue #10)', () => {
+  it('lists the first 5,000 of 100,000 entries and says so', () => {
+    const el = host();
+    const entry = F.gradCheckPass.entries[0];
+    const p = { ...F.gradCheckPass, entries: new Array(100_000).fill(entry), totalEntries: 100_000 };
+    const t0 = performance.now();
+    renderGradCheck(el, p);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(el.querySelectorAll('.gradlab-gradcheck-entries tbody tr')).toHaveLength(50);
+    expect(el.textContent).toContain('show all 5,000 entries');
+    expect(el.textContent).toContain('The payload holds 100,000 entries; the first 5,000 are listed.');
+  });
+});

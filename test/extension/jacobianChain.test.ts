@@ -57,3 +57,15 @@ describe('renderJacobianChain', () => {
     expect(el.querySelectorAll('.gradlab-jc-item')).toHaveLength(2);
   });
 });
+
+describe('renderJacobianChain bounds its work (issue #10)', () => {
+  it('refuses a chain of 50,000 steps with a message instead of drawing 50,000 blocks', () => {
+    const el = host();
+    const p = { ...wire(F.mlpChain), steps: new Array(50_000).fill(F.mlpChain.steps[1]) };
+    renderJacobianChain(el, p);
+    expect(el.querySelector('.gradlab-view-error[role="alert"]')!.textContent).toBe(
+      'gradlab could not draw this Jacobian chain: 50,000 steps is more than the view draws (at most 1,000)',
+    );
+    expect(el.querySelectorAll('.gradlab-jc-item')).toHaveLength(0);
+  });
+});

@@ -12,6 +12,7 @@ import { payloadOf } from '../../engine/display/show';
 import { renderConfusionMatrix } from '../../extension/views/confusionMatrix';
 import { renderDecisionBoundary } from '../../extension/views/decisionBoundary';
 import { renderImageGrid } from '../../extension/views/imageGrid';
+import { decisionBoundaryModel } from '../../engine/display/pictures-svg';
 import { rendererFactory } from '../../extension/index';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 
@@ -140,5 +141,54 @@ describe('image grid view', () => {
     await widget.renderModel(model);
     expect(widget.node.querySelector('.gradlab-error-message')).toBeNull();
     expect(widget.node.querySelectorAll('.gradlab-ig-tile')).toHaveLength(2);
+  });
+});
+
+describe('views bound their work by the data present, even without the renderer’s check (issue #10)', () => {
+  const within = (ms: number, f: () => void) => {
+    const t0 = performance.now();
+    f();
+    expect(performance.now() - t0).toBeLessThan(ms);
+  };
+  const alert = (el: HTMLElement) => el.querySelector('.gradlab-view-error[role="alert"]')?.textContent;
+  const boundary = () => wire(gl.decisionBoundary((Z: gl.Tensor) => gl.matmul(Z, gl.tensor([[0, 1], [0, 1]])), gl.tensor([[-1, -1], [1, 1]]), [0, 1], { resolution: 20 }).payload);
+
+  it('a 1e9 × 1e9 decision boundary comes back at once with a message', () => {
+    const el = host();
+    within(1000, () => renderDecisionBoundary(el, { ...boundary(), cols: 1e9, rows: 1e9 }));
+    expect(alert(el)).toBe('gradlab could not draw this decision boundary: cols × rows = 1e18 cells, but predicted holds 400 entries');
+  });
+
+  it('a 1e6 × 1e6 image grid comes back at once with a message', () => {
+    const el = host();
+    within(1000, () => renderImageGrid(el, { ...wire(gl.imageGrid(gl.ones([1, 2, 2])).payload), height: 1e6, width: 1e6 }));
+    expect(alert(el)).toBe('gradlab could not draw this image grid: images of height × width = 1e12 pixels are larger than the view draws (at most 200,000 pixels each)');
+  });
+
+  it('a confusion matrix of 100,000 classes is refused, not built', () => {
+    const el = host();
+    const p = { ...wire(gl.confusionMatrix([0, 1], [0, 1]).payload), classes: Array.from({ length: 100_000 }, String) };
+    within(1000, () => renderConfusionMatrix(el, p));
+    expect(alert(el)).toBe('gradlab could not draw this confusion matrix: 100,000 classes is more than the view draws (at most 200)');
+  });
+
+  it('an axis range a few ulps wide gets a few ticks instead of stepping forever', () => {
+    const el = host();
+    within(1000, () => renderDecisionBoundary(el, { ...boundary(), xRange: [1, 1 + 2 ** -52] }));
+    expect(el.querySelectorAll('.gradlab-db-axes text').length).toBeLessThan(60);
+    expect(el.querySelectorAll('.gradlab-db-region').length).toBeGreaterThan(0);
+  });
+
+  it('draws the first 20,000 of 30,000 points and the first 400 of 500 images, and says so', () => {
+    const n = 30_000;
+    const p = { ...boundary(), points: { x: new Array(n).fill(0), y: new Array(n).fill(0), label: new Array(n).fill(0), predicted: new Array(n).fill(0) } };
+    const m = decisionBoundaryModel(p); // the view's model: 20,000 markers in happy-dom would take seconds
+    expect(m.points).toHaveLength(20_000);
+    expect(m.subtitle).toMatch(/^20000 points \(the first 20,000 of 30,000\), 2 classes/);
+    const g = host();
+    const one = wire(gl.imageGrid(gl.ones([1, 2, 2])).payload);
+    renderImageGrid(g, { ...one, images: new Array(500).fill(one.images[0]), captions: new Array(500).fill(''), ranges: new Array(500).fill(one.ranges[0]) });
+    expect(g.querySelectorAll('.gradlab-ig-tile')).toHaveLength(400);
+    expect(g.querySelector('.gradlab-muted')!.textContent).toMatch(/^the first 400 of 500 images of 2×2 pixels/);
   });
 });
