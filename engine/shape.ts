@@ -111,6 +111,9 @@ export function checkShape(op: string, shape: readonly number[], size?: number):
  */
 export const MAX_ENTRIES = 2 ** 31 - 1;
 
+/** The machine's memory in bytes, read once (os.totalmem() is a system call: not once per op). */
+const MACHINE_MEMORY = totalmem();
+
 /** `1,234` below a million, `1.5e12` above. */
 function fmtCount(n: number): string {
   if (!Number.isFinite(n)) return String(n);
@@ -142,8 +145,7 @@ export function allocShape(op: string, shape: readonly number[], dtype: DType): 
   if (n > MAX_ENTRIES) {
     fail(`${what()}: more than this engine can allocate (at most 2^31 − 1 = ${fmtCount(MAX_ENTRIES)} entries in one tensor)`);
   }
-  const mem = totalmem();
-  if (bytes > mem) fail(`${what()}: more than this machine's memory (${fmtBytes(mem)})`);
+  if (bytes > MACHINE_MEMORY) fail(`${what()}: more than this machine's memory (${fmtBytes(MACHINE_MEMORY)})`);
   try {
     return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
   } catch (e) {

@@ -118,6 +118,12 @@ export const CASES: Record<string, Case[]> = {
     { label: 'all elements', inputs: (g) => [randn([3, 4], g)], f: (x) => x.min() },
     { label: 'axis 1', inputs: (g) => [randn([3, 4], g)], f: (x) => x.min(1) },
   ],
+  logSoftmax: [
+    { label: 'last axis', inputs: (g) => [randn([2, 4], g)], f: (x) => gl.logSoftmax(x) },
+    { label: 'axis 0 of [3,2,2]', inputs: (g) => [randn([3, 2, 2], g)], f: (x) => x.logSoftmax({ axis: 0 }) },
+    { label: 'a length-1 axis', inputs: (g) => [randn([3, 1], g)], f: (x) => gl.logSoftmax(x, 1) },
+    { label: '1-D, shifted by 100', inputs: (g) => [randn([5], g)], f: (x) => gl.logSoftmax(gl.add(x, 100)) },
+  ],
   reshape: [
     { label: '[2,3] → [3,2]', inputs: (g) => [randn([2, 3], g)], f: (x) => x.reshape([3, 2]) },
     { label: '[6] → [2,-1]', inputs: (g) => [randn([6], g)], f: (x) => gl.reshape(x, [2, -1]) },
@@ -176,7 +182,6 @@ export const COMPOSITES: Record<string, Case[]> = {
     { label: 'last axis', inputs: (g) => [randn([2, 4], g)], f: (x) => x.softmax() },
     { label: 'axis 0', inputs: (g) => [randn([3, 2], g)], f: (x) => gl.softmax(x, 0) },
   ],
-  logSoftmax: [{ label: 'last axis', inputs: (g) => [randn([2, 4], g)], f: (x) => gl.logSoftmax(x) }],
   logsumexp: [
     { label: 'all', inputs: (g) => [randn([2, 3], g)], f: (x) => gl.logsumexp(x) },
     { label: 'axis 1, keepdims', inputs: (g) => [randn([2, 3], g)], f: (x) => x.logsumexp(1, true) },
