@@ -5,7 +5,8 @@
  * engine's static fallbacks, so both draw the same figure.
  */
 import type { LossCurvePayload, Num } from '../contract';
-import { asText, escapeXml, formatNum, formatCount, toNumber, INK, SANS, type Pt, round1 } from './format';
+import { asText, escapeXml, formatNum, formatCount, shorten, toNumber, INK, SANS, type Pt, round1 } from './format';
+import { drawable, undrawnNote, undrawnPoints } from './curveLimits';
 
 // ---- loss curve ------------------------------------------------------------
 
@@ -96,12 +97,12 @@ export function downsampleMinMax(xs: number[], ys: number[], maxPoints: number):
   return [...new Set(keep)].sort((a, b) => a - b);
 }
 
-/** Splits the points `idx` of (xs, ys) into runs of finite points (a non-finite value ends a run). */
+/** Splits the points `idx` of (xs, ys) into runs of drawable points (a non-finite or out-of-range value ends a run). */
 function finiteRuns(xs: number[], ys: number[], idx: number[]): Pt[][] {
   const runs: Pt[][] = [];
   let run: Pt[] = [];
   for (const i of idx) {
-    if (Number.isFinite(xs[i]) && Number.isFinite(ys[i])) run.push({ x: xs[i], y: ys[i] });
+    if (drawable(xs[i]) && drawable(ys[i])) run.push({ x: xs[i], y: ys[i] }); // ±1e308 would overflow an axis: see curveLimits.ts
     else if (run.length) {
       runs.push(run);
       run = [];
@@ -268,9 +269,11 @@ export function lossCurveSvg(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS):
   const logProblem = p?.logY === true ? logScaleProblem(p) : null;
   const logY = p?.logY === true && logProblem === null;
   const W = 640;
-  const H = 340;
   const hasY2 = series.some((s) => s.axis === 'y2');
   const m = { l: 64, r: hasY2 ? 64 : 20, t: 54, b: 44 };
+  const legend = curveLegend(series, undrawnNote(undrawnPoints(p)), m.l, W - m.l - 20);
+  m.t += legend.extra;
+  const H = 340 + legend.extra;
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const ext = (axis: 'x' | 'y' | 'y2') => {
@@ -305,17 +308,7 @@ export function lossCurveSvg(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS):
   const modes = [logY ? 'log scale' : '', smoothing > 0 ? `smoothed (EMA ${formatNum(smoothing)})` : ''].filter(Boolean).join(', ');
   o.push(`<text x="${m.l}" y="18" font-size="14" font-weight="600" fill="${INK.text}">${escapeXml(title)} <tspan font-size="12" font-weight="400" fill="${stColour}">${escapeXml(status.text)}</tspan>${modes ? ` <tspan font-size="11" font-weight="400" fill="${INK.muted}">${escapeXml(modes)}</tspan>` : ''}</text>`);
   if (logProblem) o.push(`<text x="${m.l + 4}" y="${m.t + 14}" font-size="10" fill="${INK.muted}">${escapeXml(logProblem)}</text>`);
-  // legend
-  let lx = m.l;
-  series.forEach((s, k) => {
-    const c = CURVE_COLOURS[k % CURVE_COLOURS.length];
-    const dash = s.axis === 'y2' ? ' stroke-dasharray="5 3"' : '';
-    const last = s.last ? ` = ${formatNum(s.last.y)}` : '';
-    const label = `${s.name}${s.axis === 'y2' ? ' (right axis)' : ''}${last}${s.downsampled ? ` (${formatCount(s.count)} points, drawn downsampled)` : ''}`;
-    o.push(`<line x1="${lx}" y1="34" x2="${lx + 18}" y2="34" stroke="${c}" stroke-width="2"${dash}/>`);
-    o.push(`<text x="${lx + 22}" y="38" fill="${INK.text}">${escapeXml(label)}</text>`);
-    lx += 22 + [...label].length * 6.2 + 16;
-  });
+  o.push(...legend.svg);
   // grid and axes
   o.push(`<g stroke="#e5e7eb" stroke-width="1">`);
   for (const t of ay.ticks) o.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${round1(Y(t, ay))}" y2="${round1(Y(t, ay))}"/>`);
@@ -368,6 +361,58 @@ export function lossCurveSvg(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS):
   }
   o.push('</svg>');
   return o.join('\n');
+}
+
+/** Characters of a series name in the static legend; the entry's tooltip (`<title>`) has up to {@link LEGEND_TITLE_MAX}. */
+export const LEGEND_NAME_MAX = 40;
+const LEGEND_TITLE_MAX = 1000;
+/** Rows of legend entries at most; a last row counts the series left out. */
+const LEGEND_MAX_ROWS = 8;
+const LEGEND_ROW_H = 16;
+
+/**
+ * The static curve's legend, laid out in rows of `width` px from `x0` (the first
+ * row's line at `y0`): every series' entry — colour, dash, name cut with an
+ * ellipsis, axis, last value — wrapped to the next row when it does not fit,
+ * and `note` (points not drawn) in a row of its own. `extra` is the height it
+ * takes beyond one row: the figure grows by that much.
+ */
+export function curveLegend(series: CurveSeries[], note: string | null, x0: number, width: number, y0 = 34): { svg: string[]; extra: number } {
+  const charW = 6.2; // at font-size 11
+  const maxChars = Math.max(8, Math.floor((width - 22) / charW));
+  const svg: string[] = [];
+  let row = 0;
+  let lx = x0;
+  for (let k = 0; k < series.length; k++) {
+    const s = series[k];
+    const last = s.last ? ` = ${formatNum(s.last.y)}` : '';
+    const full = `${shorten(s.name, LEGEND_NAME_MAX)}${s.axis === 'y2' ? ' (right axis)' : ''}${last}${s.downsampled ? ` (${formatCount(s.count)} points, drawn downsampled)` : ''}`;
+    const label = shorten(full, maxChars);
+    const w = 22 + [...label].length * charW;
+    const fits = lx === x0 || lx + w <= x0 + width;
+    // on the last row an entry is drawn only with room left for "… and N more series" after it
+    if (row === LEGEND_MAX_ROWS - 1 && k < series.length - 1 && (!fits || lx + w + 16 + 130 > x0 + width)) {
+      svg.push(`<text x="${round1(lx)}" y="${y0 + row * LEGEND_ROW_H + 4}" fill="${INK.muted}">… and ${formatCount(series.length - k)} more series</text>`);
+      break;
+    }
+    if (!fits) {
+      row++;
+      lx = x0;
+    }
+    const y = y0 + row * LEGEND_ROW_H;
+    const c = CURVE_COLOURS[k % CURVE_COLOURS.length];
+    const dash = s.axis === 'y2' ? ' stroke-dasharray="5 3"' : '';
+    svg.push(
+      `<g><title>${escapeXml(shorten(s.name, LEGEND_TITLE_MAX))}</title><line x1="${round1(lx)}" y1="${y}" x2="${round1(lx + 18)}" y2="${y}" stroke="${c}" stroke-width="2"${dash}/>` +
+        `<text x="${round1(lx + 22)}" y="${y + 4}" fill="${INK.text}">${escapeXml(label)}</text></g>`,
+    );
+    lx += w + 16;
+  }
+  if (note) {
+    row += series.length ? 1 : 0;
+    svg.push(`<text x="${x0}" y="${y0 + row * LEGEND_ROW_H + 4}" font-size="10" fill="${INK.muted}">${escapeXml(shorten(note, maxChars + 10))}</text>`);
+  }
+  return { svg, extra: row * LEGEND_ROW_H };
 }
 
 /** The loss curve as short plain text: status, and per series its last and lowest value. */
