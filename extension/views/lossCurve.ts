@@ -21,7 +21,8 @@
  */
 import type { LossCurvePayload } from '../../engine/display/contract';
 import type { PlotlyTrace } from 'plotly.js-dist-min';
-import { asText, formatNum, toNumber } from '../../engine/display/figures/format';
+import { asText, formatNum, shorten, toNumber } from '../../engine/display/figures/format';
+import { drawable, undrawnNote, undrawnPoints } from '../../engine/display/figures/curveLimits';
 import {
   CURVE_COLOURS,
   clampSmoothing,
@@ -32,8 +33,10 @@ import {
   lossCurveStatus,
   lossCurveSvg,
 } from '../../engine/display/figures/curve';
-import { h, mount, safely, type View } from './dom';
+import { h, mount, safely, SVG_NS, type View } from './dom';
+import { pacedRedraw } from './frames';
 import { loadPlotly, type PlotlyModule } from './plotlyLoader';
+import { staleWatch } from './stale';
 
 /** The loss-curve view: `update` redraws in place; `ready` settles once the first plot is drawn (or failed). */
 export interface LossCurveView extends View {
@@ -51,9 +54,9 @@ export interface CurveViewState {
 export const VIEW_MAX_POINTS = 2000;
 /** Plot height in pixels. */
 const PLOT_H = 320;
-/** Least time between two plot redraws, ms; also at least twice the last redraw's cost, up to MAX_REDRAW_GAP_MS. */
-const MIN_REDRAW_MS = 100;
-const MAX_REDRAW_GAP_MS = 1000;
+/** Characters of a series name shown in the legend (the full name is the entry's tooltip, up to TITLE_MAX). */
+export const LEGEND_NAME_MAX = 40;
+const TITLE_MAX = 1000;
 /** Theme variables for the series colours, in order; the static curve's colours are the fallbacks. */
 const SERIES_VARS = ['--jp-brand-color1', '--jp-warn-color1', '--jp-accent-color1', '--jp-error-color1'];
 
@@ -84,15 +87,11 @@ export function renderLossCurve(host: HTMLElement, p: LossCurvePayload): LossCur
   return view ?? { dispose: () => base.dispose(), update: () => {}, ready: Promise.resolve() };
 }
 
-function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
-  const doc = host.ownerDocument;
-  const win = doc.defaultView;
-  const state = stateFor(host, first);
+/** The view's elements: header (title, status, toggles), summary, notes, the plot. */
+function skeleton(doc: Document, state: CurveViewState) {
   const root = h(doc, 'div', { class: 'gradlab-figure gradlab-loss-curve', 'data-gradlab-view': 'loss-curve' });
   const title = h(doc, 'span', { class: 'gradlab-title' });
   const status = h(doc, 'span', { class: 'gradlab-status', role: 'status' });
-
-  // toggles
   const slider = h(doc, 'input', {
     type: 'range', min: 0, max: 0.99, step: 0.01, value: state.smoothing,
     class: 'gradlab-loss-smoothing', 'aria-label': 'smoothing (EMA weight)',
@@ -104,51 +103,53 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
     h(doc, 'label', { class: 'gradlab-loss-control', title: 'exponential moving average of each line; the raw line stays faint behind it' }, 'smoothing ', slider, smoothOut),
     h(doc, 'label', { class: 'gradlab-loss-control', title: 'log scale on the loss (left) axis' }, logBox, ' log scale'),
   );
-
   const summary = h(doc, 'div', { class: 'gradlab-muted gradlab-loss-summary' });
   const note = h(doc, 'div', { class: 'gradlab-note gradlab-loss-note', hidden: true });
+  const undrawn = h(doc, 'div', { class: 'gradlab-note gradlab-loss-undrawn', hidden: true });
   const plot = h(doc, 'div', { class: 'gradlab-loss-plot' });
   plot.style.height = `${PLOT_H}px`;
   const message = h(doc, 'div', { class: 'gradlab-note', hidden: true });
-  root.append(h(doc, 'div', { class: 'gradlab-header' }, title, status, controls), summary, note, plot, message);
+  root.append(h(doc, 'div', { class: 'gradlab-header' }, title, status, controls), summary, note, undrawn, plot, message);
+  return { root, title, status, slider, smoothOut, logBox, summary, note, undrawn, plot, message };
+}
+
+function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
+  const doc = host.ownerDocument;
+  const win = doc.defaultView ?? window;
+  const state = stateFor(host, first);
+  const el = skeleton(doc, state);
+  const { root, plot } = el;
 
   let latest = first;
   let disposed = false;
   let Plotly: PlotlyModule | null = null;
   let stand: HTMLImageElement | null = null;
-  let drawing = false;
-  let again = false;
-  let frame = 0;
-  let timer = 0;
-  let resizeFrame = 0;
-  let lastDrawEnd = -Infinity;
-  let drawCost = 0;
+  let firstPlot: () => void = () => {};
+  const ready = new Promise<void>((resolve) => (firstPlot = resolve));
 
-  const now = () => (win?.performance ?? performance).now();
-
-  /** Title, status, last values, the log note: cheap, so done for every payload. */
+  /** Title, status, last values, the notes: cheap, so done for every payload (and when the run goes stale). */
   const text = (p: LossCurvePayload) => {
-    title.textContent = typeof p.title === 'string' && p.title ? p.title : 'loss curve';
-    const st = lossCurveStatus(p);
-    status.textContent = st.text;
-    status.className = `gradlab-status gradlab-status-${st.state}`;
+    el.title.textContent = typeof p.title === 'string' && p.title ? p.title : 'loss curve';
+    const st = lossCurveStatus(p, stale.now());
+    el.status.textContent = st.text;
+    el.status.className = `gradlab-status gradlab-status-${st.state}`;
+    root.classList.toggle('gradlab-loss-stale', st.state === 'stale');
     const xl = typeof p.xLabel === 'string' ? p.xLabel : 'step';
     const series = lossCurveSeries(p, 2); // only last, lowest and counts are read here
-    summary.textContent = summary.title = series
+    el.summary.textContent = el.summary.title = series
       .map((s) =>
         s.last ? `${s.name} ${formatNum(s.last.y)} at ${xl} ${formatNum(s.last.x)}` + (s.min && s.axis === 'y' ? ` (lowest ${formatNum(s.min.y)} at ${formatNum(s.min.x)})` : '') : `${s.name}: no points yet`,
       )
       .join(' · ');
     root.dataset.points = String(series[0]?.count ?? 0);
-    smoothOut.textContent = state.smoothing > 0 ? formatNum(state.smoothing) : 'off';
-    const problem = state.logY ? logScaleProblem(p) : null;
-    note.hidden = problem === null;
-    note.textContent = problem ?? '';
+    el.smoothOut.textContent = state.smoothing > 0 ? formatNum(state.smoothing) : 'off';
+    showNote(el.note, state.logY ? logScaleProblem(p) : null);
+    showNote(el.undrawn, undrawnNote(undrawnPoints(p)));
   };
+  const stale = staleWatch(() => text(latest));
 
   /** The static figure in place of the plot until plotly.js is ready (an image: nothing in it can run). */
   const drawStandIn = () => {
-    if (Plotly || disposed) return;
     if (!stand) {
       stand = h(doc, 'img', { class: 'gradlab-loss-static', alt: 'loss curve (static; the interactive plot is loading)' }) as HTMLImageElement;
       plot.replaceChildren(stand);
@@ -156,129 +157,63 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
     stand.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(lossCurveSvg({ ...latest, logY: state.logY, smoothing: state.smoothing }))}`;
   };
 
+  /** Draws the newest payload: with plotly once it is loaded, else the stand-in. Runs in the page's frame queue. */
   const draw = async (): Promise<void> => {
-    if (disposed || !Plotly) return;
-    if (drawing) {
-      again = true;
-      return;
+    if (disposed) return;
+    if (!Plotly) return drawStandIn();
+    if (stand) {
+      stand.remove();
+      stand = null;
     }
-    drawing = true;
-    try {
-      if (stand) {
-        stand.remove();
-        stand = null;
-      }
-      const t0 = now();
-      const figure = traces(latest, root, state);
-      root.dataset.drawn = String(figure.drawn);
-      await Plotly.react(plot, figure.traces, layout(latest, root, figure.logY), {
-        responsive: true,
-        displaylogo: false,
-        modeBarButtonsToRemove: ['select2d', 'lasso2d'],
-      });
-      // NOTE: the first draw's cost includes plotly's one-time set-up: it does not set the pace of live redraws
-      if (lastDrawEnd > -Infinity) drawCost = now() - t0;
-      lastDrawEnd = now();
-    } finally {
-      drawing = false;
-    }
-    if (again) {
-      again = false;
-      schedule();
-    }
-  };
-
-  /** One redraw of the newest payload at the next animation frame, no sooner than the redraw budget allows. */
-  const schedule = () => {
-    if (disposed || frame || timer) return;
-    if (drawing) {
-      again = true;
-      return;
-    }
-    if (!Plotly) {
-      frame = requestAnimationFrame(() => {
-        frame = 0;
-        drawStandIn();
-      });
-      return;
-    }
-    // the last payload of a run (done or stopped) is drawn at the next frame
-    const final = latest.done === true || typeof latest.stopped === 'string';
-    const wait = final ? 0 : lastDrawEnd + Math.min(MAX_REDRAW_GAP_MS, Math.max(MIN_REDRAW_MS, 2 * drawCost)) - now();
-    if (wait > 0) {
-      timer = window.setTimeout(() => {
-        timer = 0;
-        schedule();
-      }, wait);
-      return;
-    }
-    frame = requestAnimationFrame(() => {
-      frame = 0;
-      void draw();
+    const figure = traces(latest, root, state);
+    root.dataset.drawn = String(figure.drawn);
+    await Plotly.react(plot, figure.traces, layout(latest, root, figure.logY), {
+      responsive: true,
+      displaylogo: false,
+      modeBarButtonsToRemove: ['select2d', 'lasso2d'],
     });
+    titleLegend(plot, latest);
+    firstPlot();
   };
+  const redraw = pacedRedraw(win, draw);
 
-  slider.addEventListener('input', () => {
-    state.smoothing = clampSmoothing(Number(slider.value));
+  const toggled = () => {
     text(latest);
-    if (Plotly && !drawing) void draw();
-    else schedule();
+    redraw.request(true);
+  };
+  el.slider.addEventListener('input', () => {
+    state.smoothing = clampSmoothing(Number(el.slider.value));
+    toggled();
   });
-  logBox.addEventListener('change', () => {
-    state.logY = logBox.checked;
-    text(latest);
-    if (Plotly && !drawing) void draw();
-    else schedule();
+  el.logBox.addEventListener('change', () => {
+    state.logY = el.logBox.checked;
+    toggled();
   });
 
+  stale.track(first, false); // rendered, not received live: a reopened notebook's run is judged by its updatedAt
   text(first);
-  drawStandIn();
-  const ready = loadPlotly().then(
-    async (mod) => {
-      if (disposed) return;
+  drawStandIn(); // at once: a reopened notebook shows its figure before plotly.js has loaded
+  loadPlotly().then(
+    (mod) => {
+      if (disposed) return firstPlot();
       Plotly = mod;
-      await draw();
+      redraw.request(true);
     },
     (err: unknown) => {
-      message.hidden = false;
-      message.textContent = `⚠ plotly.js could not be loaded (${err instanceof Error ? err.message : String(err)}); the static figure shows the latest values.`;
+      el.message.hidden = false;
+      el.message.textContent = `⚠ plotly.js could not be loaded (${err instanceof Error ? err.message : String(err)}); the static figure shows the latest values.`;
+      firstPlot();
     },
   );
-
-  // Plotly's `responsive` follows the window only; an output area also changes width on its own.
-  let width = -1;
-  const ro =
-    typeof ResizeObserver !== 'undefined'
-      ? new ResizeObserver((entries) => {
-          const w = Math.round(entries[entries.length - 1]?.contentRect.width ?? 0);
-          if (w === width) return; // the summary or the note changed height: nothing to redraw
-          width = w;
-          if (resizeFrame || !Plotly) return;
-          resizeFrame = requestAnimationFrame(() => {
-            resizeFrame = 0;
-            if (!disposed && Plotly && plot.isConnected && !drawing) void Plotly.Plots.resize(plot);
-          });
-        })
-      : null;
-  ro?.observe(root);
-
-  // Colours come from --jp-* variables read at draw time; JupyterLab switches themes by changing
-  // attributes on <body> without re-rendering outputs, so redraw when they change.
-  const body = doc.body;
-  const themeObserver =
-    typeof MutationObserver !== 'undefined' && body
-      ? new MutationObserver(() => void setTimeout(() => void draw(), 50))
-      : null;
-  themeObserver?.observe(body, { attributes: true, attributeFilter: ['data-jp-theme-light', 'data-jp-theme-name'] });
+  const watchers = watchLayout(root, plot, () => (disposed ? null : Plotly), () => redraw.request(true));
 
   const mounted = mount(host, root, {
     dispose() {
       disposed = true;
-      ro?.disconnect();
-      themeObserver?.disconnect();
-      if (frame) cancelAnimationFrame(frame);
-      if (resizeFrame) cancelAnimationFrame(resizeFrame);
-      if (timer) clearTimeout(timer);
+      firstPlot();
+      redraw.dispose();
+      stale.dispose();
+      watchers.dispose();
       if (Plotly) Plotly.purge(plot);
     },
   });
@@ -287,11 +222,83 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
     update(p: LossCurvePayload) {
       if (disposed) return;
       latest = p;
+      stale.track(p, true);
       text(p);
-      schedule();
+      // the last payload of a run (done or stopped) is drawn without waiting for the pace of live redraws
+      redraw.request(p.done === true || typeof p.stopped === 'string');
     },
     dispose: () => mounted.dispose(),
   };
+}
+
+function showNote(note: HTMLElement, text: string | null): void {
+  note.hidden = text === null;
+  note.textContent = text ?? '';
+}
+
+/**
+ * Width changes of the output (plotly's `responsive` follows the window only) resize the plot;
+ * a theme switch redraws it (colours come from --jp-* variables read at draw time, and JupyterLab
+ * switches themes by changing attributes on <body> without rendering the outputs again).
+ */
+function watchLayout(root: HTMLElement, plot: HTMLElement, plotly: () => PlotlyModule | null, redraw: () => void): View {
+  const doc = root.ownerDocument;
+  let width = -1;
+  let frame = 0;
+  const ro =
+    typeof ResizeObserver !== 'undefined'
+      ? new ResizeObserver((entries) => {
+          const w = Math.round(entries[entries.length - 1]?.contentRect.width ?? 0);
+          if (w === width) return; // the summary or a note changed height: nothing to redraw
+          width = w;
+          if (frame || !plotly()) return;
+          frame = requestAnimationFrame(() => {
+            frame = 0;
+            const P = plotly();
+            if (P && plot.isConnected) void P.Plots.resize(plot);
+          });
+        })
+      : null;
+  ro?.observe(root);
+  const body = doc.body;
+  let timer = 0;
+  const themes =
+    typeof MutationObserver !== 'undefined' && body
+      ? new MutationObserver(() => {
+          clearTimeout(timer);
+          timer = window.setTimeout(redraw, 50);
+        })
+      : null;
+  themes?.observe(body, { attributes: true, attributeFilter: ['data-jp-theme-light', 'data-jp-theme-name'] });
+  return {
+    dispose() {
+      ro?.disconnect();
+      themes?.disconnect();
+      if (frame) cancelAnimationFrame(frame);
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * Plotly's legend shows names cut to {@link LEGEND_NAME_MAX} characters; each entry gets the
+ * full name (up to {@link TITLE_MAX}) as its tooltip. Entries are matched to series by their
+ * legend group (`s<k>`), which plotly keeps on the entry's data.
+ */
+function titleLegend(plot: HTMLElement, p: LossCurvePayload): void {
+  const series = Array.isArray(p.series) ? p.series : [];
+  const doc = plot.ownerDocument;
+  for (const entry of plot.querySelectorAll('.legend .traces')) {
+    const trace = (entry as unknown as { __data__?: { trace?: { legendgroup?: string } }[] }).__data__?.[0]?.trace;
+    const k = Number(/^s(\d+)$/.exec(trace?.legendgroup ?? '')?.[1] ?? NaN);
+    if (!(k >= 0 && k < series.length)) continue;
+    let tip = entry.querySelector(':scope > title');
+    if (!tip) {
+      tip = doc.createElementNS(SVG_NS, 'title');
+      entry.prepend(tip);
+    }
+    tip.textContent = shorten(asText(series[k]?.name, `series ${k + 1}`), TITLE_MAX);
+  }
 }
 
 /** Plotly renders a few tags in names and titles; payload text must show as typed. */
@@ -305,14 +312,15 @@ function cssVar(el: Element, name: string, fallback: string): string {
   return v || fallback;
 }
 
-/** The points `idx` of a line as plotly arrays; a non-finite value becomes null (a gap). */
+/** The points `idx` of a line as plotly arrays; a value that cannot be drawn (see curveLimits.ts) becomes null (a gap). */
 function pick(xs: number[], ys: number[], idx: number[]): { x: number[]; y: (number | null)[] } {
   const x = new Array<number>(idx.length);
   const y = new Array<number | null>(idx.length);
   for (let k = 0; k < idx.length; k++) {
     const i = idx[k];
-    x[k] = xs[i];
-    y[k] = Number.isFinite(ys[i]) ? ys[i] : null;
+    const ok = drawable(xs[i]);
+    x[k] = ok ? xs[i] : NaN; // NaN: plotly leaves it out of the x axis's range too
+    y[k] = ok && drawable(ys[i]) ? ys[i] : null;
   }
   return { x, y };
 }
@@ -337,10 +345,11 @@ export function traces(p: LossCurvePayload, el: Element, state: CurveViewState):
     const ys = new Array<number>(n);
     for (let i = 0; i < n; i++) {
       xs[i] = typeof xr[i] === 'number' ? (xr[i] as number) : NaN;
-      ys[i] = toNumber(yr[i]);
+      const y = toNumber(yr[i]);
+      ys[i] = drawable(y) ? y : NaN; // out of range: a gap, and kept out of the EMA
     }
     const y2 = s?.axis === 'y2';
-    const name = plain(s?.name ?? `series ${k + 1}`);
+    const name = plain(shorten(asText(s?.name, `series ${k + 1}`), LEGEND_NAME_MAX));
     const raw = pick(xs, ys, downsampleMinMax(xs, ys, VIEW_MAX_POINTS));
     drawn += raw.x.length;
     const line = { color: colour, width: 1.6, dash: y2 ? 'dash' : 'solid' };
@@ -393,6 +402,9 @@ function layout(p: LossCurvePayload, el: Element, logY: boolean): Record<string,
     zerolinecolor: line,
     linecolor: line,
     tickfont: { color: muted },
+    // NOTE: 'allow' skips measuring every tick label against the figure's edges at each redraw
+    // (a third of a live redraw's time in a profile of 20 live curves)
+    ticklabeloverflow: 'allow',
     // NOTE: no automargin: with it every live redraw measures the tick labels and lays the plot out
     // again (most of a redraw's time in a profile); the fixed margins fit labels up to ~7 characters.
     automargin: false,

@@ -191,3 +191,153 @@ describe('loss-curve view with many points', () => {
     expect(el.querySelector('.gradlab-status')!.textContent).toBe('stopped: interrupted at step 20');
   });
 });
+
+describe('many live loss curves in one page', () => {
+  it('20 curves updated together draw a few per animation frame (one budget for the page), each its newest payload', async () => {
+    // plotly's redraw costs 5 ms here; frames run when the test says so
+    let frames: FrameRequestCallback[] = [];
+    const raf = vi.spyOn(window, 'requestAnimationFrame').mockImplementation((cb) => frames.push(cb));
+    const frame = () => {
+      const run = frames;
+      frames = [];
+      const before = calls();
+      for (const cb of run) cb(performance.now());
+      return calls() - before;
+    };
+    plotly.react.mockImplementation(async (el: HTMLElement) => {
+      const until = performance.now() + 5;
+      while (performance.now() < until) {}
+      return el;
+    });
+    try {
+      const views = Array.from({ length: 20 }, () => renderLossCurve(host(), wire(longRun(100))));
+      const first: number[] = [];
+      for (let i = 0; i < 1000 && calls() < 20; i++) {
+        first.push(frame());
+        await new Promise((r) => setTimeout(r, 5)); // the queue rests after a frame that overran its budget
+      }
+      await Promise.all(views.map((v) => v.ready));
+      expect(calls()).toBe(20);
+      expect(Math.max(...first)).toBeLessThanOrEqual(4); // 12 ms of 5 ms redraws (+ one); it was 20 in one frame
+
+      // every curve gets its last payload at once: drawn over the next frames, never all in one
+      plotly.react.mockClear();
+      for (const v of views) v.update(wire(longRun(300, true)));
+      const perFrame: number[] = [];
+      for (let i = 0; i < 1000 && calls() < 20; i++) {
+        perFrame.push(frame());
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      expect(calls()).toBe(20);
+      expect(Math.max(...perFrame)).toBeLessThanOrEqual(4);
+      expect(perFrame.filter((n) => n > 0).length).toBeGreaterThanOrEqual(5);
+      for (const c of plotly.react.mock.calls as unknown as [HTMLElement, Trace[]][]) expect(c[1][0].x).toHaveLength(300);
+    } finally {
+      raf.mockRestore();
+      plotly.react.mockImplementation(async (el: HTMLElement) => el);
+      for (let i = 0; i < 100 && frames.length; i++) frame(); // leave the page's queue empty
+    }
+  });
+});
+
+describe('a live curve whose kernel went away', () => {
+  const MIN = 60_000;
+  const T0 = Date.UTC(2026, 11, 2, 18, 20, 3);
+  const live = (n: number, updatedAt: number, staleAfter = 30_000): LossCurvePayload => ({ ...longRun(n), updatedAt, staleAfter });
+  const status = (el: HTMLElement) => el.querySelector('.gradlab-status') as HTMLElement;
+  const root = (el: HTMLElement) => el.querySelector('[data-gradlab-view="loss-curve"]') as HTMLElement;
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] });
+    vi.setSystemTime(T0);
+  });
+  afterEach(() => vi.useRealTimers());
+
+  it('turns to "not finished" by itself once no update came for longer than staleAfter, and back to training on the next update', async () => {
+    const el = host();
+    const view = renderLossCurve(el, wire(live(10, T0)));
+    expect(status(el).textContent).toBe('training…');
+    vi.advanceTimersByTime(10_000);
+    view.update(wire(live(20, T0 + 10_000)));
+    vi.advanceTimersByTime(29_000);
+    expect(status(el).textContent).toBe('training…');
+    vi.advanceTimersByTime(2_000); // 31 s since the last update: no payload arrives, the timer alone turns it
+    expect(status(el).textContent).toMatch(/^not finished: no update since 18:20:13\b/);
+    expect(status(el).classList.contains('gradlab-status-stale')).toBe(true);
+    expect(root(el).classList.contains('gradlab-loss-stale')).toBe(true);
+    view.update(wire(live(30, T0 + 41_000)));
+    expect(status(el).textContent).toBe('training…');
+    expect(root(el).classList.contains('gradlab-loss-stale')).toBe(false);
+    view.dispose();
+  });
+
+  it('a reopened notebook whose run never finished shows "not finished" at once', () => {
+    const el = host();
+    vi.setSystemTime(T0 + 2 * 24 * 60 * MIN); // two days later
+    renderLossCurve(el, wire(live(10, T0)));
+    expect(status(el).textContent).toMatch(/^not finished: no update since 2026-12-02 18:20:03\b/);
+    expect(status(el).classList.contains('gradlab-status-stale')).toBe(true);
+  });
+
+  it('a page that keeps receiving updates stays live whatever the kernel’s clock says', () => {
+    for (const skew of [-60 * MIN, 60 * MIN]) {
+      const el = host();
+      const kernel = () => Date.now() + skew; // the kernel machine's clock, an hour off
+      const view = renderLossCurve(el, wire(live(10, kernel())));
+      for (let i = 1; i <= 5; i++) {
+        vi.advanceTimersByTime(20_000);
+        view.update(wire(live(10 + i, kernel())));
+        expect(status(el).textContent, `skew ${skew}`).toBe('training…');
+      }
+      vi.advanceTimersByTime(30_001); // and goes stale 30 s after the last update, by the page's clock
+      expect(status(el).textContent, `skew ${skew}`).toMatch(/^not finished/);
+      view.dispose();
+    }
+  });
+
+  it('done and stopped runs never go stale; dispose clears the timer', () => {
+    const el = host();
+    const view = renderLossCurve(el, wire(live(10, T0)));
+    view.update(wire({ ...live(11, T0), done: true }));
+    vi.advanceTimersByTime(10 * MIN);
+    expect(status(el).textContent).toBe('done');
+    const other = host();
+    const v2 = renderLossCurve(other, wire(live(10, T0)));
+    v2.dispose();
+    expect(() => vi.advanceTimersByTime(10 * MIN)).not.toThrow();
+    view.dispose();
+  });
+});
+
+describe('legend names and values that cannot be drawn', () => {
+  it('cuts long series names with an ellipsis in the legend and keeps every series', async () => {
+    const el = host();
+    const long = 'x'.repeat(100_000);
+    const p: LossCurvePayload = {
+      version: 1, kind: 'loss-curve', xLabel: 'step', yLabel: 'loss', y2Label: 'accuracy', done: true,
+      series: ['loss', 'accuracy', 'validation loss', long].map((name, k) => ({ name, axis: k % 2 ? 'y2' : 'y', x: [0, 1, 2], y: [1, 0.5, 0.25] })),
+    };
+    const view = renderLossCurve(el, wire(p));
+    await view.ready;
+    const names = lastCall()[1].map((t) => t.name);
+    expect(names).toEqual(['loss', 'accuracy', 'validation loss', `${'x'.repeat(39)}…`]);
+  });
+
+  it('leaves ±1e308, NaN and ±Infinity out of the plot and says how many points it did not draw', async () => {
+    const el = host();
+    const p: LossCurvePayload = {
+      version: 1, kind: 'loss-curve', xLabel: 'step', yLabel: 'loss', done: true,
+      series: [{ name: 'loss', axis: 'y', x: [0, 1, 2, 3, 4, 5], y: [1, 1e308, -1e308, 0.5, 'NaN', '-Infinity'] }],
+    };
+    const view = renderLossCurve(el, wire(p));
+    await view.ready;
+    expect(lastCall()[1][0].y).toEqual([1, null, null, 0.5, null, null]);
+    const note = el.querySelector('.gradlab-loss-undrawn') as HTMLElement;
+    expect(note.hidden).toBe(false);
+    expect(note.textContent).toBe('not drawn: 2 points out of range (|value| > 1e300), 2 points NaN or ±Infinity');
+    // smoothing never lets a huge value into the average
+    setSmoothing(el, 0.5);
+    await vi.waitFor(() => expect(lastCall()[1]).toHaveLength(2));
+    expect(lastCall()[1][1].y).toEqual([1, null, null, expect.closeTo(2 / 3, 12), null, null]);
+  });
+});
