@@ -15,6 +15,34 @@
  * tslab kernel is running, only the static part of a bundle is sent through
  * the public API, with one warning.
  *
+ * The end of a cell. Jupyter clients stop listening to a request once the
+ * kernel reports it `idle` (nbclient, nbconvert), so a live display must send
+ * its last state *before* that message. {@link onCellEnd} runs hooks there. It
+ * wraps, once per kernel, three methods of tslab 1.0.22's own loaded classes
+ * (internal API, pinned like the writer; test/notebooks/test_live_curve.py and
+ * test/browser/live.browser.ts check it in a real kernel). They are looked up
+ * on the prototype at each call, so the wrap also covers the cell that is
+ * running when gradlab is first used:
+ * - `ZmqServer.prototype.publishStatus(status, parent)` (dist/jupyter.js):
+ *   `handleShellMessage` awaits `handleExecute` (which sends the
+ *   `execute_reply`), then calls it with `idle` in a `finally`. The hooks run
+ *   just before an `idle` whose parent is an `execute_request`.
+ * - `JupyterHandlerImpl.prototype.handleExecuteImpl(req, writeStream,
+ *   writeDisplayData)`: starts a cell's code (it installs that cell's writer);
+ *   tells which cell each request ran. With "run all", tslab starts the next
+ *   cell before it reports the previous one idle, so "the current writer" at
+ *   an idle may already be the next cell's.
+ * - `TaskQueue.prototype.reset(delay)` (dist/util.js): `handleExecute` calls
+ *   it with 200 ms exactly when a cell failed (reply status `error`: an
+ *   exception, a type error, or the stop button), while that cell's writer is
+ *   still the current one.
+ * A SIGINT listener (added once, outside any cell's synchronous part, where
+ * vm's breakOnSigint would detach it) tells the stop button from an exception.
+ * An interrupt that lands while a cell's synchronous part runs is only seen by
+ * vm (the code throws), so that cell reads as failed, not interrupted.
+ * When these internals are missing, `onCellEnd` returns false and nothing is
+ * patched: live displays then only send while their cell runs.
+ *
  * No imports from other engine files: the rest of the engine depends on this
  * file, not the other way round.
  */
@@ -200,5 +228,220 @@ class StaticDisplay implements KernelDisplay {
       if (displayId !== undefined) staticDisplays.set(displayId, display);
     }
     display.raw(mime, bundle.data[mime] as string);
+  }
+}
+
+// ---- the end of a cell ------------------------------------------------------
+
+/** How a cell ended, as seen just before the kernel reports it idle. */
+export interface CellEnd {
+  /** The cell that ended (see {@link currentCell}). */
+  cell: number;
+  /** `ok`, `error` (an exception or a failed type check), or `interrupted` (the stop button made it fail). */
+  outcome: 'ok' | 'error' | 'interrupted';
+  /** Sends into that cell's output, whichever cell tslab has started since. */
+  display: KernelDisplay;
+}
+
+export type CellEndHook = (end: CellEnd) => void;
+
+/** What the patched kernel keeps; shared by every copy of gradlab loaded in it (it lives on tslab's prototype). */
+interface CellWatch {
+  hooks: Set<CellEndHook>;
+  /** Each request's content (the object tslab passes to handleExecuteImpl) → the cell it ran. */
+  requests: WeakMap<object, number>;
+  /** Writers of the cells that started and have not ended yet. */
+  writers: Map<number, Writer>;
+  /** The cell running when the watch was installed, until its end is seen (its request was not recorded). */
+  installCell: number | null;
+  lastEnded: number;
+  failed: Set<number>;
+  interrupted: Set<number>;
+}
+
+const CELL_WATCH = Symbol.for('gradlab.cellWatch');
+const CELL_NUMBERS = Symbol.for('gradlab.cellNumbers');
+
+type Proto = Record<PropertyKey, unknown>;
+
+interface CellNumbers {
+  of: WeakMap<object, number>;
+  next: number;
+}
+
+/** Numbers cells by their writer (tslab makes one per cell), shared by every copy of gradlab (kept on globalThis). */
+function cellNumbers(): CellNumbers {
+  const g = globalThis as unknown as Record<symbol, CellNumbers | undefined>;
+  return (g[CELL_NUMBERS] ??= { of: new WeakMap(), next: 1 });
+}
+
+function cellOf(writer: Writer): number {
+  const numbers = cellNumbers();
+  let n = numbers.of.get(writer);
+  if (n === undefined) {
+    n = numbers.next++;
+    numbers.of.set(writer, n);
+  }
+  return n;
+}
+
+/**
+ * The cell running now, or the last one that ran: a number, the same for one
+ * execute request, increasing in the order cells start; null outside a kernel.
+ */
+export function currentCell(): number | null {
+  return currentCellFrom(require.cache as ModuleCache);
+}
+
+/** @internal {@link currentCell} reading the given module cache. */
+export function currentCellFrom(cache: ModuleCache): number | null {
+  const writer = findWriter(cache);
+  return writer ? cellOf(writer) : null;
+}
+
+/**
+ * Runs `hook` at the end of every cell, after its code and before the kernel
+ * reports it idle, so what the hook sends still reaches the cell's output and
+ * the saved notebook. Returns false, and does nothing, outside a tslab 1.0.22
+ * kernel. A hook must not throw (what it throws is printed and dropped).
+ */
+export function onCellEnd(hook: CellEndHook): boolean {
+  return onCellEndFrom(require.cache as ModuleCache, hook);
+}
+
+/** @internal {@link onCellEnd} patching the kernel found in the given module cache. */
+export function onCellEndFrom(cache: ModuleCache, hook: CellEndHook): boolean {
+  const watch = cellWatch(cache, true);
+  if (!watch) return false;
+  watch.hooks.add(hook);
+  return true;
+}
+
+/** @internal Removes a hook (tests). */
+export function offCellEndFrom(cache: ModuleCache, hook: CellEndHook): void {
+  cellWatch(cache, false)?.hooks.delete(hook);
+}
+
+/**
+ * True while `cell` runs (it started and its end has not been seen), false
+ * once it ended, null when cell ends cannot be watched here.
+ */
+export function cellRunning(cell: number): boolean | null {
+  return cellRunningFrom(require.cache as ModuleCache, cell);
+}
+
+/** @internal {@link cellRunning} reading the given module cache. */
+export function cellRunningFrom(cache: ModuleCache, cell: number): boolean | null {
+  const watch = cellWatch(cache, false);
+  return watch ? cell > watch.lastEnded && watch.writers.has(cell) : null;
+}
+
+/** The running kernel's cell watch; installed on first use when `install` is true. */
+function cellWatch(cache: ModuleCache, install: boolean): CellWatch | null {
+  for (const [key, exports] of cachedExports(cache, JUPYTER_JS)) {
+    const jupyter = exports as { lastWriteDisplayData?: unknown; ZmqServer?: { prototype?: Proto }; JupyterHandlerImpl?: { prototype?: Proto } } | undefined;
+    if (typeof jupyter?.lastWriteDisplayData !== 'function') continue;
+    const server = jupyter.ZmqServer?.prototype;
+    const handler = jupyter.JupyterHandlerImpl?.prototype;
+    const util = cache[key.replace(/jupyter\.js$/, 'util.js')]?.exports as { TaskQueue?: { prototype?: Proto } } | undefined;
+    const queue = util?.TaskQueue?.prototype;
+    if (typeof server?.publishStatus !== 'function' || typeof handler?.handleExecuteImpl !== 'function' || typeof queue?.reset !== 'function') return null;
+    const found = server[CELL_WATCH] as CellWatch | undefined;
+    if (found || !install) return found ?? null;
+    return patchKernel(cache, server, handler, queue, jupyter.lastWriteDisplayData as Writer);
+  }
+  return null;
+}
+
+function patchKernel(cache: ModuleCache, server: Proto, handler: Proto, queue: Proto, writer: Writer): CellWatch {
+  const installCell = cellOf(writer);
+  const watch: CellWatch = {
+    hooks: new Set(),
+    requests: new WeakMap(),
+    writers: new Map([[installCell, writer]]),
+    installCell,
+    lastEnded: installCell - 1,
+    failed: new Set(),
+    interrupted: new Set(),
+  };
+  const running = () => {
+    const cell = currentCellFrom(cache);
+    return cell !== null && cell > watch.lastEnded ? cell : null;
+  };
+  const gradlabCellWatchSigint = () => {
+    const cell = running();
+    if (cell !== null) watch.interrupted.add(cell);
+  };
+  // NOTE: we are inside a cell's code, maybe its synchronous part, where vm's breakOnSigint has
+  // detached every SIGINT listener and would mishandle one added now: listen once that part is over.
+  // It stays for the kernel's life (one listener, whatever the number of curves and cells).
+  setImmediate(() => process.on('SIGINT', gradlabCellWatchSigint));
+
+  const handleExecuteImpl = handler.handleExecuteImpl as (this: unknown, req: object, ...rest: unknown[]) => unknown;
+  handler.handleExecuteImpl = function (this: unknown, req: object, writeStream: unknown, writeDisplayData: Writer, ...rest: unknown[]) {
+    if (typeof writeDisplayData === 'function' && req && typeof req === 'object') {
+      const cell = cellOf(writeDisplayData);
+      watch.requests.set(req, cell);
+      watch.writers.set(cell, writeDisplayData);
+    }
+    return handleExecuteImpl.call(this, req, writeStream, writeDisplayData, ...rest);
+  };
+
+  const reset = queue.reset as (this: unknown, delay?: number) => unknown;
+  queue.reset = function (this: unknown, delay?: number) {
+    // NOTE: tslab's handleExecute calls reset(200) only when a cell failed; its own timer calls reset() with no delay.
+    if (delay != null) {
+      const cell = running();
+      if (cell !== null) watch.failed.add(cell);
+    }
+    return reset.call(this, delay);
+  };
+
+  const publishStatus = server.publishStatus as (this: unknown, status: string, parent: unknown) => unknown;
+  server.publishStatus = function (this: unknown, status: string, parent: unknown) {
+    const msg = parent as { header?: { msg_type?: string }; content?: unknown } | undefined;
+    if (status === 'idle' && msg?.header?.msg_type === 'execute_request') endOf(watch, msg.content);
+    return publishStatus.call(this, status, parent);
+  };
+  server[CELL_WATCH] = watch;
+  return watch;
+}
+
+/** Runs the hooks for the request whose idle is about to be sent (nothing for a request that never ran: an aborted one). */
+function endOf(watch: CellWatch, content: unknown): void {
+  let cell = content && typeof content === 'object' ? watch.requests.get(content) : undefined;
+  if (cell === undefined && watch.installCell !== null) cell = watch.installCell;
+  watch.installCell = null;
+  const writer = cell === undefined ? undefined : watch.writers.get(cell);
+  if (cell === undefined || !writer) return;
+  const outcome = !watch.failed.has(cell) ? 'ok' : watch.interrupted.has(cell) ? 'interrupted' : 'error';
+  watch.failed.delete(cell);
+  watch.interrupted.delete(cell);
+  watch.writers.delete(cell);
+  watch.lastEnded = Math.max(watch.lastEnded, cell);
+  const display = new WriterDisplay(writer);
+  for (const hook of watch.hooks) {
+    try {
+      hook({ cell, outcome, display });
+    } catch (e) {
+      console.error('gradlab: at the end of a cell:', e);
+    }
+  }
+}
+
+/** Sends through one cell's writer (that cell's request is the parent of what it sends). */
+class WriterDisplay implements KernelDisplay {
+  readonly mode = 'bundle';
+  constructor(private readonly writer: Writer) {}
+
+  send(bundle: DisplayBundle, displayId?: string, update = false): void {
+    this.writer(
+      {
+        data: bundle.data,
+        metadata: bundle.metadata ?? {},
+        ...(displayId === undefined ? {} : { transient: { display_id: displayId } }),
+      },
+      update && displayId !== undefined,
+    );
   }
 }

@@ -12,6 +12,7 @@ import {
   MAX_PAYLOAD_BYTES, MIME, type GradlabPayload, type LossCurvePayload, type LossSeries,
 } from './contract';
 import { kernelDisplay, newDisplayId, type DisplayBundle } from './kernel';
+import { LiveDisplay, LIVE_MIN_INTERVAL } from './live';
 import { gradCheckPayload, graphPayload, measuredBytes, num } from './payloads';
 import { ConfusionMatrix, DecisionBoundary, ImageGrid } from './pictures';
 import {
@@ -113,7 +114,23 @@ export type LossPoint = { step: number; loss: number | Tensor } & Record<string,
  * A loss curve that updates in place while a network trains. Feed it with
  * `await curve.push(step, loss, {accuracy})` or `await curve.push({step, loss, accuracy})`
  * (awaiting lets the update reach the notebook while the loop runs) and finish
- * with `await curve.close()`, which sends the final points before the cell ends.
+ * with `await curve.close()`.
+ *
+ * Without `close()` the curve still ends right: when its cell ends (normally,
+ * with an exception, or by the stop button) every point pushed is sent before
+ * the kernel reports the cell finished, and the curve reads `done`,
+ * `stopped: the cell failed at step N` or `stopped: interrupted at step N`.
+ * After the stop button, `push()` throws, which stops a loop the interrupt
+ * left running in the background. A `push()` from a later cell goes on with
+ * the same curve: it is drawn again in that cell (the earlier drawing updates
+ * too) and is live until that cell ends. A headless run (nbconvert, nbclient)
+ * sees all of this too, except updates sent by code still running after its
+ * cell ended.
+ *
+ * While live, every update carries the kernel's clock and the longest gap to
+ * expect before the next one (at least a minute, more for slow steps: see
+ * `LiveDisplay.staleAfter`), so a curve whose kernel was restarted reads
+ * "not finished" instead of "training…" forever.
  *
  * Extra series go on the right axis when their name contains "acc" (accuracy,
  * `validation accuracy`), on the left one otherwise (`validation loss`); the
@@ -122,24 +139,30 @@ export type LossPoint = { step: number; loss: number | Tensor } & Record<string,
  * toggles (initial state: the `smoothing` and `logY` options).
  */
 export class LossCurve {
-  private readonly id = newDisplayId();
   private readonly opts: LossCurveOptions;
   private readonly series = new Map<string, LossSeries & { x: number[]; yv: number[] }>();
   private readonly main: string;
-  private lastSend = 0;
-  private sendCost = 0;
-  private dirty = false;
-  private shown = false;
-  private done = false;
+  private readonly live: LiveDisplay;
+  /**
+   * `live`; `ended` by its cell's end (a later push goes on); `interrupted` by
+   * the stop button (a later push throws); `closed` by `close()`.
+   */
+  private state: 'live' | 'ended' | 'interrupted' | 'closed' = 'live';
   private stopped: string | undefined;
 
   /** @internal use gl.lossCurve() */
   constructor(opts: LossCurveOptions = {}) {
     const w = opts.smoothing;
     if (w !== undefined && !(typeof w === 'number' && w >= 0 && w < 1)) fail(`lossCurve: smoothing must be a number in [0, 1) (an EMA weight, 0.9 is typical), got ${String(w)}`);
+    const mi = opts.minInterval;
+    if (mi !== undefined && !(typeof mi === 'number' && mi >= 0)) fail(`lossCurve: minInterval must be a number of ms ≥ 0, got ${String(mi)}`);
     this.opts = opts;
     this.main = opts.name ?? 'loss';
     this.line(this.main, 'y');
+    this.live = new LiveDisplay(
+      { bundle: (live) => bundleOf(this.payloadWith(live)), cellEnded: (outcome) => this.cellEnded(outcome) },
+      mi ?? LIVE_MIN_INTERVAL,
+    );
   }
 
   private line(name: string, axis: 'y' | 'y2') {
@@ -169,12 +192,17 @@ export class LossCurve {
    * object `push({step, loss, accuracy: 0.9})` (`loss` feeds the main series).
    * A series may skip steps (accuracy every epoch, loss every step). Returns a
    * promise: await it in the training loop so updates reach the notebook while
-   * the loop runs.
+   * the loop runs. Throws after `close()`, and after the stop button
+   * interrupted the curve's cell.
    */
   push(point: LossPoint): Promise<void>;
   push(step: number, loss: number | Tensor, extra?: Record<string, number | Tensor>): Promise<void>;
   push(stepOrPoint: number | LossPoint, lossArg?: number | Tensor, extraArg: Record<string, number | Tensor> = {}): Promise<void> {
-    if (this.done) fail('lossCurve: push() after close()');
+    if (this.state === 'closed') fail('lossCurve: push() after close()');
+    if (this.state === 'interrupted') {
+      fail(`lossCurve.push: this curve's cell was ${this.stopped} (the stop button), so the loop feeding it stops here; ` +
+        'to train on, draw a new curve with gl.lossCurve()');
+    }
     let step: unknown = stepOrPoint;
     let loss: unknown = lossArg;
     let extra = extraArg;
@@ -192,70 +220,93 @@ export class LossCurve {
     };
     if (typeof step !== 'number' || !Number.isFinite(step)) fail(`lossCurve.push: step must be a finite number, got ${String(step)}`);
     const at = step;
-    const add = (name: string, y: number) => {
+    const values: [string, number][] = [[this.main, v(loss as number | Tensor, this.main)]];
+    for (const [k, x] of Object.entries(extra)) values.push([k, v(x, k)]);
+    for (const [name, y] of values) {
       const axis = name === this.main ? 'y' : this.opts.axes?.[name] ?? (/acc/i.test(name) ? 'y2' : 'y');
       const s = this.line(name, axis);
       s.x.push(at);
       s.yv.push(y);
-    };
-    add(this.main, v(loss as number | Tensor, this.main));
-    for (const [k, x] of Object.entries(extra)) add(k, v(x, k));
-    this.dirty = true;
-    const now = Date.now();
-    // Throttle: at most one update per minInterval, and never more than ~5% of the time spent sending
-    // (the page drawing the update competes for the same CPU on a small machine).
-    const interval = Math.max(this.opts.minInterval ?? 250, 20 * this.sendCost);
-    if (now - this.lastSend >= interval) {
-      this.send(true);
-      return new Promise((r) => setImmediate(r));
     }
-    return Promise.resolve();
+    if (this.state === 'ended') {
+      this.state = 'live';
+      this.stopped = undefined;
+      this.live.reopen();
+    }
+    // Throttled (see live.ts): at most one update per minInterval, and never more than ~5% of the time
+    // spent sending (the page drawing the update competes for the same CPU on a small machine); a
+    // held-back point goes out within the interval, or at the end of the cell.
+    return this.live.changed();
   }
 
   /** The curve's payload now. */
   payload(): LossCurvePayload {
+    return this.payloadWith(this.state === 'live' ? { updatedAt: Date.now(), staleAfter: this.live.staleAfter } : null);
+  }
+
+  private payloadWith(live: { updatedAt: number; staleAfter: number } | null): LossCurvePayload {
     const p: LossCurvePayload = {
       version: 1,
       kind: 'loss-curve',
       xLabel: this.opts.xLabel ?? 'step',
       yLabel: this.opts.yLabel ?? 'loss',
       series: [...this.series.values()].map((s) => ({ name: s.name, axis: s.axis, x: s.x, y: s.yv.map(num) })),
-      done: this.done,
+      done: this.state !== 'live',
     };
     if ([...this.series.values()].some((s) => s.axis === 'y2')) p.y2Label = this.opts.y2Label ?? 'accuracy';
     if (this.opts.title) p.title = this.opts.title;
     if (this.stopped) p.stopped = this.stopped;
     if (this.opts.logY) p.logY = true;
     if (this.opts.smoothing) p.smoothing = this.opts.smoothing;
+    if (live && this.state === 'live') {
+      p.updatedAt = live.updatedAt;
+      p.staleAfter = live.staleAfter;
+    }
     return p;
   }
 
-  /** @internal Draw (first time) or update the display. */
-  send(update: boolean): void {
-    const k = kernelDisplay();
-    this.dirty = false;
-    this.lastSend = Date.now();
-    if (!k) return;
-    const t0 = performance.now();
-    k.send(bundleOf(this.payload()), this.id, update && this.shown);
-    this.shown = true;
-    this.sendCost = performance.now() - t0;
+  /** Where the main series got to, for a status: `step 57`, or `before the first point`. */
+  private where(): string {
+    const x = this.series.get(this.main)!.x;
+    return x.length ? `at ${this.opts.xLabel ?? 'step'} ${x[x.length - 1]}` : 'before the first point';
+  }
+
+  /** Its cell ended without `close()`. */
+  private cellEnded(outcome: 'ok' | 'error' | 'interrupted'): void {
+    if (this.state !== 'live') return;
+    if (outcome === 'interrupted') {
+      this.state = 'interrupted';
+      this.stopped = `interrupted ${this.where()}`;
+    } else {
+      this.state = 'ended';
+      this.stopped = outcome === 'error' ? `the cell failed ${this.where()}` : undefined;
+    }
+  }
+
+  /** @internal Draw it in the running cell (gl.lossCurve does). */
+  display(): void {
+    this.live.show();
   }
 
   /**
    * Send the final points and mark the curve done (or stopped, with a reason).
-   * Await it before the cell ends: a headless run (nbconvert, nbclient) stops
-   * listening when the kernel goes idle.
+   * Await it before the cell ends. Without it the end of the cell does the
+   * same (see the class), except in a headless run (nbconvert, nbclient) for
+   * points pushed by code still running after its cell ended.
    */
   async close(stopped?: string): Promise<void> {
-    if (this.done) return;
-    this.done = true;
+    if (this.state === 'closed') return;
+    const was = this.state;
+    const before = this.stopped;
+    this.state = 'closed';
     if (stopped) this.stopped = stopped;
     if (!kernelDisplay()) {
       console.log(lossCurveText(this.payload()));
       return;
     }
-    this.send(true);
+    // a curve its cell's end already sent (done or stopped) is sent again only if the reason changed
+    if (was !== 'live' && this.stopped === before) return;
+    this.live.finish();
     await new Promise((r) => setImmediate(r));
   }
 
@@ -272,6 +323,6 @@ export class LossCurve {
 /** A live loss curve, drawn in the cell now and updated as points are pushed. See {@link LossCurve}. */
 export function lossCurve(opts: LossCurveOptions = {}): LossCurve {
   const c = new LossCurve(opts);
-  c.send(false);
+  c.display();
   return c;
 }

@@ -2,13 +2,18 @@ import { describe, expect, it } from 'vitest';
 import type { LossCurvePayload } from '../../engine/display/contract';
 import {
   CURVE_MAX_POINTS,
+  clockTime,
   curveAxis,
   downsampleMinMax,
   emaSmooth,
+  formatDuration,
   logScaleProblem,
   logTicks,
   lossCurveSeries,
+  lossCurveStaticStatus,
+  lossCurveStatus,
   lossCurveSvg,
+  lossCurveText,
 } from '../../engine/display/figures/curve';
 import { LossCurve } from '../../engine/display/show';
 import * as F from '../fixtures/payloads';
@@ -199,5 +204,59 @@ describe('LossCurve (engine)', () => {
     expect(p.y2Label).toBe('accuracy');
     expect(() => c.push({ step: 2 } as never)).toThrow("the point has no 'loss'");
     expect(() => new LossCurve({ smoothing: 1 })).toThrow('smoothing must be a number in [0, 1)');
+  });
+});
+
+describe('status of a live curve, and of its static fallback', () => {
+  // 2026-12-02 18:20:03 in the local time zone, whatever it is (the view shows the reader's time)
+  const at = new Date(2026, 11, 2, 18, 20, 3).getTime();
+  const live = curve([{ name: 'loss', axis: 'y', x: [0, 1, 57], y: [2, 1, 0.5] }], { done: false, updatedAt: at, staleAfter: 60_000 });
+
+  it('running until updatedAt + staleAfter, then stale, naming the last update and both causes', () => {
+    expect(lossCurveStatus(live, at + 60_000)).toEqual({ state: 'running', text: 'training…', staleAt: at + 60_000 });
+    expect(lossCurveStatus(live, at + 60_001)).toEqual({
+      state: 'stale',
+      text: 'not finished: no update since 18:20:03 (the kernel stopped or restarted, or a step is taking longer than 60 s)',
+    });
+    // a notebook reopened another day says which day
+    expect(lossCurveStatus({ ...live, staleAfter: 240_000 }, at + 86_400_000).text).toBe(
+      'not finished: no update since 2026-12-02 18:20:03 (the kernel stopped or restarted, or a step is taking longer than 4 min)',
+    );
+  });
+
+  it('without a clock, or without the stamp (older payloads), a live curve reads training…', () => {
+    expect(lossCurveStatus(live).text).toBe('training…');
+    expect(lossCurveStatus(curve([], { done: false }), at + 1e9)).toEqual({ state: 'running', text: 'training…' });
+    expect(lossCurveStatus(curve([], { done: false, updatedAt: at, staleAfter: -1 }), at + 1e9).state).toBe('running');
+  });
+
+  it('done and stopped curves never go stale', () => {
+    expect(lossCurveStatus({ ...live, done: true }, at + 1e9)).toEqual({ state: 'done', text: 'done' });
+    expect(lossCurveStatus({ ...live, done: true, stopped: 'interrupted at step 57' }, at + 1e9)).toEqual({
+      state: 'stopped',
+      text: 'stopped: interrupted at step 57',
+    });
+  });
+
+  it('the static fallback of a live payload says "not finished" with its last update (UTC) and step, not training…', () => {
+    const utc = Date.parse('2026-12-02T18:20:03.400Z');
+    const p = { ...live, updatedAt: utc, title: 'digits' };
+    const want = 'not finished — last update 2026-12-02 18:20:03 UTC, step 57';
+    expect(lossCurveStaticStatus(p)).toEqual({ state: 'running', text: want });
+    const svg = lossCurveSvg(p);
+    expect(svg).toContain(`>${want}</tspan>`);
+    expect(svg).not.toContain('training…');
+    expect(lossCurveText(p).split('\n')[0]).toBe(`digits (${want})`);
+    expect(lossCurveStaticStatus({ ...p, series: [{ name: 'loss', axis: 'y', x: [], y: [] }] }).text).toBe(
+      'not finished — last update 2026-12-02 18:20:03 UTC, no points yet',
+    );
+    // finished payloads keep their status
+    expect(lossCurveStaticStatus({ ...p, done: true }).text).toBe('done');
+  });
+
+  it('formatDuration and clockTime', () => {
+    expect([45_000, 60_000, 240_000, 5_400_000, 9_000_000].map(formatDuration)).toEqual(['45 s', '60 s', '4 min', '1.5 h', '2.5 h']);
+    expect(clockTime(at, at + 1000)).toBe('18:20:03');
+    expect(clockTime(at)).toBe('2026-12-02 18:20:03');
   });
 });

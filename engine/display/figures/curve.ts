@@ -5,7 +5,7 @@
  * engine's static fallbacks, so both draw the same figure.
  */
 import type { LossCurvePayload, Num } from '../contract';
-import { asText, escapeXml, formatNum, formatCount, shorten, toNumber, INK, SANS, type Pt, round1 } from './format';
+import { asText, escapeXml, formatNum, formatCount, shorten, toNumber, trimZeros, INK, SANS, type Pt, round1 } from './format';
 import { drawable, undrawnNote, undrawnPoints } from './curveLimits';
 
 // ---- loss curve ------------------------------------------------------------
@@ -230,11 +230,84 @@ export function axisFraction(v: number, axis: CurveAxis): number {
   return (v - axis.lo) / (axis.hi - axis.lo);
 }
 
-/** The status line of a curve: `training…`, `done` or `stopped: why`. */
-export function lossCurveStatus(p: LossCurvePayload): { state: 'running' | 'done' | 'stopped'; text: string } {
+/** The states of a curve's status line; `stale` is a live payload whose kernel has not updated it for longer than it said it might. */
+export type LossCurveState = 'running' | 'done' | 'stopped' | 'stale';
+
+/** A curve's status: its state, the line a view shows, and (while running) when it turns stale. */
+export interface LossCurveStatus {
+  state: LossCurveState;
+  text: string;
+  /** While `running`: the time (ms, the payload's clock) past which the same payload is `stale`. */
+  staleAt?: number;
+}
+
+/** The time a live payload turns stale (`updatedAt + staleAfter`), or null when it does not say. */
+function staleDeadline(p: LossCurvePayload): number | null {
+  const at = p?.updatedAt;
+  const after = p?.staleAfter;
+  if (typeof at !== 'number' || !Number.isFinite(at) || typeof after !== 'number' || !Number.isFinite(after) || after < 0) return null;
+  return at + after;
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A time of day, `18:20:03`, in the local time zone (the reader's, in a view);
+ * with the date in front (`2026-12-02 18:20:03`) when it is not the day of `now`.
+ */
+export function clockTime(ms: number, now?: number): string {
+  const d = new Date(ms);
+  const time = `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  const n = now === undefined ? null : new Date(now);
+  const sameDay = n !== null && n.getFullYear() === d.getFullYear() && n.getMonth() === d.getMonth() && n.getDate() === d.getDate();
+  return sameDay ? time : `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${time}`;
+}
+
+/** A duration in ms as people say it: `45 s`, `4 min`, `1.5 h`. */
+export function formatDuration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 90 * 60) return `${trimZeros((s / 60).toFixed(1))} min`;
+  return `${trimZeros((s / 3600).toFixed(1))} h`;
+}
+
+/**
+ * The status line of a curve: `training…`, `done`, `stopped: why`, or — given
+ * the clock `now` (ms since the epoch) — `not finished: no update since 18:20:03 …`
+ * once a live payload is older than it promised (`now > updatedAt + staleAfter`):
+ * its kernel stopped or restarted, or one step is taking longer than the gap the
+ * kernel expected. A view calls it with `Date.now()` and again at `staleAt`.
+ * Without `now` (or without `updatedAt`/`staleAfter`, older payloads) a live
+ * curve reads `training…`.
+ */
+export function lossCurveStatus(p: LossCurvePayload, now?: number): LossCurveStatus {
   if (typeof p?.stopped === 'string') return { state: 'stopped', text: `stopped: ${p.stopped}` };
   if (p?.done === true) return { state: 'done', text: 'done' };
-  return { state: 'running', text: 'training…' };
+  const deadline = staleDeadline(p);
+  if (deadline === null) return { state: 'running', text: 'training…' };
+  if (now !== undefined && now > deadline) {
+    return {
+      state: 'stale',
+      text: `not finished: no update since ${clockTime(p.updatedAt!, now)} (the kernel stopped or restarted, or a step is taking longer than ${formatDuration(p.staleAfter!)})`,
+    };
+  }
+  return { state: 'running', text: 'training…', staleAt: deadline };
+}
+
+/**
+ * The status written into a static fallback (SVG, text): a picture cannot tell
+ * a live run from a dead one, so a payload that is not done and carries its
+ * update time says `not finished — last update 2026-12-02 18:20:03 UTC, step 57`
+ * rather than `training…` (what a saved notebook or an HTML export would
+ * otherwise show forever after a kernel restart).
+ */
+export function lossCurveStaticStatus(p: LossCurvePayload): LossCurveStatus {
+  const st = lossCurveStatus(p);
+  if (st.state !== 'running' || typeof p?.updatedAt !== 'number' || !Number.isFinite(p.updatedAt)) return st;
+  const iso = new Date(p.updatedAt).toISOString();
+  const main = lossCurveSeries(p, 2)[0];
+  const at = main?.last ? `${asText(p?.xLabel, 'step')} ${formatNum(main.last.x)}` : 'no points yet';
+  return { state: 'running', text: `not finished — last update ${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC, ${at}` };
 }
 
 /** Round tick values covering [lo, hi], about `count` of them. */
@@ -265,7 +338,7 @@ export const CURVE_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467
 export function lossCurveSvg(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS): string {
   const smoothing = clampSmoothing(p?.smoothing);
   const series = lossCurveSeries(p, maxPoints, smoothing);
-  const status = lossCurveStatus(p);
+  const status = lossCurveStaticStatus(p);
   const logProblem = p?.logY === true ? logScaleProblem(p) : null;
   const logY = p?.logY === true && logProblem === null;
   const W = 640;
@@ -420,7 +493,7 @@ export function lossCurveText(p: LossCurvePayload): string {
   const series = lossCurveSeries(p, 2); // counts, last and lowest are of all the points; nothing is drawn
 
   const title = typeof p?.title === 'string' && p.title ? p.title : 'loss curve';
-  const o = [`${title} (${lossCurveStatus(p).text})`];
+  const o = [`${title} (${lossCurveStaticStatus(p).text})`];
   const xl = asText(p?.xLabel, 'step');
   for (const s of series) {
     if (!s.last) {
