@@ -9,7 +9,7 @@
  */
 import { alloc, type Arr, type DType } from './kernels';
 import { describeValue, fail, fmtShape } from './errors';
-import { sizeOf, type Shape } from './shape';
+import { broadcastShapes, sameShape, sizeOf, type Shape } from './shape';
 import { state, BIT_REQ, BIT_RESULT, F_SCALAR, OP_REF, type Tape, type NodeInfo } from './tape';
 
 // Local copies for the accessors on every tensor (an imported binding is a property load each use).
@@ -241,7 +241,13 @@ export class Tensor {
    */
   assign(value: Tensor | number | NestedArray): this {
     if (this._result) fail(`assign() changes a leaf in place; this tensor is the result of '${this.opName}'`);
+    if (!(value instanceof Tensor) && typeof value !== 'number' && !Array.isArray(value)) {
+      fail(`assign: expected a Tensor, a number or nested arrays, got ${describeValue(value)}`);
+    }
     const src = value instanceof Tensor ? value : typeof value === 'number' ? scalarOf(value, this.dtype) : fromNested(value, this.dtype);
+    if (this._data !== null && !sameShape(broadcastShapes('assign', [src.shape, this.shape]), this.shape)) {
+      fail(`assign: a value of shape ${fmtShape(src.shape)} does not fit into this tensor of shape ${fmtShape(this.shape)}`);
+    }
     if (this._data === null) {
       if (src.size !== 1) fail(`assign: cannot put a value of shape ${fmtShape(src.shape)} into a 0-d tensor`);
       this._v = this.dtype === 'float32' ? Math.fround(src.item()) : src.item();

@@ -378,6 +378,9 @@ function step(label: string, x: Tensor, y: Tensor, params: ParamJacobian[]): Jac
  * ∂y/∂W next to what backprop computes instead (`step.params`).
  */
 export function jacobianChain(f: ChainStep | ChainStep[], x: TensorLike, opts: { labels?: (string | undefined)[]; title?: string } = {}): JacobianChain {
+  if (typeof f !== 'function' && !Array.isArray(f) && !isLayer(f)) {
+    fail(`jacobianChain: expected a function, a layer or an array of them, got ${f === null ? 'null' : typeof f === 'string' ? `a string (${JSON.stringify(f)})` : typeof f}`);
+  }
   const x0 = asTensor(x, 'jacobianChain');
   const steps: JacobianChainStep[] = [];
   const xName = x0.name ?? 'x';

@@ -6,7 +6,8 @@
  * Everywhere `f` is called as `f(...primals)`, and `primals`, `tangents` and
  * gradients are arrays in argument order.
  */
-import { fail, fmtShape } from '../errors';
+import { describeValue, fail, fmtShape } from '../errors';
+import { allocShape } from '../shape';
 import { makeDual, markIdentityBatch } from '../ops/primitive';
 import { concat } from '../ops/indexing';
 import { reshape, transpose, detach } from '../ops/shape';
@@ -39,8 +40,14 @@ function asInput(a: unknown, what: string): Tensor {
 
 function asOutput(y: Tensor | number, what: string): Tensor {
   if (typeof y === 'number') return scalarOf(y);
-  if (!(y instanceof Tensor)) fail(`${what}: f must return a Tensor or a number, got ${typeof y}`);
+  if (!(y instanceof Tensor)) fail(`${what}: f must return a Tensor or a number, got ${describeValue(y)}`);
   return y;
+}
+
+/** The function to differentiate, checked when the transformation is made (`gl.grad(3)` fails there, naming the op). */
+function checkFn<F>(f: F, what: string): F {
+  if (typeof f !== 'function') fail(`${what}: expected a function to differentiate, like (x) => gl.sum(gl.mul(x, x)); got ${describeValue(f)}`);
+  return f;
 }
 
 function argnumList(argnums: number | number[], n: number, what: string): number[] {
@@ -59,15 +66,21 @@ function argnumList(argnums: number | number[], n: number, what: string): number
 export function valueAndGrad(f: Fn, argnums?: number): (...args: TensorLike[]) => ValueAndGrad<Tensor>;
 export function valueAndGrad(f: Fn, argnums: number[]): (...args: TensorLike[]) => ValueAndGrad<Tensor[]>;
 export function valueAndGrad(f: Fn, argnums: number | number[] = 0) {
+  return valueAndGradAs(f, argnums, 'valueAndGrad');
+}
+
+/** valueAndGrad under the name the user called (grad, valueAndGrad, hessian). */
+function valueAndGradAs(f: Fn, argnums: number | number[], what: string) {
+  checkFn(f, what);
   return (...args: TensorLike[]) => {
-    const nums = argnumList(argnums, args.length, 'grad');
+    const nums = argnumList(argnums, args.length, what);
     const outer = nested(args);
-    const inputs = args.map((a, i) => (nums.includes(i) ? asInput(a, 'grad') : a));
-    const y = asOutput(f(...inputs), 'grad');
+    const inputs = args.map((a, i) => (nums.includes(i) ? asInput(a, what) : a));
+    const y = asOutput(f(...inputs), what);
     if (y.size !== 1) {
-      fail(`grad: f must return a scalar, but it returned shape ${fmtShape(y.shape)}; use gl.vjp or gl.jacrev for non-scalar outputs`);
+      fail(`${what}: f must return a scalar, but it returned shape ${fmtShape(y.shape)}; use gl.vjp or gl.jacrev for non-scalar outputs`);
     }
-    const gs = gradients([y], nums.map((i) => inputs[i] as Tensor), [seedFor(y, y.ndim ? reshapeOnes(y) : undefined, 'grad')], {
+    const gs = gradients([y], nums.map((i) => inputs[i] as Tensor), [seedFor(y, y.ndim ? reshapeOnes(y) : undefined, what)], {
       createGraph: outer,
       retainGraph: outer,
     });
@@ -87,8 +100,8 @@ function reshapeOnes(y: Tensor): Tensor {
 export function grad(f: Fn, argnums?: number): (...args: TensorLike[]) => Tensor;
 export function grad(f: Fn, argnums: number[]): (...args: TensorLike[]) => Tensor[];
 export function grad(f: Fn, argnums: number | number[] = 0): (...args: TensorLike[]) => Tensor | Tensor[] {
-  const vg = valueAndGrad(f, argnums as number);
-  return (...args: TensorLike[]) => vg(...args).grad;
+  const vg = valueAndGradAs(f, argnums, 'grad');
+  return (...args: TensorLike[]) => vg(...args).grad as Tensor | Tensor[];
 }
 
 /**
@@ -96,6 +109,7 @@ export function grad(f: Fn, argnums: number | number[] = 0): (...args: TensorLik
  * grads[i] = (∂f/∂primals[i])ᵀ · cotangent.
  */
 export function vjp(f: Fn, primals: TensorLike[], cotangent: Tensor | number | NestedArray): { value: Tensor; grads: Tensor[] } {
+  checkFn(f, 'vjp');
   if (!Array.isArray(primals)) fail('vjp: primals must be an array of tensors, in argument order');
   const outer = nested(primals);
   const inputs = primals.map((a) => asInput(a, 'vjp'));
@@ -113,6 +127,7 @@ let levelCounter = 0;
  * the values (dual numbers), not by running reverse mode.
  */
 export function jvp(f: Fn, primals: TensorLike[], tangents: (TensorLike | NestedArray)[]): { value: Tensor; tangent: Tensor } {
+  checkFn(f, 'jvp');
   if (!Array.isArray(primals) || !Array.isArray(tangents)) fail('jvp: primals and tangents must be arrays, in argument order');
   if (primals.length !== tangents.length) fail(`jvp: ${primals.length} primals but ${tangents.length} tangents`);
   const ps = primals.map((p) => asTensor(p, 'jvp'));
@@ -123,6 +138,7 @@ export function jvp(f: Fn, primals: TensorLike[], tangents: (TensorLike | Nested
   });
   return pushForward(f, ps, ts, 0, 'jvp');
 }
+
 
 /**
  * f(...ps) with tangents `ts` pushed through it at a new forward-mode level.
@@ -144,16 +160,14 @@ function pushForward(f: Fn, ps: Tensor[], ts: Tensor[], batch: number, what: str
   }
 }
 
-function zerosOfShape(shape: number[], dtype: Tensor['dtype']): Tensor {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return new Tensor(shape, dtype, dtype === 'float32' ? new Float32Array(n) : new Float64Array(n), 0);
+function zerosOfShape(shape: number[], dtype: Tensor['dtype'], what = 'jacobian'): Tensor {
+  return new Tensor(shape, dtype, allocShape(what, shape, dtype), 0);
 }
 
 /** The n×n identity as a batch of n basis tensors of `like`'s shape: [n, ...like.shape]. */
-function basisBatch(like: Tensor): Tensor {
+function basisBatch(like: Tensor, what: string): Tensor {
   const n = like.size;
-  const e = zerosOfShape([n, ...like.shape], like.dtype);
+  const e = zerosOfShape([n, ...like.shape], like.dtype, `${what} (the ${n} basis ${what === 'jacfwd' ? 'tangents' : 'cotangents'} stacked)`);
   for (let i = 0; i < n; i++) e._data![i * n + i] = 1;
   return e;
 }
@@ -178,6 +192,7 @@ function basis(like: Tensor, i: number): Tensor {
  * torch.func.jacfwd does with vmap). `jacfwd(f)(x)` has shape [...out.shape, ...x.shape].
  */
 export function jacfwd(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Tensor {
+  checkFn(f, 'jacfwd');
   return (x0: TensorLike) => {
     const x = asTensor(x0, 'jacfwd');
     const n = x.size;
@@ -188,7 +203,7 @@ export function jacfwd(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Te
       return reshape(tangent, [...tangent.shape, ...x.shape]);
     }
     // (marked: a rule meeting the seed itself may read its result off, see markIdentityBatch)
-    const { tangent } = pushForward(f, [x], [markIdentityBatch(basisBatch(x))], n, 'jacfwd');
+    const { tangent } = pushForward(f, [x], [markIdentityBatch(basisBatch(x, 'jacfwd'))], n, 'jacfwd');
     // tangent [n, ...out.shape] → J [...out.shape, ...x.shape]
     const m = tangent.size / n;
     const J = n === 1 || m === 1 ? tangent : transpose(reshape(tangent, [n, m]));
@@ -221,16 +236,21 @@ export function jacfwdColumns(f: (x: Tensor) => Tensor | number): (x: TensorLike
  * batch (as torch.func.jacrev does with vmap). `jacrev(f)(x)` has shape [...out.shape, ...x.shape].
  */
 export function jacrev(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Tensor {
+  return jacrevAs(f, 'jacrev');
+}
+
+function jacrevAs(f: (x: Tensor) => Tensor | number, what: string): (x: TensorLike) => Tensor {
+  checkFn(f, what);
   return (x0: TensorLike) => {
     const outer = nested([x0]);
-    const x = asInput(x0, 'jacrev');
-    const y = asOutput(f(x), 'jacrev');
+    const x = asInput(x0, what);
+    const y = asOutput(f(x), what);
     const m = y.size;
-    if (m === 0) fail('jacrev: the output has no entries');
+    if (m === 0) fail(`${what}: the output has no entries`);
     // one row: an ordinary backward pass (0-d graphs keep their scalar path)
     const [g] = m === 1
       ? gradients([y], [x], [basis(y, 0)], { createGraph: outer, retainGraph: outer })
-      : gradients([y], [x], [basisBatch(y)], { createGraph: outer, retainGraph: outer, batch: m });
+      : gradients([y], [x], [basisBatch(y, what)], { createGraph: outer, retainGraph: outer, batch: m });
     // g [m, ...x.shape] is J already, row by row
     return reshape(g, [...y.shape, ...x.shape]);
   };
@@ -255,7 +275,8 @@ export function jacrevRows(f: (x: Tensor) => Tensor | number): (x: TensorLike) =
 
 /** The Jacobian of f at x, by `mode` 'rev' (default) or 'fwd'. Shape [...out.shape, ...x.shape]. */
 export function jacobian(f: (x: Tensor) => Tensor | number, x: TensorLike, opts: { mode?: 'fwd' | 'rev' | 'forward' | 'reverse' } = {}): Tensor {
-  const mode = opts.mode ?? 'rev';
+  checkFn(f, 'jacobian');
+  const mode = opts?.mode ?? 'rev';
   if (mode === 'fwd' || mode === 'forward') return jacfwd(f)(x);
   if (mode === 'rev' || mode === 'reverse') return jacrev(f)(x);
   fail(`jacobian: mode must be 'fwd' or 'rev', got ${String(mode)}`);
@@ -266,5 +287,7 @@ export function jacobian(f: (x: Tensor) => Tensor | number, x: TensorLike, opts:
  * Computed as jacrev(grad(f)) (reverse over reverse).
  */
 export function hessian(f: (x: Tensor) => Tensor | number): (x: TensorLike) => Tensor {
-  return jacrev(grad(f as Fn) as (x: Tensor) => Tensor);
+  checkFn(f, 'hessian');
+  const g = valueAndGradAs(f as Fn, 0, 'hessian');
+  return jacrevAs((x: Tensor) => g(x).grad as Tensor, 'hessian');
 }

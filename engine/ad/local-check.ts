@@ -9,6 +9,7 @@
  * ⟨u, op(xⱼ + h·eᵢ) − op(xⱼ − h·eᵢ)⟩ / 2h.
  */
 import { noGrad } from '../context';
+import { describeValue, fail } from '../errors';
 import { Rng } from '../rng';
 import { SCALAR_SHAPE, Tensor, valuesOf } from '../tensor';
 import type { Trace, TraceNode } from '../trace';
@@ -71,6 +72,12 @@ function sample(n: number, count: number, rng: Rng): number[] {
 
 /** Check one op node's local vjp against central differences of its forward. Null for leaves, constants and non-differentiable ops. */
 export function checkNode(tr: Trace, n: TraceNode, opts: NodeCheckOptions = {}): NodeCheckEntry | null {
+  checkTrace('checkNode', tr);
+  if (!n || typeof n !== 'object' || !tr.nodes.includes(n)) fail(`checkNode: the second argument must be a node of the trace (one of tr.nodes), got ${describeValue(n)}`);
+  return checkOne(tr, n, opts);
+}
+
+function checkOne(tr: Trace, n: TraceNode, opts: NodeCheckOptions): NodeCheckEntry | null {
   const p = n.primitive;
   if (!p || !p.differentiable) return null;
   const h = opts.h ?? 1e-5;
@@ -142,11 +149,17 @@ export function checkNode(tr: Trace, n: TraceNode, opts: NodeCheckOptions = {}):
  * first: failing nodes, then by relative error (NaN counts as worst).
  */
 export function checkNodes(tr: Trace, opts: NodeCheckOptions = {}): NodeCheckEntry[] {
+  checkTrace('checkNodes', tr);
   const out: NodeCheckEntry[] = [];
   for (const n of tr.nodes) {
-    const c = checkNode(tr, n, opts);
+    const c = checkOne(tr, n, opts);
     if (c) out.push(c);
   }
   const key = (e: NodeCheckEntry) => (Number.isNaN(e.relError) ? Infinity : e.relError);
   return out.sort((a, b) => Number(a.ok) - Number(b.ok) || key(b) - key(a));
+}
+
+/** The first argument must be what gl.trace(y) returns. */
+function checkTrace(what: string, tr: unknown): asserts tr is Trace {
+  if (!tr || typeof tr !== 'object' || !Array.isArray((tr as Trace).nodes)) fail(`${what}: the first argument must be a trace (gl.trace(y)), got ${describeValue(tr)}`);
 }

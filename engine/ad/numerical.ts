@@ -2,7 +2,7 @@
  * Numerical differentiation as in the lecture: nudge one coordinate at a time
  * by h and look at how the (scalar) output moves.
  */
-import { fail, fmtShape } from '../errors';
+import { describeValue, fail, fmtShape } from '../errors';
 import { Tensor, asTensor, type TensorLike } from '../tensor';
 import { detach } from '../ops/shape';
 import { noGrad } from '../context';
@@ -30,6 +30,7 @@ export function checkStep(what: string, h: unknown): number {
  * silently wrong gradient, so it is refused.
  */
 export function inputList(what: string, x: unknown, f: (...a: never[]) => unknown): unknown[] {
+  if (typeof f !== 'function') fail(`${what}: expected a function to check, like (x) => gl.sum(gl.mul(x, x)); got ${describeValue(f)}`);
   if (!Array.isArray(x)) return [x];
   if (x.length > 0 && x.every((v) => typeof v === 'number' || Array.isArray(v))) {
     if (x.length > 1 && f.length === x.length && x.every((v) => typeof v === 'number')) return x;

@@ -4,7 +4,8 @@
  *
  *   L(W) = (1/N) Σᵢ Lᵢ + λR(W)   →   softmaxCrossEntropy(model.forward(X), y).add(l2(model, λ))
  */
-import { fail, fmtShape } from '../errors';
+import { describeValue, fail, fmtShape } from '../errors';
+import { broadcastShapes } from '../shape';
 import { Tensor, fromData, valuesOf } from '../tensor';
 import { add, mul, relu, sub } from '../ops/elementwise';
 import { logSoftmax, logsumexp, mean, sum } from '../ops/reduce';
@@ -93,7 +94,9 @@ export function logisticLoss(scores: Tensor, y: Labels): Tensor {
 
 /** Mean squared error: (1/M) Σ (pred − target)² over all M entries (shapes must broadcast). */
 export function mse(pred: Tensor, target: Tensor | number): Tensor {
-  if (!(pred instanceof Tensor)) fail(`mse: pred must be a Tensor, got ${pred === null ? 'null' : typeof pred}`);
+  if (!(pred instanceof Tensor)) fail(`mse: pred must be a Tensor, got ${describeValue(pred)}`);
+  if (!(target instanceof Tensor) && typeof target !== 'number') fail(`mse: target must be a Tensor or a number, got ${describeValue(target)}`);
+  if (target instanceof Tensor) broadcastShapes('mse (pred and target)', [pred.shape, target.shape]);
   const d = sub(pred, target);
   return mean(mul(d, d));
 }

@@ -3,7 +3,7 @@
  * the mlp builder. Each layer runs its forward inside `gl.scope(name, ...)`,
  * so the graph view groups a network's nodes by layer.
  */
-import { fail, fmtShape } from '../errors';
+import { describeValue, fail, fmtShape } from '../errors';
 import { Tensor, fromData, valuesOf } from '../tensor';
 import { Rng, defaultRng } from '../rng';
 import { scope } from '../context';
@@ -39,7 +39,7 @@ export abstract class Module {
 
   /** The layer's output for a batch `x` (rows are examples), recorded under the scope `this.name`. */
   forward(x: Tensor): Tensor {
-    if (!(x instanceof Tensor)) fail(`${this.kind} '${this.name}': the input must be a Tensor, got ${x === null ? 'null' : typeof x}`);
+    if (!(x instanceof Tensor)) fail(`${this.kind} '${this.name}': the input must be a Tensor, got ${describeValue(x)}`);
     return scope(this.name, () => this.run(x));
   }
 
@@ -210,8 +210,11 @@ export class Linear extends Module {
   }
 
   protected run(x: Tensor): Tensor {
-    const width = x.ndim === 0 ? 1 : x.shape[x.ndim - 1];
-    if (x.ndim === 0 || x.ndim > 2 || width !== this.inFeatures) {
+    if (x.ndim === 0 || x.ndim > 2) {
+      fail(`Linear '${this.name}' expects a batch [N, ${this.inFeatures}] or one example [${this.inFeatures}], got ${x.ndim === 0 ? 'a 0-d tensor' : `a ${x.ndim}-d tensor`} of shape ${fmtShape(x.shape)}`);
+    }
+    const width = x.shape[x.ndim - 1];
+    if (width !== this.inFeatures) {
       fail(`Linear '${this.name}' expects inputs of width ${this.inFeatures}, got ${x.ndim === 0 ? 'a 0-d tensor' : width} (input shape ${fmtShape(x.shape)})`);
     }
     const y = matmul(x, this.weight);

@@ -164,6 +164,9 @@ export class SGD extends Optimizer {
     this.momentum = opts.momentum ?? 0;
     this.weightDecay = opts.weightDecay ?? 0;
     if (!(this.momentum >= 0 && this.momentum < 1)) fail(`SGD: momentum must be in [0, 1), got ${this.momentum}`);
+    if (typeof this.weightDecay !== 'number' || !(this.weightDecay >= 0) || !Number.isFinite(this.weightDecay)) {
+      fail(`SGD: weightDecay must be a non-negative number, got ${String(this.weightDecay)}`);
+    }
     this.v = this.params.map(() => null);
   }
 
@@ -215,6 +218,7 @@ export class Adam extends Optimizer {
     for (const [k, b] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
       if (!(b >= 0 && b < 1)) fail(`Adam: ${k} must be in [0, 1), got ${b}`);
     }
+    if (typeof this.eps !== 'number' || !(this.eps > 0) || !Number.isFinite(this.eps)) fail(`Adam: eps must be a positive number, got ${String(this.eps)}`);
     this.m = this.params.map(() => null);
     this.v = this.params.map(() => null);
   }

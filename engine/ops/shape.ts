@@ -128,7 +128,7 @@ export function expandDims(x: Tensor, axis: number): Tensor {
 
 /** A new leaf with the same values, no history and no gradient. */
 export function detach(x: Tensor): Tensor {
-  let t = x;
+  let t = asTensor(x, 'detach');
   while (t._dual) t = t._dual.primal;
   return new Tensor(t.shape, t.dtype, t._data, t._v);
 }

@@ -98,3 +98,51 @@ describe('reductions take {axis, keepdims} as well as (axis, keepdims)', () => {
     expect(() => x.sum({ axis: 2 })).toThrow('sum: axis 2 is out of range for a tensor with 2 dimensions');
   });
 });
+
+describe('bad functions and arguments of the differentiation API, layers, losses and optimisers', () => {
+  const x = gl.tensor([[1, 2, 3], [4, 5, 6]]);
+
+  it('grad, jacfwd, jacrev, hessian, jacobian, vjp, jvp, gradCheck, numericalGrad refuse a non-function under their own name', () => {
+    const like = 'expected a function to differentiate, like (x) => gl.sum(gl.mul(x, x)); got';
+    expect(() => G.grad(3)).toThrow(`grad: ${like} the number 3`);
+    expect(() => G.valueAndGrad(undefined)).toThrow(`valueAndGrad: ${like} undefined`);
+    expect(() => G.jacfwd('f')).toThrow(`jacfwd: ${like} a string ("f")`);
+    expect(() => G.jacrev(null)).toThrow(`jacrev: ${like} null`);
+    expect(() => G.hessian({})).toThrow(`hessian: ${like} an object`);
+    expect(() => G.jacobian(x, x)).toThrow(`jacobian: ${like} a Tensor of shape [2, 3]`);
+    expect(() => G.vjp(1, [x], x)).toThrow(`vjp: ${like} the number 1`);
+    expect(() => G.jvp(1, [x], [x])).toThrow(`jvp: ${like} the number 1`);
+    expect(() => G.gradCheck(3, [x])).toThrow('gradCheck: expected a function to check, like (x) => gl.sum(gl.mul(x, x)); got the number 3');
+    expect(() => G.numericalGrad('f', x)).toThrow('numericalGrad: expected a function to check');
+  });
+
+  it('hessian of a non-scalar function says hessian (it said grad)', () => {
+    expect(() => gl.hessian((t: gl.Tensor) => t.mul(2))(x)).toThrow(
+      'hessian: f must return a scalar, but it returned shape [2, 3]; use gl.vjp or gl.jacrev for non-scalar outputs');
+    expect(() => gl.grad((t: gl.Tensor) => 'a' as any)(x)).toThrow('grad: f must return a Tensor or a number, got a string ("a")');
+  });
+
+  it('a Jacobian too large to seed names the transformation and the memory', () => {
+    expect(() => gl.jacfwd((t: gl.Tensor) => t)(gl.zeros([100000]))).toThrow(
+      'jacfwd (the 100000 basis tangents stacked): shape [100000, 100000] has 1e10 entries, 80 GB as float64: more than this engine can allocate');
+  });
+
+  it('detach, assign, checkNode, layers, mse and optimiser settings', () => {
+    expect(() => G.detach('a')).toThrow('detach: expected a Tensor or a number, got a string ("a")');
+    const w = gl.tensor([1, 2], { requiresGrad: true });
+    expect(() => w.assign([1, 2, 3])).toThrow('assign: shapes [3] and [2] cannot be broadcast together');
+    expect(() => w.assign(gl.zeros([3, 2]))).toThrow('assign: a value of shape [3, 2] does not fit into this tensor of shape [2]');
+    expect(() => (w as any).assign('a')).toThrow('assign: expected a Tensor, a number or nested arrays, got a string ("a")');
+    expect(w.toArray()).toEqual([1, 2]);
+    expect(() => G.checkNode('a')).toThrow('checkNode: the first argument must be a trace (gl.trace(y)), got a string ("a")');
+    const tr = gl.trace(gl.sum(gl.mul(w, 2)));
+    expect(() => G.checkNode(tr, {})).toThrow('checkNode: the second argument must be a node of the trace (one of tr.nodes), got an object');
+    const net = gl.nn.mlp([3, 4, 2], { seed: 0 });
+    expect(() => net.forward(gl.zeros([2, 2, 3]))).toThrow("Linear 'fc1' expects a batch [N, 3] or one example [3], got a 3-d tensor of shape [2, 2, 3]");
+    expect(() => net.forward(gl.zeros([2, 5]))).toThrow("Linear 'fc1' expects inputs of width 3, got 5 (input shape [2, 5])");
+    expect(() => gl.nn.mse(gl.zeros([3, 2]), gl.zeros([4, 2]))).toThrow('mse (pred and target): shapes [3, 2] and [4, 2] cannot be broadcast together');
+    expect(() => G.nn.mse(gl.zeros([3, 2]), 'a')).toThrow('mse: target must be a Tensor or a number, got a string ("a")');
+    expect(() => new G.optim.Adam(net, { eps: 'a' })).toThrow('Adam: eps must be a positive number, got a');
+    expect(() => new G.optim.SGD(net, { lr: 0.1, weightDecay: -1 })).toThrow('SGD: weightDecay must be a non-negative number, got -1');
+  });
+});
