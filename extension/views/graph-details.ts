@@ -9,7 +9,7 @@
  * back and whether they add up to its gradient; and its gradient check.
  */
 import type { BackwardRule, GraphNode, NodeCheck, TensorSummary } from '../../engine/display/contract';
-import { asText, formatCount, formatErr, formatNum, formatNumLong, formatShape } from '../../engine/display/figures/format';
+import { asText, formatCount, formatErr, formatNum, formatNumLong, formatShape, shorten } from '../../engine/display/figures/format';
 import { attrsText, nodeTitle } from '../../engine/display/figures/graph';
 import { ruleOf } from '../../engine/display/figures/rules';
 import { h } from './dom';
@@ -22,9 +22,10 @@ import { h } from './dom';
 export function nodeDetails(doc: Document, id: number, nodes: unknown[], pinned: boolean, rules?: unknown): Node[] {
   const raw = nodes[id];
   const n = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<GraphNode>;
+  // other nodes are named in lists: cut to a line (this node's own name is shown whole)
   const named = (j: number) => {
     const m = nodes[j] as Partial<GraphNode> | undefined;
-    return m ? `${nodeTitle({ id: j, name: m.name ?? null })}${m.kind === 'const' ? ' (const)' : ''}` : `#${j}`;
+    return m ? `${shorten(nodeTitle({ id: j, name: m.name ?? null }), NAME_CHARS)}${m.kind === 'const' ? ' (const)' : ''}` : `#${j}`;
   };
   const kind =
     n.kind === 'leaf' ? (n.requiresGrad ? 'leaf, requires grad' : 'leaf') : n.kind === 'const' ? 'constant' : `result of ${asText(n.op, '?')}`;
@@ -40,11 +41,11 @@ export function nodeDetails(doc: Document, id: number, nodes: unknown[], pinned:
     ),
   );
   const rows: [string, string][] = [];
-  if (Array.isArray(n.inputs) && n.inputs.length) rows.push(['inputs', n.inputs.map(named).join(', ')]);
-  rows.push(['shape', `[${Array.isArray(n.shape) ? n.shape.map((d) => asText(d)).join(', ') : '?'}] (${formatShape(n.shape)})`]);
+  if (Array.isArray(n.inputs) && n.inputs.length) rows.push(['inputs', listed(n.inputs, named, 'inputs')]);
+  rows.push(['shape', `[${Array.isArray(n.shape) ? listed(n.shape, (d) => asText(d), 'dims') : '?'}] (${formatShape(n.shape)})`]);
   const a = attrsText(n.attrs);
   if (a) rows.push(['attributes', a]);
-  if (Array.isArray(n.scope) && n.scope.length) rows.push(['scope', n.scope.map((x) => asText(x)).join(' / ')]);
+  if (Array.isArray(n.scope) && n.scope.length) rows.push(['scope', listed(n.scope, (x) => shorten(asText(x), NAME_CHARS), 'levels', ' / ')]);
   rows.push(['requires grad', n.requiresGrad ? 'yes' : 'no']);
   const table = h(doc, 'table', { class: 'gradlab-details-table' });
   for (const [k, v] of rows) table.append(h(doc, 'tr', {}, h(doc, 'th', {}, k), h(doc, 'td', {}, v)));
@@ -62,6 +63,17 @@ export function nodeDetails(doc: Document, id: number, nodes: unknown[], pinned:
   const uses = usesBlock(doc, id, n, nodes, named);
   if (uses) out.push(uses);
   return out;
+}
+
+/** Items a list in the details panel shows (inputs, uses, operands, entries); it says how many more there are. */
+export const DETAILS_LIST_MAX = 32;
+/** Other nodes' names in the details panel are cut to this many characters. */
+const NAME_CHARS = 64;
+
+/** The first {@link DETAILS_LIST_MAX} items as text, then "… 12,345 more inputs". */
+function listed<T>(items: readonly T[], text: (x: T) => string, what: string, sep = ', '): string {
+  const head = items.slice(0, DETAILS_LIST_MAX).map(text).join(sep);
+  return items.length > DETAILS_LIST_MAX ? `${head}${sep}… ${formatCount(items.length - DETAILS_LIST_MAX)} more ${what}` : head;
 }
 
 /** The lecture's name of each pattern, and what it does to the upstream gradient. */
@@ -124,7 +136,8 @@ function ruleBlock(doc: Document, r: BackwardRule | null, n: Partial<GraphNode>,
   if (jac.length || sent) {
     const table = h(doc, 'table', { class: 'gradlab-details-table gradlab-details-jacobians' });
     table.append(h(doc, 'tr', {}, h(doc, 'th', {}, 'operand'), h(doc, 'th', {}, 'local Jacobian ∂y/∂x'), h(doc, 'th', {}, 'sent back')));
-    const count = Math.max(jac.length, inputs.length);
+    const all = Math.max(jac.length, inputs.length);
+    const count = Math.min(all, DETAILS_LIST_MAX);
     for (let i = 0; i < count; i++) {
       const j = jac[i];
       const rows = Array.isArray(j?.shape) ? Number(j.shape[0]) : NaN;
@@ -146,6 +159,7 @@ function ruleBlock(doc: Document, r: BackwardRule | null, n: Partial<GraphNode>,
         ),
       );
     }
+    if (all > count) table.append(h(doc, 'tr', {}, h(doc, 'td', { colspan: 3, class: 'gradlab-muted' }, `… ${formatCount(all - count)} more operands`)));
     box.append(table);
   }
   return box;
@@ -188,11 +202,13 @@ function usesBlock(doc: Document, id: number, n: Partial<GraphNode>, nodes: unkn
     const sent = Array.isArray(c?.inputGrads) ? c!.inputGrads[u.position] : undefined;
     const g = sent && Array.isArray(sent.values) ? sent : null;
     contributions.push(g);
+    if (contributions.length > DETAILS_LIST_MAX) continue; // summed, not listed
     const text = sent === undefined ? 'not known (backward did not run through it)' : g ? tensorText(g) : 'nothing';
     table.append(
-      h(doc, 'tr', {}, h(doc, 'th', {}, `from ${named(u.consumer)} (${asText(c?.op, '?')}, operand ${u.position + 1})`), h(doc, 'td', { class: 'gradlab-grad' }, text)),
+      h(doc, 'tr', {}, h(doc, 'th', {}, `from ${named(u.consumer)} (${shorten(asText(c?.op, '?'), NAME_CHARS)}, operand ${u.position + 1})`), h(doc, 'td', { class: 'gradlab-grad' }, text)),
     );
   }
+  if (uses.length > DETAILS_LIST_MAX) table.append(h(doc, 'tr', {}, h(doc, 'td', { colspan: 2, class: 'gradlab-muted' }, `… ${formatCount(uses.length - DETAILS_LIST_MAX)} more uses (in the sum below)`)));
   const sum = sumOf(contributions);
   const size = sumOf(contributions.map((t) => (t ? { ...t, values: t.values.map((v) => (typeof v === 'number' ? Math.abs(v) : v)) } : t)));
   const grad = n.grad && Array.isArray(n.grad.values) ? n.grad : null;
@@ -260,6 +276,9 @@ function agrees(sum: number[], size: number[], grad: TensorSummary): boolean | n
   return grad.values.every((g, i) => typeof g === 'number' && Math.abs(g - sum[i]) <= 1e-5 * Math.max(1e-12, size[i], Math.abs(g)));
 }
 
+/** Entries of a summary the details panel lists (the engine sends at most 16; a hand-made payload may send a million). */
+const ENTRIES_MAX = 256;
+
 function summaryBlock(doc: Document, label: string, t: TensorSummary | null | undefined, cls: string): HTMLElement {
   const box = h(doc, 'div', { class: `gradlab-summary ${cls}` });
   if (!t || !Array.isArray(t.values)) {
@@ -268,8 +287,9 @@ function summaryBlock(doc: Document, label: string, t: TensorSummary | null | un
   }
   const stats = `min ${formatNumLong(t.min)} · max ${formatNumLong(t.max)} · mean ${formatNumLong(t.mean)} · ${asText(t.size)} entr${t.size === 1 ? 'y' : 'ies'} · ${asText(t.dtype)}`;
   box.append(h(doc, 'div', {}, h(doc, 'strong', {}, label), ' ', stats));
-  const entries = t.values.map((v) => formatNumLong(v)).join(', ');
-  const more = t.truncated ? ` … (first ${t.values.length} of ${asText(t.size)})` : '';
+  const entries = t.values.slice(0, ENTRIES_MAX).map((v) => formatNumLong(v)).join(', ');
+  const shown = Math.min(t.values.length, ENTRIES_MAX);
+  const more = t.truncated || shown < t.values.length ? ` … (first ${formatCount(shown)} of ${asText(t.size)})` : '';
   box.append(h(doc, 'div', { class: 'gradlab-entries' }, `[${entries}${more}]`));
   return box;
 }

@@ -344,13 +344,15 @@ const ICONS = {
 /**
  * The step-through toolbar for `p`. Off until the user starts stepping (the
  * graph shows everything); position 0 of the slider, and "done", return to the
- * full view.
+ * full view. With `off`, stepping is disabled and the caption says `off` (the
+ * view passes it for a graph it drew only in part: a walk through part of a
+ * graph would show gradients as complete that miss contributions).
  */
-export function createStepper(doc: Document, p: GraphPayload, host: StepHost): Stepper {
+export function createStepper(doc: Document, p: GraphPayload, host: StepHost, off: string | null = null): Stepper {
   // The walk-through is built on the first step, not with the view (0.5 s for 10,000 nodes here).
   let built: Step[] | null = null;
   const steps = () => (built ??= stepSequence(p));
-  const { forward: forwardCount, backward: backwardCount } = stepCounts(p);
+  const { forward: forwardCount, backward: backwardCount } = off === null ? stepCounts(p) : { forward: 0, backward: 0 };
   const total = forwardCount + backwardCount;
   // Icons drawn as SVG: the media-control characters (⏮ ⏭ ⏯) are missing from common fonts.
   const btn = (icon: string | null, tip: string, label?: string) => {
@@ -374,7 +376,7 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
     'aria-label': `step (0 shows the whole graph; ${forwardCount} forward steps, then ${backwardCount} backward)`,
   }) as HTMLInputElement;
   const caption = h(doc, 'div', { class: 'gradlab-step-caption', 'aria-live': 'polite' });
-  const idle = `Step through the forward pass, then the backward pass: press ▶ (${KEYS}, with the graph focused).`;
+  const idle = off ?? `Step through the forward pass, then the backward pass: press ▶ (${KEYS}, with the graph focused).`;
   const root = h(
     doc,
     'div',
@@ -520,6 +522,10 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost): S
   for (const [el, ev, f] of listeners) el.addEventListener(ev, f);
   play.setAttribute('aria-pressed', 'false');
   if (total === 0) for (const b of [first, prev, next, last, play]) b.setAttribute('disabled', '');
+  if (off !== null) {
+    slider.disabled = true;
+    root.classList.add('gradlab-stepper-off');
+  }
   apply();
 
   return {

@@ -14,7 +14,8 @@
  */
 import type { GraphPayload } from '../../engine/display/contract';
 import { formatCount } from '../../engine/display/figures/format';
-import { graphFigure, type FigureEdge, type FigureGroup, type FigureLine, type FigureNode, type GraphFigure } from '../../engine/display/figures/graph';
+import { graphFigure, type GraphFigure } from '../../engine/display/figures/graph';
+import { DRAW_MAX, drawFigure, type Drawing, type Rect } from './graph-draw';
 import { nodeDetails } from './graph-details';
 import { createStepper } from './graph-steps';
 import { h, mount, s, safely, type View } from './dom';
@@ -35,8 +36,6 @@ const READABLE_ZOOM = 0.6;
 /** Tallest the canvas grows before it scrolls by panning instead. */
 const MAX_CANVAS_H = 560;
 const PAD = 8;
-/** Boxes drawn at once; a larger figure draws the rest in the next frames (nearest the output first). */
-const FIRST_BATCH = 160;
 
 /** The graph view, with what it laid out (for tests and timing). */
 export interface GraphView extends View {
@@ -103,106 +102,36 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
   const details = h(doc, 'div', { class: 'gradlab-graph-details', 'aria-live': 'polite' }, 'Hover over a node to see its details; click to keep them.');
   root.append(details);
 
-  /** Node elements by payload id, and group elements (boxes and frames) by key. */
-  let byId = new Map<number, SVGElement>();
-  let byGroup = new Map<string, SVGElement>();
-  /** Draws the current figure: one detached layer per kind, appended at once. */
-  /** Pending batches of a large drawing (see `draw`): cancelled by the next draw and by dispose. */
-  let batches = 0;
-  /**
-   * Draws the current figure into detached layers appended at once. A large
-   * figure is drawn nearest-the-output first: the first {@link FIRST_BATCH}
-   * boxes (what the first view shows) right away, the rest in slices of a few
-   * milliseconds per frame, so the page is interactive at once and JupyterLab's
-   * own layout passes over the new output see a small DOM.
-   */
+  /** The drawing of the current figure (graph-draw.ts): its elements by node id and group key. */
+  let drawing: Drawing | null = null;
+  let stepperReady = false; // the stepper is made after the first drawing
+  /** Draws the current figure (a large one in frames, nearest the output first; a very large one as a window around the view). */
   const draw = () => {
-    if (batches) cancelAnimationFrame(batches);
-    batches = 0;
-    const groupLayer = s(doc, 'g', { class: 'gradlab-groups' });
-    const edgeLayer = s(doc, 'g', { class: 'gradlab-edges' });
-    const nodeLayer = s(doc, 'g', { class: 'gradlab-nodes' });
-    byId = new Map();
-    byGroup = new Map();
-    for (const g of fig.groups) {
-      if (g.collapsed) continue;
-      const el = drawGroup(doc, g);
-      byGroup.set(g.key, el);
-      groupLayer.append(el); // frames behind the edges
-    }
-    // one job per box: the box (node or collapsed group) and the edges into it
-    type Job = { x: number; y: number; node: FigureNode | null; group: FigureGroup | null; edges: FigureEdge[] };
-    const jobs: Job[] = [];
-    const jobOf = new Map<string | number, Job>();
-    for (const n of fig.nodes) {
-      const j: Job = { x: n.box.x, y: n.box.y + n.box.h / 2, node: n, group: null, edges: [] };
-      jobs.push(j);
-      jobOf.set(n.id, j);
-    }
-    for (const g of fig.groups) {
-      if (!g.collapsed) continue;
-      const j: Job = { x: g.box.x, y: g.box.y + g.box.h / 2, node: null, group: g, edges: [] };
-      jobs.push(j);
-      jobOf.set(`g:${g.key}`, j);
-    }
-    for (const e of fig.edges) jobOf.get(e.toGroup !== null ? `g:${e.toGroup}` : e.to)?.edges.push(e);
-    const run = (j: Job) => {
-      if (j.node) {
-        const g = drawNode(doc, j.node);
-        byId.set(j.node.id, g);
-        nodeLayer.append(g);
-      } else if (j.group) {
-        const el = drawGroup(doc, j.group);
-        byGroup.set(j.group.key, el);
-        nodeLayer.append(el);
-      }
-      for (const e of j.edges) {
-        edgeLayer.append(s(doc, 'path', { class: 'gradlab-edge', d: e.d }), s(doc, 'polygon', { class: 'gradlab-arrow', points: e.arrow }));
-        if (e.label) edgeLayer.append(s(doc, 'text', { class: 'gradlab-edge-label', x: e.lx, y: e.ly, 'text-anchor': 'middle' }, e.label));
-      }
-    };
-    if (jobs.length > FIRST_BATCH && typeof requestAnimationFrame === 'function') {
-      // nearest the output's box first (the first view of a large graph shows the output end)
-      const out = fig.nodes.find((n) => n.output);
-      const ax = out ? out.box.x + out.box.w : fig.width;
-      const ay = out ? out.box.y + out.box.h / 2 : fig.height / 2;
-      // (x counts less: the first view is wider than tall, and extends left of the output)
-      const d = (j: Job) => (0.6 * (j.x - ax)) ** 2 + (j.y - ay) ** 2;
-      jobs.sort((a, b) => d(a) - d(b));
-    }
-    let next = 0;
-    const slice = (limit: number, ms: number) => {
-      const t0 = performance.now();
-      while (next < jobs.length && next < limit && performance.now() - t0 < ms) run(jobs[next++]);
-    };
-    slice(typeof requestAnimationFrame === 'function' ? FIRST_BATCH : Infinity, Infinity);
-    world.replaceChildren(groupLayer, edgeLayer, nodeLayer);
-    if (next < jobs.length) {
-      const more = () => {
-        slice(Infinity, 8);
-        if (next < jobs.length) batches = requestAnimationFrame(more);
-        else {
-          batches = 0;
-          if (pinned !== null) byId.get(pinned)?.classList.add('gradlab-selected');
-          stepper.refresh();
-        }
-      };
-      batches = requestAnimationFrame(more);
-    }
-    const collapsed = fig.groups.filter((g) => g.collapsed).length;
-    counts.textContent =
-      `${formatCount(payloadNodes.length)} nodes · ${formatCount(fig.nodes.length)} drawn` +
-      (collapsed ? ` · ${formatCount(collapsed)} collapsed group${collapsed === 1 ? '' : 's'}` : '') +
-      ` · ${formatCount(fig.edges.length)} edges · ${fig.layout} layout ${Math.round(fig.layoutMs)} ms`;
-    notes.replaceChildren(...fig.notes.map((note) => h(doc, 'div', { class: 'gradlab-note', role: 'note' }, '⚠ ' + note)));
-    if (pinned !== null) byId.get(pinned)?.classList.add('gradlab-selected');
+    drawing?.cancel();
+    drawing = drawFigure(doc, world, fig, visibleRect, () => {
+      if (pinned !== null) drawing?.byId.get(pinned)?.classList.add('gradlab-selected');
+      if (stepperReady) stepper.refresh();
+    });
+    counts.textContent = countsText(fig, payloadNodes.length);
+    notes.replaceChildren(...viewNotes(fig, drawing).map((note) => h(doc, 'div', { class: 'gradlab-note', role: 'note' }, '⚠ ' + note)));
+    if (pinned !== null) drawing.byId.get(pinned)?.classList.add('gradlab-selected');
   };
+  const byId = () => drawing!.byId;
+  const byGroup = () => drawing!.byGroup;
 
   // ---- pan and zoom ----
   const t: Transform = { k: 1, x: PAD, y: PAD };
   let moved = false; // the user has panned, zoomed, expanded or stepped: resizing no longer resets the view
-  const apply = () => world.setAttribute('transform', `translate(${round(t.x)},${round(t.y)}) scale(${round(t.k, 1000)})`);
+  const apply = () => {
+    world.setAttribute('transform', `translate(${round(t.x)},${round(t.y)}) scale(${round(t.k, 1000)})`);
+    drawing?.moved();
+  };
   const canvasSize = () => ({ w: canvas.clientWidth || 0, h: canvas.clientHeight || 0 });
+  /** The part of the figure in view, or null while the canvas has no size. */
+  function visibleRect(): Rect | null {
+    const { w, h: ch } = canvasSize();
+    return w > 0 && ch > 0 ? { x0: -t.x / t.k, y0: -t.y / t.k, x1: (w - t.x) / t.k, y1: (ch - t.y) / t.k } : null;
+  }
   const zoomAt = (factor: number, cx: number, cy: number) => {
     moved = true;
     const k = clamp(t.k * factor, MIN_ZOOM, MAX_ZOOM);
@@ -299,7 +228,7 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
     moved = true;
     apply();
     stepper.refresh();
-    (byGroup.get(key)?.querySelector('[data-group-toggle]') as SVGElement | null)?.focus?.();
+    (byGroup().get(key)?.querySelector('[data-group-toggle]') as SVGElement | null)?.focus?.();
   };
   const groupAt = (target: EventTarget | null): string | null => {
     const el = target instanceof Element ? target.closest('[data-group-toggle]') : null;
@@ -309,10 +238,10 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
   // ---- stepping (graph-steps.ts) ----
   /** The element standing for node `id`: its own, or the collapsed group box hiding it. */
   const elementOf = (id: number): Element | null => {
-    const own = byId.get(id);
+    const own = byId().get(id);
     if (own) return own;
     const key = fig.hiddenIn.get(id);
-    return key !== undefined ? byGroup.get(key) ?? null : null;
+    return key !== undefined ? byGroup().get(key) ?? null : null;
   };
   /** Pans (at the current zoom) so that node `id`, or the group hiding it, is in view. */
   const reveal = (id: number) => {
@@ -431,9 +360,9 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
     details.replaceChildren(...nodeDetails(doc, id, payloadNodes, id === pinned, p.rules));
   };
   const pin = (id: number | null) => {
-    if (pinned !== null) byId.get(pinned)?.classList.remove('gradlab-selected');
+    if (pinned !== null) byId().get(pinned)?.classList.remove('gradlab-selected');
     pinned = id;
-    if (id !== null) byId.get(id)?.classList.add('gradlab-selected');
+    if (id !== null) byId().get(id)?.classList.add('gradlab-selected');
     showDetails(id);
   };
   const onOver = (ev: Event) => {
@@ -446,7 +375,8 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
   sizeCanvas();
   initial();
   // The step-through toolbar (graph-steps.ts) under the header; it marks the elements elementOf gives.
-  const stepper = createStepper(doc, p, { elementOf, reveal });
+  const stepper = createStepper(doc, p, { elementOf, reveal }, steppingOff(fig));
+  stepperReady = true;
   header.after(stepper.element);
 
   canvas.addEventListener('pointerdown', onDown);
@@ -476,7 +406,7 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
     dispose() {
       ro?.disconnect();
       if (raf) cancelAnimationFrame(raf);
-      if (batches) cancelAnimationFrame(batches);
+      drawing?.cancel();
       stepper.dispose();
       canvas.removeEventListener('pointerdown', onDown);
       canvas.removeEventListener('pointermove', onMove);
@@ -490,85 +420,30 @@ function build(host: HTMLElement, p: GraphPayload, state: { figure: GraphFigure 
 }
 
 /**
- * A scope group: a collapsed box (a button that expands it) or an expanded
- * frame whose label is a button that collapses it. Text only as text nodes.
+ * Why stepping is off for `fig`, or null when it is on. A figure of part of a
+ * payload (over the budget) is not stepped: its walk-through would show
+ * gradients as complete that miss the contributions of the nodes left out,
+ * and each step would replay the whole payload.
  */
-function drawGroup(doc: Document, g: FigureGroup): SVGElement {
-  const cls = ['gradlab-group', g.collapsed ? 'gradlab-group-collapsed' : 'gradlab-group-expanded'];
-  if (g.check) cls.push('gradlab-check-fail');
-  const el = s(doc, 'g', { class: cls.join(' '), 'data-group': g.key });
-  const { x, y, w, h: gh } = g.box;
-  const name = g.path.join(' / ');
-  if (g.collapsed) {
-    const button = s(doc, 'g', {
-      class: 'gradlab-group-button',
-      'data-group-toggle': g.key,
-      role: 'button',
-      tabindex: 0,
-      'aria-label': `expand group ${name} (${g.count} nodes)`,
-    });
-    button.append(
-      s(doc, 'title', {}, `${g.tooltip} — click to expand`),
-      s(doc, 'rect', { class: 'gradlab-group-shadow', x: x + 4, y: y + 4, width: w, height: gh, rx: 6 }),
-      s(doc, 'rect', { class: 'gradlab-group-box', x, y, width: w, height: gh, rx: 6 }),
-    );
-    appendLines(doc, button, g.lines);
-    el.append(button);
-    return el;
-  }
-  el.append(s(doc, 'title', {}, g.tooltip), s(doc, 'rect', { class: 'gradlab-group-frame', x, y, width: w, height: gh, rx: 8 }));
-  const label = s(doc, 'g', {
-    class: 'gradlab-group-label',
-    'data-group-toggle': g.key,
-    role: 'button',
-    tabindex: 0,
-    'aria-label': `collapse group ${name} (${g.count} nodes)`,
-  });
-  const l = g.lines[0];
-  label.append(
-    s(doc, 'title', {}, `${g.tooltip} — click to collapse`),
-    s(doc, 'rect', { class: 'gradlab-group-label-bg', x: x + 2, y: y + 2, width: Math.max(0, [...l.text].length * 7.2 + 12), height: 18, rx: 4 }),
-    s(doc, 'text', { class: 'gradlab-group-title', x: l.x, y: l.y }, l.text),
+export function steppingOff(fig: GraphFigure): string | null {
+  if (!fig.cut) return null;
+  return `Stepping is off for this graph: only the ${formatCount(fig.cut.kept)} nodes nearest the output of ${formatCount(fig.cut.total)} are drawn, and a walk-through of part of a graph would show gradients missing the contributions of the nodes left out.`;
+}
+
+/** The header's counts: "200,000 nodes · 20,000 drawn · 3 collapsed groups · 37,086 edges · layered layout 480 ms". */
+function countsText(fig: GraphFigure, payloadCount: number): string {
+  const collapsed = fig.groups.filter((g) => g.collapsed).length;
+  return (
+    `${formatCount(payloadCount)} nodes · ${formatCount(fig.nodes.length)} drawn` +
+    (collapsed ? ` · ${formatCount(collapsed)} collapsed group${collapsed === 1 ? '' : 's'}` : '') +
+    ` · ${formatCount(fig.edges.length)} edges · ${fig.layout} layout ${Math.round(fig.layoutMs)} ms`
   );
-  el.append(label);
-  if (g.check) el.append(s(doc, 'text', { class: 'gradlab-check', x: x + w - PAD, y: l.y, 'text-anchor': 'end' }, `✗ ${g.check.text}`));
-  return el;
 }
 
-function appendLines(doc: Document, g: SVGElement, lines: FigureLine[]): void {
-  for (const l of lines) {
-    if (l.role === 'title') {
-      g.append(s(doc, 'text', { class: 'gradlab-node-title', x: l.x, y: l.y }, l.text));
-      continue;
-    }
-    if (l.label) g.append(s(doc, 'text', { class: `gradlab-line-label gradlab-${l.role}-label`, x: l.x, y: l.y }, l.label));
-    g.append(s(doc, 'text', { class: `gradlab-${l.role}`, x: l.x + 43.2, y: l.y }, l.text));
-  }
-}
-
-function drawNode(doc: Document, n: FigureNode): SVGElement {
-  const cls = ['gradlab-node', `gradlab-kind-${n.kind}`];
-  if (n.output) cls.push('gradlab-output');
-  if (n.gradLeaf) cls.push('gradlab-gradleaf');
-  if (n.check) cls.push('gradlab-check-fail');
-  const g = s(doc, 'g', { class: cls.join(' '), 'data-node-id': n.id });
-  g.append(s(doc, 'title', {}, n.check ? `${n.tooltip} — local gradient check failed, ${n.check.text}` : n.tooltip));
-  if (n.op) {
-    const { cx, cy, rx, ry, label } = n.op;
-    const bx = n.box.x - 1;
-    const by = n.box.y + n.box.h / 2;
-    g.append(
-      s(doc, 'ellipse', { class: 'gradlab-op', cx, cy, rx, ry }),
-      s(doc, 'text', { class: 'gradlab-op-label', x: cx, y: cy + 4, 'text-anchor': 'middle' }, label),
-      s(doc, 'line', { class: 'gradlab-op-link', x1: cx + rx, y1: cy, x2: bx - 6, y2: by }),
-      s(doc, 'polygon', { class: 'gradlab-op-arrow', points: `${bx},${by} ${bx - 7},${by - 3.5} ${bx - 7},${by + 3.5}` }),
-    );
-  }
-  const { x, y, w, h: bh } = n.box;
-  g.append(s(doc, 'rect', { class: 'gradlab-box', x, y, width: w, height: bh, rx: 4 }));
-  if (n.gradLeaf) g.append(s(doc, 'rect', { class: 'gradlab-gradleaf-bar', x, y, width: 4, height: bh, rx: 2 }));
-  appendLines(doc, g, n.lines);
-  return g;
+/** The figure's notes, and what the view itself leaves out: boxes away from the view of a very large figure. */
+function viewNotes(fig: GraphFigure, d: Drawing): string[] {
+  if (!d.windowed) return fig.notes;
+  return [...fig.notes, `This figure has ${formatCount(d.boxes)} boxes: only the ${formatCount(DRAW_MAX)} nearest the part in view are in the page at a time; pan or zoom to draw others.`];
 }
 
 function legend(doc: Document): HTMLElement {

@@ -55,8 +55,12 @@ export function trimZeros(s: string): string {
 export function formatShape(shape: unknown): string {
   if (!Array.isArray(shape)) return '?';
   if (shape.length === 0) return 'scalar';
-  return shape.map((d) => (typeof d === 'number' ? String(d) : '?')).join('×');
+  const dims = shape.slice(0, MAX_DIMS).map((d) => (typeof d === 'number' ? String(d) : '?')).join('×');
+  return shape.length > MAX_DIMS ? `${dims}×… (${formatCount(shape.length)} dims)` : dims;
 }
+
+/** Shapes are written with at most this many dimensions (a hand-made payload may list a million). */
+export const MAX_DIMS = 16;
 
 /** The number a payload `Num` stands for (NaN for anything unreadable). */
 export function toNumber(n: Num | unknown): number {
@@ -67,9 +71,15 @@ export function toNumber(n: Num | unknown): number {
 }
 
 
+/**
+ * `s` cut to at most `max` characters (code points), the last one `…` when cut.
+ * Reads only the first `2 · max` UTF-16 units: a 100,000-character payload
+ * string costs no more than a short one.
+ */
 export function shorten(s: string, max: number): string {
-  const cs = [...s];
-  return cs.length <= max ? s : cs.slice(0, max - 1).join('') + '…';
+  if (s.length <= max) return s; // at most max UTF-16 units: at most max code points
+  const head = [...s.slice(0, 2 * max)];
+  return head.length <= max && s.length <= 2 * max ? s : head.slice(0, max - 1).join('') + '…';
 }
 
 export function isSummary(t: unknown): t is TensorSummary {

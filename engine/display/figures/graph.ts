@@ -27,6 +27,17 @@ const OP_RY = 13;
 const OP_GAP = 18;
 /** Largest number of drawn nodes laid out by dagre; larger graphs use the fast layered layout. */
 export const DAGRE_MAX_NODES = 60;
+/**
+ * Most nodes a graph figure lays out and draws: as many as the engine sends of
+ * its own graphs (payloads.ts cuts larger ones to the nodes nearest the
+ * output). A payload with more, which only a hand-made output can be, is
+ * drawn as its nodes nearest the output, and the figure says so.
+ */
+export const GRAPH_NODE_LIMIT = 20000;
+/** Most edges a figure draws: twice what a 20,000-node engine graph (two operands per op) has. */
+export const GRAPH_EDGE_LIMIT = 4 * GRAPH_NODE_LIMIT;
+/** Scope paths are read to this depth (engine scopes nest a few levels); deeper names fold into the last level drawn. */
+export const MAX_SCOPE_DEPTH = 32;
 
 /** One line of text in a value box or a collapsed group's box. `label` is drawn muted before `text`. */
 export interface FigureLine {
@@ -144,6 +155,17 @@ export interface GraphFigure {
   layoutMs: number;
   /** Payload nodes drawn inline (constants) and so absent from `nodes`. */
   inlined: number;
+  /** Set when the payload was over the budget ({@link GRAPH_NODE_LIMIT}, {@link GRAPH_EDGE_LIMIT}) and only a part was laid out. */
+  cut: FigureCut | null;
+}
+
+/** What a figure left out of a payload over the budget. */
+export interface FigureCut {
+  /** Nodes in the payload, and how many of them (the nearest the output) the figure holds. */
+  total: number;
+  kept: number;
+  /** The note shown above the figure, also in `notes`. */
+  note: string;
 }
 
 interface NormNode {
@@ -161,11 +183,16 @@ interface NormNode {
   check: NodeCheck | null;
 }
 
-/** Reads a payload's nodes defensively: a malformed node becomes a visible "?" node, never an exception. */
-function normalizeNodes(p: GraphPayload, notes: string[]): NormNode[] {
+/**
+ * Reads a payload's nodes defensively: a malformed node becomes a visible "?"
+ * node, never an exception. With `ids`, only those nodes are read, into a
+ * sparse array indexed by id.
+ */
+function normalizeNodes(p: GraphPayload, notes: string[], ids?: readonly number[]): NormNode[] {
   const raw: unknown[] = Array.isArray(p?.nodes) ? p.nodes : [];
   let bad = 0;
-  const out = raw.map((r, i): NormNode => {
+  let deep = 0;
+  const one = (r: unknown, i: number): NormNode => {
     const n = (typeof r === 'object' && r !== null ? r : {}) as Partial<GraphNode>;
     const kind = n.kind === 'leaf' || n.kind === 'const' || n.kind === 'op' ? n.kind : 'op';
     const inputs = Array.isArray(n.inputs)
@@ -173,6 +200,8 @@ function normalizeNodes(p: GraphPayload, notes: string[]): NormNode[] {
       : [];
     if (typeof r !== 'object' || r === null || !isSummary(n.value) || !Array.isArray(n.inputs)) bad++;
     const c = n.check;
+    let scope: unknown[] = Array.isArray(n.scope) ? n.scope : EMPTY;
+    if (scope.length > MAX_SCOPE_DEPTH) (scope = scope.slice(0, MAX_SCOPE_DEPTH)), deep++;
     return {
       id: i,
       kind,
@@ -184,12 +213,120 @@ function normalizeNodes(p: GraphPayload, notes: string[]): NormNode[] {
       grad: isSummary(n.grad) ? n.grad : null,
       requiresGrad: n.requiresGrad === true,
       attrs: n.attrs,
-      scope: !Array.isArray(n.scope) || n.scope.length === 0 ? EMPTY : n.scope.every((x) => typeof x === 'string') ? n.scope : n.scope.map((x) => asText(x, '?')),
+      scope: scope.length === 0 ? EMPTY : scope.every((x) => typeof x === 'string') ? (scope as string[]) : scope.map((x) => asText(x, '?')),
       check: typeof c === 'object' && c !== null && typeof c.ok === 'boolean' ? c : null,
     };
-  });
+  };
+  let out: NormNode[];
+  if (ids) {
+    out = new Array<NormNode>(raw.length);
+    for (const i of ids) out[i] = one(raw[i], i);
+  } else out = raw.map(one);
   if (bad) notes.push(`${bad} node${bad === 1 ? '' : 's'} of this payload could not be read fully (shown with "?").`);
+  if (deep) notes.push(`${formatCount(deep)} node${deep === 1 ? ' has a scope' : 's have scopes'} nested deeper than ${MAX_SCOPE_DEPTH} levels: drawn in their level-${MAX_SCOPE_DEPTH} group.`);
   return out;
+}
+
+/**
+ * The payload's nodes as the figure reads them: all of them when the payload
+ * is within the budget; otherwise only the nodes nearest the output (see
+ * {@link nearestOutput}), read into a sparse array by id, their inputs to
+ * nodes left out dropped. `shown` lists the nodes read, in payload order.
+ */
+function readWithinBudget(p: GraphPayload, notes: string[]): { nodes: NormNode[]; shown: NormNode[]; cut: FigureCut | null } {
+  const raw: unknown[] = Array.isArray(p?.nodes) ? p.nodes : [];
+  const out = Number.isInteger(p?.output) && p.output >= 0 && p.output < raw.length ? p.output : raw.length - 1;
+  const part = nearestOutput(raw, out);
+  if (part === null) {
+    const nodes = normalizeNodes(p, notes);
+    return { nodes, shown: nodes, cut: null };
+  }
+  const kept = new Uint8Array(raw.length);
+  for (const i of part.ids) kept[i] = 1;
+  const nodes = normalizeNodes(p, notes, part.ids);
+  const shown = part.ids.map((i) => nodes[i]);
+  for (const n of shown) {
+    const cap = part.inputCap.get(n.id);
+    n.inputs = (cap === undefined ? n.inputs : n.inputs.slice(0, cap)).filter((j) => kept[j] === 1);
+  }
+  const note = cutNote(raw, part.ids.length, part.inputCap);
+  notes.push(note);
+  return { nodes, shown, cut: { total, kept: part.ids.length, note } };
+}
+
+/** What a figure of part of a payload says: how many nodes it drew of how many, and which budget ran out. */
+function cutNote(raw: unknown[], kept: number, inputCap: Map<number, number>): string {
+  const total = raw.length;
+  const byEdges = kept < Math.min(total, GRAPH_NODE_LIMIT) || inputCap.size > 0;
+  const why = byEdges
+    ? `a figure draws at most ${formatCount(GRAPH_EDGE_LIMIT)} edges`
+    : `a figure lays out at most ${formatCount(GRAPH_NODE_LIMIT)} nodes, as many as the engine sends of its own graphs`;
+  const parts: string[] = [];
+  if (kept < total) parts.push(`the other ${formatCount(total - kept)} nodes are left out`);
+  for (const [id, cap] of inputCap) {
+    const ins = (raw[id] as { inputs: unknown[] }).inputs.length;
+    parts.push(`${formatCount(ins - cap)} of the ${formatCount(ins)} inputs of node #${id} are left out`);
+  }
+  return `Drawn: the ${formatCount(kept)} nodes nearest the output of ${formatCount(total)}; ${parts.join('; ')} (${why}).`;
+}
+
+/**
+ * The nodes of a payload over the budget that the figure keeps, or null when
+ * the whole payload fits ({@link GRAPH_NODE_LIMIT} nodes,
+ * {@link GRAPH_EDGE_LIMIT} edges). Kept: breadth first from the output along
+ * inputs, while both budgets last; then, if room is left, the nodes not
+ * feeding the output, latest first. Reads only what it keeps (and the first
+ * node it refuses), so its work is bounded by the budget, not the payload.
+ * `inputCap` cuts the inputs of a node (only the output) that alone has more
+ * than the edge budget.
+ */
+function nearestOutput(raw: unknown[], output: number): { ids: number[]; inputCap: Map<number, number> } | null {
+  const n = raw.length;
+  const inputsOf = (i: number): unknown[] => {
+    const r = raw[i] as { inputs?: unknown } | null | undefined;
+    return typeof r === 'object' && r !== null && Array.isArray(r.inputs) ? r.inputs : EMPTY;
+  };
+  if (n <= GRAPH_NODE_LIMIT) {
+    let edges = 0;
+    for (let i = 0; i < n && edges <= GRAPH_EDGE_LIMIT; i++) edges += inputsOf(i).length;
+    if (edges <= GRAPH_EDGE_LIMIT) return null;
+  }
+  const kept = new Uint8Array(n);
+  const ids: number[] = [];
+  const inputCap = new Map<number, number>();
+  let edges = 0;
+  /** Keeps node `v` when its inputs fit the edge budget (the first node always: cut to fit); false when full. */
+  const keep = (v: number): boolean => {
+    if (ids.length >= GRAPH_NODE_LIMIT) return false;
+    const ins = inputsOf(v);
+    if (edges + ins.length > GRAPH_EDGE_LIMIT) {
+      if (ids.length > 0) return false;
+      inputCap.set(v, GRAPH_EDGE_LIMIT);
+    }
+    edges += Math.min(ins.length, GRAPH_EDGE_LIMIT);
+    kept[v] = 2;
+    ids.push(v);
+    return true;
+  };
+  if (n > 0) {
+    const queue = [output];
+    kept[output] = 1;
+    for (let q = 0; q < queue.length; q++) {
+      const v = queue[q];
+      if (!keep(v)) break;
+      const ins = inputsOf(v);
+      const m = Math.min(ins.length, GRAPH_EDGE_LIMIT);
+      for (let k = 0; k < m; k++) {
+        const j = ins[k];
+        if (typeof j === 'number' && Number.isInteger(j) && j >= 0 && j < n && kept[j] === 0) {
+          kept[j] = 1; // queued
+          queue.push(j);
+        }
+      }
+    }
+    if (ids.length === queue.length) for (let v = n - 1; v >= 0; v--) if (kept[v] === 0 && !keep(v)) break;
+  }
+  return { ids: ids.sort((a, b) => a - b), inputCap };
 }
 const EMPTY: string[] = [];
 
@@ -204,7 +341,7 @@ function isScalarConst(n: NormNode): boolean {
 
 /** The label of an op, with scalar constant operands written inline: `× 5`, `5 − ·`, `max(·, 0)`. */
 function opLabel(n: NormNode, inlined: Set<number>, nodes: NormNode[]): string {
-  const sym = OP_SYMBOL[n.op] ?? n.op;
+  const sym = OP_SYMBOL[n.op] ?? shorten(n.op, MAX_OP_CHARS);
   const consts = n.inputs.map((j) => (inlined.has(j) ? formatNum(nodes[j].value!.values[0]) : null));
   let label = sym;
   if (consts.some((c) => c !== null)) {
@@ -220,13 +357,30 @@ function opLabel(n: NormNode, inlined: Set<number>, nodes: NormNode[]): string {
   return label;
 }
 
-/** Short `key=value` text of an op's attributes, or '' when there are none. */
+/**
+ * Short `key=value` text of an op's attributes, or '' when there are none: at
+ * most 16 attributes of 16 entries each, each value cut to 64 characters.
+ */
 export function attrsText(attrs: unknown): string {
   if (typeof attrs !== 'object' || attrs === null) return '';
-  return Object.entries(attrs as Record<string, unknown>)
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? '[' + v.map((e) => asText(e)).join(',') + ']' : asText(v)}`)
-    .join(' ');
+  const MAX = 16;
+  const cut = (t: string) => shorten(t, 64);
+  const entries: string[] = [];
+  for (const k in attrs) {
+    if (!Object.prototype.hasOwnProperty.call(attrs, k)) continue;
+    if (entries.length === MAX) {
+      entries.push('…');
+      break;
+    }
+    const v = (attrs as Record<string, unknown>)[k];
+    const text = Array.isArray(v) ? '[' + v.slice(0, MAX).map((e) => cut(asText(e))).join(',') + (v.length > MAX ? ',…' : '') + ']' : cut(asText(v));
+    entries.push(`${cut(k)}=${text}`);
+  }
+  return entries.join(' ');
 }
+
+/** Op names are drawn with at most this many characters (the details panel has the full name). */
+const MAX_OP_CHARS = 24;
 
 /** How a node is called in text: its name, else `#id`. */
 export function nodeTitle(n: Pick<GraphNode, 'id' | 'name'>): string {
@@ -314,7 +468,12 @@ function addSharedGroup(tree: ReturnType<typeof scopeTree>, shared: { members: N
 
 /** "3 groups: point 0, point 1, …". */
 function feedsText(names: string[]): string {
-  return `${formatCount(names.length)} group${names.length === 1 ? '' : 's'}: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`;
+  return `${formatCount(names.length)} group${names.length === 1 ? '' : 's'}: ${names.slice(0, 3).map((x) => shorten(x, 32)).join(', ')}${names.length > 3 ? ', …' : ''}`;
+}
+
+/** A scope path as text, "layer 1 / act", each name cut to 80 characters (keys keep the full names). */
+export function groupName(path: readonly string[]): string {
+  return path.map((x) => shorten(x, 80)).join(' / ');
 }
 
 /** The scope tree of the drawn nodes, top-level groups in order of first appearance. */
@@ -428,25 +587,27 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
         : `${formatCount(p.omitted.nodes)} node${p.omitted.nodes === 1 ? '' : 's'} left out: ${reason}.`,
     );
   }
-  const nodes = normalizeNodes(p, notes);
+  // `nodes` by id (sparse when cut), `shown` the nodes read, in payload order
+  const { nodes, shown, cut } = readWithinBudget(p, notes);
   const output = typeof p?.output === 'number' ? p.output : nodes.length - 1;
 
   // Consumers of each node, and which constants are drawn inline on their op.
-  const consumers: number[][] = nodes.map(() => []);
-  for (const n of nodes) for (const j of n.inputs) consumers[j].push(n.id);
+  const consumers: number[][] = new Array<number[]>(nodes.length);
+  for (const n of shown) consumers[n.id] = [];
+  for (const n of shown) for (const j of n.inputs) consumers[j].push(n.id);
   /** `formatShape` of each node, computed once (a group box lists the shapes of many edges). */
   const shapeTexts: (string | undefined)[] = [];
   const shapeOf = (j: number) => (shapeTexts[j] ??= formatShape(nodes[j].shape));
   const inlined = new Set<number>();
-  for (const n of nodes) {
+  for (const n of shown) {
     if (isScalarConst(n) && n.id !== output && consumers[n.id].length > 0 && consumers[n.id].every((c) => nodes[c].kind === 'op')) {
       inlined.add(n.id);
     }
   }
-  if (nodes.length > 0 && !nodes.some((n) => n.grad !== null)) {
+  if (shown.length > 0 && !shown.some((n) => n.grad !== null)) {
     notes.push('No gradients yet: call backward() on the output before showing the graph to see them.');
   }
-  const failed = nodes.filter((n) => n.check !== null && !n.check.ok);
+  const failed = shown.filter((n) => n.check !== null && !n.check.ok);
   if (failed.length > 0) {
     const worst = failed.reduce((a, b) => (toNumber(b.check!.relError) > toNumber(a.check!.relError) || Number.isNaN(toNumber(b.check!.relError)) ? b : a));
     notes.push(
@@ -455,7 +616,7 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
   }
 
   // Groups, and which drawn node or collapsed group stands for each node.
-  const drawnAll = nodes.filter((n) => !inlined.has(n.id));
+  const drawnAll = shown.filter((n) => !inlined.has(n.id));
   const tree = scopeTree(drawnAll);
   const shared = drawnAll.length > EXPAND_ALL_MAX ? sharedInputs(drawnAll, tree, consumers) : null;
   const unscoped = tree.leafGroup.reduce((k, g) => k + (g === null ? 1 : 0), 0) - (shared ? shared.members.length - 1 : 0);
@@ -570,7 +731,7 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
     u.boxH = 2 * PAD_Y + lines.length * LINE;
     u.w = u.boxW;
     u.h = u.boxH;
-    const tooltip = `group ${u.g.path.join(' / ')}: ${formatCount(count)} node${count === 1 ? '' : 's'}${inShapes.length ? `, in ${inShapes.join(', ')}` : ''}${outShapes.length ? `, out ${outShapes.join(', ')}` : ''}${opsText ? `; ops ${opsText}` : ''}${feeds !== null ? `; feeds ${feedsText(feeds)}` : ''}${check ? `; check failed, ${check.text}` : ''}`;
+    const tooltip = `group ${groupName(u.g.path)}: ${formatCount(count)} node${count === 1 ? '' : 's'}${inShapes.length ? `, in ${inShapes.join(', ')}` : ''}${outShapes.length ? `, out ${outShapes.join(', ')}` : ''}${opsText ? `; ops ${opsText}` : ''}${feeds !== null ? `; feeds ${feedsText(feeds)}` : ''}${check ? `; check failed, ${check.text}` : ''}`;
     u.info = { count, inShapes, outShapes, ops: opsText, check, tooltip };
   }
 
@@ -688,7 +849,8 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
       return;
     }
     const n = u.n;
-    const operands = n.inputs.map((j) => (inlined.has(j) ? formatNum(nodes[j].value!.values[0]) : nodeTitle(nodes[j])));
+    const operands = n.inputs.slice(0, 8).map((j) => (inlined.has(j) ? formatNum(nodes[j].value!.values[0]) : shorten(nodeTitle(nodes[j]), 32)));
+    if (n.inputs.length > 8) operands.push(`… ${formatCount(n.inputs.length - 8)} more`);
     const op = u.op ? { label: u.op.label, cx: x + u.op.rx, cy: y + u.h / 2, rx: u.op.rx, ry: OP_RY } : null;
     unitOp.push(op);
     figNodes.push({
@@ -699,7 +861,7 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
       lines,
       gradLeaf: n.kind === 'leaf' && n.requiresGrad,
       output: n.id === output,
-      tooltip: `${nodeTitle(n)} = ${n.op}(${operands.join(', ')})`,
+      tooltip: `${shorten(nodeTitle(n), 80)} = ${shorten(n.op, MAX_OP_CHARS)}(${operands.join(', ')})`,
       check: n.check && !n.check.ok ? figureCheck(n.id, n.check) : null,
     });
   });
@@ -725,7 +887,7 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
       outShapes: [],
       ops: '',
       check: worst,
-      tooltip: `group ${g.path.join(' / ')}: ${formatCount(g.count)} node${g.count === 1 ? '' : 's'}`,
+      tooltip: `group ${groupName(g.path)}: ${formatCount(g.count)} node${g.count === 1 ? '' : 's'}`,
     });
   }
   groups.sort((a, b) => a.depth - b.depth || (a.collapsed === b.collapsed ? 0 : a.collapsed ? 1 : -1));
@@ -777,6 +939,7 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
     layout: useDagre ? 'dagre' : 'layered',
     layoutMs,
     inlined: inlined.size,
+    cut,
   };
 }
 
