@@ -251,7 +251,7 @@ function readWithinBudget(p: GraphPayload, notes: string[]): { nodes: NormNode[]
   }
   const note = cutNote(raw, part.ids.length, part.inputCap);
   notes.push(note);
-  return { nodes, shown, cut: { total, kept: part.ids.length, note } };
+  return { nodes, shown, cut: { total: raw.length, kept: part.ids.length, note } };
 }
 
 /** What a figure of part of a payload says: how many nodes it drew of how many, and which budget ran out. */
