@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphNode, GraphPayload, NodeCheck } from '../../engine/display/contract';
-import { EXPAND_ALL_MAX, SHARED_INPUTS_KEY, graphFigure, graphSvg, groupKey } from '../../engine/display/figures/graph';
+import { EXPAND_ALL_MAX, GRAPH_EDGE_LIMIT, GRAPH_NODE_LIMIT, MAX_SCOPE_DEPTH, SHARED_INPUTS_KEY, attrsText, graphFigure, graphSvg, groupKey } from '../../engine/display/figures/graph';
+import '../../engine'; // loads the ops before payloads.ts reads them
+import { GRAPH_NODE_LIMIT as ENGINE_NODE_LIMIT } from '../../engine/display/payloads';
+import { hugeGraph } from '../fixtures/huge-graph';
 import { scalar, tensor } from '../fixtures/payloads';
 
 /**
@@ -34,6 +37,9 @@ function scopedGraph(points: number, inner = 3, opts: { name?: string; check?: {
   if (opts.check) nodes[opts.check.node].check = opts.check.c;
   return { version: 1, kind: 'graph', output: loss, nodes };
 }
+
+/** A payload as it arrives in the browser: through JSON. */
+const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 const bad: NodeCheck = { ok: false, relError: 0.25, absError: 1.5, count: 4 };
 
@@ -327,5 +333,84 @@ describe('graphFigure: what the engine left out', () => {
     expect(graphFigure({ ...p, omitted: { nodes: 0, reason: 'the branch contributions of 5561 nodes are left out' } }).notes[0]).toBe(
       'Left out: the branch contributions of 5561 nodes are left out.',
     );
+  });
+});
+
+describe('graphFigure: a payload over the budget (hand-made: the engine never sends one)', () => {
+  it(`lays out only the ${GRAPH_NODE_LIMIT.toLocaleString('en-US')} nodes nearest the output of 200,000, and says what it left out`, () => {
+    const p = wire(hugeGraph(200_000));
+    const t0 = performance.now();
+    const fig = graphFigure(p);
+    const ms = performance.now() - t0;
+    expect(fig.nodes).toHaveLength(GRAPH_NODE_LIMIT);
+    expect(fig.cut).toEqual({ total: 200_000, kept: GRAPH_NODE_LIMIT, note: fig.notes.find((n) => n.startsWith('Drawn:')) });
+    expect(fig.cut!.note).toBe(
+      'Drawn: the 20,000 nodes nearest the output of 200,000; the other 180,000 nodes are left out ' +
+        '(a figure lays out at most 20,000 nodes, as many as the engine sends of its own graphs).',
+    );
+    // nearest the output: breadth first along inputs, so the output and its chain of 19,999 predecessors... at most
+    const ids = new Set(fig.nodes.map((n) => n.id));
+    expect(ids.has(199_999)).toBe(true);
+    expect(ids.has(199_998)).toBe(true);
+    expect(fig.nodes.find((n) => n.id === 199_999)!.output).toBe(true);
+    // every edge joins two nodes laid out; none leads to a node left out
+    for (const e of fig.edges) expect(ids.has(e.from) && ids.has(e.to)).toBe(true);
+    expect(fig.edges.length).toBeLessThanOrEqual(GRAPH_EDGE_LIMIT);
+    // the 100,000-character name is cut where drawn (the details panel has it whole)
+    const out = fig.nodes.find((n) => n.id === 199_999)!;
+    expect(out.lines[0].text).toBe(`${'n'.repeat(31)}…`);
+    expect(out.tooltip.length).toBeLessThan(300);
+    console.log(`graphFigure of a 200,000-node payload: ${ms.toFixed(0)} ms (layout ${fig.layoutMs.toFixed(0)} ms), ${fig.nodes.length} nodes, ${fig.edges.length} edges`);
+  }, 60_000);
+
+  it('is the same budget the engine sends its own graphs under', () => {
+    expect(GRAPH_NODE_LIMIT).toBe(ENGINE_NODE_LIMIT);
+  });
+
+  it('leaves a payload within the budget whole (no cut, no note)', () => {
+    const fig = graphFigure(wire(hugeGraph(2_000)));
+    expect(fig.cut).toBeNull();
+    expect(fig.nodes).toHaveLength(2_000);
+    expect(fig.notes.some((n) => n.includes('left out'))).toBe(false);
+  });
+
+  it('keeps the nodes feeding the output before the ones that do not, and bounds the edges of one node', () => {
+    // 30,000 unconnected leaves, then an output summing 100,000 references to the last 50 of them
+    const nodes: GraphNode[] = [];
+    for (let i = 0; i < 30_000; i++) nodes.push({ id: i, kind: 'leaf', op: 'leaf', name: null, inputs: [], shape: [], value: scalar(i), grad: null, requiresGrad: false, scope: [] });
+    const inputs = Array.from({ length: 100_000 }, (_, k) => 29_950 + (k % 50));
+    nodes.push({ id: 30_000, kind: 'op', op: 'sum', name: 'total', inputs, shape: [], value: scalar(1), grad: null, requiresGrad: false, scope: [] });
+    const fig = graphFigure({ version: 1, kind: 'graph', output: 30_000, nodes });
+    expect(fig.cut!.kept).toBe(GRAPH_NODE_LIMIT);
+    const ids = new Set(fig.nodes.map((n) => n.id));
+    for (let i = 29_950; i <= 30_000; i++) expect(ids.has(i)).toBe(true); // the output and every operand
+    expect(fig.edges).toHaveLength(GRAPH_EDGE_LIMIT); // its first 80,000 operand references
+    expect(fig.cut!.note).toBe(
+      'Drawn: the 20,000 nodes nearest the output of 30,001; the other 10,001 nodes are left out; ' +
+        '20,000 of the 100,000 inputs of node #30000 are left out (a figure draws at most 80,000 edges).',
+    );
+  });
+
+  it('cuts long op names, attributes, shapes and deep scopes where drawn', () => {
+    const long = 'x'.repeat(100_000);
+    const deep = Array.from({ length: 5_000 }, (_, k) => `level ${k}`);
+    const p: GraphPayload = {
+      version: 1,
+      kind: 'graph',
+      output: 1,
+      nodes: [
+        { id: 0, kind: 'leaf', op: 'leaf', name: long, inputs: [], shape: Array(100_000).fill(1), value: scalar(1), grad: null, requiresGrad: true, scope: deep },
+        { id: 1, kind: 'op', op: long, name: 'y', inputs: [0], shape: [], value: scalar(2), grad: null, requiresGrad: true, scope: [], attrs: { [long]: long, axes: Array(100_000).fill(0) } },
+      ],
+    };
+    const fig = graphFigure(p, { expanded: new Set() });
+    const y = fig.nodes.find((n) => n.id === 1)!;
+    expect([...y.op!.label].length).toBeLessThanOrEqual(24);
+    expect(y.tooltip.length).toBeLessThan(200);
+    expect(attrsText(p.nodes[1].attrs).length).toBeLessThan(300);
+    expect(fig.groups).toHaveLength(1); // collapsed at the top level
+    expect(fig.groups[0].tooltip.length).toBeLessThan(300);
+    expect(fig.notes).toContain('1 node has a scope nested deeper than 32 levels: drawn in its level-32 group.');
+    expect(graphFigure(p).groups.length).toBeLessThanOrEqual(MAX_SCOPE_DEPTH);
   });
 });

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import type { BackwardRule, GraphNode, GraphPayload, TensorSummary } from '../../engine/display/contract';
-import { jacobianWhy, nodeDetails, patternName } from '../../extension/views/graph-details';
+import { DETAILS_LIST_MAX, jacobianWhy, nodeDetails, patternName } from '../../extension/views/graph-details';
 import { scalar, tensor, XSS_NAME } from '../fixtures/payloads';
 
 /** A payload as it arrives in the browser: through JSON. */
@@ -221,5 +221,31 @@ describe('nodeDetails: gradient check and text safety', () => {
     const el = document.createElement('div');
     el.append(...nodeDetails(document, 2, nodes, false));
     expect(el.querySelector('.gradlab-details-jacobians')!.textContent).toContain('? ?');
+  });
+});
+
+describe('nodeDetails: bounded by the data present', () => {
+  it('lists at most DETAILS_LIST_MAX inputs, uses and entries, and says how many more; the node’s own long name whole', () => {
+    const long = 'y'.repeat(100_000);
+    const nodes: GraphNode[] = [];
+    for (let i = 0; i < 1000; i++) nodes.push(node(i, 'leaf', `leaf${i}`, [], i, 1));
+    const values = Array.from({ length: 100_000 }, (_, k) => k);
+    nodes.push({ ...node(1000, 'sum', long, Array.from({ length: 1000 }, (_, k) => k), 1, 1), value: { shape: [100_000], dtype: 'float64', size: 100_000, values, truncated: false, min: 0, max: 99_999, mean: 49_999.5 } });
+    // leaf 0 used by 500 more ops
+    for (let i = 0; i < 500; i++) nodes.push(node(1001 + i, 'neg', null, [0], -1, 1, [-1]));
+    const head = (id: number) => nodeDetails(document, id, nodes, false);
+    const div = document.createElement('div');
+    div.append(...head(1000));
+    expect(div.querySelector('.gradlab-details-head strong')!.textContent).toBe(long);
+    const inputs = [...div.querySelectorAll('tr')].find((r) => r.querySelector('th')?.textContent === 'inputs')!.querySelector('td')!.textContent!;
+    expect(inputs.split(', ')).toHaveLength(DETAILS_LIST_MAX + 1);
+    expect(inputs.endsWith('… 968 more inputs')).toBe(true);
+    expect(div.querySelector('.gradlab-value .gradlab-entries')!.textContent).toMatch(/^\[0, 1, 2, .*, 255 … \(first 256 of 100000\)\]$/);
+    const uses = document.createElement('div');
+    uses.append(...head(0));
+    const rows = uses.querySelectorAll('.gradlab-details-uses tr');
+    expect(rows).toHaveLength(DETAILS_LIST_MAX + 2); // the first uses, "… more uses", the sum
+    expect(uses.querySelector('.gradlab-details-uses')!.textContent).toContain('used 501 times');
+    expect(uses.querySelector('.gradlab-details-uses')!.textContent).toContain('… 469 more uses (in the sum below)');
   });
 });

@@ -5,7 +5,9 @@ import { renderGraph } from '../../extension/views/graph';
 import { PATTERN_WORDS } from '../../extension/views/graph-details';
 import * as gl from '../../engine';
 import { graphPayload } from '../../engine/display/payloads';
-import { SHARED_INPUTS_KEY } from '../../engine/display/figures/graph';
+import { GRAPH_NODE_LIMIT, SHARED_INPUTS_KEY } from '../../engine/display/figures/graph';
+import { DRAW_MAX } from '../../extension/views/graph-draw';
+import { LONG_NAME, hugeGraph } from '../fixtures/huge-graph';
 import { scalar } from '../fixtures/payloads';
 
 /** A payload as it arrives in the browser: through JSON. */
@@ -243,4 +245,62 @@ describe('graph view: backward rules from the engine', () => {
     el.querySelector(`[data-node-id="${sum.id}"] .gradlab-box`)!.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
     expect(details.textContent).toContain('backward: add distributes');
   });
+});
+
+describe('graph view: a payload over the budget (hand-made)', () => {
+  const frames = async (k: number) => {
+    for (let i = 0; i < k; i++) await new Promise((r) => requestAnimationFrame(r));
+  };
+
+  it('draws part of a 200,000-node payload, says what it left out, keeps few boxes in the page and turns stepping off', async () => {
+    const el = host();
+    const view = renderGraph(el, wire(hugeGraph(200_000)));
+    expect(view.figure!.nodes).toHaveLength(GRAPH_NODE_LIMIT);
+    expect(el.querySelector('.gradlab-header')!.textContent).toContain('200,000 nodes · 20,000 drawn');
+    const notes = el.querySelector('.gradlab-graph-notes')!.textContent!;
+    expect(notes).toContain('Drawn: the 20,000 nodes nearest the output of 200,000; the other 180,000 nodes are left out');
+    expect(notes).toContain('This figure has 20,000 boxes: only the 1,500 nearest the part in view are in the page at a time');
+    const drawn = () => [...el.querySelectorAll('[data-node-id]')].map((g) => Number(g.getAttribute('data-node-id')));
+    for (let i = 0; i < 1000 && drawn().length < DRAW_MAX; i++) await frames(1);
+    await frames(10);
+    expect(drawn().length).toBe(DRAW_MAX);
+    expect(drawn()).toContain(199_999); // the output first
+    // stepping is off, and says why; the stepping keys do nothing
+    const stepper = el.querySelector('.gradlab-stepper')!;
+    expect(stepper.querySelector('.gradlab-step-caption')!.textContent).toContain('Stepping is off for this graph: only the 20,000 nodes nearest the output of 200,000 are drawn');
+    expect([...stepper.querySelectorAll('button')].filter((b) => !b.hidden).every((b) => b.hasAttribute('disabled'))).toBe(true);
+    el.querySelector('.gradlab-graph-canvas')!.dispatchEvent(new KeyboardEvent('keydown', { key: '.', bubbles: true }));
+    expect(stepper.getAttribute('data-step')).toBe('0');
+    // the output's 100,000-character name: cut in its box, whole (as text) in the details
+    const out = el.querySelector('[data-node-id="199999"]')!;
+    expect(out.querySelector('.gradlab-node-title')!.textContent).toBe(`${'n'.repeat(31)}…`);
+    out.querySelector('rect')!.dispatchEvent(new MouseEvent('mouseover', { bubbles: true }));
+    expect(el.querySelector('.gradlab-details-head strong')!.textContent).toBe(LONG_NAME);
+    view.dispose();
+  }, 120_000);
+
+  it('redraws around the view when it moves: the boxes near the new view come in, the others go, never more than DRAW_MAX', async () => {
+    const el = host();
+    const view = renderGraph(el, wire(hugeGraph(60_000)));
+    await frames(60);
+    const canvas = el.querySelector('.gradlab-graph-canvas') as HTMLElement;
+    Object.defineProperty(canvas, 'clientWidth', { value: 1000 });
+    Object.defineProperty(canvas, 'clientHeight', { value: 500 });
+    canvas.dispatchEvent(new KeyboardEvent('keydown', { key: '0', bubbles: true })); // fit: the middle of a very wide figure
+    await frames(60);
+    const { x, y, k } = translate(el);
+    const r = { x0: -x / k, y0: -y / k, x1: (1000 - x) / k, y1: (500 - y) / k };
+    const ids = [...el.querySelectorAll('[data-node-id]')].map((g) => Number(g.getAttribute('data-node-id')));
+    expect(ids.length).toBeGreaterThan(0);
+    expect(ids.length).toBeLessThanOrEqual(DRAW_MAX);
+    expect(ids).not.toContain(59_999); // the output is far right of the middle
+    // every box drawn is within the view and half a view around it
+    const mx = (r.x1 - r.x0) / 2;
+    for (const id of ids) {
+      const b = view.figure!.nodes.find((n) => n.id === id)!.box;
+      expect(b.x + b.w).toBeGreaterThanOrEqual(r.x0 - mx - 200);
+      expect(b.x).toBeLessThanOrEqual(r.x1 + mx);
+    }
+    view.dispose();
+  }, 120_000);
 });

@@ -223,7 +223,7 @@ function normalizeNodes(p: GraphPayload, notes: string[], ids?: readonly number[
     for (const i of ids) out[i] = one(raw[i], i);
   } else out = raw.map(one);
   if (bad) notes.push(`${bad} node${bad === 1 ? '' : 's'} of this payload could not be read fully (shown with "?").`);
-  if (deep) notes.push(`${formatCount(deep)} node${deep === 1 ? ' has a scope' : 's have scopes'} nested deeper than ${MAX_SCOPE_DEPTH} levels: drawn in their level-${MAX_SCOPE_DEPTH} group.`);
+  if (deep) notes.push(`${formatCount(deep)} node${deep === 1 ? ' has a scope' : 's have scopes'} nested deeper than ${MAX_SCOPE_DEPTH} levels: drawn in ${deep === 1 ? 'its' : 'their'} level-${MAX_SCOPE_DEPTH} group.`);
   return out;
 }
 
@@ -840,7 +840,7 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
     const { x, y } = pos.nodes[k]; // top-left of the unit
     const bx = x + (u.op ? 2 * u.op.rx + OP_GAP : 0);
     const by = y + (u.h - u.boxH) / 2;
-    const lines: FigureLine[] = u.lines.map((l, i) => ({ ...l, x: bx + PAD_X, y: by + PAD_Y + (i + 1) * LINE - 4 }));
+    const lines: FigureLine[] = u.lines.map((l, i) => ({ role: l.role, label: l.label, text: l.text, x: bx + PAD_X, y: by + PAD_Y + (i + 1) * LINE - 4 }));
     const box = { x: bx, y: by, w: u.boxW, h: u.boxH };
     unitBox.push(box);
     if (u.kind === 'group') {
