@@ -315,7 +315,10 @@ export interface MlpOptions {
  * Parameters are named `0.weight`, `0.bias`, `2.weight`, `2.bias`.
  */
 export function mlp(sizes: number[], opts: MlpOptions = {}): Sequential {
-  if (!Array.isArray(sizes) || sizes.length < 2) fail(`mlp: give at least [inputs, outputs], got ${JSON.stringify(sizes)}`);
+  if (!Array.isArray(sizes) || sizes.length < 2) fail(`mlp: give at least [inputs, outputs], got ${describeValue(sizes)}`);
+  sizes.forEach((n, i) => {
+    if (!Number.isInteger(n) || n <= 0) fail(`mlp: every size must be a positive integer; sizes[${i}] is ${describeValue(n)} (in ${JSON.stringify(sizes)})`);
+  });
   const act = opts.activation ?? 'relu';
   const make = { relu: ReLU, sigmoid: Sigmoid, tanh: Tanh }[act];
   if (!make) fail(`mlp: activation must be 'relu', 'sigmoid' or 'tanh', got ${String(act)}`);

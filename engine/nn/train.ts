@@ -3,7 +3,7 @@
  * take minibatches of `batchSize` rows, evaluate the loss and its gradient,
  * step — with a live loss curve, a history, and the stop button honoured.
  */
-import { fail, fmtShape } from '../errors';
+import { GradlabError, fail, fmtShape } from '../errors';
 import { Tensor, valuesOf } from '../tensor';
 import { Rng } from '../rng';
 import { noGrad } from '../context';
@@ -297,8 +297,14 @@ function stepOrExplain(opt: Optimizer, step: number, loss: number): void {
 function makeOptimizer(model: Module, opts: TrainOptions): Optimizer {
   const o = opts.optimizer ?? 'sgd';
   if (o instanceof Optimizer) return o;
-  if (o === 'sgd') return new SGD(model, { lr: opts.lr ?? 0.1, momentum: opts.momentum ?? 0.9 });
-  if (o === 'adam') return new Adam(model, { lr: opts.lr ?? 1e-3 });
+  try {
+    if (o === 'sgd') return new SGD(model, { lr: opts.lr ?? 0.1, momentum: opts.momentum ?? 0.9 });
+    if (o === 'adam') return new Adam(model, { lr: opts.lr ?? 1e-3 });
+  } catch (e) {
+    // the optimiser's message (`SGD: lr must be ...`), said as train's: the user called train
+    if (e instanceof GradlabError) fail(`train: ${e.message}`);
+    throw e;
+  }
   fail(`train: optimizer must be 'sgd', 'adam' or an optimiser object, got ${String(o)}`);
 }
 

@@ -272,6 +272,7 @@ export const ne: Binary = binary(P.ne);
 export function square(x: number): number;
 export function square(x: TensorLike): Tensor;
 export function square(x: TensorLike): Tensor | number {
+  if (typeof x !== 'number' && !(x instanceof Tensor)) x = asTensor(x, 'square');
   return mul(x, x);
 }
 

@@ -1,5 +1,5 @@
 /** Ops that move values without arithmetic: reshape, transpose, broadcast. */
-import { fail, fmtShape } from '../errors';
+import { describeValue, fail, fmtShape } from '../errors';
 import { alloc, broadcastTo as kBroadcastTo, transpose as kTranspose } from '../kernels';
 import { allocShape, broadcastShapes, checkShape, normAxes, sameShape, sizeOf } from '../shape';
 import { SCALAR_SHAPE, Tensor, asTensor, fromData, valuesOf } from '../tensor';
@@ -76,6 +76,9 @@ export function reshape(x: Tensor, shape: readonly number[]): Tensor {
 export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
   x = asTensor(x, 'transpose');
   const nd = x.ndim;
+  if (axes !== undefined && (!Array.isArray(axes) || axes.some((a) => !Number.isInteger(a)))) {
+    fail(`transpose: axes must be an array of integers (a permutation of 0..${nd - 1}), got ${Array.isArray(axes) ? fmtShape(axes) : describeValue(axes)}`);
+  }
   const ax = axes === undefined ? Array.from({ length: nd }, (_, i) => nd - 1 - i) : axes.map((a) => (a < 0 ? a + nd : a));
   if (ax.length !== nd || [...ax].sort((a, b) => a - b).some((a, i) => a !== i)) {
     fail(`transpose: axes ${fmtShape(axes ?? [])} are not a permutation of the ${nd} dimensions of a tensor of shape ${fmtShape(x.shape)}`);
@@ -111,6 +114,7 @@ export function sumTo(g: Tensor, shape: readonly number[]): Tensor {
 
 /** Dimensions of size 1 removed (all of them, or the given axes). */
 export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
+  x = asTensor(x, 'squeeze');
   const axes = axis === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes('squeeze', axis, x.ndim);
   for (const a of axes) if (x.shape[a] !== 1) fail(`squeeze: dimension ${a} of shape ${fmtShape(x.shape)} is not 1`);
   return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
@@ -118,6 +122,8 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
 
 /** A new dimension of size 1 at `axis`. */
 export function expandDims(x: Tensor, axis: number): Tensor {
+  x = asTensor(x, 'expandDims');
+  if (!Number.isInteger(axis)) fail(`expandDims: axis must be an integer, got ${describeValue(axis)}`);
   const nd = x.ndim + 1;
   const a = axis < 0 ? axis + nd : axis;
   if (a < 0 || a >= nd) fail(`expandDims: axis ${axis} is out of range for a result with ${nd} dimensions`);
