@@ -99,7 +99,7 @@ export abstract class Optimizer {
   private checkFinite(): void {
     this.params.forEach((p, i) => {
       const g = p.grad;
-      if (!g) return;
+      if (!g || (g._data === null && g._v - g._v === 0)) return; // (a finite 0-d gradient: no array to make)
       const v = valuesOf(g);
       for (let k = 0; k < v.length; k++) {
         // NOTE: v[k] − v[k] is 0 for finite numbers and NaN for NaN and ±Infinity: one test for both.

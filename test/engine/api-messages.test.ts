@@ -146,3 +146,29 @@ describe('bad functions and arguments of the differentiation API, layers, losses
     expect(() => new G.optim.SGD(net, { lr: 0.1, weightDecay: -1 })).toThrow('SGD: weightDecay must be a non-negative number, got -1');
   });
 });
+
+describe('what the kernel fuzz test (test/notebooks/test_api_fuzz.py) found', () => {
+  const x = gl.tensor([[1, 2, 3], [4, 5, 6]]);
+
+  it('transpose, squeeze, expandDims check their arguments (TypeErrors or silent results before)', () => {
+    expect(() => G.transpose(x, 'a')).toThrow('transpose: axes must be an array of integers (a permutation of 0..1), got a string ("a")');
+    expect(() => G.squeeze({})).toThrow('squeeze: expected a Tensor or a number, got an object');
+    expect(() => G.expandDims(x, 'a')).toThrow('expandDims: axis must be an integer, got a string ("a")');
+    expect(() => G.expandDims(undefined, 0)).toThrow('expandDims: expected a Tensor or a number, got undefined');
+  });
+
+  it('square says square (it said mul), mlp checks its sizes (the message named Linear fc1)', () => {
+    expect(() => G.square('abc')).toThrow('square: expected a Tensor or a number, got a string ("abc")');
+    expect(() => gl.nn.mlp([2, -1])).toThrow('mlp: every size must be a positive integer; sizes[1] is the number -1 (in [2,-1])');
+    expect(() => G.nn.mlp('a')).toThrow('mlp: give at least [inputs, outputs], got a string ("a")');
+  });
+
+  it("train says train when the optimiser it makes refuses a setting (the message said only 'SGD: ...')", async () => {
+    const net = gl.nn.mlp([2, 3, 2], { seed: 0 });
+    const data = { X: gl.randn([8, 2], { rng: new gl.Rng(0) }), y: [0, 1, 0, 1, 0, 1, 0, 1] };
+    await expect(gl.nn.train(net, data, { lr: -1, batchSize: 4, curve: false })).rejects.toThrow(
+      'train: SGD: lr must be a non-negative number or a schedule (step → lr), got -1');
+    await expect(gl.nn.train(net, data, { optimizer: 'adam', lr: 'a' as any, batchSize: 4, curve: false })).rejects.toThrow(
+      'train: Adam: lr must be a non-negative number or a schedule');
+  });
+});
