@@ -1,10 +1,14 @@
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  cellRunningFrom,
+  currentCellFrom,
   inKernel,
   kernelDisplay,
   kernelDisplayFrom,
   newDisplayId,
+  onCellEndFrom,
   resetKernelDisplayState,
+  type CellEnd,
   type ModuleCache,
 } from '../../../engine/display/kernel';
 
@@ -115,5 +119,142 @@ describe('newDisplayId', () => {
     const a = newDisplayId();
     expect(a).toMatch(/^[0-9a-f]{16}$/);
     expect(newDisplayId()).not.toBe(a);
+  });
+});
+
+/**
+ * tslab 1.0.22's classes that kernel.ts wraps to find the end of a cell, reduced to what they do
+ * around a cell: handleShellMessage publishes busy, handleExecute runs handleExecuteImpl (which
+ * installs the cell's writer), calls TaskQueue.reset(200) when the cell failed, sends the reply, and
+ * publishes idle.
+ */
+function fakeTslab() {
+  const log: string[] = [];
+  const jupyter: Record<string, unknown> = { lastWriteDisplayData: () => undefined };
+  class ZmqServer {
+    publishStatus(status: string, parent: { content: { code: string } }) {
+      log.push(`${status} ${parent.content.code}`);
+    }
+  }
+  class JupyterHandlerImpl {
+    handleExecuteImpl(_req: object, _writeStream: unknown, writeDisplayData: unknown) {
+      jupyter.lastWriteDisplayData = writeDisplayData;
+    }
+  }
+  class TaskQueue {
+    reset(_delay?: number) {}
+  }
+  Object.assign(jupyter, { ZmqServer, JupyterHandlerImpl });
+  const cache: ModuleCache = {
+    [`${TSLAB}/executor.js`]: { exports: {} },
+    [`${TSLAB}/jupyter.js`]: { exports: jupyter },
+    [`${TSLAB}/util.js`]: { exports: { TaskQueue } },
+  };
+  const server = new ZmqServer();
+  const handler = new JupyterHandlerImpl();
+  const queue = new TaskQueue();
+  /** A request: its busy; `run()` starts its code; `end()` fails it or not and publishes its idle. */
+  const request = (code: string) => {
+    const msg = { header: { msg_type: 'execute_request' }, content: { code } };
+    server.publishStatus('busy', msg);
+    return {
+      run() {
+        handler.handleExecuteImpl(msg.content, null, (c: { data: Record<string, unknown> }) => log.push(`${code} sent ${String(c.data['text/plain'])}`));
+      },
+      end(failed = false) {
+        if (failed) queue.reset(200);
+        server.publishStatus('idle', msg);
+      },
+    };
+  };
+  return { cache, log, request, jupyter };
+}
+
+describe('onCellEnd (the end of a cell, before its idle)', () => {
+  let listeners: Function[];
+  beforeEach(() => {
+    listeners = process.listeners('SIGINT');
+  });
+  afterEach(async () => {
+    await new Promise((r) => setImmediate(r)); // the listener each watch adds after the cell's synchronous part
+    for (const l of process.listeners('SIGINT')) if (!listeners.includes(l)) process.removeListener('SIGINT', l as () => void);
+  });
+
+  it('runs its hooks just before the idle of each execute request, with the cell and how it ended', () => {
+    const k = fakeTslab();
+    const first = k.request('cell 1');
+    first.run();
+    const ends: CellEnd[] = [];
+    expect(onCellEndFrom(k.cache, (end) => {
+      ends.push(end);
+      end.display.send({ data: { 'text/plain': `end of ${end.cell}` } });
+    })).toBe(true);
+    const c1 = currentCellFrom(k.cache)!;
+    expect(cellRunningFrom(k.cache, c1)).toBe(true);
+    first.end();
+    expect(cellRunningFrom(k.cache, c1)).toBe(false);
+    const second = k.request('cell 2');
+    second.run();
+    second.end(true);
+    expect(ends.map((e) => [e.cell - c1, e.outcome])).toEqual([[0, 'ok'], [1, 'error']]);
+    expect(k.log).toEqual(['busy cell 1', 'cell 1 sent end of ' + c1, 'idle cell 1', 'busy cell 2', `cell 2 sent end of ${c1 + 1}`, 'idle cell 2']);
+  });
+
+  it('with "run all", the next cell starts before the previous idle: the hook still gets the ended cell and its writer', () => {
+    const k = fakeTslab();
+    const [a, b] = [k.request('a'), k.request('b')]; // both busy at once, as JupyterLab sends them
+    a.run();
+    const ends: number[] = [];
+    onCellEndFrom(k.cache, (end) => {
+      ends.push(end.cell);
+      end.display.send({ data: { 'text/plain': 'final' } });
+    });
+    const cellA = currentCellFrom(k.cache)!;
+    b.run(); // tslab starts b's code before it reports a idle
+    a.end();
+    expect(ends).toEqual([cellA]);
+    expect(k.log.filter((l) => l.includes('final'))).toEqual(['a sent final']);
+    expect(cellRunningFrom(k.cache, cellA + 1)).toBe(true);
+    b.end();
+    expect(ends).toEqual([cellA, cellA + 1]);
+  });
+
+  it('a request that never ran (aborted after a failure) runs no hook', () => {
+    const k = fakeTslab();
+    const a = k.request('a');
+    a.run();
+    const ends: string[] = [];
+    onCellEndFrom(k.cache, (end) => ends.push(end.outcome));
+    const aborted = k.request('aborted');
+    a.end(true);
+    aborted.end();
+    expect(ends).toEqual(['error']);
+  });
+
+  it('tells the stop button (a SIGINT while the cell runs) from an exception', async () => {
+    const k = fakeTslab();
+    const a = k.request('a');
+    a.run();
+    const ends: string[] = [];
+    onCellEndFrom(k.cache, (end) => ends.push(end.outcome));
+    await new Promise((r) => setImmediate(r)); // it listens once the cell's synchronous part is over
+    const added = process.listeners('SIGINT').filter((l) => !listeners.includes(l));
+    expect(added.map((l) => l.name)).toEqual(['gradlabCellWatchSigint']);
+    (added[0] as () => void)();
+    a.end(true);
+    const b = k.request('b');
+    b.run();
+    b.end(true);
+    expect(ends).toEqual(['interrupted', 'error']);
+  });
+
+  it('patches nothing and says so when tslab is not the version it knows', () => {
+    const k = fakeTslab();
+    delete (k.cache[`${TSLAB}/util.js`] as { exports: unknown }).exports;
+    const before = (k.jupyter.ZmqServer as { prototype: object }).prototype;
+    const publishStatus = (before as { publishStatus: unknown }).publishStatus;
+    expect(onCellEndFrom(k.cache, () => undefined)).toBe(false);
+    expect((before as { publishStatus: unknown }).publishStatus).toBe(publishStatus);
+    expect(onCellEndFrom({}, () => undefined)).toBe(false);
   });
 });
