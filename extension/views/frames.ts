@@ -10,9 +10,10 @@
  * its place in the line, so the oldest-pending view goes first and none
  * starves), one `requestAnimationFrame` callback runs jobs until the frame's
  * budget is spent (always at least one), and leaves the rest to the next
- * frames. A frame that overran its budget (one costly redraw) is followed by as
- * long a rest, so drawing takes at most about half of the main thread and
- * JupyterLab keeps up with the messages (and the user's input) meanwhile.
+ * frames. A frame that overran its budget (one costly redraw) is followed by a
+ * rest of half the overrun, so drawing takes at most about two thirds of the
+ * main thread and JupyterLab keeps up with the messages (and the user's input)
+ * meanwhile.
  */
 
 /** A redraw: its synchronous part is what the budget counts (Plotly.react draws synchronously). */
@@ -22,9 +23,10 @@ export type FrameJob = () => unknown;
 export interface FrameQueue {
   /**
    * Runs `job` at a coming frame. A job already waiting under `key` is replaced
-   * by this one and keeps its turn.
+   * by this one and keeps its turn. Views in sight go before views scrolled out
+   * of sight (`hidden`), each line first come, first served.
    */
-  request(key: object, job: FrameJob): void;
+  request(key: object, job: FrameJob, hidden?: boolean): void;
   /** Drops the job waiting under `key`, if any (a disposed view). */
   cancel(key: object): void;
   /** Jobs waiting. */
@@ -34,8 +36,14 @@ export interface FrameQueue {
 /** Drawing time per frame, ms: leaves a 60 fps frame a few ms for the browser's own work. */
 export const FRAME_BUDGET_MS = 12;
 
+/** A job of a hidden view that waited this long (ms) goes before the views in sight: none starves. */
+export const HIDDEN_MAX_WAIT_MS = 1000;
+
 class Frames implements FrameQueue {
   private readonly jobs = new Map<object, FrameJob>();
+  private readonly hiddenJobs = new Map<object, FrameJob>();
+  /** When each waiting job of a hidden view was first requested. */
+  private readonly since = new WeakMap<object, number>();
   private frame = 0;
   private timer = 0;
   /** Not before this time (the rest after a frame that overran its budget). */
@@ -47,16 +55,26 @@ class Frames implements FrameQueue {
   ) {}
 
   get pending(): number {
-    return this.jobs.size;
+    return this.jobs.size + this.hiddenJobs.size;
   }
 
-  request(key: object, job: FrameJob): void {
-    this.jobs.set(key, job); // Map.set on a present key keeps its place: first requested, first drawn
+  request(key: object, job: FrameJob, hidden = false): void {
+    const [line, other] = hidden ? [this.hiddenJobs, this.jobs] : [this.jobs, this.hiddenJobs];
+    other.delete(key);
+    if (!line.has(key)) this.since.set(key, this.now());
+    line.set(key, job); // Map.set on a present key keeps its place: first requested, first drawn
     this.wake();
   }
 
   cancel(key: object): void {
     this.jobs.delete(key);
+    this.hiddenJobs.delete(key);
+  }
+
+  /** Whether the oldest job of a hidden view has waited longer than {@link HIDDEN_MAX_WAIT_MS}. */
+  private hiddenOverdue(): boolean {
+    const first = this.hiddenJobs.keys().next();
+    return !first.done && this.now() - (this.since.get(first.value) ?? 0) > HIDDEN_MAX_WAIT_MS;
   }
 
   private now(): number {
@@ -64,7 +82,7 @@ class Frames implements FrameQueue {
   }
 
   private wake(): void {
-    if (this.frame || this.timer || this.jobs.size === 0) return;
+    if (this.frame || this.timer || this.pending === 0) return;
     const rest = this.restUntil - this.now();
     if (rest > 0) {
       this.timer = this.win.setTimeout(() => {
@@ -81,9 +99,10 @@ class Frames implements FrameQueue {
     const start = this.now();
     let spent = 0;
     // jobs requested while this frame runs go to the back of the line; the budget bounds the loop
-    while (this.jobs.size > 0 && (spent === 0 || spent < this.budgetMs)) {
-      const [key, job] = this.jobs.entries().next().value as [object, FrameJob];
-      this.jobs.delete(key);
+    while (this.pending > 0 && (spent === 0 || spent < this.budgetMs)) {
+      const line = this.jobs.size > 0 && !this.hiddenOverdue() ? this.jobs : this.hiddenJobs;
+      const [key, job] = line.entries().next().value as [object, FrameJob];
+      line.delete(key);
       try {
         const r = job();
         if (r instanceof Promise) r.catch((e: unknown) => console.error('gradlab: a view failed to redraw', e));
@@ -92,7 +111,8 @@ class Frames implements FrameQueue {
       }
       spent = this.now() - start;
     }
-    this.restUntil = spent > this.budgetMs ? start + 2 * spent - this.budgetMs : 0;
+    // rest half the overrun: drawing takes at most about two thirds of the main thread
+    this.restUntil = spent > this.budgetMs ? start + spent + (spent - this.budgetMs) / 2 : 0;
     this.wake();
   }
 }
@@ -123,13 +143,18 @@ export interface PacedRedraw {
 /** Least time between two redraws of one view, ms; also at least twice its last redraw's cost, up to {@link MAX_REDRAW_GAP_MS}. */
 export const MIN_REDRAW_GAP_MS = 100;
 export const MAX_REDRAW_GAP_MS = 1000;
+/** Least time between two live redraws of a view scrolled out of sight, ms (it is redrawn as soon as it shows). */
+export const HIDDEN_REDRAW_GAP_MS = 3000;
 
 /**
  * Redraws of one view by `draw` (which reads the view's newest state), paced so
  * that they take at most a third of the time: one costly view (100,000 points)
  * cannot fill every frame. Each redraw waits its turn in the page's frame queue.
+ * While `el` is scrolled out of sight its live redraws wait {@link HIDDEN_REDRAW_GAP_MS}
+ * (20 curves in a notebook: most of them are off screen), and a waiting one runs
+ * when it comes into sight.
  */
-export function pacedRedraw(win: Window, draw: () => unknown): PacedRedraw {
+export function pacedRedraw(win: Window, draw: () => unknown, el?: Element): PacedRedraw {
   const queue = frameQueue(win);
   const key = {};
   const now = () => (win.performance ?? performance).now();
@@ -139,8 +164,20 @@ export function pacedRedraw(win: Window, draw: () => unknown): PacedRedraw {
   let timer = 0;
   let lastEnd = -Infinity;
   let cost = 0;
+  let visible = true; // until the observer says otherwise
+  let queued = false; // a redraw waits in the frame queue
+  const io =
+    el && typeof IntersectionObserver !== 'undefined'
+      ? new IntersectionObserver((entries) => {
+          visible = entries[entries.length - 1]?.isIntersecting ?? visible;
+          if (visible && timer) request(true); // a redraw was waiting for its (hidden) turn
+          else if (visible && queued) queue.request(key, run); // to the line of the views in sight
+        })
+      : null;
+  if (el) io?.observe(el);
 
   const run = async (): Promise<void> => {
+    queued = false;
     if (disposed) return;
     running = true;
     const t0 = now();
@@ -165,7 +202,8 @@ export function pacedRedraw(win: Window, draw: () => unknown): PacedRedraw {
       again = again === true || urgent;
       return;
     }
-    const wait = urgent ? 0 : lastEnd + Math.min(MAX_REDRAW_GAP_MS, Math.max(MIN_REDRAW_GAP_MS, 2 * cost)) - now();
+    const gap = Math.min(MAX_REDRAW_GAP_MS, Math.max(MIN_REDRAW_GAP_MS, 2 * cost));
+    const wait = urgent ? 0 : lastEnd + (visible ? gap : Math.max(gap, HIDDEN_REDRAW_GAP_MS)) - now();
     if (wait > 0) {
       if (!timer) {
         timer = win.setTimeout(() => {
@@ -177,13 +215,15 @@ export function pacedRedraw(win: Window, draw: () => unknown): PacedRedraw {
     }
     if (timer) win.clearTimeout(timer);
     timer = 0;
-    queue.request(key, run);
+    queued = true;
+    queue.request(key, run, !visible);
   };
 
   return {
     request,
     dispose() {
       disposed = true;
+      io?.disconnect();
       if (timer) win.clearTimeout(timer);
       queue.cancel(key);
     },

@@ -11,6 +11,11 @@
  * profile of that run (open it in Chromium's DevTools) and prints the self time
  * per script.
  *
+ * Then (issue #10, defect 8) a curve of four series, one named with 100,000
+ * characters, with values ±1e308, NaN and Infinity: plotly logs no SVG error,
+ * the legend shows all four entries inside the plot, the long name cut (its
+ * tooltip has the name), and the view says which points it did not draw.
+ *
  *   npx vitest run -c test/browser/vitest.config.ts test/browser/many-curves.browser.ts
  */
 import * as fs from 'node:fs';
@@ -20,7 +25,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OUTPUT, cellLocator, openBrowser, openNotebook, runAllCells, screenshotPath, startLab, type Browser, type Lab } from './lab';
 
 const NOTEBOOK = 'many-curves.ipynb';
-const CURVES_CELL = 2; // markdown, import, curves, last
+const CURVES_CELL = 2; // markdown, import, curves, edges, last
+const EDGES_CELL = 3;
 
 let lab: Lab;
 let browser: Browser;
@@ -101,7 +107,13 @@ describe('20 live loss curves in one page', () => {
       },
       CURVES_CELL,
       { timeout: 180_000, polling: 100 },
-    );
+    ).catch(async (error) => {
+      const state = await page.evaluate(() => ({
+        kernel: (window as any).jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status,
+        outputs: [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map((c, i) => `[${i}] ${c.querySelector('.jp-OutputArea')?.textContent?.slice(0, 300) ?? ''}`),
+      }));
+      throw new Error(`${error.message}\nkernel ${state.kernel}; page errors: ${browser.errors.slice(0, 5).join(' | ')}\n${state.outputs.join('\n')}`);
+    });
     const kernel = JSON.parse((await handle.jsonValue()) as string) as { start: number; end: number; steps: number; curves: number };
     const seenAt = Date.now();
     await page.waitForFunction(() => (window as any).__caughtUp > 0, undefined, { timeout: 60_000, polling: 100 }).catch(() => undefined);
@@ -140,4 +152,38 @@ describe('20 live loss curves in one page', () => {
     // generous for a loaded 2-core machine; the speed itself is printed above (benchmarks judge it)
     expect(catchUp).toBeLessThan(10_000);
   }, 240_000);
+
+  it('four series, a 100,000-character name and ±1e308: every legend entry inside the plot, no SVG error, the points not drawn counted', async () => {
+    const { page, errors } = browser;
+    await page.waitForFunction(() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o) => o.textContent?.includes('@@done')), undefined, {
+      timeout: 60_000,
+      polling: 250,
+    });
+    await page.waitForFunction(
+      (i) => {
+        const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
+        return cell?.querySelector('.gradlab-status')?.textContent === 'done' && !!cell.querySelector('.js-plotly-plot .legend');
+      },
+      EDGES_CELL,
+      { timeout: 30_000, polling: 100 },
+    );
+    await page.waitForTimeout(500);
+    const edge = await cellLocator(page, EDGES_CELL).evaluate((cell) => {
+      const plot = cell.querySelector('.js-plotly-plot') as HTMLElement;
+      const box = plot.getBoundingClientRect();
+      const entries = [...plot.querySelectorAll('.legend .traces')].map((g) => {
+        const r = g.getBoundingClientRect();
+        return { text: g.querySelector('.legendtext')?.textContent ?? '', tip: g.querySelector(':scope > title')?.textContent ?? '', inside: r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 };
+      });
+      const paths = [...plot.querySelectorAll('path')].map((p) => p.getAttribute('d') ?? '').filter((d) => /NaN|Infinity/.test(d));
+      return { entries, badPaths: paths.length, undrawn: (cell.querySelector('.gradlab-loss-undrawn') as HTMLElement | null)?.textContent ?? null };
+    });
+    await cellLocator(page, EDGES_CELL).screenshot({ path: screenshotPath('loss-curve-edges') });
+    expect(edge.entries.map((e) => e.text)).toEqual(['loss', 'accuracy', 'validation loss', `${'n'.repeat(39)}…`]);
+    for (const e of edge.entries) expect(e.inside, e.text).toBe(true);
+    expect(edge.entries[3].tip).toBe(`${'n'.repeat(999)}…`);
+    expect(edge.badPaths).toBe(0);
+    expect(edge.undrawn).toBe('not drawn: 2 points out of range (|value| > 1e300), 2 points NaN or ±Infinity');
+    expect(errors.filter((e) => /attribute d|Expected number|NaN/.test(e))).toEqual([]);
+  });
 });
