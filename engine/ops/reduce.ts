@@ -1,4 +1,4 @@
-/** Reductions: sum, max, min — and what is composed from them (mean, logsumexp, softmax). */
+/** Reductions: sum, max, min — what is composed from them (mean, logsumexp, softmax) — and logSoftmax, a primitive of its own for exact second derivatives. */
 import { describeValue, fail, fmtShape } from '../errors';
 import { alloc, reduce } from '../kernels';
 import { normAxes, reducedShape } from '../shape';
