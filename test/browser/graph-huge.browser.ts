@@ -68,12 +68,14 @@ beforeAll(async () => {
   });
   const t0 = Date.now();
   await page.goto(`${lab.url}/lab/tree/huge.ipynb?token=${lab.token}`);
-  await page.waitForSelector(VIEW, { timeout: 120_000 });
+  // JupyterLab itself takes long over a 40 MB notebook before any view runs (reading it, copying the
+  // output's data): up to a minute and a half on this loaded 2-core machine
+  await page.waitForSelector(VIEW, { timeout: 240_000 });
   opened.view = Date.now() - t0;
   await within(page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(true)))), 20_000, 'first frame after the view opened');
   opened.answer = Date.now() - t0;
   console.log(`open: the view's element after ${opened.view} ms, its first frame after ${opened.answer} ms (from navigation)`);
-}, 240_000);
+}, 300_000);
 
 afterAll(async () => {
   await browser?.close().catch(() => undefined);
@@ -140,7 +142,7 @@ describe('a hand-made graph of 200,000 nodes in JupyterLab', () => {
             const t0 = performance.now();
             if (kind === 'drag') canvas.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, button: 0, pointerId: 7, clientX: cx, clientY: cy }));
             for (let i = 0; i < count; i++) {
-              if (kind === 'wheel') canvas.dispatchEvent(new WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: i < count / 2 ? -60 : 60, clientX: cx, clientY: cy }));
+              if (kind === 'wheel') canvas.dispatchEvent(new WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: -30, clientX: cx, clientY: cy }));
               else canvas.dispatchEvent(new PointerEvent('pointermove', { bubbles: true, button: 0, pointerId: 7, clientX: cx + 10 * (i + 1), clientY: cy + 3 * (i + 1) }));
               await frame();
             }
