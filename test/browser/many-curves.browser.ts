@@ -138,7 +138,7 @@ describe('20 live loss curves in one page', () => {
         `every curve final ${(catchUp / 1000).toFixed(1)} s after the kernel finished; page ${page_.fps.toFixed(1)} fps ` +
         `(p95 frame ${page_.p95.toFixed(0)} ms, longest ${page_.longest.toFixed(0)} ms)`,
     );
-    await cellLocator(page, CURVES_CELL).screenshot({ path: screenshotPath('many-curves') }).catch(() => undefined);
+    await cellLocator(page, CURVES_CELL).locator('[data-gradlab-view="loss-curve"]').first().screenshot({ path: screenshotPath('many-curves-first') }).catch(() => undefined);
 
     const views = await cellLocator(page, CURVES_CELL).evaluate((cell) =>
       [...cell.querySelectorAll('[data-gradlab-view="loss-curve"]')].map((root) => ({
@@ -178,7 +178,10 @@ describe('20 live loss curves in one page', () => {
       const paths = [...plot.querySelectorAll('path')].map((p) => p.getAttribute('d') ?? '').filter((d) => /NaN|Infinity/.test(d));
       return { entries, badPaths: paths.length, undrawn: (cell.querySelector('.gradlab-loss-undrawn') as HTMLElement | null)?.textContent ?? null };
     });
-    await cellLocator(page, EDGES_CELL).screenshot({ path: screenshotPath('loss-curve-edges') });
+    const edgeView = cellLocator(page, EDGES_CELL).locator('[data-gradlab-view="loss-curve"]');
+    await edgeView.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await page.waitForTimeout(500);
+    await edgeView.screenshot({ path: screenshotPath('loss-curve-edges') });
     expect(edge.entries.map((e) => e.text)).toEqual(['loss', 'accuracy', 'validation loss', `${'n'.repeat(39)}…`]);
     for (const e of edge.entries) expect(e.inside, e.text).toBe(true);
     expect(edge.entries[3].tip).toBe(`${'n'.repeat(999)}…`);
