@@ -16,15 +16,38 @@
  * the legend shows all four entries inside the plot, the long name cut (its
  * tooltip has the name), and the view says which points it did not draw.
  *
+ * Last (issue #10, defect 3), a saved notebook reopened with the output of a
+ * run whose kernel went away an hour ago (done: false, updatedAt an hour old):
+ * the view says "not finished: no update since …" at once, styled as such.
+ *
  *   npx vitest run -c test/browser/vitest.config.ts test/browser/many-curves.browser.ts
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MIME } from '../../engine/display/contract';
 import { OUTPUT, cellLocator, openBrowser, openNotebook, runAllCells, screenshotPath, startLab, type Browser, type Lab } from './lab';
 
 const NOTEBOOK = 'many-curves.ipynb';
+const STALE_NOTEBOOK = 'stale-curve.ipynb';
+
+/** A saved notebook whose one output is a live curve last updated `ageMs` ago (its kernel died). */
+function staleNotebook(ageMs: number): object {
+  const x = Array.from({ length: 40 }, (_, i) => i);
+  const payload = {
+    version: 1, kind: 'loss-curve', title: 'kernel went away', xLabel: 'step', yLabel: 'loss',
+    series: [{ name: 'loss', axis: 'y', x, y: x.map((i) => 2 / (1 + i / 10)) }],
+    done: false, updatedAt: Date.now() - ageMs, staleAfter: 60_000,
+  };
+  return {
+    nbformat: 4, nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' }, language_info: { name: 'typescript' } },
+    cells: [{ cell_type: 'code', id: 'run', metadata: {}, execution_count: 1, source: '// the training cell', outputs: [
+      { output_type: 'display_data', metadata: {}, data: { [MIME.lossCurve]: payload, 'text/plain': 'kernel went away (training…)' } },
+    ] }],
+  };
+}
 const CURVES_CELL = 2; // markdown, import, curves, edges, last
 const EDGES_CELL = 3;
 
@@ -36,6 +59,7 @@ beforeAll(async () => {
   fs.mkdirSync(OUTPUT, { recursive: true });
   fixtures = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-many-curves-'));
   fs.copyFileSync(path.join(__dirname, 'fixtures', NOTEBOOK), path.join(fixtures, NOTEBOOK));
+  fs.writeFileSync(path.join(fixtures, STALE_NOTEBOOK), JSON.stringify(staleNotebook(60 * 60_000), null, 1));
   lab = await startLab(fixtures);
   browser = await openBrowser();
   await openNotebook(browser.page, lab, NOTEBOOK);
@@ -188,5 +212,25 @@ describe('20 live loss curves in one page', () => {
     expect(edge.badPaths).toBe(0);
     expect(edge.undrawn).toBe('not drawn: 2 points out of range (|value| > 1e300), 2 points NaN or ±Infinity');
     expect(errors.filter((e) => /attribute d|Expected number|NaN/.test(e))).toEqual([]);
+  });
+
+  it('a reopened notebook whose run never finished shows "not finished" at once, styled as such', async () => {
+    const { page } = browser;
+    await page.goto(`${lab.url}/lab/tree/${STALE_NOTEBOOK}?token=${lab.token}`);
+    const view = page.locator('.jp-Notebook [data-gradlab-view="loss-curve"]').first();
+    await view.waitFor({ timeout: 60_000 });
+    const state = await view.evaluate((root) => {
+      const status = root.querySelector('.gradlab-status') as HTMLElement;
+      return {
+        text: status.textContent,
+        stale: status.classList.contains('gradlab-status-stale') && root.classList.contains('gradlab-loss-stale'),
+        mark: getComputedStyle(status, '::before').content,
+        italic: getComputedStyle(status).fontStyle,
+        border: getComputedStyle(status).borderTopStyle,
+      };
+    });
+    await view.screenshot({ path: screenshotPath('loss-curve-stale') });
+    expect(state.text).toMatch(/^not finished: no update since \d\d:\d\d:\d\d \(the kernel stopped or restarted/);
+    expect(state).toMatchObject({ stale: true, mark: '"⚠ "', italic: 'italic', border: 'dashed' });
   });
 });
