@@ -88,6 +88,9 @@ export function renderLossCurve(host: HTMLElement, p: LossCurvePayload): LossCur
 }
 
 /** The view's elements: header (title, status, toggles), summary, notes, the plot. */
+type Skeleton = ReturnType<typeof skeleton>;
+
+/** Builds the view's elements (empty: {@link writeText} fills them in). */
 function skeleton(doc: Document, state: CurveViewState) {
   const root = h(doc, 'div', { class: 'gradlab-figure gradlab-loss-curve', 'data-gradlab-view': 'loss-curve' });
   const title = h(doc, 'span', { class: 'gradlab-title' });
@@ -132,28 +135,7 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
   const ready = new Promise<void>((resolve) => (firstPlot = resolve));
 
   /** Title, status, last values, the notes: cheap, so done for every payload (and when the run goes stale). */
-  const text = (p: LossCurvePayload) => {
-    el.title.textContent = typeof p.title === 'string' && p.title ? p.title : 'loss curve';
-    el.labels.x.textContent = asText(p.xLabel, 'step');
-    el.labels.y.textContent = asText(p.yLabel, 'loss');
-    const hasY2 = Array.isArray(p.series) && p.series.some((s) => s?.axis === 'y2');
-    el.labels.y2.textContent = hasY2 ? asText(p.y2Label, '') : '';
-    const st = lossCurveStatus(p, stale.now());
-    el.status.textContent = st.text;
-    el.status.className = `gradlab-status gradlab-status-${st.state}`;
-    root.classList.toggle('gradlab-loss-stale', st.state === 'stale');
-    const xl = typeof p.xLabel === 'string' ? p.xLabel : 'step';
-    const series = lossCurveSeries(p, 2); // only last, lowest and counts are read here
-    el.summary.textContent = el.summary.title = series
-      .map((s) =>
-        s.last ? `${s.name} ${formatNum(s.last.y)} at ${xl} ${formatNum(s.last.x)}` + (s.min && s.axis === 'y' ? ` (lowest ${formatNum(s.min.y)} at ${formatNum(s.min.x)})` : '') : `${s.name}: no points yet`,
-      )
-      .join(' · ');
-    root.dataset.points = String(series[0]?.count ?? 0);
-    el.smoothOut.textContent = state.smoothing > 0 ? formatNum(state.smoothing) : 'off';
-    showNote(el.note, state.logY ? logScaleProblem(p) : null);
-    showNote(el.undrawn, undrawnNote(undrawnPoints(p)));
-  };
+  const text = (p: LossCurvePayload) => writeText(el, p, state, stale.now());
   const stale = staleWatch(() => text(latest));
 
   /** The static figure in place of the plot until plotly.js is ready (an image: nothing in it can run). */
@@ -237,6 +219,33 @@ function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
     },
     dispose: () => mounted.dispose(),
   };
+}
+
+/**
+ * The view's text for `p`: title, axis titles, status (judged at `now`, see stale.ts), last values,
+ * the notes. Cheap, so done for every payload, and again when the run goes stale.
+ */
+function writeText(el: Skeleton, p: LossCurvePayload, state: CurveViewState, now: number): void {
+  el.title.textContent = typeof p.title === 'string' && p.title ? p.title : 'loss curve';
+  el.labels.x.textContent = asText(p.xLabel, 'step');
+  el.labels.y.textContent = asText(p.yLabel, 'loss');
+  const hasY2 = Array.isArray(p.series) && p.series.some((s) => s?.axis === 'y2');
+  el.labels.y2.textContent = hasY2 ? asText(p.y2Label, '') : '';
+  const st = lossCurveStatus(p, now);
+  el.status.textContent = st.text;
+  el.status.className = `gradlab-status gradlab-status-${st.state}`;
+  el.root.classList.toggle('gradlab-loss-stale', st.state === 'stale');
+  const xl = typeof p.xLabel === 'string' ? p.xLabel : 'step';
+  const series = lossCurveSeries(p, 2); // only last, lowest and counts are read here
+  el.summary.textContent = el.summary.title = series
+    .map((s) =>
+      s.last ? `${s.name} ${formatNum(s.last.y)} at ${xl} ${formatNum(s.last.x)}` + (s.min && s.axis === 'y' ? ` (lowest ${formatNum(s.min.y)} at ${formatNum(s.min.x)})` : '') : `${s.name}: no points yet`,
+    )
+    .join(' · ');
+  el.root.dataset.points = String(series[0]?.count ?? 0);
+  el.smoothOut.textContent = state.smoothing > 0 ? formatNum(state.smoothing) : 'off';
+  showNote(el.note, state.logY ? logScaleProblem(p) : null);
+  showNote(el.undrawn, undrawnNote(undrawnPoints(p)));
 }
 
 function showNote(note: HTMLElement, text: string | null): void {
