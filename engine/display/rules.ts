@@ -123,6 +123,15 @@ export const BACKWARD_RULES: Readonly<Record<string, RuleSpec>> = {
     text: (s) => `∂L/∂x = ∂L/∂y to the first minimal entry of each group${axesText(s)}, 0 elsewhere`,
     structure: 'selection (one 1 per row: the winner)',
   },
+  logSoftmax: {
+    pattern: 'scales',
+    text: (s) => `∂L/∂x = ∂L/∂y − softmax(x) · Σ ∂L/∂y${axesText(s)} (softmax(x) = exp(y), read off the output)`,
+    structure: (_i, s) => {
+      const a = (s.attrs as { axes?: number[] } | undefined)?.axes?.[0] ?? s.inputs[0].length - 1;
+      const n = s.inputs[0][a] ?? 1;
+      return `block diagonal (${size(s.shape) / Math.max(1, n)} dense ${n}×${n} blocks I − 1·softmaxᵀ)`;
+    },
+  },
   reshape: { pattern: 'moves', text: '∂L/∂x = ∂L/∂y reshaped back to x\'s shape (same entries, same order)', structure: 'identity' },
   transpose: { pattern: 'moves', text: '∂L/∂x = ∂L/∂y transposed back (inverse permutation of the axes)', structure: 'permutation' },
   broadcastTo: {
