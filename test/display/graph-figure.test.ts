@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphNode, GraphPayload, NodeCheck } from '../../engine/display/contract';
-import { EXPAND_ALL_MAX, GRAPH_EDGE_LIMIT, GRAPH_NODE_LIMIT, MAX_SCOPE_DEPTH, SHARED_INPUTS_KEY, attrsText, graphFigure, graphSvg, groupKey } from '../../engine/display/figures/graph';
+import { EXPAND_ALL_MAX, GRAPH_EDGE_LIMIT, GRAPH_NODE_LIMIT, MAX_SCOPE_DEPTH, SHARED_INPUTS_KEY, attrsText, graphFigure, graphSvg, graphText, groupKey } from '../../engine/display/figures/graph';
 import '../../engine'; // loads the ops before payloads.ts reads them
 import { GRAPH_NODE_LIMIT as ENGINE_NODE_LIMIT } from '../../engine/display/payloads';
 import { hugeGraph } from '../fixtures/huge-graph';
@@ -412,5 +412,7 @@ describe('graphFigure: a payload over the budget (hand-made: the engine never se
     expect(fig.groups[0].tooltip.length).toBeLessThan(300);
     expect(fig.notes).toContain('1 node has a scope nested deeper than 32 levels: drawn in its level-32 group.');
     expect(graphFigure(p).groups.length).toBeLessThanOrEqual(MAX_SCOPE_DEPTH);
+    // the text fallback cuts them too
+    expect(graphText(p).length).toBeLessThan(1000);
   });
 });

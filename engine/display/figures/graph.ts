@@ -1314,19 +1314,19 @@ export function graphText(p: GraphPayload): string {
   const ops = nodes.filter((n) => n.kind === 'op').length;
   const lines: string[] = [];
   const title = typeof p?.title === 'string' && p.title ? `${p.title}: ` : '';
-  lines.push(`${title}graph of ${nodes.length} nodes (${leaves} leaves, ${ops} ops), output ${nodes[out] ? nodeTitle(nodes[out]) : '?'}`);
+  lines.push(`${title}graph of ${nodes.length} nodes (${leaves} leaves, ${ops} ops), output ${nodes[out] ? shorten(nodeTitle(nodes[out]), 80) : '?'}`);
   if (p?.omitted) lines.push(p.omitted.nodes === 0 ? `(left out: ${asText(p.omitted.reason)})` : `(${formatCount(p.omitted.nodes)} nodes left out: ${asText(p.omitted.reason)})`);
   const scopes = new Set(nodes.filter((n) => n.scope.length > 0).map((n) => groupKey(n.scope.slice(0, 1))));
   if (scopes.size > 0) lines.push(`${formatCount(scopes.size)} top-level scope group${scopes.size === 1 ? '' : 's'}: ${[...scopes].slice(0, 5).join(', ')}${scopes.size > 5 ? ', …' : ''}`);
   lines.push(...notes);
   const LIMIT = 40;
   for (const n of nodes.slice(0, LIMIT)) {
-    const args = n.inputs.map((j) => nodeTitle(nodes[j])).join(', ');
-    const what = n.kind === 'op' ? `${n.op}(${args})` : n.kind + (n.requiresGrad ? ', requires grad' : '');
+    const args = n.inputs.slice(0, 8).map((j) => shorten(nodeTitle(nodes[j]), 32)).join(', ') + (n.inputs.length > 8 ? `, … ${formatCount(n.inputs.length - 8)} more` : '');
+    const what = n.kind === 'op' ? `${shorten(n.op, MAX_OP_CHARS)}(${args})` : n.kind + (n.requiresGrad ? ', requires grad' : '');
     const shape = n.shape.length ? ` [${formatShape(n.shape)}]` : '';
     const val = summaryLines(n.value).join(' ');
     const grad = n.grad ? `  grad ${summaryLines(n.grad).join(' ')}` : '';
-    lines.push(`  ${nodeTitle(n)}${shape} = ${what}: ${val}${grad}`);
+    lines.push(`  ${shorten(nodeTitle(n), 80)}${shape} = ${what}: ${val}${grad}`);
   }
   if (nodes.length > LIMIT) lines.push(`  … ${nodes.length - LIMIT} more nodes`);
   return lines.join('\n');
