@@ -24,6 +24,9 @@ import {
   cellRunning, currentCell, kernelDisplay, newDisplayId, onCellEnd, type CellEnd, type DisplayBundle, type KernelDisplay,
 } from './kernel';
 
+/** The longest delay setTimeout takes as asked. */
+const MAX_TIMEOUT = 2 ** 31 - 1;
+
 /** The fewest ms between two updates (the default `minInterval`). */
 export const LIVE_MIN_INTERVAL = 250;
 /** While its cell awaits with nothing new, a live display is re-sent this often (ms), to show it is alive. */
@@ -187,11 +190,13 @@ export class LiveDisplay {
     const running = this.cell === null ? null : cellRunning(this.cell);
     if (!this.pending && running !== true) return;
     const due = this.lastSend + (this.pending ? this.interval() : LIVE_HEARTBEAT);
+    // NOTE: setTimeout fires at once for delays past 2^31 - 1 ms (a huge minInterval): wait in steps.
     this.timer = setTimeout(() => {
       this.timer = null;
       if (this.finished) return;
-      if (this.pending || (this.cell !== null && cellRunning(this.cell) === true)) this.send();
-    }, Math.max(0, due - Date.now()));
+      if (Date.now() < due) this.schedule();
+      else if (this.pending || (this.cell !== null && cellRunning(this.cell) === true)) this.send();
+    }, Math.min(MAX_TIMEOUT, Math.max(0, due - Date.now())));
     // a timer never keeps a script alive (outside a kernel nothing is scheduled anyway)
     this.timer.unref?.();
   }

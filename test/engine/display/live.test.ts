@@ -147,6 +147,18 @@ describe('the throttle', () => {
   });
 });
 
+describe('a huge minInterval (send only at the end)', () => {
+  it('holds the points back past setTimeout\'s 2^31 - 1 ms limit instead of sending at once, and sends them at the end', () => {
+    const c = kernel.start();
+    const curve = lossCurve({ minInterval: 1e10 });
+    curve.push(0, 1);
+    vi.advanceTimersByTime(3e9);
+    expect(curveMessages()).toHaveLength(1); // only the first display
+    c.end();
+    expect(curveMessages().at(-1)).toEqual([c.cell, 'update_display_data', 1, true, null]);
+  });
+});
+
 describe('the end of the cell, before the kernel reports it idle', () => {
   it('an unclosed curve sends every point and reads done; nothing is sent after', () => {
     const c = kernel.start();
