@@ -25,6 +25,13 @@ export type GradlabMime = (typeof MIME)[keyof typeof MIME];
 /** Payloads larger than this (JSON bytes) are refused by the engine with a message. */
 export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Most nodes in a graph payload: the engine cuts larger graphs to the nodes
+ * nearest the output (payloads.ts), and a view lays out at most this many of
+ * a hand-made payload (figures/graph.ts), saying what it left out.
+ */
+export const GRAPH_NODE_LIMIT = 20000;
+
 /** Tensors with more entries than this are summarised: only the first entries are sent. */
 export const SUMMARY_ENTRIES = 16;
 

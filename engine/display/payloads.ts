@@ -5,7 +5,7 @@
 import type {
   BackwardRule, GradCheckPayload, GraphNode, GraphPayload, JacobianChainPayload, JacobianChainStep, Num, TensorSummary,
 } from './contract';
-import { SUMMARY_ENTRIES } from './contract';
+import { GRAPH_NODE_LIMIT, SUMMARY_ENTRIES } from './contract';
 import type { ChainOrder } from './contract';
 import type { GradCheckReport } from '../ad/gradcheck';
 import type { NodeCheckEntry } from '../ad/local-check';
@@ -66,11 +66,8 @@ export function summarize(t: Tensor, entries: number = SUMMARY_ENTRIES, digits?:
   };
 }
 
-/**
- * Graphs larger than this are cut to the nodes nearest the output. A 10,000-node
- * graph (a micrograd MLP over a few dozen examples) is sent whole.
- */
-export const GRAPH_NODE_LIMIT = 20000;
+/** Graphs larger than this are cut to the nodes nearest the output; a 10,000-node graph (a micrograd MLP over a few dozen examples) is sent whole. */
+export { GRAPH_NODE_LIMIT };
 
 /**
  * How a graph of `nodes` nodes summarises its tensors: up to 2,000 nodes every

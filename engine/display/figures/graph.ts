@@ -5,7 +5,7 @@
  * engine's static fallbacks, so both draw the same figure.
  */
 import * as dagre from '@dagrejs/dagre';
-import type { GraphNode, GraphPayload, NodeCheck, Num, TensorSummary } from '../contract';
+import { GRAPH_NODE_LIMIT, type GraphNode, type GraphPayload, type NodeCheck, type Num, type TensorSummary } from '../contract';
 import { asText, escapeXml, formatErr, formatNum, formatCount, formatShape, shorten, isSummary, summaryLines, toNumber, INK, FONT, SANS, type Pt, round1 } from './format';
 
 // ---- graph figure ----------------------------------------------------------
@@ -27,13 +27,8 @@ const OP_RY = 13;
 const OP_GAP = 18;
 /** Largest number of drawn nodes laid out by dagre; larger graphs use the fast layered layout. */
 export const DAGRE_MAX_NODES = 60;
-/**
- * Most nodes a graph figure lays out and draws: as many as the engine sends of
- * its own graphs (payloads.ts cuts larger ones to the nodes nearest the
- * output). A payload with more, which only a hand-made output can be, is
- * drawn as its nodes nearest the output, and the figure says so.
- */
-export const GRAPH_NODE_LIMIT = 20000;
+/** Most nodes a graph figure lays out: the engine's own budget (contract.ts). */
+export { GRAPH_NODE_LIMIT };
 /** Most edges a figure draws: twice what a 20,000-node engine graph (two operands per op) has. */
 export const GRAPH_EDGE_LIMIT = 4 * GRAPH_NODE_LIMIT;
 /** Scope paths are read to this depth (engine scopes nest a few levels); deeper names fold into the last level drawn. */
