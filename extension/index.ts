@@ -9,7 +9,7 @@
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { MIME } from '../engine/display/contract';
 import { GradlabRenderer } from './renderer';
-import { preloadPlotly } from './views/plotlyLoader';
+import { preloadPlotly } from './views/plotly-loader';
 
 /** Lower is preferred; JupyterLab's own renderers start at 50 (html), svg is 80. */
 const RANK = 0;

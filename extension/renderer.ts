@@ -20,13 +20,13 @@ import {
   type JacobianChainPayload,
   type LossCurvePayload,
 } from '../engine/display/contract';
-import { renderConfusionMatrix } from './views/confusionMatrix';
-import { renderDecisionBoundary } from './views/decisionBoundary';
+import { renderConfusionMatrix } from './views/confusion-matrix';
+import { renderDecisionBoundary } from './views/decision-boundary';
 import { renderGradCheck } from './views/gradcheck';
 import { renderGraph } from './views/graph';
-import { renderImageGrid } from './views/imageGrid';
-import { renderJacobianChain } from './views/jacobianChain';
-import { renderLossCurve } from './views/lossCurve';
+import { renderImageGrid } from './views/image-grid';
+import { renderJacobianChain } from './views/jacobian-chain';
+import { renderLossCurve } from './views/loss-curve';
 import { checkPayload, type PayloadCheck } from './validate';
 
 /**

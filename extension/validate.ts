@@ -27,7 +27,7 @@ import {
   IG_MAX_IMAGES,
   IG_MAX_IMAGE_PIXELS,
   IG_MAX_PIXELS,
-} from '../engine/display/pictures-svg';
+} from '../engine/display/figures/pictures';
 
 /** Payload strings longer than this are cut (with a note) before a view draws them: a name or a title never needs more. */
 export const MAX_STRING = 2000;

@@ -97,7 +97,7 @@ if ! stamp_ok engine "$engine_key" || [[ ! -f dist/engine/index.js ]]; then
 fi
 
 # --- Extension ---------------------------------------------------------------------------
-ext_key=$(hash_inputs extension style engine/display/contract.ts tsconfig.json tsconfig.extension.json \
+ext_key=$(hash_inputs extension style engine/display tsconfig.json tsconfig.extension.json \
   extension.webpack.js scripts/build-extension.sh package.json package-lock.json requirements.txt)
 if ! stamp_ok extension "$ext_key" || [[ ! -f gradlab/labextension/package.json ]]; then
   say "building the extension"

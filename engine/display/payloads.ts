@@ -10,7 +10,7 @@ import type { ChainOrder } from './contract';
 import type { GradCheckReport } from '../ad/gradcheck';
 import type { NodeCheckEntry } from '../ad/local-check';
 import { inputGrads, type Trace, type TraceNode } from '../trace';
-import { backwardRule } from './rules';
+import { backwardRule } from './op-table';
 import { Tensor } from '../tensor';
 
 /** A number as JSON can carry it. */

@@ -9,7 +9,7 @@ import { Tensor, fromData, valuesOf } from '../tensor';
 import { noGrad } from '../context';
 import type { ConfusionMatrixPayload, DecisionBoundaryPayload, ImageGridPayload } from './contract';
 import { num } from './payloads';
-import { CM_MAX_CLASSES, IG_MAX_IMAGES, IG_MAX_PIXELS, confusionMatrixText, decisionBoundaryText, imageGridText } from './pictures-svg';
+import { CM_MAX_CLASSES, IG_MAX_IMAGES, IG_MAX_PIXELS, confusionMatrixText, decisionBoundaryText, imageGridText } from './figures/pictures';
 
 /** Labels: a tensor [N], an array or an Int32Array of class indices. */
 export type LabelsLike = Tensor | ArrayLike<number>;

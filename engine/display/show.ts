@@ -17,11 +17,11 @@ import { gradCheckPayload, graphPayload, measuredBytes, num } from './payloads';
 import { ConfusionMatrix, DecisionBoundary, ImageGrid } from './pictures';
 import {
   confusionMatrixHtml, confusionMatrixText, decisionBoundarySvg, decisionBoundaryText, imageGridSvg, imageGridText,
-} from './pictures-svg';
+} from './figures/pictures';
 import {
   graphSvg, graphText, gradCheckHtml, gradCheckText, jacobianChainHtml, jacobianChainText, lossCurveSvg, lossCurveText,
   CURVE_LIVE_POINTS, CURVE_MAX_POINTS,
-} from './svg';
+} from './figures/index';
 
 /**
  * The MIME bundle of a payload: the payload itself plus a static fallback that

@@ -1,6 +1,6 @@
 /**
- * Payload values as safe text: shared by the static fallbacks (svg.ts,
- * pictures-svg.ts) and, through them, the extension's views. No imports, so
+ * Payload values as safe text: shared by the static fallbacks (figures/,
+ * figures/pictures.ts) and, through them, the extension's views. No imports, so
  * the browser bundle may use it.
  */
 

@@ -11,7 +11,7 @@
 import type { BackwardRule, GraphNode, NodeCheck, TensorSummary } from '../../engine/display/contract';
 import { asText, formatCount, formatErr, formatNum, formatNumLong, formatShape, shorten } from '../../engine/display/figures/format';
 import { attrsText, nodeTitle } from '../../engine/display/figures/graph';
-import { ruleOf } from '../../engine/display/figures/rules';
+import { ruleOf } from '../../engine/display/figures/node-rule';
 import { h } from './dom';
 
 /**

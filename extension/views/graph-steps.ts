@@ -10,7 +10,7 @@
  */
 import type { BackwardRule, GraphNode, GraphPayload, Num, TensorSummary } from '../../engine/display/contract';
 import { asText, formatNum, formatShape } from '../../engine/display/figures/format';
-import { ruleOf } from '../../engine/display/figures/rules';
+import { ruleOf } from '../../engine/display/figures/node-rule';
 import { nodeTitle } from '../../engine/display/figures/graph';
 import { h, s } from './dom';
 

@@ -4,7 +4,7 @@
  * increasing k and added to the running total; every operation rounded to the
  * output dtype, so float32 sums in float32), so results are bit-exact against a
  * plain loop written in that order, whatever the blocking or the path
- * (JavaScript or WebAssembly; more in test/engine/wasm-matmul.test.ts).
+ * (JavaScript or WebAssembly; more in test/engine/wasm/matmul.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { matmul } from '../../engine/kernels';

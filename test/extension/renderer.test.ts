@@ -44,8 +44,8 @@ function fakeView(kind: string) {
 
 vi.mock('../../extension/views/graph', () => ({ renderGraph: fakeView('graph') }));
 vi.mock('../../extension/views/gradcheck', () => ({ renderGradCheck: fakeView('gradcheck') }));
-vi.mock('../../extension/views/jacobianChain', () => ({ renderJacobianChain: fakeView('jacobian-chain') }));
-vi.mock('../../extension/views/lossCurve', () => ({ renderLossCurve: fakeView('loss-curve') }));
+vi.mock('../../extension/views/jacobian-chain', () => ({ renderJacobianChain: fakeView('jacobian-chain') }));
+vi.mock('../../extension/views/loss-curve', () => ({ renderLossCurve: fakeView('loss-curve') }));
 
 const { GradlabRenderer, payloadProblem } = await import('../../extension/renderer');
 const { default: extension, rendererFactory } = await import('../../extension/index');

@@ -9,7 +9,7 @@ import { payloadOf } from '../../engine/display/show';
 import type { GradCheckPayload, GraphPayload, JacobianChainPayload } from '../../engine/display/contract';
 import { renderGraph } from '../../extension/views/graph';
 import { renderGradCheck } from '../../extension/views/gradcheck';
-import { renderJacobianChain } from '../../extension/views/jacobianChain';
+import { renderJacobianChain } from '../../extension/views/jacobian-chain';
 
 const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import * as gl from '../../engine';
 import type { GradlabPayload } from '../../engine/display/contract';
 import { payloadOf } from '../../engine/display/show';
-import { DB_MAX_POINTS, IG_MAX_IMAGES } from '../../engine/display/pictures-svg';
+import { DB_MAX_POINTS, IG_MAX_IMAGES } from '../../engine/display/figures/pictures';
 import { checkPayload, MAX_DEPTH, MAX_STRING } from '../../extension/validate';
 import { circuitGraph, gradCheckFail, layerGraph, lossCurvePayload, mlpChain, xssGraph } from '../fixtures/payloads';
 

@@ -4,8 +4,8 @@
  */
 import { renderGradCheck } from '../../../extension/views/gradcheck';
 import { renderGraph } from '../../../extension/views/graph';
-import { renderJacobianChain } from '../../../extension/views/jacobianChain';
-import { renderLossCurve } from '../../../extension/views/lossCurve';
+import { renderJacobianChain } from '../../../extension/views/jacobian-chain';
+import { renderLossCurve } from '../../../extension/views/loss-curve';
 import * as F from '../../fixtures/payloads';
 
 function section(id: string, title: string, width = 900): HTMLElement {

@@ -2,9 +2,9 @@
  * Browser entry of the pictures preview (see pictures.mjs): draws the
  * payloads the engine built (fetched as JSON) with the extension's views.
  */
-import { renderConfusionMatrix } from '../../../extension/views/confusionMatrix';
-import { renderDecisionBoundary } from '../../../extension/views/decisionBoundary';
-import { renderImageGrid } from '../../../extension/views/imageGrid';
+import { renderConfusionMatrix } from '../../../extension/views/confusion-matrix';
+import { renderDecisionBoundary } from '../../../extension/views/decision-boundary';
+import { renderImageGrid } from '../../../extension/views/image-grid';
 
 const VIEWS: Record<string, (host: HTMLElement, p: never) => unknown> = {
   'decision-boundary': renderDecisionBoundary,

@@ -1,7 +1,7 @@
 // Views preview: bundles entry.ts with esbuild, serves it on 127.0.0.1, opens it in
 // headless Chromium with JupyterLab's light and dark theme variables, and writes
 // screenshots of each view to screenshots/views/. Also renders the static fallbacks
-// (engine/display/svg.ts) the way an nbconvert HTML export shows them.
+// (engine/display/figures/index.ts) the way an nbconvert HTML export shows them.
 //   node test/extension/preview/run.mjs
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';

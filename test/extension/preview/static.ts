@@ -6,7 +6,7 @@ import {
   jacobianChainHtml,
   jacobianChainText,
   lossCurveSvg,
-} from '../../../engine/display/svg';
+} from '../../../engine/display/figures/index';
 import * as F from '../../fixtures/payloads';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');

@@ -1,0 +1,19 @@
+/**
+ * Static fallbacks of the views, and the figure models the views share.
+ *
+ * A notebook saved with gradlab outputs is also read where the JupyterLab
+ * extension is absent (GitHub, VS Code, `nbconvert --to html`, a printed PDF).
+ * Each bundle therefore carries a static form of the same figure: SVG for the
+ * graph and the loss curve, HTML and plain-text tables for the gradient check
+ * and the Jacobian chain.
+ *
+ * "The same figure" is kept true by construction: the geometry and the text of
+ * each figure are computed once in `figures/` (one file per figure) and both the
+ * static strings and the extension's DOM views (extension/views/) draw from them.
+ * This file only gathers them for the engine's `show`.
+ */
+export * from './format';
+export * from './graph';
+export * from './gradcheck';
+export * from './chain';
+export * from './curve';
