@@ -10,8 +10,8 @@ import type { GradCheckPayload, GraphPayload, JacobianChainPayload } from '../..
 import { renderGraph } from '../../extension/views/graph';
 import { renderGradCheck } from '../../extension/views/gradcheck';
 import { renderJacobianChain } from '../../extension/views/jacobian-chain';
+import { wire } from '../fixtures/wire';
 
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 function host(): HTMLElement {
   const el = document.createElement('div');

@@ -10,8 +10,8 @@ import { payloadOf } from '../../engine/display/show';
 import { DB_MAX_POINTS, IG_MAX_IMAGES } from '../../engine/display/figures/pictures';
 import { checkPayload, MAX_DEPTH, MAX_STRING } from '../../extension/validate';
 import { circuitGraph, gradCheckFail, layerGraph, lossCurvePayload, mlpChain, xssGraph } from '../fixtures/payloads';
+import { wire } from '../fixtures/wire';
 
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 type Loose = Record<string, any>;
 const copy = (p: object): Loose => structuredClone(p) as Loose;
 

@@ -4,8 +4,8 @@ import type { GradCheckPayload, GraphNode, GraphPayload, NodeCheck } from '../..
 import { checkedNodes, renderGradCheck } from '../../../extension/views/gradcheck';
 import { currentView } from '../../../extension/views/dom';
 import * as F from '../../fixtures/payloads';
+import { wire } from '../../fixtures/wire';
 
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 function host(): HTMLElement {
   const el = document.createElement('div');

@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { GradCheckPayload } from '../../../engine/display/contract';
 import { renderGradCheck } from '../../../extension/views/gradcheck';
 import * as F from '../../fixtures/payloads';
+import { wire } from '../../fixtures/wire';
 
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 function host(): HTMLElement {
   const el = document.createElement('div');

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import type { BackwardRule, GraphNode, GraphPayload, TensorSummary } from '../../../engine/display/contract';
 import { DETAILS_LIST_MAX, jacobianWhy, nodeDetails, patternName } from '../../../extension/views/graph-details';
 import { scalar, tensor, XSS_NAME } from '../../fixtures/payloads';
+import { wire } from '../../fixtures/wire';
 
 /** A payload as it arrives in the browser: through JSON. */
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 const rules: Record<string, BackwardRule> = {
   mul: { pattern: 'switches', text: '∂L/∂a = ∂L/∂y · b;  ∂L/∂b = ∂L/∂y · a', jacobians: [{ shape: [1, 1], structure: 'diagonal' }, { shape: [1, 1], structure: 'diagonal' }] },

@@ -9,9 +9,9 @@ import { GRAPH_NODE_LIMIT, SHARED_INPUTS_KEY } from '../../../engine/display/fig
 import { DRAW_MAX } from '../../../extension/views/graph-draw';
 import { LONG_NAME, hugeGraph } from '../../fixtures/huge-graph';
 import { scalar } from '../../fixtures/payloads';
+import { wire } from '../../fixtures/wire';
 
 /** A payload as it arrives in the browser: through JSON. */
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 /**
  * `x` (top level) feeds `points` groups `<name> k`, each a sum, a mul and a

@@ -6,9 +6,9 @@ import * as gl from '../../../engine';
 import { payloadOf } from '../../../engine/display/show';
 import { nodeDetails } from '../../../extension/views/graph-details';
 import { scalar, syntheticMlpGraph, tensor } from '../../fixtures/payloads';
+import { wire } from '../../fixtures/wire';
 
 /** A payload as it arrives in the browser: through JSON. */
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 function node(id: number, op: string, name: string | null, inputs: number[], value: number, grad: number | null, inputGrads?: (number | null)[]): GraphNode {
   return {

@@ -3,9 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { GraphPayload } from '../../../engine/display/contract';
 import { renderGraph } from '../../../extension/views/graph';
 import * as F from '../../fixtures/payloads';
+import { wire } from '../../fixtures/wire';
 
 /** A payload as it arrives in the browser: through JSON. */
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 function host(): HTMLElement {
   const el = document.createElement('div');

@@ -4,8 +4,8 @@ import * as gl from '../../../engine/index';
 import type { JacobianChainPayload } from '../../../engine/display/contract';
 import { renderJacobianChain } from '../../../extension/views/jacobian-chain';
 import { XSS_NAME } from '../../fixtures/payloads';
+import { wire } from '../../fixtures/wire';
 
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 function host(): HTMLElement {
   const el = document.createElement('div');

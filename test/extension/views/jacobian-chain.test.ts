@@ -3,8 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { JacobianChainPayload } from '../../../engine/display/contract';
 import { renderJacobianChain } from '../../../extension/views/jacobian-chain';
 import * as F from '../../fixtures/payloads';
+import { wire } from '../../fixtures/wire';
 
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 function host(): HTMLElement {
   const el = document.createElement('div');

@@ -13,11 +13,11 @@ const plotly = vi.hoisted(() => ({
 vi.mock('plotly.js-dist-min', () => ({ default: plotly }));
 
 import { renderLossCurve, VIEW_MAX_POINTS } from '../../../extension/views/loss-curve';
+import { wire } from '../../fixtures/wire';
 
 type Trace = { name: string; x: number[]; y: (number | null)[]; yaxis: string; opacity?: number; showlegend?: boolean; legendgroup?: string };
 type Layout = Record<string, any>;
 
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 function host(parent: HTMLElement = document.body): HTMLElement {
   const el = document.createElement('div');

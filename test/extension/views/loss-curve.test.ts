@@ -12,8 +12,8 @@ const plotly = vi.hoisted(() => ({
 vi.mock('plotly.js-dist-min', () => ({ default: plotly }));
 
 import { renderLossCurve } from '../../../extension/views/loss-curve';
+import { wire } from '../../fixtures/wire';
 
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 function host(): HTMLElement {
   const el = document.createElement('div');

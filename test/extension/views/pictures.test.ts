@@ -15,8 +15,8 @@ import { renderImageGrid } from '../../../extension/views/image-grid';
 import { decisionBoundaryModel } from '../../../engine/display/figures/pictures';
 import { rendererFactory } from '../../../extension/index';
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
+import { wire } from '../../fixtures/wire';
 
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 const XSS = '<img src=x onerror=alert(1)>';
 
 function host(): HTMLElement {

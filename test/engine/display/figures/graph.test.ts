@@ -5,6 +5,7 @@ import '../../../../engine'; // loads the ops before payloads.ts reads them
 import { GRAPH_NODE_LIMIT as ENGINE_NODE_LIMIT } from '../../../../engine/display/payloads';
 import { hugeGraph } from '../../../fixtures/huge-graph';
 import { scalar, tensor } from '../../../fixtures/payloads';
+import { wire } from '../../../fixtures/wire';
 
 /**
  * A scoped scalar graph: `x` (a leaf, [2]) feeds `points` groups; each group
@@ -39,7 +40,6 @@ function scopedGraph(points: number, inner = 3, opts: { name?: string; check?: {
 }
 
 /** A payload as it arrives in the browser: through JSON. */
-const wire = <T>(p: T): T => JSON.parse(JSON.stringify(p)) as T;
 
 const bad: NodeCheck = { ok: false, relError: 0.25, absError: 1.5, count: 4 };
 
