@@ -12,6 +12,7 @@
  */
 import { groupName, type FigureEdge, type FigureGroup, type FigureLine, type FigureNode, type GraphFigure } from '../../engine/display/figures/graph';
 import { s } from './dom';
+import type { Rect } from './viewport';
 
 /** Boxes drawn at once; a larger figure draws the rest in the next frames (nearest the output first). */
 export const FIRST_BATCH = 160;
@@ -20,14 +21,6 @@ export const DRAW_MAX = 1500;
 /** Milliseconds of drawing per frame after the first batch. */
 const SLICE_MS = 8;
 const PAD = 8;
-
-/** A rectangle in figure coordinates. */
-export interface Rect {
-  x0: number;
-  y0: number;
-  x1: number;
-  y1: number;
-}
 
 /** A drawing in progress or done: its elements by node id and group key. */
 export interface Drawing {
@@ -38,6 +31,8 @@ export interface Drawing {
   readonly windowed: boolean;
   /** Boxes in the figure. */
   readonly boxes: number;
+  /** The element standing for node `id`: its own, or the collapsed group box hiding it (null when not drawn now). */
+  elementOf(id: number): Element | null;
   /** Tells a windowed drawing that the view moved: it redraws around it at the next frame. */
   moved(): void;
   /** Stops pending frames (the next drawing, or dispose). */
@@ -53,14 +48,32 @@ interface Job {
   els: Element[] | null;
 }
 
+/** A box of the figure as a rectangle, starting at `x0` (a node's op ellipse stands left of its box). */
+function rect(b: { x: number; y: number; w: number; h: number }, x0 = b.x): Rect {
+  return { x0, y0: b.y, x1: b.x + b.w, y1: b.y + b.h };
+}
+
+/** Node `n`'s rectangle: its box and the op drawn in front of it. */
+function nodeRect(n: FigureNode): Rect {
+  return rect(n.box, n.op ? n.op.cx - n.op.rx : n.box.x);
+}
+
+/** Where node `id` is in `fig`: its rectangle (with its op), or that of the collapsed group hiding it; null when neither is drawn. */
+export function nodeArea(fig: GraphFigure, id: number): Rect | null {
+  const n = fig.nodes.find((m) => m.id === id);
+  if (n) return nodeRect(n);
+  const key = fig.hiddenIn.get(id);
+  const g = key !== undefined ? fig.groups.find((q) => q.key === key) : undefined;
+  return g ? rect(g.box) : null;
+}
+
 /** The jobs of a figure: frames of expanded groups, then nodes and collapsed groups, each with the edges into it. */
 function figureJobs(fig: GraphFigure): Job[] {
   const jobs: Job[] = [];
-  const rect = (b: { x: number; y: number; w: number; h: number }, x0 = b.x): Rect => ({ x0, y0: b.y, x1: b.x + b.w, y1: b.y + b.h });
   for (const g of fig.groups) if (!g.collapsed) jobs.push({ box: rect(g.box), node: null, group: g, edges: [], els: null });
   const into = new Map<string | number, Job>();
   for (const n of fig.nodes) {
-    const j: Job = { box: rect(n.box, n.op ? n.op.cx - n.op.rx : n.box.x), node: n, group: null, edges: [], els: null };
+    const j: Job = { box: nodeRect(n), node: n, group: null, edges: [], els: null };
     jobs.push(j);
     into.set(n.id, j);
   }
@@ -90,6 +103,157 @@ function nearest(jobs: Job[], r: Rect | null, cx: number, cy: number, max: numbe
   return list.length > max ? list.slice(0, max) : list;
 }
 
+/** The layers of a drawing, back to front: expanded groups' frames, edges, nodes and collapsed groups. */
+interface Layers {
+  frames: SVGElement;
+  edges: SVGElement;
+  nodes: SVGElement;
+}
+
+/**
+ * A drawing made in batches: the first {@link FIRST_BATCH} boxes at once, the
+ * rest {@link SLICE_MS} per frame (`pending` from `next` on); a windowed one
+ * keeps only the boxes {@link wanted} around the view.
+ */
+class BatchedDrawing implements Drawing {
+  readonly byId = new Map<number, SVGElement>();
+  readonly byGroup = new Map<string, SVGElement>();
+  readonly windowed: boolean;
+  readonly boxes: number;
+  private readonly doc: Document;
+  private readonly fig: GraphFigure;
+  private readonly visible: () => Rect | null;
+  private readonly done: () => void;
+  private readonly layers: Layers;
+  private readonly jobs: Job[];
+  /** Whether the page has animation frames (else everything is drawn at once). */
+  private readonly frame = typeof requestAnimationFrame === 'function';
+  /** The output's right middle: drawing starts nearest it. */
+  private readonly ax: number;
+  private readonly ay: number;
+  private pending: Job[] = [];
+  private next = 0;
+  private raf = 0;
+  private moveRaf = 0;
+
+  constructor(doc: Document, world: SVGElement, fig: GraphFigure, visible: () => Rect | null, done: () => void) {
+    this.doc = doc;
+    this.fig = fig;
+    this.visible = visible;
+    this.done = done;
+    this.layers = { frames: s(doc, 'g', { class: 'gradlab-groups' }), edges: s(doc, 'g', { class: 'gradlab-edges' }), nodes: s(doc, 'g', { class: 'gradlab-nodes' }) };
+    this.jobs = figureJobs(fig);
+    this.windowed = this.jobs.length > DRAW_MAX;
+    this.boxes = this.jobs.length;
+    const out = fig.nodes.find((n) => n.output);
+    this.ax = out ? out.box.x + out.box.w : fig.width;
+    this.ay = out ? out.box.y + out.box.h / 2 : fig.height / 2;
+    this.pending = this.wanted();
+    this.slice(this.frame ? FIRST_BATCH : Infinity, Infinity);
+    world.replaceChildren(this.layers.frames, this.layers.edges, this.layers.nodes);
+    if (this.next < this.pending.length) this.raf = requestAnimationFrame(this.pump);
+  }
+
+  elementOf(id: number): Element | null {
+    const own = this.byId.get(id);
+    if (own) return own;
+    const key = this.fig.hiddenIn.get(id);
+    return key !== undefined ? this.byGroup.get(key) ?? null : null;
+  }
+
+  moved(): void {
+    if (!this.windowed) return;
+    if (!this.frame) return this.sync();
+    if (!this.moveRaf) this.moveRaf = requestAnimationFrame(() => ((this.moveRaf = 0), this.sync()));
+  }
+
+  cancel(): void {
+    if (this.raf) cancelAnimationFrame(this.raf);
+    if (this.moveRaf) cancelAnimationFrame(this.moveRaf);
+    this.raf = this.moveRaf = 0;
+  }
+
+  /** Draws job `j`: its box (indexed by node id or group key) and the edges into it. */
+  private run(j: Job): void {
+    const { doc, layers } = this;
+    const els: Element[] = [];
+    if (j.node) {
+      const g = drawNode(doc, j.node);
+      this.byId.set(j.node.id, g);
+      layers.nodes.append(g);
+      els.push(g);
+    } else if (j.group) {
+      const el = drawGroup(doc, j.group);
+      this.byGroup.set(j.group.key, el);
+      (j.group.collapsed ? layers.nodes : layers.frames).append(el); // frames behind the edges
+      els.push(el);
+    }
+    for (const e of j.edges) {
+      const path = s(doc, 'path', { class: 'gradlab-edge', d: e.d });
+      const arrow = s(doc, 'polygon', { class: 'gradlab-arrow', points: e.arrow });
+      layers.edges.append(path, arrow);
+      els.push(path, arrow);
+      if (e.label) {
+        const t = s(doc, 'text', { class: 'gradlab-edge-label', x: e.lx, y: e.ly, 'text-anchor': 'middle' }, e.label);
+        layers.edges.append(t);
+        els.push(t);
+      }
+    }
+    j.els = els;
+  }
+
+  /** Removes job `j`'s elements (a windowed drawing, when the view moved away). */
+  private drop(j: Job): void {
+    for (const el of j.els ?? []) el.remove();
+    j.els = null;
+    if (j.node && this.byId.get(j.node.id)) this.byId.delete(j.node.id);
+    if (j.group) this.byGroup.delete(j.group.key);
+  }
+
+  /** Draws pending jobs until `limit` of them are done or `ms` have passed. */
+  private slice(limit: number, ms: number): void {
+    const t0 = performance.now();
+    while (this.next < this.pending.length && this.next < limit && performance.now() - t0 < ms) {
+      const j = this.pending[this.next++];
+      if (!j.els) this.run(j);
+    }
+  }
+
+  /** One frame's slice; the next frame while jobs are pending, else `done`. */
+  private readonly pump = (): void => {
+    this.slice(Infinity, SLICE_MS);
+    if (this.next < this.pending.length) this.raf = requestAnimationFrame(this.pump);
+    else {
+      this.raf = 0;
+      this.done();
+    }
+  };
+
+  /** The jobs wanted now: all (non-windowed), or those nearest the view (or the output, before the view has a size). */
+  private wanted(): Job[] {
+    const { jobs, ax, ay } = this;
+    if (!this.windowed) return jobs.length > FIRST_BATCH && this.frame ? nearest(jobs, null, ax, ay, Infinity) : jobs;
+    const r = this.visible();
+    if (r === null) return nearest(jobs, null, ax, ay, DRAW_MAX);
+    // the view and half a view around it, so a small pan finds its boxes drawn
+    const mx = (r.x1 - r.x0) / 2;
+    const my = (r.y1 - r.y0) / 2;
+    return nearest(jobs, { x0: r.x0 - mx, y0: r.y0 - my, x1: r.x1 + mx, y1: r.y1 + my }, (r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2, DRAW_MAX);
+  }
+
+  /** Redraws around the view: drops the boxes no longer wanted, queues the new ones nearest first. */
+  private sync(): void {
+    const want = this.wanted();
+    const keep = new Set(want);
+    for (const j of this.jobs) if (j.els && !keep.has(j)) this.drop(j);
+    this.pending = want.filter((j) => !j.els);
+    this.next = 0;
+    this.slice(FIRST_BATCH, Infinity);
+    if (this.next < this.pending.length && !this.raf) this.raf = requestAnimationFrame(this.pump);
+    else if (this.next >= this.pending.length && !this.raf) this.done();
+  }
+}
+
 /**
  * Draws `fig` into `world` (replacing what was there), nearest the output
  * first. `visible` gives the part of the figure in view (null before the view
@@ -97,113 +261,7 @@ function nearest(jobs: Job[], r: Rect | null, cx: number, cy: number, max: numbe
  * finished (re-apply selections and step marks).
  */
 export function drawFigure(doc: Document, world: SVGElement, fig: GraphFigure, visible: () => Rect | null, done: () => void): Drawing {
-  const frames = s(doc, 'g', { class: 'gradlab-groups' });
-  const edgeLayer = s(doc, 'g', { class: 'gradlab-edges' });
-  const nodeLayer = s(doc, 'g', { class: 'gradlab-nodes' });
-  const byId = new Map<number, SVGElement>();
-  const byGroup = new Map<string, SVGElement>();
-  const jobs = figureJobs(fig);
-  const windowed = jobs.length > DRAW_MAX;
-  const frame = typeof requestAnimationFrame === 'function';
-  const out = fig.nodes.find((n) => n.output);
-  const ax = out ? out.box.x + out.box.w : fig.width;
-  const ay = out ? out.box.y + out.box.h / 2 : fig.height / 2;
-
-  const run = (j: Job) => {
-    const els: Element[] = [];
-    if (j.node) {
-      const g = drawNode(doc, j.node);
-      byId.set(j.node.id, g);
-      nodeLayer.append(g);
-      els.push(g);
-    } else if (j.group) {
-      const el = drawGroup(doc, j.group);
-      byGroup.set(j.group.key, el);
-      (j.group.collapsed ? nodeLayer : frames).append(el); // frames behind the edges
-      els.push(el);
-    }
-    for (const e of j.edges) {
-      const path = s(doc, 'path', { class: 'gradlab-edge', d: e.d });
-      const arrow = s(doc, 'polygon', { class: 'gradlab-arrow', points: e.arrow });
-      edgeLayer.append(path, arrow);
-      els.push(path, arrow);
-      if (e.label) {
-        const t = s(doc, 'text', { class: 'gradlab-edge-label', x: e.lx, y: e.ly, 'text-anchor': 'middle' }, e.label);
-        edgeLayer.append(t);
-        els.push(t);
-      }
-    }
-    j.els = els;
-  };
-  const drop = (j: Job) => {
-    for (const el of j.els ?? []) el.remove();
-    j.els = null;
-    if (j.node && byId.get(j.node.id)) byId.delete(j.node.id);
-    if (j.group) byGroup.delete(j.group.key);
-  };
-
-  let pending: Job[] = [];
-  let next = 0;
-  let raf = 0;
-  let moveRaf = 0;
-  const slice = (limit: number, ms: number) => {
-    const t0 = performance.now();
-    while (next < pending.length && next < limit && performance.now() - t0 < ms) {
-      const j = pending[next++];
-      if (!j.els) run(j);
-    }
-  };
-  const pump = () => {
-    slice(Infinity, SLICE_MS);
-    if (next < pending.length) raf = requestAnimationFrame(pump);
-    else {
-      raf = 0;
-      done();
-    }
-  };
-  /** The jobs wanted now: all (non-windowed), or those nearest the view (or the output, before the view has a size). */
-  const wanted = (): Job[] => {
-    if (!windowed) return jobs.length > FIRST_BATCH && frame ? nearest(jobs, null, ax, ay, Infinity) : jobs;
-    const r = visible();
-    if (r === null) return nearest(jobs, null, ax, ay, DRAW_MAX);
-    // the view and half a view around it, so a small pan finds its boxes drawn
-    const mx = (r.x1 - r.x0) / 2;
-    const my = (r.y1 - r.y0) / 2;
-    return nearest(jobs, { x0: r.x0 - mx, y0: r.y0 - my, x1: r.x1 + mx, y1: r.y1 + my }, (r.x0 + r.x1) / 2, (r.y0 + r.y1) / 2, DRAW_MAX);
-  };
-  /** Redraws around the view: drops the boxes no longer wanted, queues the new ones nearest first. */
-  const sync = () => {
-    const want = wanted();
-    const keep = new Set(want);
-    for (const j of jobs) if (j.els && !keep.has(j)) drop(j);
-    pending = want.filter((j) => !j.els);
-    next = 0;
-    slice(FIRST_BATCH, Infinity);
-    if (next < pending.length && !raf) raf = requestAnimationFrame(pump);
-    else if (next >= pending.length && !raf) done();
-  };
-
-  pending = wanted();
-  slice(frame ? FIRST_BATCH : Infinity, Infinity);
-  world.replaceChildren(frames, edgeLayer, nodeLayer);
-  if (next < pending.length) raf = requestAnimationFrame(pump);
-
-  return {
-    byId,
-    byGroup,
-    windowed,
-    boxes: jobs.length,
-    moved() {
-      if (!windowed) return;
-      if (!frame) return sync();
-      if (!moveRaf) moveRaf = requestAnimationFrame(() => ((moveRaf = 0), sync()));
-    },
-    cancel() {
-      if (raf) cancelAnimationFrame(raf);
-      if (moveRaf) cancelAnimationFrame(moveRaf);
-      raf = moveRaf = 0;
-    },
-  };
+  return new BatchedDrawing(doc, world, fig, visible, done);
 }
 
 /**
