@@ -12,6 +12,7 @@ import type { BackwardRule, GraphNode, NodeCheck, TensorSummary } from '../../en
 import { asText, formatCount, formatErr, formatNum, formatNumLong, formatShape, shorten } from '../../engine/display/figures/format';
 import { attrsText, nodeTitle } from '../../engine/display/figures/graph';
 import { ruleOf } from '../../engine/display/figures/node-rule';
+import { PATTERN_WORDS, patternName } from '../../engine/display/op-table';
 import { h } from './dom';
 
 /**
@@ -74,28 +75,6 @@ const NAME_CHARS = 64;
 function listed<T>(items: readonly T[], text: (x: T) => string, what: string, sep = ', '): string {
   const head = items.slice(0, DETAILS_LIST_MAX).map(text).join(sep);
   return items.length > DETAILS_LIST_MAX ? `${head}${sep}… ${formatCount(items.length - DETAILS_LIST_MAX)} more ${what}` : head;
-}
-
-/** The lecture's name of each pattern, and what it does to the upstream gradient. */
-export const PATTERN_WORDS: Record<BackwardRule['pattern'], string> = {
-  distributes: 'every operand receives the upstream gradient ∂L/∂y unchanged',
-  routes: 'the upstream gradient goes to the winning entry only; the others receive 0',
-  switches: 'each operand receives the upstream gradient times the other operand',
-  scales: 'the upstream gradient is multiplied entry by entry by the local derivative',
-  matmul: 'each operand receives a matrix product of the upstream gradient with the other operand, transposed',
-  sums: 'the upstream gradient is copied back to every entry that was summed',
-  copies: 'the upstream gradient is summed back over the copies',
-  moves: 'entries of the upstream gradient are moved back where they came from, not changed',
-  custom: 'the op’s own backward, written by the user',
-  none: 'no gradient flows back (the op is piecewise constant)',
-};
-
-/** "mul switches", "max routes", "add distributes": the op's name and its pattern. */
-export function patternName(op: string, pattern: string): string {
-  if (pattern === 'matmul') return 'matmul multiplies by the other operand, transposed';
-  if (pattern === 'none') return `${op}: no gradient`;
-  if (pattern === 'custom') return `${op}: custom backward`;
-  return `${op} ${pattern}`;
 }
 
 /**

@@ -12,6 +12,7 @@ import type { BackwardRule, GraphNode, GraphPayload, Num, TensorSummary } from '
 import { asText, formatNum, formatShape } from '../../engine/display/figures/format';
 import { ruleOf } from '../../engine/display/figures/node-rule';
 import { nodeTitle } from '../../engine/display/figures/graph';
+import { opCaption, opEntry } from '../../engine/display/op-table';
 import { h, s } from './dom';
 
 /** One gradient contribution sent by a backward step to one operand position. */
@@ -60,9 +61,6 @@ export interface StepState {
 
 /** A complete gradient's caption lists its contributions when there are at most this many. */
 const MAX_TERMS = 6;
-
-/** Glyphs of infix ops in captions. */
-const INFIX: Record<string, string> = { add: '+', sub: '−', mul: '×', div: '÷', pow: '^' };
 
 /**
  * The walk-through of `p`: forward steps visit every node in payload (topological)
@@ -134,7 +132,7 @@ export function stepSequence(p: GraphPayload): Step[] {
     }
     let through = '';
     if (n.kind === 'op') {
-      const gate = INFIX[n.op] ?? n.op;
+      const gate = infixGlyph(n.op) ?? n.op;
       through = sendTexts.length ? ` — through ${gate}: ${sendTexts.join('; ')}` : ` — through ${gate}: nothing flows further (no operand needs a gradient)`;
     } else if (n.kind === 'leaf' && n.requiresGrad) through = ` — this is what ${me}.grad holds`;
     steps.push({ phase: 'backward', node: v, index: k + 1, count: order.length, caption: `backward ${k + 1}/${order.length}: ${what}${through}`, sends });
@@ -239,54 +237,34 @@ function forwardText(n: StepNode, id: number, nodes: StepNode[], title: (j: numb
   if (n.kind === 'leaf') return `${title(id)} = ${v} (input${n.requiresGrad ? ', requires grad' : ''})`;
   if (n.kind === 'const') return `constant ${me ? me + ' = ' : ''}${v}`;
   if (n.op === '?' && n.inputs.length === 0) return `${title(id)} = ${v}`; // unreadable node
-  const sym = INFIX[n.op];
+  const sym = infixGlyph(n.op);
   const expr = sym && n.inputs.length === 2 ? `${arg(n.inputs[0])} ${sym} ${arg(n.inputs[1])}` : `${n.op}(${n.inputs.map(arg).join(', ')})`;
   return `${title(id)} = ${expr} = ${v}`;
 }
 
-/** How operand `pos` of `n`'s gradient is formed, in symbols: `∂L/∂c · b`. */
+/** The glyph of an op written between its operands (`×`), from the op table; null for any other op. */
+function infixGlyph(op: string): string | null {
+  const e = opEntry(op);
+  return e?.infix ? e.glyph : null;
+}
+
+/** How operand `pos` of `n`'s gradient is formed, in symbols (`∂L/∂c · b`): the op table's caption. */
 function contributionText(n: StepNode, id: number, pos: number, nodes: StepNode[], title: (j: number) => string): string {
   const y = title(id);
-  const gy = `∂L/∂${y}`;
-  const other = (j: number) => {
+  const factor = (j: number) => {
     const m = nodes[j];
     return m && m.kind === 'const' && m.name === null && m.value?.size === 1 ? valueText(m.value) : title(j);
   };
-  const [a, b] = n.inputs;
-  switch (n.op) {
-    case 'add':
-      return gy;
-    case 'sub':
-      return pos === 0 ? gy : `−${gy}`;
-    case 'neg':
-      return `−${gy}`;
-    case 'mul':
-      return n.inputs.length === 2 ? `${gy} · ${other(pos === 0 ? b : a)}` : `${gy} · (the other factors)`;
-    case 'div':
-      return pos === 0 ? `${gy} / ${other(b)}` : `−${gy} · ${other(a)} / ${other(b)}²`;
-    case 'matmul':
-      return pos === 0 ? `${gy} · ${other(b)}ᵀ` : `${other(a)}ᵀ · ${gy}`;
-    case 'relu':
-      return `${gy} where ${title(n.inputs[pos])} > 0, 0 elsewhere`;
-  }
-  switch (n.pattern) {
-    case 'distributes':
-      return gy;
-    case 'routes':
-      return `${gy} where ${title(n.inputs[pos])} won, 0 elsewhere`;
-    case 'scales':
-      return `${gy} · ∂${y}/∂${title(n.inputs[pos])}`;
-    case 'sums':
-      return `${gy} copied back along the reduced axes`;
-    case 'copies':
-      return `${gy} summed over the broadcast axes`;
-    case 'moves':
-      return `${gy} moved back into place`;
-    case 'custom':
-      return `the custom backward of ${n.op}`;
-    default:
-      return `${gy} · ∂${y}/∂${title(n.inputs[pos])}`;
-  }
+  return opCaption({
+    y,
+    gy: `∂L/∂${y}`,
+    op: n.op,
+    pos,
+    arity: n.inputs.length,
+    operand: (i) => title(n.inputs[i]),
+    factor: (i) => factor(n.inputs[i]),
+    pattern: n.pattern,
+  });
 }
 
 /** `sum + t` entry by entry, or null when either is unknown (a truncated summary). */

@@ -7,14 +7,9 @@
 import * as dagre from '@dagrejs/dagre';
 import { GRAPH_NODE_LIMIT, type GraphNode, type GraphPayload, type NodeCheck, type Num, type TensorSummary } from '../contract';
 import { asText, escapeXml, formatErr, formatNum, formatCount, formatShape, shorten, isSummary, summaryLines, toNumber, INK, FONT, SANS, type Pt, round1 } from './format';
+import { opEntry } from '../op-table';
 
 // ---- graph figure ----------------------------------------------------------
-
-/** Glyphs for arithmetic ops; any other op is shown by its name. */
-const OP_SYMBOL: Record<string, string> = { add: '+', sub: '−', mul: '×', div: '÷', neg: '−', pow: '^' };
-/** Ops written between their operands, and which of them commute. */
-const INFIX = new Set(['add', 'sub', 'mul', 'div', 'pow']);
-const COMMUTES = new Set(['add', 'mul']);
 
 /** Font metrics the layout assumes: a 12px monospace font (0.6 em per character). */
 export const GRAPH_FONT_PX = 12;
@@ -334,17 +329,21 @@ function isScalarConst(n: NormNode): boolean {
   return n.kind === 'const' && n.value !== null && n.value.size === 1 && n.value.values.length >= 1;
 }
 
-/** The label of an op, with scalar constant operands written inline: `× 5`, `5 − ·`, `max(·, 0)`. */
+/**
+ * The label of an op: its glyph from the op table (a custom op's name, cut),
+ * with scalar constant operands written inline: `× 5`, `5 − ·`, `max(·, 0)`.
+ */
 function opLabel(n: NormNode, inlined: Set<number>, nodes: NormNode[]): string {
-  const sym = OP_SYMBOL[n.op] ?? shorten(n.op, MAX_OP_CHARS);
+  const entry = opEntry(n.op);
+  const sym = entry ? entry.glyph : shorten(n.op, MAX_OP_CHARS);
   const consts = n.inputs.map((j) => (inlined.has(j) ? formatNum(nodes[j].value!.values[0]) : null));
   let label = sym;
   if (consts.some((c) => c !== null)) {
-    if (INFIX.has(n.op) && n.inputs.length === 2) {
+    if (entry?.infix && n.inputs.length === 2) {
       const [a, b] = consts;
       if (a !== null && b !== null) label = `${a} ${sym} ${b}`;
       else if (b !== null) label = `${sym} ${b}`;
-      else label = COMMUTES.has(n.op) ? `${sym} ${a}` : `${a} ${sym} ·`;
+      else label = entry.infix === 'commutes' ? `${sym} ${a}` : `${a} ${sym} ·`;
     } else {
       label = `${sym}(${consts.map((c) => c ?? '·').join(', ')})`;
     }

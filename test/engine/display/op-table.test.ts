@@ -1,23 +1,76 @@
 import { describe, expect, it } from 'vitest';
 import * as gl from '../../../engine';
 import { PRIMITIVES } from '../../../engine/ops/primitive';
-import { BACKWARD_RULES, backwardRule } from '../../../engine/display/op-table';
+import { BACKWARD_RULES, CUSTOM_RULE, OP_TABLE, PATTERN_WORDS, backwardRule, byPattern, opCaption, opEntry, opGlyph, type CaptionSubject } from '../../../engine/display/op-table';
 import { graphPayload } from '../../../engine/display/payloads';
 import { ruleOf } from '../../../engine/display/figures/node-rule';
 
-describe('backward rules', () => {
+/** A caption subject for op `op` sending to operand `pos` of `arity`, named as the stepper names them. */
+function subject(op: string, pos: number, arity: number, pattern: string | null): CaptionSubject {
+  const names = ['a', 'b', 'c', 'd'];
+  return { y: 'y', gy: '∂L/∂y', op, pos, arity, operand: (i) => names[i] ?? `#${i}`, factor: (i) => names[i] ?? `#${i}`, pattern };
+}
+
+describe('the op table', () => {
+  const builtIn = PRIMITIVES.filter((p) => !p.custom).map((p) => p.name);
+
   it('every built-in primitive has an entry (no op silently missing)', () => {
-    const builtIn = PRIMITIVES.filter((p) => !p.custom).map((p) => p.name);
     expect(builtIn.length).toBeGreaterThan(30);
-    const missing = builtIn.filter((n) => !Object.prototype.hasOwnProperty.call(BACKWARD_RULES, n));
+    const missing = builtIn.filter((n) => opEntry(n) === undefined);
     expect(missing).toEqual([]);
     // and no entry for an op that does not exist
-    expect(Object.keys(BACKWARD_RULES).filter((n) => !builtIn.includes(n))).toEqual([]);
+    expect(Object.keys(OP_TABLE).filter((n) => !builtIn.includes(n))).toEqual([]);
+    // gl.BACKWARD_RULES is the same table
+    expect(BACKWARD_RULES).toBe(OP_TABLE);
   });
 
+  it('every entry has a glyph, a rule and a stepper caption for each operand', () => {
+    const lacking: string[] = [];
+    for (const name of builtIn) {
+      const e = OP_TABLE[name];
+      const arity = e.infix ? 2 : 3;
+      if (typeof e.glyph !== 'string' || e.glyph === '') lacking.push(`${name}: glyph`);
+      if (e.infix && [...e.glyph].length !== 1) lacking.push(`${name}: an infix glyph is one symbol`);
+      if (!(e.pattern in PATTERN_WORDS)) lacking.push(`${name}: pattern`);
+      const shapes = Array.from({ length: arity }, () => [2, 3]);
+      const rule = backwardRule(name, false, { shape: [2, 3], inputs: shapes, attrs: { axes: [1] } });
+      if (!rule || !rule.text || rule.jacobians.some((j) => !j.structure)) lacking.push(`${name}: rule`);
+      for (let pos = 0; pos < arity; pos++) {
+        const caption = typeof e.caption === 'function' ? e.caption(subject(name, pos, arity, e.pattern)) : '';
+        if (!caption.includes('∂L/∂y')) lacking.push(`${name}: caption for operand ${pos}`);
+      }
+    }
+    expect(lacking).toEqual([]);
+  });
+
+  it('custom ops and names the table does not know share the custom entry: their name as glyph, their pattern\'s words', () => {
+    expect(opGlyph('mySigmoid')).toBe('mySigmoid');
+    expect(opGlyph('mul')).toBe('×');
+    expect(opCaption(subject('mySigmoid', 0, 1, 'custom'))).toBe('the custom backward of mySigmoid');
+    expect(CUSTOM_RULE.caption).toBe(byPattern);
+    // names of Object.prototype are not entries (a custom op may be called `constructor`)
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      expect(opEntry(name), name).toBeUndefined();
+      expect(opGlyph(name)).toBe(name);
+    }
+  });
+
+  it('words a contribution by the op where it has its own words, else by the pattern the payload gives', () => {
+    expect(opCaption(subject('mul', 0, 2, 'switches'))).toBe('∂L/∂y · b');
+    expect(opCaption(subject('mul', 1, 3, 'switches'))).toBe('∂L/∂y · (the other factors)');
+    expect(opCaption(subject('div', 1, 2, 'scales'))).toBe('−∂L/∂y · a / b²');
+    expect(opCaption(subject('matmul', 1, 2, 'matmul'))).toBe('aᵀ · ∂L/∂y');
+    expect(opCaption(subject('sum', 0, 1, 'sums'))).toBe('∂L/∂y copied back along the reduced axes');
+    expect(opCaption(subject('max', 0, 1, 'routes'))).toBe('∂L/∂y where a won, 0 elsewhere');
+    // a payload without rules: the local derivative
+    expect(opCaption(subject('sum', 0, 1, null))).toBe('∂L/∂y · ∂y/∂a');
+  });
+});
+
+describe('backward rules', () => {
   it('non-differentiable primitives, and only they, have the pattern none', () => {
     for (const p of PRIMITIVES.filter((q) => !q.custom)) {
-      expect(BACKWARD_RULES[p.name].pattern === 'none', p.name).toBe(!p.differentiable);
+      expect(OP_TABLE[p.name].pattern === 'none', p.name).toBe(!p.differentiable);
     }
   });
 

@@ -1,7 +1,8 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
 import type { BackwardRule, GraphNode, GraphPayload, TensorSummary } from '../../../engine/display/contract';
-import { DETAILS_LIST_MAX, jacobianWhy, nodeDetails, patternName } from '../../../extension/views/graph-details';
+import { DETAILS_LIST_MAX, jacobianWhy, nodeDetails } from '../../../extension/views/graph-details';
+import { patternName } from '../../../engine/display/op-table';
 import { scalar, tensor, XSS_NAME } from '../../fixtures/payloads';
 import { wire } from '../../fixtures/wire';
 

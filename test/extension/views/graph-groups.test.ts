@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GraphNode, GraphPayload, NodeCheck } from '../../../engine/display/contract';
 import { renderGraph } from '../../../extension/views/graph';
-import { PATTERN_WORDS } from '../../../extension/views/graph-details';
+import { PATTERN_WORDS } from '../../../engine/display/op-table';
 import * as gl from '../../../engine';
 import { graphPayload } from '../../../engine/display/payloads';
 import { GRAPH_NODE_LIMIT, SHARED_INPUTS_KEY } from '../../../engine/display/figures/graph';

@@ -6,6 +6,7 @@ import * as gl from '../../../engine';
 import { payloadOf } from '../../../engine/display/show';
 import { nodeDetails } from '../../../extension/views/graph-details';
 import { scalar, syntheticMlpGraph, tensor } from '../../fixtures/payloads';
+import { OP_TABLE, byPattern } from '../../../engine/display/op-table';
 import { wire } from '../../fixtures/wire';
 
 /** A payload as it arrives in the browser: through JSON. */
@@ -103,6 +104,25 @@ describe('stepSequence', () => {
       'backward 2/2: x’s gradient is complete: ∂L/∂x = 6 = 3 + 3, the sum of its 2 contributions — this is what x.grad holds',
     ]);
     expect(stepState(p, steps, 2).grad).toEqual(['full', 'full']);
+  });
+
+  it('words every op as the op table does: glyph between the operands, the caption of each contribution, custom ops by pattern', () => {
+    // y = op(a, b) for every op of the table (and a custom op), its rule's pattern in the payload
+    const custom = ['myOp', 'constructor'].map((name) => [name, { pattern: 'custom', infix: undefined, glyph: name, caption: byPattern }] as const);
+    const ops = [...Object.entries(OP_TABLE), ...custom];
+    for (const [op, e] of ops) {
+      const p: GraphPayload = {
+        version: 1,
+        kind: 'graph',
+        output: 2,
+        nodes: [node(0, 'leaf', 'a', [], 2, 1), node(1, 'leaf', 'b', [], 3, 1), { ...node(2, op, 'y', [0, 1], 5, 1, [1, 1]), rule: { pattern: e.pattern, text: '', jacobians: [] } }],
+      };
+      const steps = stepSequence(wire(p));
+      const gate = e.infix ? e.glyph : op;
+      expect(steps[2].caption, op).toBe(`forward 3/3: y = ${e.infix ? `a ${e.glyph} b` : `${op}(a, b)`} = 5`);
+      const c = (pos: number) => e.caption({ y: 'y', gy: '∂L/∂y', op, pos, arity: 2, operand: (i) => ['a', 'b'][i], factor: (i) => ['a', 'b'][i], pattern: e.pattern });
+      expect(steps[3].caption, op).toBe(`backward 1/3: start at the output y: ∂L/∂y = 1 (L is y) — through ${gate}: a receives ${c(0)} = 1; b receives ${c(1)} = 1`);
+    }
   });
 
   it('lists up to 6 contributions of a complete gradient, only counts more', () => {

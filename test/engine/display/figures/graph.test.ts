@@ -6,6 +6,7 @@ import { GRAPH_NODE_LIMIT as ENGINE_NODE_LIMIT } from '../../../../engine/displa
 import { hugeGraph } from '../../../fixtures/huge-graph';
 import { scalar, tensor } from '../../../fixtures/payloads';
 import { wire } from '../../../fixtures/wire';
+import { OP_TABLE } from '../../../../engine/display/op-table';
 
 /**
  * A scoped scalar graph: `x` (a leaf, [2]) feeds `points` groups; each group
@@ -414,5 +415,23 @@ describe('graphFigure: a payload over the budget (hand-made: the engine never se
     expect(graphFigure(p).groups.length).toBeLessThanOrEqual(MAX_SCOPE_DEPTH);
     // the text fallback cuts them too
     expect(graphText(p).length).toBeLessThan(1000);
+  });
+});
+
+describe('graphFigure: op labels from the op table', () => {
+  it('labels every op with its glyph, and an infix op with a constant operand by its side (commuting ops with the constant after)', () => {
+    // custom ops are labelled by their name, one called like a property of every object too (it threw before)
+    const custom = ['myOp', 'constructor', 'toString'].map((name) => [name, { glyph: name, infix: undefined }] as const);
+    for (const [op, e] of [...Object.entries(OP_TABLE), ...custom]) {
+      const leaf = (id: number, name: string): GraphNode => ({ id, kind: 'leaf', op: 'leaf', name, inputs: [], shape: [], value: scalar(2), grad: null, requiresGrad: true, scope: [] });
+      const five: GraphNode = { id: 1, kind: 'const', op: 'const', name: null, inputs: [], shape: [], value: scalar(5), grad: null, requiresGrad: false, scope: [] };
+      const y = (inputs: number[]): GraphNode => ({ id: 2, kind: 'op', op, name: 'y', inputs, shape: [], value: scalar(1), grad: null, requiresGrad: true, scope: [] });
+      const label = (nodes: GraphNode[]) => graphFigure(wire({ version: 1, kind: 'graph', output: 2, nodes })).nodes.find((n) => n.id === 2)!.op!.label;
+      expect(label([leaf(0, 'a'), leaf(1, 'b'), y([0, 1])]), op).toBe(e.glyph);
+      const withConst = label([five, leaf(1, 'b'), { ...y([1, 0]) }]);
+      const constFirst = label([five, leaf(1, 'b'), { ...y([0, 1]) }]);
+      expect(withConst, op).toBe(e.infix ? `${e.glyph} 5` : `${e.glyph}(·, 5)`);
+      expect(constFirst, op).toBe(e.infix === 'commutes' ? `${e.glyph} 5` : e.infix ? `5 ${e.glyph} ·` : `${e.glyph}(5, ·)`);
+    }
   });
 });
