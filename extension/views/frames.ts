@@ -166,17 +166,9 @@ export function pacedRedraw(win: Window, draw: () => unknown, el?: Element): Pac
   let cost = 0;
   let visible = true; // until the observer says otherwise
   let queued = false; // a redraw waits in the frame queue
-  const io =
-    el && typeof IntersectionObserver !== 'undefined'
-      ? new IntersectionObserver((entries) => {
-          visible = entries[entries.length - 1]?.isIntersecting ?? visible;
-          if (visible && timer) request(true); // a redraw was waiting for its (hidden) turn
-          else if (visible && queued) queue.request(key, run); // to the line of the views in sight
-        })
-      : null;
-  if (el) io?.observe(el);
 
-  const run = async (): Promise<void> => {
+  // run and request call each other: function declarations
+  async function run(): Promise<void> {
     queued = false;
     if (disposed) return;
     running = true;
@@ -194,9 +186,9 @@ export function pacedRedraw(win: Window, draw: () => unknown, el?: Element): Pac
       again = null;
       request(urgent);
     }
-  };
+  }
 
-  const request = (urgent = false): void => {
+  function request(urgent = false): void {
     if (disposed) return;
     if (running) {
       again = again === true || urgent;
@@ -217,7 +209,17 @@ export function pacedRedraw(win: Window, draw: () => unknown, el?: Element): Pac
     timer = 0;
     queued = true;
     queue.request(key, run, !visible);
-  };
+  }
+
+  const io =
+    el && typeof IntersectionObserver !== 'undefined'
+      ? new IntersectionObserver((entries) => {
+          visible = entries[entries.length - 1]?.isIntersecting ?? visible;
+          if (visible && timer) request(true); // a redraw was waiting for its (hidden) turn
+          else if (visible && queued) queue.request(key, run); // to the line of the views in sight
+        })
+      : null;
+  if (el) io?.observe(el);
 
   return {
     request,

@@ -17,6 +17,9 @@ import { h, mount, safely, type View } from './dom';
 import { renderGraph, type GraphView } from './graph';
 import { GC_MAX_ENTRIES, GC_MAX_INPUTS } from '../validate';
 
+/** Columns of the entries table holding numbers (right-aligned). */
+const NUMERIC = [2, 3, 4];
+
 /** Draws `p` into `host`, replacing whatever view was there. */
 export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
   return safely(host, 'gradient check', () => {
@@ -198,9 +201,6 @@ function showNode(view: GraphView, graphHost: HTMLElement, id: number): void {
   canvas.dispatchEvent(at('pointermove', x + dx, y + dy));
   canvas.dispatchEvent(at('pointerup', x + dx, y + dy));
 }
-
-/** Columns of the entries table holding numbers (right-aligned). */
-const NUMERIC = [2, 3, 4];
 
 function row(doc: Document, cell: 'td' | 'th', cells: string[], numeric: number[]): HTMLElement {
   const tr = h(doc, 'tr');

@@ -34,9 +34,9 @@ import {
   lossCurveSvg,
 } from '../../engine/display/figures/curve';
 import { h, mount, safely, SVG_NS, type View } from './dom';
-import { pacedRedraw } from './frames';
+import { pacedRedraw, type PacedRedraw } from './frames';
 import { loadPlotly, type PlotlyModule } from './plotly-loader';
-import { staleWatch } from './stale';
+import { staleWatch, type StaleWatch } from './stale';
 
 /** The loss-curve view: `update` redraws in place; `ready` settles once the first plot is drawn (or failed). */
 export interface LossCurveView extends View {
@@ -120,103 +120,132 @@ function skeleton(doc: Document, state: CurveViewState) {
   return { root, title, status, slider, smoothOut, logBox, summary, note, undrawn, plot, labels, message };
 }
 
-function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
-  const doc = host.ownerDocument;
-  const win = doc.defaultView ?? window;
-  const state = stateFor(host, first);
-  const el = skeleton(doc, state);
-  const { root, plot } = el;
+/**
+ * One loss-curve view: its elements, the newest payload, and plotly.js once it
+ * has loaded. The text follows every payload at once; the plot is redrawn in
+ * the page's frame queue (frames.ts), paced.
+ */
+class LiveCurve {
+  readonly el: Skeleton;
+  /** Settles once the first plot is drawn (or plotly failed to load, or the view was disposed). */
+  readonly ready: Promise<void>;
+  private readonly state: CurveViewState;
+  private latest: LossCurvePayload;
+  private disposed = false;
+  private Plotly: PlotlyModule | null = null;
+  /** The static figure in place of the plot until plotly.js is ready (an image: nothing in it can run). */
+  private stand: HTMLImageElement | null = null;
+  private firstPlot: () => void = () => {};
+  private readonly stale: StaleWatch;
+  private readonly redraw: PacedRedraw;
+  private readonly watchers: View;
 
-  let latest = first;
-  let disposed = false;
-  let Plotly: PlotlyModule | null = null;
-  let stand: HTMLImageElement | null = null;
-  let firstPlot: () => void = () => {};
-  const ready = new Promise<void>((resolve) => (firstPlot = resolve));
+  constructor(host: HTMLElement, first: LossCurvePayload) {
+    const doc = host.ownerDocument;
+    this.state = stateFor(host, first);
+    this.el = skeleton(doc, this.state);
+    this.latest = first;
+    this.ready = new Promise<void>((resolve) => (this.firstPlot = resolve));
+    this.stale = staleWatch(() => this.text(this.latest));
+    this.redraw = pacedRedraw(doc.defaultView ?? window, () => this.draw(), this.el.root);
+    this.el.slider.addEventListener('input', () => {
+      this.state.smoothing = clampSmoothing(Number(this.el.slider.value));
+      this.toggled();
+    });
+    this.el.logBox.addEventListener('change', () => {
+      this.state.logY = this.el.logBox.checked;
+      this.toggled();
+    });
+    this.stale.track(first, false); // rendered, not received live: a reopened notebook's run is judged by its updatedAt
+    this.text(first);
+    this.drawStandIn(); // at once: a reopened notebook shows its figure before plotly.js has loaded
+    this.load();
+    this.watchers = watchLayout(this.el.root, this.el.plot, () => (this.disposed ? null : this.Plotly), () => this.redraw.request(true));
+  }
+
+  /** Takes the next payload of a live run. */
+  update(p: LossCurvePayload): void {
+    if (this.disposed) return;
+    this.latest = p;
+    this.stale.track(p, true);
+    this.text(p);
+    // the last payload of a run (done or stopped) is drawn without waiting for the pace of live redraws
+    this.redraw.request(p.done === true || typeof p.stopped === 'string');
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.firstPlot();
+    this.redraw.dispose();
+    this.stale.dispose();
+    this.watchers.dispose();
+    if (this.Plotly) this.Plotly.purge(this.el.plot);
+  }
 
   /** Title, status, last values, the notes: cheap, so done for every payload (and when the run goes stale). */
-  const text = (p: LossCurvePayload) => writeText(el, p, state, stale.now());
-  const stale = staleWatch(() => text(latest));
+  private text(p: LossCurvePayload): void {
+    writeText(this.el, p, this.state, this.stale.now());
+  }
 
-  /** The static figure in place of the plot until plotly.js is ready (an image: nothing in it can run). */
-  const drawStandIn = () => {
-    if (!stand) {
-      stand = h(doc, 'img', { class: 'gradlab-loss-static', alt: 'loss curve (static; the interactive plot is loading)' }) as HTMLImageElement;
-      plot.replaceChildren(stand);
+  /** A toggle changed: the text (the smoothing value, the log-scale note) at once, the plot at the next turn. */
+  private toggled(): void {
+    this.text(this.latest);
+    this.redraw.request(true);
+  }
+
+  /** Fetches plotly.js (once per page, see plotly-loader.ts), then draws with it. */
+  private load(): void {
+    loadPlotly().then(
+      (mod) => {
+        if (this.disposed) return this.firstPlot();
+        this.Plotly = mod;
+        this.redraw.request(true);
+      },
+      (err: unknown) => {
+        this.el.message.hidden = false;
+        this.el.message.textContent = `⚠ plotly.js could not be loaded (${err instanceof Error ? err.message : String(err)}); the static figure shows the latest values.`;
+        this.firstPlot();
+      },
+    );
+  }
+
+  /** The static figure in place of the plot (the same one the saved notebook shows). */
+  private drawStandIn(): void {
+    if (!this.stand) {
+      this.stand = h(this.el.root.ownerDocument, 'img', { class: 'gradlab-loss-static', alt: 'loss curve (static; the interactive plot is loading)' }) as HTMLImageElement;
+      this.el.plot.replaceChildren(this.stand);
     }
-    stand.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(lossCurveSvg({ ...latest, logY: state.logY, smoothing: state.smoothing }))}`;
-  };
+    const { state } = this;
+    this.stand.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(lossCurveSvg({ ...this.latest, logY: state.logY, smoothing: state.smoothing }))}`;
+  }
 
   /** Draws the newest payload: with plotly once it is loaded, else the stand-in. Runs in the page's frame queue. */
-  const draw = async (): Promise<void> => {
-    if (disposed) return;
-    if (!Plotly) return drawStandIn();
-    if (stand) {
-      stand.remove();
-      stand = null;
+  private async draw(): Promise<void> {
+    if (this.disposed) return;
+    const { Plotly, latest, el } = this;
+    if (!Plotly) return this.drawStandIn();
+    if (this.stand) {
+      this.stand.remove();
+      this.stand = null;
     }
-    const figure = traces(latest, root, state);
-    root.dataset.drawn = String(figure.drawn);
-    await Plotly.react(plot, figure.traces, layout(latest, root, figure.logY), {
+    const figure = traces(latest, el.root, this.state);
+    el.root.dataset.drawn = String(figure.drawn);
+    await Plotly.react(el.plot, figure.traces, layout(latest, el.root, figure.logY), {
       responsive: true,
       displaylogo: false,
       modeBarButtonsToRemove: ['select2d', 'lasso2d'],
     });
-    titleLegend(plot, latest);
-    firstPlot();
-  };
-  const redraw = pacedRedraw(win, draw, root);
+    titleLegend(el.plot, this.latest); // the newest: an update may have come during the await
+    this.firstPlot();
+  }
+}
 
-  const toggled = () => {
-    text(latest);
-    redraw.request(true);
-  };
-  el.slider.addEventListener('input', () => {
-    state.smoothing = clampSmoothing(Number(el.slider.value));
-    toggled();
-  });
-  el.logBox.addEventListener('change', () => {
-    state.logY = el.logBox.checked;
-    toggled();
-  });
-
-  stale.track(first, false); // rendered, not received live: a reopened notebook's run is judged by its updatedAt
-  text(first);
-  drawStandIn(); // at once: a reopened notebook shows its figure before plotly.js has loaded
-  loadPlotly().then(
-    (mod) => {
-      if (disposed) return firstPlot();
-      Plotly = mod;
-      redraw.request(true);
-    },
-    (err: unknown) => {
-      el.message.hidden = false;
-      el.message.textContent = `⚠ plotly.js could not be loaded (${err instanceof Error ? err.message : String(err)}); the static figure shows the latest values.`;
-      firstPlot();
-    },
-  );
-  const watchers = watchLayout(root, plot, () => (disposed ? null : Plotly), () => redraw.request(true));
-
-  const mounted = mount(host, root, {
-    dispose() {
-      disposed = true;
-      firstPlot();
-      redraw.dispose();
-      stale.dispose();
-      watchers.dispose();
-      if (Plotly) Plotly.purge(plot);
-    },
-  });
+function build(host: HTMLElement, first: LossCurvePayload): LossCurveView {
+  const curve = new LiveCurve(host, first);
+  const mounted = mount(host, curve.el.root, { dispose: () => curve.dispose() });
   return {
-    ready,
-    update(p: LossCurvePayload) {
-      if (disposed) return;
-      latest = p;
-      stale.track(p, true);
-      text(p);
-      // the last payload of a run (done or stopped) is drawn without waiting for the pace of live redraws
-      redraw.request(p.done === true || typeof p.stopped === 'string');
-    },
+    ready: curve.ready,
+    update: (p: LossCurvePayload) => curve.update(p),
     dispose: () => mounted.dispose(),
   };
 }
