@@ -1,13 +1,14 @@
 /**
  * The gradlab JupyterLab mime-renderer extension: wiring only.
  *
- * One renderer factory handles every gradlab MIME type (all of the contract's MIME object). Every gradlab
- * bundle also carries a static fallback (image/svg+xml, text/html,
- * text/plain) for places without this extension; rank 0 makes JupyterLab
- * prefer our MIME types over those (its built-in renderers rank 50 and up).
+ * One renderer factory handles every gradlab MIME type (the contract's
+ * `MIME_KINDS`, derived from its one list `MIME`). Every gradlab bundle also
+ * carries a static fallback (image/svg+xml, text/html, text/plain) for places
+ * without this extension; rank 0 makes JupyterLab prefer our MIME types over
+ * those (its built-in renderers rank 50 and up).
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
-import { MIME } from '../engine/display/contract';
+import { MIME_KINDS } from '../engine/display/contract';
 import { GradlabRenderer } from './renderer';
 import { preloadPlotly } from './views/plotly-loader';
 
@@ -18,7 +19,7 @@ const RANK = 0;
 export const rendererFactory: IRenderMime.IRendererFactory = {
   // Payloads are plain data; the views build DOM with text nodes, never markup from the payload.
   safe: true,
-  mimeTypes: Object.values(MIME),
+  mimeTypes: MIME_KINDS.map(({ mime }) => mime),
   defaultRank: RANK,
   createRenderer: (options) => {
     // The first gradlab output of a page (of any kind) fetches plotly.js when the page is next idle,

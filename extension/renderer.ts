@@ -2,24 +2,14 @@
  * The one output widget of the extension: checks a payload against the
  * contract (validate.ts) and hands it to the view for its kind. A payload that
  * cannot be drawn shows what is wrong and the bundle's text form; one drawn
- * only in part (long strings cut, points left out) says so under the view. JupyterLab calls `renderModel` again on the same
- * widget for every `update_display_data` (a live loss curve), so each call
- * replaces what the previous one drew.
+ * only in part (long strings cut, points left out) says so under the view.
+ * JupyterLab calls `renderModel` again on the same widget for every
+ * `update_display_data` (a live loss curve), so each call replaces what the
+ * previous one drew.
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { Widget } from '@lumino/widgets';
-import {
-  MIME,
-  type ConfusionMatrixPayload,
-  type DecisionBoundaryPayload,
-  type GradCheckPayload,
-  type GradlabMime,
-  type GradlabPayload,
-  type GraphPayload,
-  type ImageGridPayload,
-  type JacobianChainPayload,
-  type LossCurvePayload,
-} from '../engine/display/contract';
+import { MIME_KINDS, type GradlabPayload, type MimeKind } from '../engine/display/contract';
 import { renderConfusionMatrix } from './views/confusion-matrix';
 import { renderDecisionBoundary } from './views/decision-boundary';
 import { renderGradCheck } from './views/gradcheck';
@@ -40,27 +30,21 @@ export interface View {
 }
 
 /** A view function: draws `payload` into `host`, an empty element it owns until disposed. */
-type ViewFunction = (host: HTMLElement, payload: never) => View;
+type ViewFunction<P> = (host: HTMLElement, payload: P) => View;
 
-/** MIME type → the payload `kind` it must carry and the view that draws it. */
-const VIEWS: Record<GradlabMime, { kind: GradlabPayload['kind']; render: ViewFunction }> = {
-  [MIME.graph]: { kind: 'graph', render: renderGraph as (h: HTMLElement, p: GraphPayload) => View },
-  [MIME.gradcheck]: { kind: 'gradcheck', render: renderGradCheck as (h: HTMLElement, p: GradCheckPayload) => View },
-  [MIME.jacobianChain]: {
-    kind: 'jacobian-chain',
-    render: renderJacobianChain as (h: HTMLElement, p: JacobianChainPayload) => View,
-  },
-  [MIME.lossCurve]: { kind: 'loss-curve', render: renderLossCurve as (h: HTMLElement, p: LossCurvePayload) => View },
-  [MIME.decisionBoundary]: {
-    kind: 'decision-boundary',
-    render: renderDecisionBoundary as (h: HTMLElement, p: DecisionBoundaryPayload) => View,
-  },
-  [MIME.confusionMatrix]: {
-    kind: 'confusion-matrix',
-    render: renderConfusionMatrix as (h: HTMLElement, p: ConfusionMatrixPayload) => View,
-  },
-  [MIME.imageGrid]: { kind: 'image-grid', render: renderImageGrid as (h: HTMLElement, p: ImageGridPayload) => View },
+/** The view of each payload kind of the contract (one missing does not compile). */
+const VIEWS: { [K in GradlabPayload['kind']]: ViewFunction<Extract<GradlabPayload, { kind: K }>> } = {
+  graph: renderGraph,
+  gradcheck: renderGradCheck,
+  'jacobian-chain': renderJacobianChain,
+  'loss-curve': renderLossCurve,
+  'decision-boundary': renderDecisionBoundary,
+  'confusion-matrix': renderConfusionMatrix,
+  'image-grid': renderImageGrid,
 };
+
+/** MIME type → the payload `kind` it must carry, as the contract derives them from its one list (`MIME`). */
+const KIND_OF = new Map<string, MimeKind>(MIME_KINDS.map(({ mime, kind }) => [mime, kind]));
 
 /** The payload version this build of the extension draws. */
 const VERSION = 1;
@@ -107,16 +91,20 @@ export class GradlabRenderer extends Widget implements IRenderMime.IRenderer {
   }
 
   renderModel(model: IRenderMime.IMimeModel): Promise<void> {
-    const spec = VIEWS[this.mimeType as GradlabMime];
+    const kind = KIND_OF.get(this.mimeType);
+    if (kind === undefined) {
+      this.showError([`no view for ${this.mimeType}`], model);
+      return Promise.resolve();
+    }
     const raw = model.data[this.mimeType];
-    const envelope = spec ? envelopeProblem(raw, spec.kind) : `no view for ${this.mimeType}`;
+    const envelope = envelopeProblem(raw, kind);
     if (envelope !== null) {
       this.showError([envelope], model);
       return Promise.resolve();
     }
     let check: PayloadCheck;
     try {
-      check = checkPayload(raw, spec.kind);
+      check = checkPayload(raw, kind);
     } catch (error) {
       // not expected (the check reads plain JSON), but an output must never break the page
       this.showError([`the payload could not be checked: ${error instanceof Error ? error.message : String(error)}`], model);
@@ -134,7 +122,7 @@ export class GradlabRenderer extends Widget implements IRenderMime.IRenderer {
         const host = document.createElement('div');
         host.className = 'gradlab-host';
         this.node.appendChild(host);
-        this.view = spec.render(host, check.payload as never);
+        this.view = (VIEWS[kind] as ViewFunction<never>)(host, check.payload as never);
       }
       this.showNotes(check.notes);
       // A view that met something it could not draw says so (role=alert); the text form follows it.

@@ -19,7 +19,7 @@
  *
  * Imports only the contract and the pictures' caps: no DOM, no Node.
  */
-import type { BackwardPattern } from '../engine/display/contract';
+import type { BackwardPattern, GradlabPayload } from '../engine/display/contract';
 import {
   DB_MAX_CELLS,
   DB_MAX_POINTS,
@@ -601,7 +601,8 @@ function checkImageGrid(c: Checker, p: Record<string, unknown>): void {
   }
 }
 
-const CHECKS: Record<string, (c: Checker, p: Record<string, unknown>) => void> = {
+/** The check of each payload kind of the contract (one missing does not compile). */
+const CHECKS: Record<GradlabPayload['kind'], (c: Checker, p: Record<string, unknown>) => void> = {
   graph: (c, p) => checkGraph(c, p),
   gradcheck: checkGradCheck,
   'jacobian-chain': checkChain,
@@ -625,7 +626,7 @@ export function checkPayload(payload: unknown, kind: string): PayloadCheck {
     c.bad(`the data is nested deeper than ${MAX_DEPTH} levels (at ${code(w.tooDeep.length > 120 ? w.tooDeep.slice(0, 119) + '…' : w.tooDeep)}); the contract nests a few levels`);
     return { fatal: c.finish(), notes: [], payload };
   }
-  const check = CHECKS[kind];
+  const check = CHECKS[kind as GradlabPayload['kind']]; // undefined for a kind of no view
   if (!check) c.bad('no view draws this kind');
   else if (c.object(payload, '(payload)')) check(c, payload);
   let drawn = payload;

@@ -22,6 +22,15 @@ export const MIME = {
 /** One of the MIME types in {@link MIME}. */
 export type GradlabMime = (typeof MIME)[keyof typeof MIME];
 
+/** The payload `kind` a gradlab MIME type carries: its name between `vnd.gradlab.` and the version (`graph`, `loss-curve`, ...). */
+export type MimeKind = GradlabMime extends infer M ? (M extends `application/vnd.gradlab.${infer K}.v${number}+json` ? K : never) : never;
+
+/** Every gradlab MIME type with the payload kind it carries: derived from {@link MIME}, the one list of the kinds. */
+export const MIME_KINDS: readonly { mime: GradlabMime; kind: MimeKind }[] = Object.values(MIME).map((mime) => ({
+  mime,
+  kind: mime.replace(/^application\/vnd\.gradlab\.|\.v\d+\+json$/g, '') as MimeKind,
+}));
+
 /** Payloads larger than this (JSON bytes) are refused by the engine with a message. */
 export const MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
 

@@ -7,9 +7,10 @@
  */
 import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { MIME } from '../../engine/display/contract';
+import { MIME, MIME_KINDS, type GradlabPayload } from '../../engine/display/contract';
 import * as gl from '../../engine';
 import { circuitGraph, gradCheckPass, lossCurvePayload, mlpChain, squareGraph } from '../fixtures/payloads';
+import { wire } from '../fixtures/wire';
 
 interface FakeView {
   kind: string;
@@ -46,23 +47,22 @@ vi.mock('../../extension/views/graph', () => ({ renderGraph: fakeView('graph') }
 vi.mock('../../extension/views/gradcheck', () => ({ renderGradCheck: fakeView('gradcheck') }));
 vi.mock('../../extension/views/jacobian-chain', () => ({ renderJacobianChain: fakeView('jacobian-chain') }));
 vi.mock('../../extension/views/loss-curve', () => ({ renderLossCurve: fakeView('loss-curve') }));
+vi.mock('../../extension/views/decision-boundary', () => ({ renderDecisionBoundary: fakeView('decision-boundary') }));
+vi.mock('../../extension/views/confusion-matrix', () => ({ renderConfusionMatrix: fakeView('confusion-matrix') }));
+vi.mock('../../extension/views/image-grid', () => ({ renderImageGrid: fakeView('image-grid') }));
 
 const { GradlabRenderer, payloadProblem } = await import('../../extension/renderer');
 const { default: extension, rendererFactory } = await import('../../extension/index');
 
-const KINDS = [
-  [MIME.graph, 'graph'],
-  [MIME.gradcheck, 'gradcheck'],
-  [MIME.jacobianChain, 'jacobian-chain'],
-  [MIME.lossCurve, 'loss-curve'],
-] as const;
-
-/** A valid payload of each mocked kind (the renderer checks the contract before any view). */
-const VALID: Record<string, object> = {
+/** A valid payload of each kind of the contract (the renderer checks the contract before any view). */
+const VALID: Record<GradlabPayload['kind'], object> = {
   graph: circuitGraph,
   gradcheck: gradCheckPass,
   'jacobian-chain': mlpChain,
   'loss-curve': lossCurvePayload(5),
+  'decision-boundary': gl.decisionBoundary((Z: gl.Tensor) => gl.matmul(Z, gl.tensor([[0, 1], [0, 1]])), gl.tensor([[-1, -1], [1, 1]]), [0, 1], { resolution: 8 }).payload,
+  'confusion-matrix': gl.confusionMatrix([0, 0, 1, 1, 2, 0], [0, 0, 1, 2, 2, 2], { classes: ['a', 'b', 'c'] }).payload,
+  'image-grid': gl.imageGrid(gl.tensor([[[0, 1], [1, 0]]])).payload,
 };
 const curve = (step: number) => ({ ...lossCurvePayload(5), title: `step ${step}` });
 
@@ -90,7 +90,8 @@ beforeEach(() => {
 });
 
 describe('the extension wiring', () => {
-  it('has one safe factory for the four MIME types, ranked before the fallbacks (html 50, svg 80)', () => {
+  it('has one safe factory for every MIME type of the contract, ranked before the fallbacks (html 50, svg 80)', () => {
+    expect(MIME_KINDS.map(({ mime }) => mime).sort()).toEqual(Object.values(MIME).sort());
     expect([...rendererFactory.mimeTypes].sort()).toEqual(Object.values(MIME).sort());
     expect(rendererFactory.safe).toBe(true);
     expect(rendererFactory.defaultRank).toBeLessThan(50);
@@ -104,10 +105,11 @@ describe('the extension wiring', () => {
 });
 
 describe('GradlabRenderer', () => {
-  for (const [mime, kind] of KINDS) {
-    it(`hands a ${kind} payload to the ${kind} view, marked for browser tests`, async () => {
+  for (const { mime, kind } of MIME_KINDS) {
+    it(`hands a ${kind} payload (${mime}) to the ${kind} view, marked for browser tests`, async () => {
       const widget = renderer(mime);
-      const payload = VALID[kind];
+      const payload = wire(VALID[kind]);
+      expect(payload).toMatchObject({ version: 1, kind });
       await widget.renderModel(model({ [mime]: payload, 'text/plain': 'fallback' }));
       expect(made.map((v) => [v.kind, v.payload])).toEqual([[kind, payload]]);
       expect(widget.node.classList.contains('gradlab-view')).toBe(true);
