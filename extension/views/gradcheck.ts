@@ -162,14 +162,11 @@ function nodeChecksBlock(doc: Document, nodes: CheckedNode[], show: (id: number)
 }
 
 /**
- * Selects node `id` in the graph view and brings it into view: through the
- * view's `select` when it has one; else as a user would, expanding the
- * collapsed groups hiding it (Enter on their toggles), clicking the node and
- * dragging it to the middle of the canvas.
+ * Selects node `id` in the graph view and brings it into view as a user
+ * would: expanding the collapsed groups hiding it (Enter on their toggles),
+ * clicking the node and dragging it to the middle of the canvas.
  */
 function showNode(view: GraphView, graphHost: HTMLElement, id: number): void {
-  const api = view as GraphView & { select?: (id: number) => void };
-  if (typeof api.select === 'function') return api.select(id);
   const find = () => graphHost.querySelector(`.gradlab-node[data-node-id="${id}"]`);
   for (let depth = 0; depth < 32 && !find(); depth++) {
     const key = view.figure?.hiddenIn.get(id);
