@@ -5,7 +5,7 @@
  * engine's static fallbacks, so both draw the same figure.
  */
 import type { GradCheckPayload, Num } from '../contract';
-import { asText, escapeXml, formatNumLong, formatErr, formatCount, formatShape, toNumber, INK, FONT, SANS, CELL, CELL_L, textTable } from './format';
+import { asText, escapeXml, formatNumLong, formatErr, formatCount, formatShape, toNumber, INK, SANS, CELL, CELL_L, textTable } from './format';
 
 // ---- gradient check --------------------------------------------------------
 

@@ -1,12 +1,16 @@
 /**
- * The computational graph as a figure: nodes, edges and their layout (dagre for small graphs, an own layered layout for large ones), and its static SVG and text fallbacks.
+ * The computational graph as a figure model: nodes, edges, scope groups and
+ * their places, computed once from a payload; the extension's graph view
+ * (extension/views/graph.ts, graph-draw.ts) and the static fallbacks
+ * (graph-svg.ts) draw it. The layout algorithms are in graph-layout.ts; what
+ * an op is called (its glyph) comes from the op table (../op-table.ts).
  *
  * Pure functions: no DOM, no Node APIs; shared by the extension's views and the
  * engine's static fallbacks, so both draw the same figure.
  */
-import * as dagre from '@dagrejs/dagre';
 import { GRAPH_NODE_LIMIT, type GraphNode, type GraphPayload, type NodeCheck, type Num, type TensorSummary } from '../contract';
-import { asText, escapeXml, formatErr, formatNum, formatCount, formatShape, shorten, isSummary, summaryLines, toNumber, INK, FONT, SANS, type Pt, round1 } from './format';
+import { asText, formatErr, formatNum, formatCount, formatShape, shorten, isSummary, summaryLines, toNumber } from './format';
+import { FRAME_LABEL, FRAME_PAD, MARGIN, dagreLayout, edgePath, layeredLayout, now, type Placement } from './graph-layout';
 import { opEntry } from '../op-table';
 
 // ---- graph figure ----------------------------------------------------------
@@ -17,7 +21,8 @@ const CH = 7.2;
 const LINE = 16;
 const PAD_X = 8;
 const PAD_Y = 5;
-const LABEL_W = 6 * CH; // "value " / "grad  "
+/** Where a line's text starts after its label ("value " / "grad  "). */
+export const LABEL_W = 6 * CH;
 const OP_RY = 13;
 const OP_GAP = 18;
 /** Largest number of drawn nodes laid out by dagre; larger graphs use the fast layered layout. */
@@ -158,7 +163,8 @@ export interface FigureCut {
   note: string;
 }
 
-interface NormNode {
+/** A payload node as the figure reads it: every field checked, unreadable parts replaced. */
+export interface NormNode {
   id: number;
   kind: 'leaf' | 'const' | 'op';
   op: string;
@@ -178,7 +184,7 @@ interface NormNode {
  * node, never an exception. With `ids`, only those nodes are read, into a
  * sparse array indexed by id.
  */
-function normalizeNodes(p: GraphPayload, notes: string[], ids?: readonly number[]): NormNode[] {
+export function normalizeNodes(p: GraphPayload, notes: string[], ids?: readonly number[]): NormNode[] {
   const raw: unknown[] = Array.isArray(p?.nodes) ? p.nodes : [];
   let bad = 0;
   let deep = 0;
@@ -374,7 +380,7 @@ export function attrsText(attrs: unknown): string {
 }
 
 /** Op names are drawn with at most this many characters (the details panel has the full name). */
-const MAX_OP_CHARS = 24;
+export const MAX_OP_CHARS = 24;
 
 /** How a node is called in text: its name, else `#id`. */
 export function nodeTitle(n: Pick<GraphNode, 'id' | 'name'>): string {
@@ -416,7 +422,7 @@ export const SHARED_INPUTS_KEY = '%shared inputs';
  * the names of the groups they feed; null when fewer than two such nodes.
  * Drawn one by one, each would send an edge into every group it feeds.
  */
-function sharedInputs(drawn: NormNode[], tree: ReturnType<typeof scopeTree>, consumers: number[][]): { members: NormNode[]; feeds: string[] } | null {
+function sharedInputs(drawn: NormNode[], tree: ScopeTree, consumers: number[][]): { members: NormNode[]; feeds: string[] } | null {
   const topOf = new Map<number, GroupInfo>();
   drawn.forEach((n, k) => {
     let g = tree.leafGroup[k];
@@ -442,7 +448,7 @@ function sharedInputs(drawn: NormNode[], tree: ReturnType<typeof scopeTree>, con
 }
 
 /** Adds the shared inputs to the scope tree as a top-level group of their own, labelled "shared inputs (41)". */
-function addSharedGroup(tree: ReturnType<typeof scopeTree>, shared: { members: NormNode[]; feeds: string[] }): void {
+function addSharedGroup(tree: ScopeTree, shared: { members: NormNode[]; feeds: string[] }): void {
   const ids = new Set(shared.members.map((n) => n.id));
   const g: GroupInfo = {
     key: SHARED_INPUTS_KEY,
@@ -470,8 +476,19 @@ export function groupName(path: readonly string[]): string {
   return path.map((x) => shorten(x, 80)).join(' / ');
 }
 
+/** The scope groups of the drawn nodes. */
+interface ScopeTree {
+  /** Top-level groups in order of first appearance. */
+  top: GroupInfo[];
+  byKey: Map<string, GroupInfo>;
+  /** The innermost group of each drawn node (indexed like the drawn nodes), or null. */
+  leafGroup: (GroupInfo | null)[];
+  /** Payload id of each drawn node. */
+  drawnIds: number[];
+}
+
 /** The scope tree of the drawn nodes, top-level groups in order of first appearance. */
-function scopeTree(drawn: NormNode[]): { top: GroupInfo[]; byKey: Map<string, GroupInfo>; leafGroup: (GroupInfo | null)[]; drawnIds: number[] } {
+function scopeTree(drawn: NormNode[]): ScopeTree {
   const byKey = new Map<string, GroupInfo>();
   const top: GroupInfo[] = [];
   const leafGroup: (GroupInfo | null)[] = [];
@@ -522,7 +539,7 @@ function sameScope(a: string[], b: string[]): boolean {
  * nodes are drawn; otherwise groups opened outermost first (in order of
  * appearance) while the number of drawn boxes stays within that limit.
  */
-function defaultExpanded(tree: ReturnType<typeof scopeTree>, drawnCount: number, unscoped: number): Set<string> {
+function defaultExpanded(tree: ScopeTree, drawnCount: number, unscoped: number): Set<string> {
   const expanded = new Set<string>();
   if (drawnCount <= EXPAND_ALL_MAX) {
     for (const k of tree.byKey.keys()) expanded.add(k);
@@ -569,27 +586,88 @@ function shapeList(shapes: Map<string, number>): string[] {
  * (longest-path ranks, barycenter ordering, straight curved edges), since
  * dagre's crossing minimisation and positioning take seconds past a few
  * hundred nodes.
+ *
+ * The phases, each a function below: read the payload within the budget
+ * ({@link readGraph}), group ({@link groupNodes}), make the boxes
+ * ({@link buildUnits}) and the edges between them ({@link unitEdges}), lay
+ * out ({@link runLayout}), put frames around expanded groups
+ * ({@link frameBoxes}), place the boxes ({@link placeUnits},
+ * {@link frameGroups}) and the edges ({@link figureEdges}).
  */
 export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): GraphFigure {
   const notes: string[] = [];
-  if (p?.omitted && typeof p.omitted === 'object') {
-    const reason = asText(p.omitted.reason, 'graph too large');
-    // no node left out, only some of their data (e.g. branch contributions): the reason says what
+  omittedNote(p, notes);
+  const read = readGraph(p, notes);
+  gradientNotes(read.shown, notes);
+  const grouping = groupNodes(read, opts);
+  const units = buildUnits(read, grouping);
+  const edgeList = unitEdges(read, units, grouping.drawn);
+  const frames = visibleFrames(grouping.tree.top, grouping.expanded);
+  const { pos, layout, layoutMs } = runLayout(units.list, edgeList, frames);
+  const frameBox = frameBoxes(units.list, pos, frames, grouping.expanded);
+  const placed = placeUnits(read, units.list, pos);
+  const groups = [...placed.groups, ...frameGroups(read.nodes, frames, frameBox, placed.nodes)];
+  groups.sort((a, b) => a.depth - b.depth || (a.collapsed === b.collapsed ? 0 : a.collapsed ? 1 : -1));
+  const edges = figureEdges(read.nodes, units.list, edgeList, placed, pos);
+  const size = figureSize(units.list, placed.unitBox, pos, frameBox);
+  const collapsedCount = groups.filter((g) => g.collapsed).length;
+  if (collapsedCount > 0) {
+    const hidden = units.hiddenIn.size - [...read.inlined].filter((j) => units.hiddenIn.has(j)).length;
     notes.push(
-      p.omitted.nodes === 0
-        ? `Left out: ${reason}.`
-        : `${formatCount(p.omitted.nodes)} node${p.omitted.nodes === 1 ? '' : 's'} left out: ${reason}.`,
+      `${formatCount(hidden)} of ${formatCount(grouping.drawn.length)} nodes are inside ${formatCount(collapsedCount)} collapsed scope group${collapsedCount === 1 ? '' : 's'}.`,
     );
   }
-  // `nodes` by id (sparse when cut), `shown` the nodes read, in payload order
+  return {
+    width: size.width,
+    height: size.height,
+    nodes: placed.nodes,
+    edges,
+    groups,
+    expanded: [...grouping.expanded].filter((k) => grouping.tree.byKey.has(k)),
+    hiddenIn: units.hiddenIn,
+    notes,
+    layout,
+    layoutMs,
+    inlined: read.inlined.size,
+    cut: read.cut,
+  };
+}
+
+/** The note on what the engine left out of the payload, if it says so. */
+function omittedNote(p: GraphPayload, notes: string[]): void {
+  if (!p?.omitted || typeof p.omitted !== 'object') return;
+  const reason = asText(p.omitted.reason, 'graph too large');
+  // no node left out, only some of their data (e.g. branch contributions): the reason says what
+  notes.push(
+    p.omitted.nodes === 0
+      ? `Left out: ${reason}.`
+      : `${formatCount(p.omitted.nodes)} node${p.omitted.nodes === 1 ? '' : 's'} left out: ${reason}.`,
+  );
+}
+
+/** The payload as the figure reads it. */
+interface GraphRead {
+  /** Nodes by id (sparse when the payload was cut to the budget). */
+  nodes: NormNode[];
+  /** The nodes read, in payload order. */
+  shown: NormNode[];
+  cut: FigureCut | null;
+  output: number;
+  /** The ops consuming each node. */
+  consumers: number[][];
+  /** Scalar constants drawn inline on the ops they feed. */
+  inlined: Set<number>;
+  /** `formatShape` of node `j`, computed once (a group box lists the shapes of many edges). */
+  shapeOf: (j: number) => string;
+}
+
+/** Reads the payload within the budget: its nodes, their consumers, and which constants are drawn inline on their op. */
+function readGraph(p: GraphPayload, notes: string[]): GraphRead {
   const { nodes, shown, cut } = readWithinBudget(p, notes);
   const output = typeof p?.output === 'number' ? p.output : nodes.length - 1;
-
-  // Consumers of each node, and which constants are drawn inline on their op.
   const consumers: number[][] = new Array<number[]>(nodes.length);
   for (const n of shown) consumers[n.id] = [];
   for (const n of shown) for (const j of n.inputs) consumers[j].push(n.id);
-  /** `formatShape` of each node, computed once (a group box lists the shapes of many edges). */
   const shapeTexts: (string | undefined)[] = [];
   const shapeOf = (j: number) => (shapeTexts[j] ??= formatShape(nodes[j].shape));
   const inlined = new Set<number>();
@@ -598,164 +676,242 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
       inlined.add(n.id);
     }
   }
+  return { nodes, shown, cut, output, consumers, inlined, shapeOf };
+}
+
+/** Notes on the gradients: none yet, or nodes that failed their local gradient check (and the worst). */
+function gradientNotes(shown: NormNode[], notes: string[]): void {
   if (shown.length > 0 && !shown.some((n) => n.grad !== null)) {
     notes.push('No gradients yet: call backward() on the output before showing the graph to see them.');
   }
   const failed = shown.filter((n) => n.check !== null && !n.check.ok);
-  if (failed.length > 0) {
-    const worst = failed.reduce((a, b) => (toNumber(b.check!.relError) > toNumber(a.check!.relError) || Number.isNaN(toNumber(b.check!.relError)) ? b : a));
-    notes.push(
-      `${failed.length} node${failed.length === 1 ? '' : 's'} failed the local gradient check (highlighted); worst: ${nodeTitle(worst)} (${worst.op}), rel. error ${formatErr(worst.check!.relError)}.`,
-    );
-  }
+  if (failed.length === 0) return;
+  const worst = failed.reduce((a, b) => (toNumber(b.check!.relError) > toNumber(a.check!.relError) || Number.isNaN(toNumber(b.check!.relError)) ? b : a));
+  notes.push(
+    `${failed.length} node${failed.length === 1 ? '' : 's'} failed the local gradient check (highlighted); worst: ${nodeTitle(worst)} (${worst.op}), rel. error ${formatErr(worst.check!.relError)}.`,
+  );
+}
 
-  // Groups, and which drawn node or collapsed group stands for each node.
-  const drawnAll = shown.filter((n) => !inlined.has(n.id));
-  const tree = scopeTree(drawnAll);
-  const shared = drawnAll.length > EXPAND_ALL_MAX ? sharedInputs(drawnAll, tree, consumers) : null;
+/** The scope groups of the drawn nodes and which of them are expanded. */
+interface Grouping {
+  /** The nodes drawn as boxes (inline constants are not), in payload order. */
+  drawn: NormNode[];
+  tree: ScopeTree;
+  /** Keys of the expanded groups. */
+  expanded: Set<string>;
+  /** The outermost collapsed group containing `g` (itself included), or null when all are expanded. */
+  collapsedOf: (g: GroupInfo | null) => GroupInfo | null;
+  /** The synthetic group of shared inputs, when there is one. */
+  shared: GroupInfo | null;
+}
+
+/** Groups the drawn nodes by scope (with the shared inputs of a large graph as a group of their own) and chooses what is expanded. */
+function groupNodes(read: GraphRead, opts: GraphFigureOptions): Grouping {
+  const drawn = read.shown.filter((n) => !read.inlined.has(n.id));
+  const tree = scopeTree(drawn);
+  const shared = drawn.length > EXPAND_ALL_MAX ? sharedInputs(drawn, tree, read.consumers) : null;
   const unscoped = tree.leafGroup.reduce((k, g) => k + (g === null ? 1 : 0), 0) - (shared ? shared.members.length - 1 : 0);
-  const expandedSet = opts.expanded ? new Set(opts.expanded) : defaultExpanded(tree, drawnAll.length, unscoped);
+  const expanded = opts.expanded ? new Set(opts.expanded) : defaultExpanded(tree, drawn.length, unscoped);
   // added after the default expansion was chosen: the shared inputs open collapsed
   if (shared) addSharedGroup(tree, shared);
-  /** The outermost collapsed group containing `g` (itself included), or null when all are expanded. */
-  const collapsedCache = new Map<GroupInfo, GroupInfo | null>();
+  const cache = new Map<GroupInfo, GroupInfo | null>();
   const collapsedOf = (g: GroupInfo | null): GroupInfo | null => {
     if (g === null) return null;
-    let c = collapsedCache.get(g);
+    let c = cache.get(g);
     if (c !== undefined) return c;
     const up = collapsedOf(g.parent);
-    c = up ?? (expandedSet.has(g.key) ? null : g);
-    collapsedCache.set(g, c);
+    c = up ?? (expanded.has(g.key) ? null : g);
+    cache.set(g, c);
     return c;
   };
+  return { drawn, tree, expanded, collapsedOf, shared: shared ? (tree.byKey.get(SHARED_INPUTS_KEY) ?? null) : null };
+}
+
+/** A line of a box before placement. */
+type UnitLine = Omit<FigureLine, 'x' | 'y'>;
+/** A drawn node: its value box and op ellipse, as one unit of the layout. */
+interface NodeUnit {
+  kind: 'node';
+  n: NormNode;
+  lines: UnitLine[];
+  boxW: number;
+  boxH: number;
+  op: { label: string; rx: number } | null;
+  w: number;
+  h: number;
+  /** The node's innermost group (expanded, since the node is drawn), or null. */
+  g: GroupInfo | null;
+}
+/** A collapsed group: one box standing for its members. */
+interface GroupUnit {
+  kind: 'group';
+  g: GroupInfo;
+  members: NormNode[];
+  lines: UnitLine[];
+  boxW: number;
+  boxH: number;
+  op: null;
+  w: number;
+  h: number;
+  info: Omit<FigureGroup, 'box' | 'lines' | 'collapsed' | 'depth' | 'key' | 'path'>;
+}
+type Unit = NodeUnit | GroupUnit;
+
+/** The boxes to lay out, in topological order, and which box stands for each payload node. */
+interface Units {
+  list: Unit[];
+  /** Payload id → unit index (-1: not drawn). */
+  unitOf: Int32Array;
+  /** For each node hidden in a collapsed group: the key of the group box drawn in its place. */
+  hiddenIn: Map<number, string>;
+}
+
+/** One box per drawn node outside collapsed groups and one per collapsed group. */
+function buildUnits(read: GraphRead, grouping: Grouping): Units {
+  const { tree, collapsedOf } = grouping;
+  const list: Unit[] = [];
+  const unitOf = new Int32Array(read.nodes.length).fill(-1);
   const hiddenIn = new Map<number, string>();
-  /** Payload id → unit index (nodes and collapsed groups share one list, in topological order). */
-  const unitOf = new Int32Array(nodes.length).fill(-1);
-  type NodeUnit = { kind: 'node'; n: NormNode; lines: Omit<FigureLine, 'x' | 'y'>[]; boxW: number; boxH: number; op: { label: string; rx: number } | null; w: number; h: number; g: GroupInfo | null };
-  type GroupUnit = { kind: 'group'; g: GroupInfo; members: NormNode[]; lines: Omit<FigureLine, 'x' | 'y'>[]; boxW: number; boxH: number; op: null; w: number; h: number; info: Omit<FigureGroup, 'box' | 'lines' | 'collapsed' | 'depth' | 'key' | 'path'> };
-  type Unit = NodeUnit | GroupUnit;
-  const units: Unit[] = [];
   const groupUnit = new Map<GroupInfo, number>();
   const newGroupUnit = (c: GroupInfo) => {
-    groupUnit.set(c, units.length);
-    units.push({ kind: 'group', g: c, members: [], lines: [], boxW: 0, boxH: 0, op: null, w: 0, h: 0, info: null as never });
-    return units.length - 1;
+    groupUnit.set(c, list.length);
+    list.push({ kind: 'group', g: c, members: [], lines: [], boxW: 0, boxH: 0, op: null, w: 0, h: 0, info: null as never });
+    return list.length - 1;
   };
   // collapsed shared inputs come first: all their edges go out, so unit order stays topological
-  const sharedGroup = tree.byKey.get(SHARED_INPUTS_KEY);
-  if (shared && sharedGroup && collapsedOf(sharedGroup) === sharedGroup) newGroupUnit(sharedGroup);
-  drawnAll.forEach((n, k) => {
+  if (grouping.shared && collapsedOf(grouping.shared) === grouping.shared) newGroupUnit(grouping.shared);
+  grouping.drawn.forEach((n, k) => {
     const g = tree.leafGroup[k];
     const c = collapsedOf(g);
     if (c === null) {
-      unitOf[n.id] = units.length;
-      units.push(nodeUnit(n, g));
+      unitOf[n.id] = list.length;
+      list.push(nodeUnit(read, n, g));
       return;
     }
     hiddenIn.set(n.id, c.key);
     const u = groupUnit.get(c) ?? newGroupUnit(c);
-    (units[u] as GroupUnit).members.push(n);
+    (list[u] as GroupUnit).members.push(n);
     unitOf[n.id] = u;
   });
   // inlined constants belong to their (first) consumer's unit
-  for (const j of inlined) hiddenIn.has(consumers[j][0]) && hiddenIn.set(j, hiddenIn.get(consumers[j][0])!);
-  for (const u of units) if (u.kind === 'group') finishGroupUnit(u);
+  for (const j of read.inlined) hiddenIn.has(read.consumers[j][0]) && hiddenIn.set(j, hiddenIn.get(read.consumers[j][0])!);
+  for (const u of list) if (u.kind === 'group') finishGroupUnit(read, unitOf, u);
+  return { list, unitOf, hiddenIn };
+}
 
-  function nodeUnit(n: NormNode, g: GroupInfo | null): NodeUnit {
-    const lines: Omit<FigureLine, 'x' | 'y'>[] = [];
-    const shapeText = n.shape.length > 0 ? `[${formatShape(n.shape)}]` : '';
-    const title = [n.name !== null && n.name !== '' ? shorten(n.name, 32) : '', shapeText].filter(Boolean).join(' ');
-    if (title) lines.push({ role: 'title', label: '', text: title });
-    const vl = n.value ? summaryLines(n.value) : ['?'];
-    vl.forEach((t, i) => lines.push({ role: 'value', label: i === 0 ? 'value' : '', text: t }));
-    summaryLines(n.grad).forEach((t, i) => lines.push({ role: 'grad', label: i === 0 ? 'grad' : '', text: t }));
-    if (n.check && !n.check.ok) lines.push({ role: 'check', label: 'check', text: `✗ ${figureCheck(n.id, n.check).text}` });
-    const boxW = Math.ceil(
-      2 * PAD_X + Math.max(...lines.map((l) => (l.role === 'title' ? textWidth(l.text) : LABEL_W + textWidth(l.text))), 4 * CH),
-    );
-    const boxH = 2 * PAD_Y + lines.length * LINE;
-    let op: { label: string; rx: number } | null = null;
-    if (n.kind === 'op') {
-      const a = attrsText(n.attrs);
-      let label = opLabel(n, inlined, nodes);
-      if (a && [...label].length + [...a].length < 24) label = `${label} ${a}`;
-      op = { label, rx: Math.max(OP_RY, textWidth(label) / 2 + 9) };
-    }
-    const opW = op ? 2 * op.rx + OP_GAP : 0;
-    return { kind: 'node', n, lines, boxW, boxH, op, w: opW + boxW, h: Math.max(boxH, 2 * OP_RY), g };
+/** A node's box: title, value and gradient lines, a failed check; its op's label with inline constants and short attributes. */
+function nodeUnit(read: GraphRead, n: NormNode, g: GroupInfo | null): NodeUnit {
+  const lines: UnitLine[] = [];
+  const shapeText = n.shape.length > 0 ? `[${formatShape(n.shape)}]` : '';
+  const title = [n.name !== null && n.name !== '' ? shorten(n.name, 32) : '', shapeText].filter(Boolean).join(' ');
+  if (title) lines.push({ role: 'title', label: '', text: title });
+  const vl = n.value ? summaryLines(n.value) : ['?'];
+  vl.forEach((t, i) => lines.push({ role: 'value', label: i === 0 ? 'value' : '', text: t }));
+  summaryLines(n.grad).forEach((t, i) => lines.push({ role: 'grad', label: i === 0 ? 'grad' : '', text: t }));
+  if (n.check && !n.check.ok) lines.push({ role: 'check', label: 'check', text: `✗ ${figureCheck(n.id, n.check).text}` });
+  const boxW = Math.ceil(2 * PAD_X + Math.max(...lines.map((l) => (l.role === 'title' ? textWidth(l.text) : LABEL_W + textWidth(l.text))), 4 * CH));
+  const boxH = 2 * PAD_Y + lines.length * LINE;
+  let op: { label: string; rx: number } | null = null;
+  if (n.kind === 'op') {
+    const a = attrsText(n.attrs);
+    let label = opLabel(n, read.inlined, read.nodes);
+    if (a && [...label].length + [...a].length < 24) label = `${label} ${a}`;
+    op = { label, rx: Math.max(OP_RY, textWidth(label) / 2 + 9) };
   }
+  const opW = op ? 2 * op.rx + OP_GAP : 0;
+  return { kind: 'node', n, lines, boxW, boxH, op, w: opW + boxW, h: Math.max(boxH, 2 * OP_RY), g };
+}
 
-  function finishGroupUnit(u: GroupUnit): void {
-    const self = unitOf[u.members[0].id];
-    const ins = new Map<string, number>();
-    const outs = new Map<string, number>();
-    const ops = new Map<string, number>();
-    let worst: NormNode | null = null;
-    for (const m of u.members) {
-      for (const j of m.inputs) {
-        if (unitOf[j] === self || inlined.has(j)) continue;
-        const t = shapeOf(j);
-        ins.set(t, (ins.get(t) ?? 0) + 1);
-      }
-      let leaves = m.id === output;
-      for (const c of consumers[m.id]) if (unitOf[c] !== self) leaves = true;
-      if (leaves) outs.set(shapeOf(m.id), (outs.get(shapeOf(m.id)) ?? 0) + 1);
-      if (m.kind === 'op') ops.set(m.op, (ops.get(m.op) ?? 0) + 1);
-      if (m.check && !m.check.ok && (worst === null || toNumber(m.check.relError) > toNumber(worst.check!.relError))) worst = m;
+/** A collapsed group's box: its name, size, the shapes entering and leaving it, its most frequent ops, what it feeds, its worst check. */
+function finishGroupUnit(read: GraphRead, unitOf: Int32Array, u: GroupUnit): void {
+  const self = unitOf[u.members[0].id];
+  const ins = new Map<string, number>();
+  const outs = new Map<string, number>();
+  const ops = new Map<string, number>();
+  let worst: NormNode | null = null;
+  for (const m of u.members) {
+    for (const j of m.inputs) {
+      if (unitOf[j] === self || read.inlined.has(j)) continue;
+      const t = read.shapeOf(j);
+      ins.set(t, (ins.get(t) ?? 0) + 1);
     }
-    const opMix = [...ops].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-    const opsText = opMix.slice(0, 3).map(([o, k]) => `${k} ${o}`).join(' · ') + (opMix.length > 3 ? ' · …' : '');
-    const inShapes = shapeList(ins);
-    const outShapes = shapeList(outs);
-    const check = worst ? figureCheck(worst.id, worst.check!) : null;
-    const name = u.g.path[u.g.path.length - 1];
-    const count = u.g.count;
-    const lines: Omit<FigureLine, 'x' | 'y'>[] = [
-      { role: 'title', label: '', text: `▸ ${shorten(name, 32)}` },
-      { role: 'info', label: 'nodes', text: formatCount(count) },
-    ];
-    if (inShapes.length) lines.push({ role: 'info', label: 'in', text: shorten(inShapes.join(', '), 40) });
-    if (outShapes.length) lines.push({ role: 'info', label: 'out', text: shorten(outShapes.join(', '), 40) });
-    if (opsText) lines.push({ role: 'info', label: 'ops', text: shorten(opsText, 40) });
-    const feeds = u.g.feeds ?? null;
-    if (feeds !== null) lines.push({ role: 'info', label: 'feeds', text: shorten(feedsText(feeds), 40) });
-    if (check) lines.push({ role: 'check', label: 'check', text: `✗ ${check.text} in ${shorten(nodeTitle(nodes[check.id]), 16)}` });
-    u.lines = lines;
-    u.boxW = Math.ceil(2 * PAD_X + Math.max(...lines.map((l) => (l.role === 'title' ? textWidth(l.text) : LABEL_W + textWidth(l.text)))));
-    u.boxH = 2 * PAD_Y + lines.length * LINE;
-    u.w = u.boxW;
-    u.h = u.boxH;
-    const tooltip = `group ${groupName(u.g.path)}: ${formatCount(count)} node${count === 1 ? '' : 's'}${inShapes.length ? `, in ${inShapes.join(', ')}` : ''}${outShapes.length ? `, out ${outShapes.join(', ')}` : ''}${opsText ? `; ops ${opsText}` : ''}${feeds !== null ? `; feeds ${feedsText(feeds)}` : ''}${check ? `; check failed, ${check.text}` : ''}`;
-    u.info = { count, inShapes, outShapes, ops: opsText, check, tooltip };
+    let leaves = m.id === read.output;
+    for (const c of read.consumers[m.id]) if (unitOf[c] !== self) leaves = true;
+    if (leaves) outs.set(read.shapeOf(m.id), (outs.get(read.shapeOf(m.id)) ?? 0) + 1);
+    if (m.kind === 'op') ops.set(m.op, (ops.get(m.op) ?? 0) + 1);
+    if (m.check && !m.check.ok && (worst === null || toNumber(m.check.relError) > toNumber(worst.check!.relError))) worst = m;
   }
+  const opMix = [...ops].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const opsText = opMix.slice(0, 3).map(([o, k]) => `${k} ${o}`).join(' · ') + (opMix.length > 3 ? ' · …' : '');
+  const inShapes = shapeList(ins);
+  const outShapes = shapeList(outs);
+  const check = worst ? figureCheck(worst.id, worst.check!) : null;
+  const name = u.g.path[u.g.path.length - 1];
+  const count = u.g.count;
+  const lines: UnitLine[] = [
+    { role: 'title', label: '', text: `▸ ${shorten(name, 32)}` },
+    { role: 'info', label: 'nodes', text: formatCount(count) },
+  ];
+  if (inShapes.length) lines.push({ role: 'info', label: 'in', text: shorten(inShapes.join(', '), 40) });
+  if (outShapes.length) lines.push({ role: 'info', label: 'out', text: shorten(outShapes.join(', '), 40) });
+  if (opsText) lines.push({ role: 'info', label: 'ops', text: shorten(opsText, 40) });
+  const feeds = u.g.feeds ?? null;
+  if (feeds !== null) lines.push({ role: 'info', label: 'feeds', text: shorten(feedsText(feeds), 40) });
+  if (check) lines.push({ role: 'check', label: 'check', text: `✗ ${check.text} in ${shorten(nodeTitle(read.nodes[check.id]), 16)}` });
+  u.lines = lines;
+  u.boxW = Math.ceil(2 * PAD_X + Math.max(...lines.map((l) => (l.role === 'title' ? textWidth(l.text) : LABEL_W + textWidth(l.text)))));
+  u.boxH = 2 * PAD_Y + lines.length * LINE;
+  u.w = u.boxW;
+  u.h = u.boxH;
+  const tooltip = `group ${groupName(u.g.path)}: ${formatCount(count)} node${count === 1 ? '' : 's'}${inShapes.length ? `, in ${inShapes.join(', ')}` : ''}${outShapes.length ? `, out ${outShapes.join(', ')}` : ''}${opsText ? `; ops ${opsText}` : ''}${feeds !== null ? `; feeds ${feedsText(feeds)}` : ''}${check ? `; check failed, ${check.text}` : ''}`;
+  u.info = { count, inShapes, outShapes, ops: opsText, check, tooltip };
+}
 
-  // Edges between units. `slot` spreads an op's operands over its left side in argument order
-  // (first on top), so x·x shows two edges and a − b shows which operand is which. Edges inside a
-  // collapsed group are dropped; several edges between the same two units, one of them a group, merge.
-  const edgeList: { from: number; to: number; k: number; slot: number; src: number; dst: number }[] = [];
+/** An edge between two units, before placement. */
+interface UnitEdge {
+  /** Unit indices of the two ends. */
+  from: number;
+  to: number;
+  /** Which repeat of the same operand this is (x·x: 0 and 1), and its slot on the op's left side. */
+  k: number;
+  slot: number;
+  /** Payload ids of the two ends. */
+  src: number;
+  dst: number;
+}
+
+/**
+ * Edges between units. `slot` spreads an op's operands over its left side in
+ * argument order (first on top), so x·x shows two edges and a − b shows which
+ * operand is which. Edges inside a collapsed group are dropped; several edges
+ * between the same two units, one of them a group, merge.
+ */
+function unitEdges(read: GraphRead, units: Units, drawn: NormNode[]): UnitEdge[] {
+  const { list, unitOf } = units;
+  const edgeList: UnitEdge[] = [];
   const merged = new Set<number>();
-  for (const n of drawnAll) {
+  for (const n of drawn) {
     const to = unitOf[n.id];
-    const toGroup = units[to].kind === 'group';
+    const toGroup = list[to].kind === 'group';
     let ins = n.inputs;
     if (toGroup) {
       // into a collapsed group: only edges from outside it, one per source box
       for (const j of ins) {
         const from = unitOf[j];
-        if (from === to || inlined.has(j)) continue;
-        const pair = from * units.length + to;
+        if (from === to || read.inlined.has(j)) continue;
+        const pair = from * list.length + to;
         if (merged.has(pair)) continue;
         merged.add(pair);
         edgeList.push({ from, to, k: 0, slot: 0, src: j, dst: n.id });
       }
       continue;
     }
-    if (ins.some((j) => inlined.has(j))) ins = ins.filter((j) => !inlined.has(j));
+    if (ins.some((j) => read.inlined.has(j))) ins = ins.filter((j) => !read.inlined.has(j));
     const seen = ins.length > 1 ? new Map<number, number>() : null;
     ins.forEach((j, pos) => {
       const from = unitOf[j];
-      if (units[from].kind === 'group') {
-        const pair = from * units.length + to;
+      if (list[from].kind === 'group') {
+        const pair = from * list.length + to;
         if (merged.has(pair)) return;
         merged.add(pair);
       }
@@ -764,30 +920,55 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
       edgeList.push({ from, to, k, slot: pos - (ins.length - 1) / 2, src: j, dst: n.id });
     });
   }
+  return edgeList;
+}
 
-  // Expanded groups that are visible (not inside a collapsed one), outermost first.
+/** Expanded groups that are visible (not inside a collapsed one), outermost first. */
+function visibleFrames(top: GroupInfo[], expanded: Set<string>): GroupInfo[] {
   const frames: GroupInfo[] = [];
   const walk = (gs: GroupInfo[]) => {
     for (const g of gs) {
-      if (!expandedSet.has(g.key)) continue;
+      if (!expanded.has(g.key)) continue;
       frames.push(g);
       walk(g.children);
     }
   };
-  walk(tree.top);
-  const frameOfUnit = (u: Unit): GroupInfo | null => (u.kind === 'node' ? u.g : u.g.parent);
+  walk(top);
+  return frames;
+}
 
+/** The expanded group a unit is drawn inside: a node's own group, a collapsed group's parent. */
+function frameOfUnit(u: Unit): GroupInfo | null {
+  return u.kind === 'node' ? u.g : u.g.parent;
+}
+
+/** Lays the units out: dagre up to {@link DAGRE_MAX_NODES} units, else the layered layout; timed. */
+function runLayout(units: Unit[], edgeList: UnitEdge[], frames: GroupInfo[]): { pos: Placement; layout: GraphFigure['layout']; layoutMs: number } {
   const t0 = now();
   const useDagre = units.length <= DAGRE_MAX_NODES;
   const pos = useDagre
     ? dagreLayout(units, edgeList, frames.length ? units.map((u) => frameOfUnit(u)?.key ?? null) : null, frames.map((g) => [g.key, g.parent?.key ?? null]))
     : layeredLayout(units, edgeList, frames.length ? units.map((u) => frameOfUnit(u)?.first ?? -1) : null);
-  const layoutMs = now() - t0;
+  return { pos, layout: useDagre ? 'dagre' : 'layered', layoutMs: now() - t0 };
+}
 
-  // Frames: around their members, innermost first so an outer frame encloses the inner ones.
-  const frameBox = new Map<GroupInfo, { x0: number; y0: number; x1: number; y1: number }>();
+/** A frame's edges. */
+interface FrameBox {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+}
+
+/**
+ * The frame of each visible expanded group: around its members, innermost
+ * first so an outer frame encloses the inner ones. Everything shifts
+ * right/down when a frame reaches past the margin (`pos` is moved in place).
+ */
+function frameBoxes(units: Unit[], pos: Placement, frames: GroupInfo[], expanded: Set<string>): Map<GroupInfo, FrameBox> {
+  const frameBox = new Map<GroupInfo, FrameBox>();
   const grow = (g: GroupInfo | null, x0: number, y0: number, x1: number, y1: number) => {
-    for (; g && expandedSet.has(g.key); g = g.parent) {
+    for (; g && expanded.has(g.key); g = g.parent) {
       const b = frameBox.get(g);
       if (!b) frameBox.set(g, { x0, y0, x1, y1 });
       else {
@@ -810,7 +991,12 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
     b.x1 = Math.max(b.x1, b.x0 + textWidth(`▾ ${shorten(g.path[g.path.length - 1], 32)}`) + 2 * PAD_X);
     grow(g.parent, b.x0, b.y0, b.x1, b.y1);
   }
-  // shift everything right/down when a frame reaches past the margin
+  shiftIntoMargin(pos, frameBox);
+  return frameBox;
+}
+
+/** Moves everything right/down when a frame reaches past the margin. */
+function shiftIntoMargin(pos: Placement, frameBox: Map<GroupInfo, FrameBox>): void {
   let minX = MARGIN;
   let minY = MARGIN;
   for (const b of frameBox.values()) {
@@ -819,46 +1005,60 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
   }
   const sx = MARGIN - minX;
   const sy = MARGIN - minY;
-  if (sx || sy) {
-    for (const q of pos.nodes) (q.x += sx), (q.y += sy);
-    for (const bends of pos.edges) for (const q of bends) (q.x += sx), (q.y += sy);
-    for (const b of frameBox.values()) (b.x0 += sx), (b.x1 += sx), (b.y0 += sy), (b.y1 += sy);
-  }
+  if (!sx && !sy) return;
+  for (const q of pos.nodes) (q.x += sx), (q.y += sy);
+  for (const bends of pos.edges) for (const q of bends) (q.x += sx), (q.y += sy);
+  for (const b of frameBox.values()) (b.x0 += sx), (b.x1 += sx), (b.y0 += sy), (b.y1 += sy);
+}
 
-  const figNodes: FigureNode[] = [];
-  const groups: FigureGroup[] = [];
+/** The placed units: figure nodes, collapsed groups, and each unit's box and op ellipse (for the edges). */
+interface Placed {
+  nodes: FigureNode[];
+  groups: FigureGroup[];
   /** Box of each unit (a node's value box or a group's box), and its op ellipse. */
-  const unitBox: { x: number; y: number; w: number; h: number }[] = [];
-  const unitOp: ({ cx: number; cy: number; rx: number; ry: number } | null)[] = [];
+  unitBox: { x: number; y: number; w: number; h: number }[];
+  unitOp: ({ cx: number; cy: number; rx: number; ry: number } | null)[];
+}
+
+/** The figure's nodes and collapsed groups where the layout put them. */
+function placeUnits(read: GraphRead, units: Unit[], pos: Placement): Placed {
+  const { nodes, inlined } = read;
+  const placed: Placed = { nodes: [], groups: [], unitBox: [], unitOp: [] };
   units.forEach((u, k) => {
     const { x, y } = pos.nodes[k]; // top-left of the unit
     const bx = x + (u.op ? 2 * u.op.rx + OP_GAP : 0);
     const by = y + (u.h - u.boxH) / 2;
     const lines: FigureLine[] = u.lines.map((l, i) => ({ role: l.role, label: l.label, text: l.text, x: bx + PAD_X, y: by + PAD_Y + (i + 1) * LINE - 4 }));
     const box = { x: bx, y: by, w: u.boxW, h: u.boxH };
-    unitBox.push(box);
+    placed.unitBox.push(box);
     if (u.kind === 'group') {
-      unitOp.push(null);
-      groups.push({ key: u.g.key, path: u.g.path, depth: u.g.path.length - 1, collapsed: true, box, lines, ...u.info });
+      placed.unitOp.push(null);
+      placed.groups.push({ key: u.g.key, path: u.g.path, depth: u.g.path.length - 1, collapsed: true, box, lines, ...u.info });
       return;
     }
     const n = u.n;
     const operands = n.inputs.slice(0, 8).map((j) => (inlined.has(j) ? formatNum(nodes[j].value!.values[0]) : shorten(nodeTitle(nodes[j]), 32)));
     if (n.inputs.length > 8) operands.push(`… ${formatCount(n.inputs.length - 8)} more`);
     const op = u.op ? { label: u.op.label, cx: x + u.op.rx, cy: y + u.h / 2, rx: u.op.rx, ry: OP_RY } : null;
-    unitOp.push(op);
-    figNodes.push({
+    placed.unitOp.push(op);
+    placed.nodes.push({
       id: n.id,
       kind: n.kind,
       box,
       op,
       lines,
       gradLeaf: n.kind === 'leaf' && n.requiresGrad,
-      output: n.id === output,
+      output: n.id === read.output,
       tooltip: `${shorten(nodeTitle(n), 80)} = ${shorten(n.op, MAX_OP_CHARS)}(${operands.join(', ')})`,
       check: n.check && !n.check.ok ? figureCheck(n.id, n.check) : null,
     });
   });
+  return placed;
+}
+
+/** The expanded groups as drawn: a labelled frame, badged with the worst failed check of the nodes inside. */
+function frameGroups(nodes: NormNode[], frames: GroupInfo[], frameBox: Map<GroupInfo, FrameBox>, figNodes: FigureNode[]): FigureGroup[] {
+  const groups: FigureGroup[] = [];
   for (const g of frames) {
     const b = frameBox.get(g);
     if (!b) continue;
@@ -884,9 +1084,13 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
       tooltip: `group ${groupName(g.path)}: ${formatCount(g.count)} node${g.count === 1 ? '' : 's'}`,
     });
   }
-  groups.sort((a, b) => a.depth - b.depth || (a.collapsed === b.collapsed ? 0 : a.collapsed ? 1 : -1));
+  return groups;
+}
 
-  const edges: FigureEdge[] = edgeList.map((e, i) => {
+/** The edges as drawn: from the right of the operand's box to the op's ellipse (or the left of a group's box), through the layout's bends. */
+function figureEdges(nodes: NormNode[], units: Unit[], edgeList: UnitEdge[], placed: Placed, pos: Placement): FigureEdge[] {
+  const { unitBox, unitOp } = placed;
+  return edgeList.map((e, i) => {
     const a = unitBox[e.from];
     const b = unitBox[e.to];
     const start = { x: a.x + a.w, y: a.y + a.h / 2 };
@@ -898,13 +1102,18 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
     // a repeated operand (x·x) takes a slightly different route so both edges show
     const mids = (pos.edges[i] ?? []).map((q) => ({ x: q.x, y: q.y + e.k * 10 }));
     const path = edgePath(start, mids, end);
-    const fromGroup = units[e.from].kind === 'group' ? (units[e.from] as GroupUnit).g.key : null;
-    const toGroup = units[e.to].kind === 'group' ? (units[e.to] as GroupUnit).g.key : null;
+    const from = units[e.from];
+    const to = units[e.to];
+    const fromGroup = from.kind === 'group' ? from.g.key : null;
+    const toGroup = to.kind === 'group' ? to.g.key : null;
     const src = nodes[e.src];
     const label = fromGroup === null && src.shape.length > 0 ? formatShape(src.shape) : null;
     return { from: e.src, to: e.dst, fromGroup, toGroup, d: path.d, arrow: path.arrow, label, lx: path.mid.x, ly: path.mid.y - 4 };
   });
+}
 
+/** Width and height of the figure: every box, op and frame, and the margin. */
+function figureSize(units: Unit[], unitBox: Placed['unitBox'], pos: Placement, frameBox: Map<GroupInfo, FrameBox>): { width: number; height: number } {
   let maxX = 0;
   let maxY = 0;
   units.forEach((u, k) => {
@@ -915,414 +1124,5 @@ export function graphFigure(p: GraphPayload, opts: GraphFigureOptions = {}): Gra
     maxX = Math.max(maxX, b.x1);
     maxY = Math.max(maxY, b.y1);
   }
-  const collapsedCount = groups.filter((g) => g.collapsed).length;
-  if (collapsedCount > 0) {
-    notes.push(
-      `${formatCount(hiddenIn.size - [...inlined].filter((j) => hiddenIn.has(j)).length)} of ${formatCount(drawnAll.length)} nodes are inside ${formatCount(collapsedCount)} collapsed scope group${collapsedCount === 1 ? '' : 's'}.`,
-    );
-  }
-  return {
-    width: Math.ceil(maxX + MARGIN),
-    height: Math.ceil(maxY + MARGIN),
-    nodes: figNodes,
-    edges,
-    groups,
-    expanded: [...expandedSet].filter((k) => tree.byKey.has(k)),
-    hiddenIn,
-    notes,
-    layout: useDagre ? 'dagre' : 'layered',
-    layoutMs,
-    inlined: inlined.size,
-    cut,
-  };
+  return { width: Math.ceil(maxX + MARGIN), height: Math.ceil(maxY + MARGIN) };
 }
-
-const MARGIN = 16;
-/** An expanded group's frame: padding around its members, and the height of its label above them. */
-const FRAME_PAD = 8;
-const FRAME_LABEL = 18;
-const NODE_SEP = 18;
-const RANK_SEP = 56;
-
-function now(): number {
-  return typeof performance !== 'undefined' ? performance.now() : Date.now();
-}
-
-interface Unit {
-  w: number;
-  h: number;
-}
-interface Placement {
-  /** Top-left corner of each unit. */
-  nodes: Pt[];
-  /** Bend points of each edge (between the two ends). */
-  edges: Pt[][];
-}
-
-function dagreLayout(
-  units: Unit[],
-  edges: { from: number; to: number }[],
-  parentOf: (string | null)[] | null,
-  clusters: [string, string | null][],
-): Placement {
-  // expanded groups become dagre clusters, so their members are laid out together
-  const g = new dagre.graphlib.Graph({ multigraph: true, compound: parentOf !== null });
-  // with clusters, room between them for the frames' padding and labels (dagre's clusters have none)
-  const room = parentOf ? 2 * FRAME_PAD + FRAME_LABEL : 0;
-  g.setGraph({ rankdir: 'LR', nodesep: NODE_SEP + room, ranksep: RANK_SEP + (parentOf ? 2 * FRAME_PAD : 0), edgesep: 10, marginx: MARGIN, marginy: MARGIN });
-  units.forEach((u, k) => g.setNode(String(k), { width: u.w, height: u.h }));
-  if (parentOf) {
-    for (const [key] of clusters) g.setNode(`g:${key}`, {});
-    for (const [key, parent] of clusters) if (parent !== null) g.setParent(`g:${key}`, `g:${parent}`);
-    parentOf.forEach((key, k) => key !== null && g.setParent(String(k), `g:${key}`));
-  }
-  edges.forEach((e, i) => g.setEdge(String(e.from), String(e.to), {}, String(i)));
-  dagre.layout(g);
-  const nodes = units.map((u, k) => {
-    const n = g.node(String(k)) as { x: number; y: number };
-    return { x: n.x - u.w / 2, y: n.y - u.h / 2 };
-  });
-  const bends = edges.map((e, i) => {
-    const ed = g.edge({ v: String(e.from), w: String(e.to), name: String(i) }) as { points?: Pt[] } | undefined;
-    const pts = ed?.points ?? [];
-    return pts.slice(1, -1).map((q) => ({ x: q.x, y: q.y })); // the ends are replaced by the box and op anchors
-  });
-  return { nodes, edges: bends };
-}
-
-/**
- * A layered layout in O((V + E) log V): ranks by longest path (sources pulled
- * next to their first consumer), a few barycenter sweeps to order each rank,
- * then each node moved towards its neighbours' mean height without overlaps.
- */
-function layeredLayout(units: Unit[], edges: { from: number; to: number }[], groupOf: number[] | null): Placement {
-  const n = units.length;
-  const preds: number[][] = units.map(() => []);
-  const succs: number[][] = units.map(() => []);
-  for (const e of edges) {
-    if (e.from < e.to) {
-      // payload order is topological; anything else is a malformed back edge, ignored for layout
-      preds[e.to].push(e.from);
-      succs[e.from].push(e.to);
-    }
-  }
-  // Ranks: longest path from the inputs, then every node with consumers moved as far right as
-  // they allow (one rank before its first consumer). Without the second pass, all the products
-  // w_i·x_i of a layer would share one rank and make a column hundreds of nodes tall.
-  const rank = new Int32Array(n);
-  for (let v = 0; v < n; v++) for (const u of preds[v]) rank[v] = Math.max(rank[v], rank[u] + 1);
-  for (let v = n - 1; v >= 0; v--) {
-    if (succs[v].length > 0) {
-      let r = Infinity;
-      for (const w of succs[v]) r = Math.min(r, rank[w] - 1);
-      rank[v] = r;
-    }
-  }
-  let maxRank = 0;
-  for (let v = 0; v < n; v++) maxRank = Math.max(maxRank, rank[v]);
-  const layers: number[][] = Array.from({ length: maxRank + 1 }, () => []);
-  for (let v = 0; v < n; v++) layers[rank[v]].push(v);
-
-  // Order within ranks: barycenters of neighbours' relative positions.
-  const frac = new Float64Array(n);
-  const setFrac = (layer: number[]) => layer.forEach((v, i) => (frac[v] = (i + 0.5) / layer.length));
-  layers.forEach(setFrac);
-  const sweep = (layer: number[], nb: number[][]) => {
-    const key = new Map<number, number>();
-    for (const v of layer) {
-      const ns = nb[v];
-      if (ns.length === 0) key.set(v, frac[v]);
-      else {
-        let s = 0;
-        for (const w of ns) s += frac[w];
-        key.set(v, s / ns.length);
-      }
-    }
-    layer.sort((a, b) => key.get(a)! - key.get(b)! || a - b);
-    setFrac(layer);
-  };
-  for (let round = 0; round < 2; round++) {
-    for (let r = 1; r <= maxRank; r++) sweep(layers[r], preds);
-    for (let r = maxRank - 1; r >= 0; r--) sweep(layers[r], succs);
-  }
-  // Members of one expanded group (`groupOf`: the group's id, -1 for none) kept next to each
-  // other in every rank, at their mean position, so its frame does not cover other nodes there.
-  if (groupOf) {
-    for (const layer of layers) {
-      const sum = new Map<number, [number, number]>();
-      for (const v of layer) {
-        if (groupOf[v] < 0) continue;
-        const a = sum.get(groupOf[v]) ?? [0, 0];
-        a[0] += frac[v];
-        a[1]++;
-        sum.set(groupOf[v], a);
-      }
-      const key = (v: number) => (groupOf[v] < 0 ? frac[v] : sum.get(groupOf[v])![0] / sum.get(groupOf[v])![1]);
-      layer.sort((a, b) => key(a) - key(b) || groupOf[a] - groupOf[b] || frac[a] - frac[b]);
-      setFrac(layer);
-    }
-  }
-
-  // Coordinates: columns by rank; heights pulled towards neighbours.
-  const colX: number[] = [];
-  let x = MARGIN;
-  for (const layer of layers) {
-    colX.push(x);
-    let w = 0;
-    for (const v of layer) w = Math.max(w, units[v].w);
-    x += w + RANK_SEP;
-  }
-  const cy = new Float64Array(n); // centre heights
-  for (const layer of layers) {
-    let y = 0;
-    for (const v of layer) {
-      cy[v] = y + units[v].h / 2;
-      y += units[v].h + NODE_SEP;
-    }
-    for (const v of layer) cy[v] -= y / 2;
-  }
-  const place = (layer: number[], nb: number[][]) => {
-    const m = layer.length;
-    if (m === 0) return;
-    const want = layer.map((v) => {
-      const ns = nb[v];
-      if (ns.length === 0) return cy[v];
-      let s = 0;
-      for (const w of ns) s += cy[w];
-      return s / ns.length;
-    });
-    const down = new Float64Array(m);
-    const up = new Float64Array(m);
-    for (let i = 0; i < m; i++) {
-      const h = units[layer[i]].h / 2;
-      down[i] = i === 0 ? want[i] : Math.max(want[i], down[i - 1] + units[layer[i - 1]].h / 2 + NODE_SEP + h);
-    }
-    for (let i = m - 1; i >= 0; i--) {
-      const h = units[layer[i]].h / 2;
-      up[i] = i === m - 1 ? want[i] : Math.min(want[i], up[i + 1] - units[layer[i + 1]].h / 2 - NODE_SEP - h);
-    }
-    for (let i = 0; i < m; i++) cy[layer[i]] = (down[i] + up[i]) / 2;
-  };
-  for (let round = 0; round < 3; round++) {
-    for (let r = 1; r <= maxRank; r++) place(layers[r], preds);
-    for (let r = maxRank - 1; r >= 0; r--) place(layers[r], succs);
-  }
-  let minY = Infinity;
-  for (let v = 0; v < n; v++) minY = Math.min(minY, cy[v] - units[v].h / 2);
-  const nodes = units.map((u, v) => {
-    const layerW = colX[rank[v] + 1] !== undefined ? colX[rank[v] + 1] - RANK_SEP - colX[rank[v]] : u.w;
-    return { x: colX[rank[v]] + (layerW - u.w), y: cy[v] - u.h / 2 - minY + MARGIN };
-  });
-  return { nodes, edges: edges.map(() => []) };
-}
-
-/** A smooth edge from `a` through `mids` to `b`, its arrowhead, and its middle point. */
-function edgePath(a: Pt, mids: Pt[], b: Pt): { d: string; arrow: string; mid: Pt } {
-  const f = (q: Pt) => `${round1(q.x)},${round1(q.y)}`;
-  let d: string;
-  let mid: Pt;
-  let tail: Pt; // the point the last segment comes from, for the arrow's direction
-  if (mids.length === 0) {
-    const c = Math.max(24, (b.x - a.x) / 2);
-    const c1 = { x: a.x + c, y: a.y };
-    const c2 = { x: b.x - c, y: b.y };
-    d = `M${f(a)} C${f(c1)} ${f(c2)} ${f(b)}`;
-    mid = { x: (a.x + 3 * c1.x + 3 * c2.x + b.x) / 8, y: (a.y + 3 * c1.y + 3 * c2.y + b.y) / 8 };
-    tail = c2;
-  } else {
-    const pts = [a, ...mids, b];
-    d = `M${f(a)}`;
-    for (let i = 1; i < pts.length - 1; i++) {
-      const m = { x: (pts[i].x + pts[i + 1].x) / 2, y: (pts[i].y + pts[i + 1].y) / 2 };
-      d += ` Q${f(pts[i])} ${f(m)}`;
-    }
-    d += ` L${f(b)}`;
-    mid = pts[Math.floor(pts.length / 2)];
-    const last = pts[pts.length - 2];
-    tail = { x: (last.x + b.x) / 2, y: (last.y + b.y) / 2 };
-    if (Math.hypot(b.x - tail.x, b.y - tail.y) < 1) tail = { x: b.x - 1, y: b.y };
-  }
-  const len = Math.hypot(b.x - tail.x, b.y - tail.y) || 1;
-  const ux = (b.x - tail.x) / len;
-  const uy = (b.y - tail.y) / len;
-  const L = 7;
-  const W = 3.5;
-  const base = { x: b.x - ux * L, y: b.y - uy * L };
-  const arrow = `${f(b)} ${f({ x: base.x - uy * W, y: base.y + ux * W })} ${f({ x: base.x + uy * W, y: base.y - ux * W })}`;
-  return { d, arrow, mid };
-}
-
-
-/**
- * The graph as a self-contained SVG document (image/svg+xml): every node's
- * name, shape, value and gradient, the ops, and the edges with their shapes.
- */
-export function graphSvg(p: GraphPayload): string {
-  const fig = graphFigure(p);
-  const title = typeof p?.title === 'string' ? p.title : '';
-  const head: string[] = [];
-  if (title) head.push(title);
-  head.push(...fig.notes);
-  if (fig.groups.some((g) => g.collapsed)) head.push('This static picture shows the groups collapsed; the JupyterLab view (gradlab extension) expands a group when clicked.');
-  const headH = head.length ? head.length * 18 + 8 : 0;
-  const legendH = 22;
-  const W = Math.max(fig.width, 560); // room for the legend
-  const H = fig.height + headH + legendH;
-  const o: string[] = [];
-  o.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${escapeXml(FONT)}" font-size="${GRAPH_FONT_PX}">`,
-  );
-  o.push(`<title>${escapeXml(title || 'gradlab computational graph')}</title>`);
-  o.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
-  head.forEach((line, i) => {
-    const isTitle = title !== '' && i === 0;
-    o.push(
-      `<text x="${MARGIN}" y="${18 + i * 18}" font-family="${escapeXml(SANS)}" font-size="${isTitle ? 14 : 12}" ${isTitle ? 'font-weight="600"' : ''} fill="${isTitle ? INK.text : INK.note}">${escapeXml(isTitle ? line : '⚠ ' + line)}</text>`,
-    );
-  });
-  // Repeated styles as classes: a 1,000-node picture is half the bytes and builds faster.
-  o.push(`<style>${SVG_STYLE}</style>`);
-  const tips = fig.nodes.length + fig.groups.length <= SVG_TOOLTIPS_MAX;
-  o.push(`<g transform="translate(0,${headH})">`);
-  for (const g of fig.groups) if (!g.collapsed) o.push(svgGroup(g, tips));
-  for (const e of fig.edges) {
-    o.push(`<path class="e" d="${e.d}"/><polygon class="a" points="${e.arrow}"/>`);
-    if (e.label) o.push(`<text class="el" x="${round1(e.lx)}" y="${round1(e.ly)}">${escapeXml(e.label)}</text>`);
-  }
-  for (const g of fig.groups) if (g.collapsed) o.push(svgGroup(g, tips));
-  for (const n of fig.nodes) o.push(svgNode(n, tips));
-  o.push('</g>');
-  o.push(svgLegend(MARGIN, H - 7));
-  o.push('</svg>');
-  return o.join('\n');
-}
-
-/** Pictures with more boxes than this leave out the per-box tooltips (an `<img>` never shows them anyway). */
-const SVG_TOOLTIPS_MAX = 400;
-
-/** The static picture's classes: edges, ops, boxes by kind, text roles (INK colours, no CSS variables). */
-const SVG_STYLE = [
-  `.e{fill:none;stroke:${INK.edge};stroke-width:1.2}`,
-  `.a{fill:${INK.edge}}`,
-  `.el{font-size:10px;fill:${INK.muted};stroke:#fff;stroke-width:3;paint-order:stroke;text-anchor:middle}`,
-  `.o{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1.2}`,
-  `.ol{fill:${INK.opStroke};font-weight:600;text-anchor:middle}`,
-  `.ok{stroke:${INK.opStroke};stroke-width:1.2}`,
-  `.oa{fill:${INK.opStroke}}`,
-  `.b{fill:${INK.box};stroke:${INK.boxStroke};stroke-width:1}`,
-  `.bl{fill:${INK.leafFill}}`,
-  `.bc{fill:${INK.constFill};stroke-dasharray:4 3}`,
-  `.bo{stroke:${INK.output};stroke-width:2.5}`,
-  `.bf{stroke:${INK.bad};stroke-width:2.5}`,
-  `.gl{fill:${INK.grad}}`,
-  `.gr{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1.5}`,
-  `.gs{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1}`,
-  `.gf{fill:none;stroke:${INK.opStroke};stroke-width:1;stroke-dasharray:5 3}`,
-  `.gx{stroke:${INK.bad};stroke-width:2.5}`,
-  `.t{font-weight:700;fill:${INK.text}}`,
-  `.l{font-size:11px;fill:${INK.muted}}`,
-  `.v{fill:${INK.text}}`,
-  `.g{fill:${INK.grad};font-weight:600}`,
-  `.c{fill:${INK.bad};font-weight:600}`,
-].join('');
-
-/** A collapsed group's box (its lines as in a value box), or an expanded group's frame and label. */
-function svgGroup(g: FigureGroup, tip: boolean): string {
-  const { x, y, w, h } = g.box;
-  const bad = g.check ? ' gx' : '';
-  const o: string[] = [`<g>`];
-  if (tip) o.push(`<title>${escapeXml(g.tooltip)}</title>`);
-  if (g.collapsed) {
-    o.push(`<rect class="gs${bad}" x="${round1(x + 4)}" y="${round1(y + 4)}" width="${round1(w)}" height="${round1(h)}" rx="6"/>`);
-    o.push(`<rect class="gr${bad}" x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="6"/>`);
-  } else {
-    o.push(`<rect class="gf${bad}" x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="8"/>`);
-  }
-  o.push(...svgLines(g.lines));
-  o.push('</g>');
-  return o.join('');
-}
-
-function svgLines(lines: FigureLine[]): string[] {
-  const o: string[] = [];
-  for (const l of lines) {
-    if (l.role === 'title') {
-      o.push(`<text class="t" x="${round1(l.x)}" y="${round1(l.y)}">${escapeXml(l.text)}</text>`);
-    } else {
-      const cls = l.role === 'grad' ? 'g' : l.role === 'check' ? 'c' : 'v';
-      if (l.label) o.push(`<text class="l${cls === 'v' ? '' : ' ' + cls}" x="${round1(l.x)}" y="${round1(l.y)}">${escapeXml(l.label)}</text>`);
-      o.push(`<text class="${cls}" x="${round1(l.x + LABEL_W)}" y="${round1(l.y)}">${escapeXml(l.text)}</text>`);
-    }
-  }
-  return o;
-}
-
-function svgNode(n: FigureNode, tip: boolean): string {
-  const o: string[] = [`<g>`];
-  if (tip) o.push(`<title>${escapeXml(n.tooltip)}</title>`);
-  if (n.op) {
-    const { cx, cy, rx, ry } = n.op;
-    o.push(`<ellipse class="o" cx="${round1(cx)}" cy="${round1(cy)}" rx="${round1(rx)}" ry="${ry}"/>`);
-    o.push(`<text class="ol" x="${round1(cx)}" y="${round1(cy + 4)}">${escapeXml(n.op.label)}</text>`);
-    const x1 = cx + rx;
-    const x2 = n.box.x - 1;
-    const y = n.box.y + n.box.h / 2;
-    o.push(`<line class="ok" x1="${round1(x1)}" y1="${round1(cy)}" x2="${round1(x2 - 6)}" y2="${round1(y)}"/>`);
-    o.push(`<polygon class="oa" points="${round1(x2)},${round1(y)} ${round1(x2 - 7)},${round1(y - 3.5)} ${round1(x2 - 7)},${round1(y + 3.5)}"/>`);
-  }
-  const { x, y, w, h } = n.box;
-  const cls = ['b'];
-  if (n.kind === 'leaf') cls.push('bl');
-  if (n.kind === 'const') cls.push('bc');
-  if (n.output) cls.push('bo');
-  if (n.check) cls.push('bf');
-  o.push(`<rect class="${cls.join(' ')}" x="${round1(x)}" y="${round1(y)}" width="${round1(w)}" height="${round1(h)}" rx="4"/>`);
-  if (n.gradLeaf) o.push(`<rect class="gl" x="${round1(x)}" y="${round1(y)}" width="4" height="${round1(h)}" rx="2"/>`);
-  o.push(...svgLines(n.lines));
-  o.push('</g>');
-  return o.join('');
-}
-
-function svgLegend(x: number, y: number): string {
-  const f = escapeXml(SANS);
-  return [
-    `<g font-family="${f}" font-size="11" fill="${INK.muted}">`,
-    `<ellipse cx="${x + 8}" cy="${y - 4}" rx="8" ry="6" fill="${INK.opFill}" stroke="${INK.opStroke}"/>`,
-    `<text x="${x + 20}" y="${y}">op</text>`,
-    `<rect x="${x + 44}" y="${y - 10}" width="16" height="12" rx="2" fill="#fff" stroke="${INK.boxStroke}"/>`,
-    `<text x="${x + 64}" y="${y}">value (grad = ∂output/∂value, in orange)</text>`,
-    `<rect x="${x + 300}" y="${y - 10}" width="4" height="12" fill="${INK.grad}"/>`,
-    `<text x="${x + 309}" y="${y}">leaf that requires grad</text>`,
-    `<rect x="${x + 450}" y="${y - 10}" width="16" height="12" rx="2" fill="#fff" stroke="${INK.output}" stroke-width="2"/>`,
-    `<text x="${x + 470}" y="${y}">output</text>`,
-    `</g>`,
-  ].join('');
-}
-
-/** The graph as short plain text: one line per node (the first 40), with value and gradient. */
-export function graphText(p: GraphPayload): string {
-  const notes: string[] = [];
-  const nodes = normalizeNodes(p, notes);
-  const out = typeof p?.output === 'number' ? p.output : nodes.length - 1;
-  const leaves = nodes.filter((n) => n.kind === 'leaf').length;
-  const ops = nodes.filter((n) => n.kind === 'op').length;
-  const lines: string[] = [];
-  const title = typeof p?.title === 'string' && p.title ? `${p.title}: ` : '';
-  lines.push(`${title}graph of ${nodes.length} nodes (${leaves} leaves, ${ops} ops), output ${nodes[out] ? shorten(nodeTitle(nodes[out]), 80) : '?'}`);
-  if (p?.omitted) lines.push(p.omitted.nodes === 0 ? `(left out: ${asText(p.omitted.reason)})` : `(${formatCount(p.omitted.nodes)} nodes left out: ${asText(p.omitted.reason)})`);
-  const scopes = new Set(nodes.filter((n) => n.scope.length > 0).map((n) => groupKey(n.scope.slice(0, 1))));
-  if (scopes.size > 0) lines.push(`${formatCount(scopes.size)} top-level scope group${scopes.size === 1 ? '' : 's'}: ${[...scopes].slice(0, 5).join(', ')}${scopes.size > 5 ? ', …' : ''}`);
-  lines.push(...notes);
-  const LIMIT = 40;
-  for (const n of nodes.slice(0, LIMIT)) {
-    const args = n.inputs.slice(0, 8).map((j) => shorten(nodeTitle(nodes[j]), 32)).join(', ') + (n.inputs.length > 8 ? `, … ${formatCount(n.inputs.length - 8)} more` : '');
-    const what = n.kind === 'op' ? `${shorten(n.op, MAX_OP_CHARS)}(${args})` : n.kind + (n.requiresGrad ? ', requires grad' : '');
-    const shape = n.shape.length ? ` [${formatShape(n.shape)}]` : '';
-    const val = summaryLines(n.value).join(' ');
-    const grad = n.grad ? `  grad ${summaryLines(n.grad).join(' ')}` : '';
-    lines.push(`  ${shorten(nodeTitle(n), 80)}${shape} = ${what}: ${val}${grad}`);
-  }
-  if (nodes.length > LIMIT) lines.push(`  … ${nodes.length - LIMIT} more nodes`);
-  return lines.join('\n');
-}
-

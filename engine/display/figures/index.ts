@@ -14,6 +14,7 @@
  */
 export * from './format';
 export * from './graph';
+export * from './graph-svg';
 export * from './gradcheck';
 export * from './chain';
 export * from './curve';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphNode, GraphPayload, NodeCheck } from '../../../../engine/display/contract';
-import { EXPAND_ALL_MAX, GRAPH_EDGE_LIMIT, GRAPH_NODE_LIMIT, MAX_SCOPE_DEPTH, SHARED_INPUTS_KEY, attrsText, graphFigure, graphSvg, graphText, groupKey } from '../../../../engine/display/figures/graph';
+import { EXPAND_ALL_MAX, GRAPH_EDGE_LIMIT, GRAPH_NODE_LIMIT, MAX_SCOPE_DEPTH, SHARED_INPUTS_KEY, attrsText, graphFigure, groupKey } from '../../../../engine/display/figures/graph';
+import { graphSvg, graphText } from '../../../../engine/display/figures/graph-svg';
 import '../../../../engine'; // loads the ops before payloads.ts reads them
 import { GRAPH_NODE_LIMIT as ENGINE_NODE_LIMIT } from '../../../../engine/display/payloads';
 import { hugeGraph } from '../../../fixtures/huge-graph';
