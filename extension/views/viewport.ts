@@ -112,11 +112,6 @@ export class Viewport {
     return w > 0 && h > 0 ? { x0: -t.x / t.k, y0: -t.y / t.k, x1: (w - t.x) / t.k, y1: (h - t.y) / t.k } : null;
   }
 
-  /** Draws the transform as it is now. */
-  apply(): void {
-    this.o.onChange(this.t);
-  }
-
   /** Zooms by `factor`, keeping canvas point (cx, cy) where it is. */
   zoomAt(factor: number, cx: number, cy: number): void {
     const t = this.t;
@@ -220,6 +215,11 @@ export class Viewport {
     t.x = Math.min(PAD, w - PAD - width * t.k);
     t.y = height * t.k <= h - 2 * PAD ? (h - height * t.k) / 2 : clamp(h / 2 - (focus ?? 0) * t.k, h - PAD - height * t.k, PAD);
     this.apply();
+  }
+
+  /** Draws the transform as it is now. */
+  private apply(): void {
+    this.o.onChange(this.t);
   }
 
   /** The canvas is as tall as the content at the first view's zoom, within limits. */
