@@ -51,9 +51,9 @@ export interface CaptionSubject {
   pos: number;
   arity: number;
   /** Operand `i` as the caption names it. */
-  operand(i: number): string;
+  operand: (i: number) => string;
   /** Operand `i` as a factor: an unnamed scalar constant by its value (`· 3`), else its name. */
-  factor(i: number): string;
+  factor: (i: number) => string;
   /** The pattern of the node's rule as the payload gives it (the entry's own for payloads the engine made), or null. */
   pattern: string | null;
 }
@@ -102,7 +102,15 @@ function axesText(s: RuleSubject): string {
 
 // ---- the stepper's words, by pattern -------------------------------------
 
-/** Each pattern's words for a contribution, where an op has none of its own (`switches`, `matmul` and `none` ops all do). */
+/** `∂L/∂y · ∂y/∂x`: the upstream gradient times the local derivative. */
+function timesLocal({ gy, y, pos, operand }: CaptionSubject): string {
+  return `${gy} · ∂${y}/∂${operand(pos)}`;
+}
+
+/**
+ * Each pattern's words for a contribution, for ops without words of their own.
+ * `switches`, `matmul` (mul and matmul have their own) and `none` say the local derivative.
+ */
 const PATTERN_CAPTIONS: Record<BackwardPattern, Caption> = {
   distributes: ({ gy }) => gy,
   routes: ({ gy, pos, operand }) => `${gy} where ${operand(pos)} won, 0 elsewhere`,
@@ -115,11 +123,6 @@ const PATTERN_CAPTIONS: Record<BackwardPattern, Caption> = {
   custom: ({ op }) => `the custom backward of ${op}`,
   none: timesLocal,
 };
-
-/** `∂L/∂y · ∂y/∂x`: the upstream gradient times the local derivative. */
-function timesLocal({ gy, y, pos, operand }: CaptionSubject): string {
-  return `${gy} · ∂${y}/∂${operand(pos)}`;
-}
 
 /**
  * The caption of an op worded by its pattern: the pattern of the node's rule

@@ -319,19 +319,21 @@ const ICONS = {
   pause: 'M3 2h2.2v8H3zM6.8 2H9v8H6.8z',
 };
 
-/**
- * The step-through toolbar for `p`. Off until the user starts stepping (the
- * graph shows everything); position 0 of the slider, and "done", return to the
- * full view. With `off`, stepping is disabled and the caption says `off` (the
- * view passes it for a graph it drew only in part: a walk through part of a
- * graph would show gradients as complete that miss contributions).
- */
-export function createStepper(doc: Document, p: GraphPayload, host: StepHost, off: string | null = null): Stepper {
-  // The walk-through is built on the first step, not with the view (0.5 s for 10,000 nodes here).
-  let built: Step[] | null = null;
-  const steps = () => (built ??= stepSequence(p));
-  const { forward: forwardCount, backward: backwardCount } = off === null ? stepCounts(p) : { forward: 0, backward: 0 };
-  const total = forwardCount + backwardCount;
+/** The toolbar's elements: the buttons (⏮ ◀ ▶ ⏭, play, done), the slider and the caption. */
+interface StepperControls {
+  root: HTMLElement;
+  first: HTMLElement;
+  prev: HTMLElement;
+  next: HTMLElement;
+  last: HTMLElement;
+  play: HTMLElement;
+  done: HTMLElement;
+  slider: HTMLInputElement;
+  caption: HTMLElement;
+}
+
+/** The toolbar for `forward` then `backward` steps (nothing wired yet). */
+function stepperControls(doc: Document, forward: number, backward: number): StepperControls {
   // Icons drawn as SVG: the media-control characters (⏮ ⏭ ⏯) are missing from common fonts.
   const btn = (icon: string | null, tip: string, label?: string) => {
     const b = h(doc, 'button', { type: 'button', class: 'gradlab-button gradlab-step-button', title: tip, 'aria-label': tip }, label);
@@ -347,14 +349,13 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost, of
   const slider = h(doc, 'input', {
     type: 'range',
     min: 0,
-    max: total,
+    max: forward + backward,
     step: 1,
     value: 0,
     class: 'gradlab-step-slider',
-    'aria-label': `step (0 shows the whole graph; ${forwardCount} forward steps, then ${backwardCount} backward)`,
+    'aria-label': `step (0 shows the whole graph; ${forward} forward steps, then ${backward} backward)`,
   }) as HTMLInputElement;
   const caption = h(doc, 'div', { class: 'gradlab-step-caption', 'aria-live': 'polite' });
-  const idle = off ?? `Step through the forward pass, then the backward pass: press ▶ (${KEYS}, with the graph focused).`;
   const root = h(
     doc,
     'div',
@@ -363,72 +364,40 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost, of
     slider,
     caption,
   );
+  return { root, first, prev, next, last, play, done, slider, caption };
+}
 
-  let consumers: number[][] | null = null;
-  const consumersOf = (id: number): number[] => {
-    if (!consumers) {
-      const list: Partial<GraphNode>[] = Array.isArray(p.nodes) ? p.nodes : [];
-      const c: number[][] = list.map(() => []);
-      list.forEach((n, i) => (Array.isArray(n?.inputs) ? n.inputs : []).forEach((j) => c[j]?.push(i)));
-      consumers = c;
-    }
-    return consumers[id] ?? [];
-  };
-  let pos = 0; // 0: not stepping; k ≥ 1: after steps[k - 1]
-  let timer: ReturnType<typeof setInterval> | null = null;
-  const touched = new Set<Element>();
-  const gradText = new Map<Element, string>(); // grad lines rewritten to a partial sum: their text as drawn
+/** What one element shows at a step: it may stand for several nodes (a collapsed group). */
+interface Mark {
+  pending: boolean;
+  current: boolean;
+  nograd: boolean;
+  partial: boolean;
+  target: boolean;
+  full: boolean;
+  /** The node the element is drawn for (its own `data-node-id`), whose partial sum it may show. */
+  single: number | null;
+}
 
-  const clearMarks = () => {
-    for (const el of touched) {
+/** The classes and rewritten gradient lines the stepper put on the graph's elements, so they can be taken off. */
+class NodeMarks {
+  private readonly touched = new Set<Element>();
+  /** Grad lines rewritten to a partial sum: their text as drawn. */
+  private readonly gradText = new Map<Element, string>();
+
+  clear(): void {
+    for (const el of this.touched) {
       el.classList.remove(...CLASSES);
       el.removeAttribute('data-step-partial');
     }
-    touched.clear();
-    for (const [el, t] of gradText) el.textContent = t;
-    gradText.clear();
-  };
+    this.touched.clear();
+    for (const [el, t] of this.gradText) el.textContent = t;
+    this.gradText.clear();
+  }
 
-  const apply = () => {
-    clearMarks();
-    root.setAttribute('data-step', String(pos));
-    root.classList.toggle('gradlab-stepping', pos > 0);
-    slider.value = String(pos);
-    done.hidden = pos === 0;
-    if (pos === 0) {
-      root.removeAttribute('data-step-node');
-      root.removeAttribute('data-step-phase');
-      caption.textContent = idle;
-      return;
-    }
-    const st = stepState(p, steps(), pos - 1);
-    root.setAttribute('data-step-node', String(st.step.node));
-    root.setAttribute('data-step-phase', st.step.phase);
-    caption.textContent = st.step.caption;
-    // One element can stand for several nodes (a collapsed group): current wins, pending only if all are, partial if any is.
-    // A constant drawn inline on its op's label has no element of its own: the op that shows it stands in.
-    let currentEl = host.elementOf(st.step.node);
-    for (const c of currentEl ? [] : consumersOf(st.step.node)) if ((currentEl = host.elementOf(c))) break;
-    const marks = new Map<Element, { pending: boolean; current: boolean; nograd: boolean; partial: boolean; target: boolean; full: boolean; single: number | null }>();
-    const n = st.computed.length;
-    for (let id = 0; id < n; id++) {
-      const el = host.elementOf(id);
-      if (!el) continue;
-      const own = el.getAttribute('data-node-id') === String(id);
-      let m = marks.get(el);
-      if (!m) {
-        m = { pending: true, current: false, nograd: true, partial: false, target: false, full: false, single: own ? id : null };
-        marks.set(el, m);
-      }
-      if (own) m.single = id;
-      m.pending &&= !st.computed[id];
-      m.current ||= el === currentEl;
-      m.nograd &&= st.grad[id] === 'none';
-      m.partial ||= st.grad[id] === 'partial';
-      m.full ||= st.grad[id] === 'full';
-      m.target ||= st.targets.has(id);
-    }
-    for (const [el, m] of marks) {
+  /** Marks every drawn element for state `st`, `currentEl` as the current one. */
+  apply(host: StepHost, st: StepState, currentEl: Element | null): void {
+    for (const [el, m] of marksOf(host, st, currentEl)) {
       const cls: string[] = [];
       if (m.pending) cls.push('gradlab-step-pending');
       if (m.current) cls.push('gradlab-step-current');
@@ -438,102 +407,225 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost, of
       if (m.target) cls.push('gradlab-step-target');
       if (!cls.length) continue;
       el.classList.add(...cls);
-      touched.add(el);
+      this.touched.add(el);
       const part = m.single !== null ? st.partial.get(m.single) : undefined;
-      if (part && !m.nograd) {
-        el.setAttribute('data-step-partial', `${part.received}/${part.of}`);
-        // The box shows the final gradient; while partial it shows the sum so far, labelled so.
-        const line = el.querySelector('text.gradlab-grad');
-        const label = el.querySelector('text.gradlab-grad-label');
-        if (line) {
-          gradText.set(line, line.textContent ?? '');
-          line.textContent = partialText(part.sum);
-        }
-        if (label) {
-          gradText.set(label, label.textContent ?? '');
-          label.textContent = 'so far';
-        }
-      }
+      if (part && !m.nograd) this.showPartial(el, part);
     }
-  };
-
-  const go = (k: number) => {
-    pos = Math.max(0, Math.min(total, k));
-    apply();
-    if (pos > 0) host.reveal(steps()[pos - 1].node);
-  };
-  const setPlaying = (on: boolean) => {
-    root.classList.toggle('gradlab-playing', on);
-    play.setAttribute('aria-pressed', String(on));
-    play.querySelector('path')?.setAttribute('d', on ? ICONS.pause : ICONS.play);
-  };
-  const stop = () => {
-    if (timer !== null) clearInterval(timer);
-    timer = null;
-    setPlaying(false);
-  };
-  const toggle = () => {
-    if (timer !== null) return stop();
-    if (pos >= total) go(0);
-    setPlaying(true);
-    go(pos + 1);
-    timer = setInterval(() => {
-      if (pos >= total) return stop();
-      go(pos + 1);
-    }, PLAY_MS);
-  };
-  // Dragging the slider fires many input events: one redraw per frame.
-  let raf = 0;
-  const slide = () => {
-    if (typeof requestAnimationFrame !== 'function') return go(Number(slider.value));
-    if (!raf) raf = requestAnimationFrame(() => ((raf = 0), go(Number(slider.value))));
-  };
-  const listeners: [Element, string, () => void][] = [
-    [first, 'click', () => (stop(), go(1))],
-    [prev, 'click', () => (stop(), go(Math.max(pos - 1, pos > 1 ? 1 : 0)))],
-    [next, 'click', () => (stop(), go(pos + 1))],
-    [last, 'click', () => (stop(), go(total))],
-    [play, 'click', toggle],
-    [done, 'click', () => (stop(), go(0))],
-    [slider, 'input', () => (stop(), slide())],
-  ];
-  for (const [el, ev, f] of listeners) el.addEventListener(ev, f);
-  play.setAttribute('aria-pressed', 'false');
-  if (total === 0) for (const b of [first, prev, next, last, play]) b.setAttribute('disabled', '');
-  if (off !== null) {
-    slider.disabled = true;
-    root.classList.add('gradlab-stepper-off');
   }
-  apply();
 
-  return {
-    element: root,
-    onKey(ev: KeyboardEvent): boolean {
-      if (ev.ctrlKey || ev.metaKey || ev.altKey || total === 0) return false;
-      const moves: Record<string, () => void> = {
-        '.': () => go(pos + 1),
-        n: () => go(pos + 1),
-        ',': () => go(Math.max(pos - 1, pos > 1 ? 1 : 0)),
-        p: () => go(Math.max(pos - 1, pos > 1 ? 1 : 0)),
-        Home: () => go(1),
-        End: () => go(total),
-      };
-      const f = moves[ev.key];
-      if (!f) return false;
-      ev.preventDefault();
-      stop();
-      f();
-      return true;
-    },
-    refresh: apply,
-    dispose() {
-      stop();
-      if (raf) cancelAnimationFrame(raf);
-      clearMarks();
-      for (const [el, ev, f] of listeners) el.removeEventListener(ev, f);
-      root.remove();
-    },
-  };
+  /** The box shows the final gradient; while partial it shows the sum so far, labelled so. */
+  private showPartial(el: Element, part: { received: number; of: number; sum: number[] | null }): void {
+    el.setAttribute('data-step-partial', `${part.received}/${part.of}`);
+    const line = el.querySelector('text.gradlab-grad');
+    const label = el.querySelector('text.gradlab-grad-label');
+    if (line) {
+      this.gradText.set(line, line.textContent ?? '');
+      line.textContent = partialText(part.sum);
+    }
+    if (label) {
+      this.gradText.set(label, label.textContent ?? '');
+      label.textContent = 'so far';
+    }
+  }
+}
+
+/**
+ * What each drawn element shows at state `st`. One element can stand for
+ * several nodes (a collapsed group): current wins, pending only if all are,
+ * partial if any is.
+ */
+function marksOf(host: StepHost, st: StepState, currentEl: Element | null): Map<Element, Mark> {
+  const marks = new Map<Element, Mark>();
+  const n = st.computed.length;
+  for (let id = 0; id < n; id++) {
+    const el = host.elementOf(id);
+    if (!el) continue;
+    const own = el.getAttribute('data-node-id') === String(id);
+    let m = marks.get(el);
+    if (!m) {
+      m = { pending: true, current: false, nograd: true, partial: false, target: false, full: false, single: own ? id : null };
+      marks.set(el, m);
+    }
+    if (own) m.single = id;
+    m.pending &&= !st.computed[id];
+    m.current ||= el === currentEl;
+    m.nograd &&= st.grad[id] === 'none';
+    m.partial ||= st.grad[id] === 'partial';
+    m.full ||= st.grad[id] === 'full';
+    m.target ||= st.targets.has(id);
+  }
+  return marks;
+}
+
+/**
+ * The stepper's state: the position (0: not stepping; k ≥ 1: after step
+ * k − 1), the play timer, the pending slider frame, and the marks on the
+ * graph's elements.
+ */
+class GraphStepper implements Stepper {
+  readonly element: HTMLElement;
+  private readonly c: StepperControls;
+  private readonly marks = new NodeMarks();
+  private readonly total: number;
+  /** The caption while not stepping. */
+  private readonly idle: string;
+  /** The walk-through, built on the first step, not with the view (0.5 s for 10,000 nodes here). */
+  private built: Step[] | null = null;
+  private consumers: number[][] | null = null;
+  private pos = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private raf = 0;
+  private readonly listeners: [Element, string, () => void][];
+
+  constructor(
+    doc: Document,
+    private readonly p: GraphPayload,
+    private readonly host: StepHost,
+    off: string | null,
+  ) {
+    const { forward, backward } = off === null ? stepCounts(p) : { forward: 0, backward: 0 };
+    this.total = forward + backward;
+    this.c = stepperControls(doc, forward, backward);
+    this.element = this.c.root;
+    this.idle = off ?? `Step through the forward pass, then the backward pass: press ▶ (${KEYS}, with the graph focused).`;
+    const { first, prev, next, last, play, done, slider } = this.c;
+    this.listeners = [
+      [first, 'click', () => (this.stop(), this.go(1))],
+      [prev, 'click', () => (this.stop(), this.go(this.back()))],
+      [next, 'click', () => (this.stop(), this.go(this.pos + 1))],
+      [last, 'click', () => (this.stop(), this.go(this.total))],
+      [play, 'click', () => this.toggle()],
+      [done, 'click', () => (this.stop(), this.go(0))],
+      [slider, 'input', () => (this.stop(), this.slide())],
+    ];
+    for (const [el, ev, f] of this.listeners) el.addEventListener(ev, f);
+    play.setAttribute('aria-pressed', 'false');
+    if (this.total === 0) for (const b of [first, prev, next, last, play]) b.setAttribute('disabled', '');
+    if (off !== null) {
+      slider.disabled = true;
+      this.element.classList.add('gradlab-stepper-off');
+    }
+    this.apply();
+  }
+
+  onKey(ev: KeyboardEvent): boolean {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || this.total === 0) return false;
+    const moves: Record<string, () => void> = {
+      '.': () => this.go(this.pos + 1),
+      n: () => this.go(this.pos + 1),
+      ',': () => this.go(this.back()),
+      p: () => this.go(this.back()),
+      Home: () => this.go(1),
+      End: () => this.go(this.total),
+    };
+    const f = moves[ev.key];
+    if (!f) return false;
+    ev.preventDefault();
+    this.stop();
+    f();
+    return true;
+  }
+
+  refresh(): void {
+    this.apply();
+  }
+
+  dispose(): void {
+    this.stop();
+    if (this.raf) cancelAnimationFrame(this.raf);
+    this.marks.clear();
+    for (const [el, ev, f] of this.listeners) el.removeEventListener(ev, f);
+    this.element.remove();
+  }
+
+  private steps(): Step[] {
+    return (this.built ??= stepSequence(this.p));
+  }
+
+  /** One step back; from the first step to the first step (only "done" leaves stepping). */
+  private back(): number {
+    return Math.max(this.pos - 1, this.pos > 1 ? 1 : 0);
+  }
+
+  private go(k: number): void {
+    this.pos = Math.max(0, Math.min(this.total, k));
+    this.apply();
+    if (this.pos > 0) this.host.reveal(this.steps()[this.pos - 1].node);
+  }
+
+  private setPlaying(on: boolean): void {
+    this.element.classList.toggle('gradlab-playing', on);
+    this.c.play.setAttribute('aria-pressed', String(on));
+    this.c.play.querySelector('path')?.setAttribute('d', on ? ICONS.pause : ICONS.play);
+  }
+
+  private stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.setPlaying(false);
+  }
+
+  private toggle(): void {
+    if (this.timer !== null) return this.stop();
+    if (this.pos >= this.total) this.go(0);
+    this.setPlaying(true);
+    this.go(this.pos + 1);
+    this.timer = setInterval(() => {
+      if (this.pos >= this.total) return this.stop();
+      this.go(this.pos + 1);
+    }, PLAY_MS);
+  }
+
+  /** Dragging the slider fires many input events: one redraw per frame. */
+  private slide(): void {
+    if (typeof requestAnimationFrame !== 'function') return this.go(Number(this.c.slider.value));
+    if (!this.raf) this.raf = requestAnimationFrame(() => ((this.raf = 0), this.go(Number(this.c.slider.value))));
+  }
+
+  /** The toolbar and the graph's marks for the current position. */
+  private apply(): void {
+    const { root, slider, done, caption } = this.c;
+    this.marks.clear();
+    root.setAttribute('data-step', String(this.pos));
+    root.classList.toggle('gradlab-stepping', this.pos > 0);
+    slider.value = String(this.pos);
+    done.hidden = this.pos === 0;
+    if (this.pos === 0) {
+      root.removeAttribute('data-step-node');
+      root.removeAttribute('data-step-phase');
+      caption.textContent = this.idle;
+      return;
+    }
+    const st = stepState(this.p, this.steps(), this.pos - 1);
+    root.setAttribute('data-step-node', String(st.step.node));
+    root.setAttribute('data-step-phase', st.step.phase);
+    caption.textContent = st.step.caption;
+    // A constant drawn inline on its op's label has no element of its own: the op that shows it stands in.
+    let currentEl = this.host.elementOf(st.step.node);
+    for (const c of currentEl ? [] : this.consumersOf(st.step.node)) if ((currentEl = this.host.elementOf(c))) break;
+    this.marks.apply(this.host, st, currentEl);
+  }
+
+  private consumersOf(id: number): number[] {
+    if (!this.consumers) {
+      const list: Partial<GraphNode>[] = Array.isArray(this.p.nodes) ? this.p.nodes : [];
+      const c: number[][] = list.map(() => []);
+      list.forEach((n, i) => (Array.isArray(n?.inputs) ? n.inputs : []).forEach((j) => c[j]?.push(i)));
+      this.consumers = c;
+    }
+    return this.consumers[id] ?? [];
+  }
+}
+
+/**
+ * The step-through toolbar for `p`. Off until the user starts stepping (the
+ * graph shows everything); position 0 of the slider, and "done", return to the
+ * full view. With `off`, stepping is disabled and the caption says `off` (the
+ * view passes it for a graph it drew only in part: a walk through part of a
+ * graph would show gradients as complete that miss contributions).
+ */
+export function createStepper(doc: Document, p: GraphPayload, host: StepHost, off: string | null = null): Stepper {
+  return new GraphStepper(doc, p, host, off);
 }
 
 function partialText(sum: number[] | null): string {
