@@ -10,6 +10,8 @@
  * ```
  */
 export { Tensor, type DType, type NestedArray, type TensorLike } from './tensor';
+// the op methods of Tensor (a.add(b), y.backward(), ...): installed by this import
+import './tensor-methods';
 export {
   tensor, scalar, zeros, ones, full, zerosLike, onesLike, rand, randn, randint, arange, linspace, eye,
   type TensorOptions, type RandomOptions,
@@ -33,7 +35,8 @@ export { noGrad, scope, detectAnomaly, isGradEnabled } from './context';
 export { trace, inputGrads, type Trace, type TraceNode } from './trace';
 export { backwardRule, BACKWARD_RULES, type RuleSpec, type RuleSubject } from './display/op-table';
 export { GradlabError } from './errors';
-export { jacobianChain, JacobianChain, chainOrders, CHAIN_DP_MAX_STEPS, type ChainStep, type ChainLayer } from './ad/chain';
+export { chainOrders, CHAIN_DP_MAX_STEPS, type ChainStep, type ChainLayer } from './ad/chain';
+export { jacobianChain, JacobianChain } from './display/payloads';
 export { show, lossCurve, LossCurve, type LossCurveOptions, type Showable } from './display/show';
 export {
   decisionBoundary, confusionMatrix, imageGrid, DecisionBoundary, ConfusionMatrix, ImageGrid,

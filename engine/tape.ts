@@ -24,19 +24,21 @@ export const F_F32 = 4; // float32
 export const F_FREED = 8; // a backward pass without retainGraph went through it
 export const F_FAST = 16; // elementwise op whose inputs are all 0-d: scalar backward rule
 
-/**
- * Bits of Tensor._bits (here, not in tensor.ts, so that modules in an import
- * cycle with tensor.ts can use them while it is still loading).
- * BIT_RESULT: the tensor is an op's result (its own node on its tape).
- */
-export const BIT_RESULT = 1;
-/** Bits of Tensor._bits: the tensor requires grad. */
-export const BIT_REQ = 2;
-
 /** Op code of a node that stands for a tensor held elsewhere: a leaf, or a result on an older tape. */
 export const OP_REF = -1;
 /** Op code of a constant operand. */
 export const OP_CONST = -2;
+
+/**
+ * Name of each op code ≥ 0, in code order. Filled by definePrimitive (ops/primitive.ts) as each
+ * primitive is defined, so that code below ops/ (a tensor naming the op that made it) can name one.
+ */
+export const OP_NAMES: string[] = [];
+
+/** Name of op code `op` (`op#<code>` for a code no primitive has). */
+export function opName(op: number): string {
+  return OP_NAMES[op] ?? `op#${op}`;
+}
 
 /** What a non-scalar (or attributed) node keeps besides its row. */
 export interface NodeInfo {

@@ -3,26 +3,15 @@
  *
  * A Tensor is a small object: a shape, a dtype, its values (an inline number
  * for a 0-d tensor, a flat typed array otherwise) and, when it takes part in a
- * recorded graph, the tape and row of its node. Operations live in ops/; the
- * methods here only forward to them so `a.mul(b)` and `gl.mul(a, b)` are the
- * same code.
+ * recorded graph, the tape and row of its node. This module knows no op and no
+ * differentiation: the op methods (`a.mul(b)`, `y.backward()`, ...) are
+ * installed on the class by tensor-methods.ts, which forwards them to ops/ and
+ * ad/, so `a.mul(b)` and `gl.mul(a, b)` are the same code.
  */
 import { alloc, type Arr, type DType } from './kernels';
 import { describeValue, fail, fmtShape } from './errors';
-import { broadcastShapes, sameShape, sizeOf, type Shape } from './shape';
-import { state, BIT_REQ, BIT_RESULT, F_SCALAR, OP_REF, type Tape, type NodeInfo } from './tape';
-
-// Local copies for the accessors on every tensor (an imported binding is a property load each use).
-const RESULT = BIT_RESULT;
-const REQ = BIT_REQ;
-// Each op family directly: the ops/ index re-exports through getters (`export *`), a cost on every call.
-import * as elementwise from './ops/elementwise';
-import * as reduce from './ops/reduce';
-import * as shapeOps from './ops/shape';
-import * as linalg from './ops/linalg';
-import * as indexing from './ops/indexing';
-import { primitiveName } from './ops/primitive';
-import { backward as runBackward, type BackwardOptions } from './ad/reverse';
+import { sizeOf, type Shape } from './shape';
+import { F_F32, F_SCALAR, OP_REF, opName, type Tape, type NodeInfo } from './tape';
 
 export type { DType } from './kernels';
 
@@ -51,6 +40,11 @@ export interface TensorExt {
 /** @internal */
 export const SCALAR_SHAPE: readonly number[] = Object.freeze([]) as readonly number[];
 
+/** @internal Bit of Tensor._bits: the tensor is an op's result (its own node on its tape). */
+export const BIT_RESULT = 1;
+/** @internal Bit of Tensor._bits: the tensor requires grad. */
+export const BIT_REQ = 2;
+
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
 
 /**
@@ -58,6 +52,7 @@ const INSPECT = Symbol.for('nodejs.util.inspect.custom');
  * the operations applied to it when it requires grad.
  *
  * Create tensors with `gl.tensor`, `gl.scalar`, `gl.zeros`, `gl.randn`, ...
+ * The ops are methods too (`a.add(b)`, `x.sum()`, `y.backward()`): see tensor-methods.ts.
  */
 export class Tensor {
   // NOTE: the fields are `declare`d and set in the constructor, all of them, in one order: with
@@ -95,18 +90,18 @@ export class Tensor {
 
   /** @internal (_tape, _id) is this tensor's own node, produced by an op */
   get _result(): boolean {
-    return (this._bits & RESULT) !== 0;
+    return (this._bits & BIT_RESULT) !== 0;
   }
   set _result(r: boolean) {
-    this._bits = r ? this._bits | RESULT : this._bits & ~RESULT;
+    this._bits = r ? this._bits | BIT_RESULT : this._bits & ~BIT_RESULT;
   }
 
   /** @internal requires grad */
   get _req(): boolean {
-    return (this._bits & REQ) !== 0;
+    return (this._bits & BIT_REQ) !== 0;
   }
   set _req(r: boolean) {
-    this._bits = r ? this._bits | REQ : this._bits & ~REQ;
+    this._bits = r ? this._bits | BIT_REQ : this._bits & ~BIT_REQ;
   }
 
   /** @internal accumulated gradient of a leaf */
@@ -184,7 +179,7 @@ export class Tensor {
   get opName(): string {
     if (!this._result || !this._tape) return 'leaf';
     const op = this._tape.op[this._id];
-    return op >= 0 ? primitiveName(op) : 'leaf';
+    return op >= 0 ? opName(op) : 'leaf';
   }
 
   /**
@@ -234,111 +229,6 @@ export class Tensor {
     }
     return this._data.slice();
   }
-
-  /**
-   * Overwrite the values of a leaf in place (for optimisers): from a tensor or
-   * number of the same shape (broadcast), or a nested array.
-   */
-  assign(value: Tensor | number | NestedArray): this {
-    if (this._result) fail(`assign() changes a leaf in place; this tensor is the result of '${this.opName}'`);
-    if (!(value instanceof Tensor) && typeof value !== 'number' && !Array.isArray(value)) {
-      fail(`assign: expected a Tensor, a number or nested arrays, got ${describeValue(value)}`);
-    }
-    const src = value instanceof Tensor ? value : typeof value === 'number' ? scalarOf(value, this.dtype) : fromNested(value, this.dtype);
-    if (this._data !== null && !sameShape(broadcastShapes('assign', [src.shape, this.shape]), this.shape)) {
-      fail(`assign: a value of shape ${fmtShape(src.shape)} does not fit into this tensor of shape ${fmtShape(this.shape)}`);
-    }
-    if (this._data === null) {
-      if (src.size !== 1) fail(`assign: cannot put a value of shape ${fmtShape(src.shape)} into a 0-d tensor`);
-      this._v = this.dtype === 'float32' ? Math.fround(src.item()) : src.item();
-    } else {
-      const b = shapeOps.broadcastTo(shapeOps.detach(src), this.shape);
-      this._data.set(valuesOf(b));
-    }
-    this._tape = null; // the next graph records the new value
-    return this;
-  }
-
-  /** A new leaf with the same values that does not require grad and has no history. */
-  detach(): Tensor {
-    return shapeOps.detach(this);
-  }
-
-  /**
-   * Backpropagate from this tensor: accumulate d(this)/dx into `.grad` of every
-   * leaf x that requires grad (gradients add at branches).
-   * A non-scalar tensor needs a seed gradient of its own shape.
-   * Calling backward twice through the same graph is an error unless the first
-   * call passed `{retainGraph: true}`.
-   */
-  backward(seed?: Tensor | number | NestedArray, opts?: BackwardOptions): void {
-    runBackward(this, seed, opts);
-  }
-
-  // ---- elementwise -----------------------------------------------------
-  /** this + b */ add(b: TensorLike): Tensor { return elementwise.add(this, b); }
-  /** this − b */ sub(b: TensorLike): Tensor { return elementwise.sub(this, b); }
-  /** this · b (elementwise) */ mul(b: TensorLike): Tensor { return elementwise.mul(this, b); }
-  /** this / b */ div(b: TensorLike): Tensor { return elementwise.div(this, b); }
-  /** this ** b */ pow(b: TensorLike): Tensor { return elementwise.pow(this, b); }
-  /** −this */ neg(): Tensor { return elementwise.neg(this); }
-  /** e^this */ exp(): Tensor { return elementwise.exp(this); }
-  /** natural log */ log(): Tensor { return elementwise.log(this); }
-  /** √this */ sqrt(): Tensor { return elementwise.sqrt(this); }
-  /** |this| */ abs(): Tensor { return elementwise.abs(this); }
-  /** 1/(1+e^−x) */ sigmoid(): Tensor { return elementwise.sigmoid(this); }
-  /** tanh */ tanh(): Tensor { return elementwise.tanh(this); }
-  /** max(0, x) */ relu(): Tensor { return elementwise.relu(this); }
-  /** sin */ sin(): Tensor { return elementwise.sin(this); }
-  /** cos */ cos(): Tensor { return elementwise.cos(this); }
-  /** x² */ square(): Tensor { return elementwise.square(this); }
-  /** elementwise max(this, b) */ maximum(b: TensorLike): Tensor { return elementwise.maximum(this, b); }
-  /** elementwise min(this, b) */ minimum(b: TensorLike): Tensor { return elementwise.minimum(this, b); }
-  /** mask: 1 where this > b */ gt(b: TensorLike): Tensor { return elementwise.gt(this, b); }
-  /** mask: 1 where this ≥ b */ ge(b: TensorLike): Tensor { return elementwise.ge(this, b); }
-  /** mask: 1 where this < b */ lt(b: TensorLike): Tensor { return elementwise.lt(this, b); }
-  /** mask: 1 where this ≤ b */ le(b: TensorLike): Tensor { return elementwise.le(this, b); }
-  /** mask: 1 where this = b */ eq(b: TensorLike): Tensor { return elementwise.eq(this, b); }
-  /** mask: 1 where this ≠ b */ ne(b: TensorLike): Tensor { return elementwise.ne(this, b); }
-
-  // ---- reductions -----------------------------------------------------
-  // Each takes (axis, keepdims) or the options object {axis, keepdims}: t.sum(1, true) is t.sum({axis: 1, keepdims: true}).
-  /** Sum over all elements, or along `axis` (a number or an array; negative counts from the end); or `{axis, keepdims}`. */
-  sum(opts: reduce.ReduceOptions): Tensor;
-  sum(axis?: number | readonly number[] | null, keepdims?: boolean): Tensor;
-  sum(axis?: reduce.Axis | reduce.ReduceOptions, keepdims?: boolean): Tensor { return reduce.sum(this, axis as reduce.Axis, keepdims); }
-  /** Mean over all elements or along `axis`; or `{axis, keepdims}`. */
-  mean(opts: reduce.ReduceOptions): Tensor;
-  mean(axis?: number | readonly number[] | null, keepdims?: boolean): Tensor;
-  mean(axis?: reduce.Axis | reduce.ReduceOptions, keepdims?: boolean): Tensor { return reduce.mean(this, axis as reduce.Axis, keepdims); }
-  /** Maximum over all elements or along `axis` (or `{axis, keepdims}`); the gradient goes to the first maximal entry. */
-  max(opts: reduce.ReduceOptions): Tensor;
-  max(axis?: number | readonly number[] | null, keepdims?: boolean): Tensor;
-  max(axis?: reduce.Axis | reduce.ReduceOptions, keepdims?: boolean): Tensor { return reduce.max(this, axis as reduce.Axis, keepdims); }
-  /** Minimum over all elements or along `axis` (or `{axis, keepdims}`); the gradient goes to the first minimal entry. */
-  min(opts: reduce.ReduceOptions): Tensor;
-  min(axis?: number | readonly number[] | null, keepdims?: boolean): Tensor;
-  min(axis?: reduce.Axis | reduce.ReduceOptions, keepdims?: boolean): Tensor { return reduce.min(this, axis as reduce.Axis, keepdims); }
-  /** log Σ exp, shifted by the maximum for stability; `axis`, `keepdims` or `{axis, keepdims}` as sum. */
-  logsumexp(opts: reduce.ReduceOptions): Tensor;
-  logsumexp(axis?: number | readonly number[] | null, keepdims?: boolean): Tensor;
-  logsumexp(axis?: reduce.Axis | reduce.ReduceOptions, keepdims?: boolean): Tensor { return reduce.logsumexp(this, axis as reduce.Axis, keepdims); }
-  /** softmax along `axis` (default: the last), or `{axis}`. */
-  softmax(axis?: number | reduce.AxisOption): Tensor { return reduce.softmax(this, axis); }
-  /** log softmax along `axis` (default: the last), or `{axis}`. */
-  logSoftmax(axis?: number | reduce.AxisOption): Tensor { return reduce.logSoftmax(this, axis); }
-
-  // ---- shapes and linear algebra --------------------------------------
-  /** Matrix product (1-D or 2-D operands). */
-  matmul(b: Tensor): Tensor { return linalg.matmul(this, b); }
-  /** Permute dimensions; the default reverses them (the matrix transpose for 2-D). */
-  transpose(axes?: number[]): Tensor { return shapeOps.transpose(this, axes); }
-  /** Transpose of a 2-D tensor. */
-  get T(): Tensor { return shapeOps.transpose(this); }
-  /** Same values, new shape (one entry may be −1). */
-  reshape(shape: number[]): Tensor { return shapeOps.reshape(this, shape); }
-  /** Entries `indices` along `axis` (rows by default). */
-  take(indices: number[] | Int32Array | Tensor, axis = 0): Tensor { return indexing.take(this, indices, axis); }
 
   /** A short text form; tslab prints a cell's last value with it. */
   toString(): string {
@@ -402,7 +292,7 @@ export function nodeValue(tape: Tape, id: number): Tensor {
     return new Tensor(h.shape, h.dtype, h._data, 0);
   }
   const info = tape.obj[id] as NodeInfo | undefined;
-  const dtype: DType = f & 4 ? 'float32' : 'float64';
+  const dtype: DType = f & F_F32 ? 'float32' : 'float64';
   if (f & F_SCALAR) return scalarOf(tape.val[id], dtype);
   return new Tensor(info!.shape, dtype, info!.data, 0);
 }
@@ -479,6 +369,3 @@ export function formatTensor(t: Tensor): string {
   if (name) extra.push(`name=${JSON.stringify(name)}`);
   return `tensor(${body}${extra.length ? ', ' + extra.join(', ') : ''})`;
 }
-
-/** @internal */
-export { state };

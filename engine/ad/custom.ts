@@ -4,8 +4,9 @@
  * like a built-in and is verified by gradCheck.
  */
 import { fail, fmtShape } from '../errors';
-import { apply, definePrimitive } from '../ops/primitive';
-import { detach } from '../ops/shape';
+import { apply, definePrimitive, zerosLikeT, type Primitive, type RuleContext } from '../ops/primitive';
+import { detach, reshapePrimitive } from '../ops/shape';
+import { indexingPrimitives } from '../ops/indexing';
 import { Tensor, asTensor, type TensorLike } from '../tensor';
 import { noGrad } from '../context';
 
@@ -35,7 +36,7 @@ export function customOp<S = { inputs: Tensor[]; out: Tensor }>(spec: CustomOpSp
   if (typeof spec.forward !== 'function') fail(`customOp '${spec.name}': forward must be a function`);
   if (typeof spec.backward !== 'function') fail(`customOp '${spec.name}': backward must be a function`);
   const name = spec.name;
-  const p = definePrimitive<null>({
+  const p: Primitive<null> = definePrimitive<null>({
     name,
     custom: true,
     forward(xs) {
@@ -78,6 +79,9 @@ export function customOp<S = { inputs: Tensor[]; out: Tensor }>(spec: CustomOpSp
       if (!(t instanceof Tensor)) fail(`customOp '${name}': jvp must return a Tensor`);
       return t;
     },
+    // a custom op has no batched rules: its own run once per batch entry
+    jvpBatched: (dx, c, B) => jvpPerEntry(p, dx, c, B),
+    vjpBatched: (gy, c, B) => vjpPerEntry(p, gy, c, B),
   });
   const op = (...inputs: TensorLike[]) => {
     const xs = inputs.map((x) => asTensor(x, name));
@@ -85,4 +89,46 @@ export function customOp<S = { inputs: Tensor[]; out: Tensor }>(spec: CustomOpSp
   };
   Object.defineProperty(op, 'name', { value: name });
   return op;
+}
+
+/**
+ * The jvp of B stacked tangents ([B, ...shape] each, null for zero) by the
+ * op's jvp once per batch entry, stacked (batched jacfwd through a custom op).
+ */
+function jvpPerEntry(p: Primitive, dx: (Tensor | null)[], c: RuleContext, B: number): Tensor {
+  const rows: Tensor[] = [];
+  for (let b = 0; b < B; b++) {
+    const dxb = dx.map((t, i) => (t ? batchEntry(t, b) : zerosLikeT(c.x[i])));
+    rows.push(p.jvp(dxb, c));
+  }
+  return stackBatch(rows);
+}
+
+/**
+ * The vjp of B stacked cotangents gy ([B, ...y.shape]) by the op's vjp once
+ * per batch entry, stacked (a gradient that is null for every entry stays null).
+ */
+function vjpPerEntry(p: Primitive, gy: Tensor, c: RuleContext, B: number): (Tensor | null)[] {
+  const per: (Tensor | null)[][] = [];
+  for (let b = 0; b < B; b++) {
+    const g = p.vjp(batchEntry(gy, b), c);
+    if (!Array.isArray(g)) return g;
+    per.push(g);
+  }
+  return c.x.map((x, i) => {
+    if (per.every((g) => g[i] === null || g[i] === undefined)) return null;
+    return stackBatch(per.map((g) => g[i] ?? zerosLikeT(x)));
+  });
+}
+
+/** Entry b of a batch [B, ...s]: a tensor of shape s (recorded, so it differentiates again). */
+function batchEntry(t: Tensor, b: number): Tensor {
+  const row = apply(indexingPrimitives.slice, [t], { axis: 0, start: b, end: b + 1, size: t.shape[0] });
+  return apply(reshapePrimitive, [row], { shape: t.shape.slice(1) });
+}
+
+/** Tensors of one shape s stacked into [B, ...s]. */
+function stackBatch(rows: Tensor[]): Tensor {
+  const lifted = rows.map((r) => apply(reshapePrimitive, [r], { shape: [1, ...r.shape] }));
+  return lifted.length === 1 ? lifted[0] : apply(indexingPrimitives.concat, lifted, { axis: 0 });
 }

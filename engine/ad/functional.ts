@@ -89,7 +89,7 @@ function valueAndGradAs(f: Fn, argnums: number | number[], what: string) {
 }
 
 function reshapeOnes(y: Tensor): Tensor {
-  return fromNested(1, y.dtype).reshape(y.shape as number[]);
+  return reshape(fromNested(1, y.dtype), y.shape);
 }
 
 /**

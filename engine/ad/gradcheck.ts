@@ -12,6 +12,7 @@ import { Tensor, asTensor, type TensorLike } from '../tensor';
 import { noGrad } from '../context';
 import { checkStep, inputList, numericalGradAt, scalarValue } from './numerical';
 import { jvp, vjp } from './functional';
+import { backward } from './reverse';
 import { checkNodes, type NodeCheckEntry } from './local-check';
 import { trace, type Trace } from '../trace';
 
@@ -247,7 +248,7 @@ export function gradCheck(f: (...xs: Tensor[]) => Tensor | number, inputs: Tenso
     fail('gradCheck: {nodes: true} needs f to return a Tensor computed from its inputs (no graph was recorded)');
   }
   // backward with the check's cotangent first, so the graph shows the gradients and what each node sent
-  y.backward(r ?? 1);
+  backward(y, r ?? 1);
   const graph = trace(y);
   const nodes = checkNodes(graph, { h, tol, atol, seed: opts.seed, entries: opts.nodeEntries });
   if (nodes.some((n) => !n.ok)) ok = false;

@@ -13,10 +13,11 @@
  * error (a freed graph, a bad custom backward, an anomaly) changes nothing.
  */
 import { fail, fmtShape } from '../errors';
-import { PRIMITIVES, scalarPaths, vjpBatch } from '../ops/primitive';
+import { PRIMITIVES, scalarPaths } from '../ops/primitive';
 import { add } from '../ops/elementwise';
+import { reshape } from '../ops/shape';
 import {
-  F_FAST, F_FREED, F_REQ, F_SCALAR, OP_CONST, OP_REF, nextTape, state, type GradState, type NodeInfo, type Tape,
+  F_F32, F_FAST, F_FREED, F_REQ, F_SCALAR, OP_CONST, OP_REF, nextTape, state, type GradState, type NodeInfo, type Tape,
 } from '../tape';
 import {
   Tensor, asTensor, fromNested, nodeValue, sameShapeAs, scalarOf, type NestedArray,
@@ -69,7 +70,7 @@ export function seedFor(y: Tensor, seed: Tensor | number | NestedArray | undefin
     seed = 1;
   }
   if (typeof seed === 'number' && y.size === 1) {
-    return y.ndim === 0 ? scalarOf(seed, y.dtype) : fromNested([seed], y.dtype).reshape(y.shape as number[]);
+    return y.ndim === 0 ? scalarOf(seed, y.dtype) : reshape(fromNested([seed], y.dtype), y.shape);
   }
   const s = seed instanceof Tensor ? seed : typeof seed === 'number' ? scalarOf(seed, y.dtype) : fromNested(seed, y.dtype);
   if (!sameShapeAs(s, y)) fail(`${what}: the seed gradient has shape ${fmtShape(s.shape)} but the output has shape ${fmtShape(y.shape)}`);
@@ -193,7 +194,7 @@ function checkGradFinite(op: string, j: number, g: Tensor | number): void {
 /**
  * The backward pass from `ys` with `seeds`. With `batch` B > 0 every seed and
  * gradient carries a leading dimension of B (B cotangents pulled back at once,
- * batched jacrev): each op's batched vjp runs (see vjpBatch), no scalar path.
+ * batched jacrev): each op's batched vjp runs (Primitive.vjpBatched), no scalar path.
  */
 function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolean, batch = 0): PassResult {
   // gradients of 0-d nodes as numbers in a Float64Array (first order, unbatched)
@@ -344,9 +345,9 @@ function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolea
           xs.push(handleOf(tape, a, createGraph));
           needs.push(!!(flags[a] & REQ));
         }
-        const gy = scalarG && f & SCALAR ? scalarOf(G[id], f & 4 ? 'float32' : 'float64') : (st.GT[id] as Tensor);
+        const gy = scalarG && f & SCALAR ? scalarOf(G[id], f & F_F32 ? 'float32' : 'float64') : (st.GT[id] as Tensor);
         const ctx = { x: xs, y: handleOf(tape, id, createGraph), attrs: info?.attrs, saved: info?.saved, needs };
-        const gxs = batch > 0 ? vjpBatch(p, gy, ctx, batch) : p.vjp(gy, ctx);
+        const gxs = batch > 0 ? p.vjpBatched(gy, ctx, batch) : p.vjp(gy, ctx);
         if (!Array.isArray(gxs) || gxs.length !== k) {
           fail(`backward of '${p.name}' returned ${Array.isArray(gxs) ? gxs.length : 'no'} gradients for ${k} inputs`);
         }

@@ -9,6 +9,7 @@ import { Rng, defaultRng } from '../rng';
 import { scope } from '../context';
 import { add, relu, sigmoid, tanh } from '../ops/elementwise';
 import { matmul } from '../ops/linalg';
+import '../tensor-methods'; // parameters are assigned in place (Tensor.assign)
 import type { TrainHistory } from './train';
 
 /** Parameter values by name (`'0.weight'` → nested arrays), as JSON. See {@link Module.stateDict}. */

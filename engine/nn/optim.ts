@@ -11,6 +11,7 @@
 import { GradlabError, fail, fmtShape } from '../errors';
 import { Tensor, fromData, valuesOf } from '../tensor';
 import { Module } from './module';
+import '../tensor-methods'; // steps assign in place (Tensor.assign)
 
 /** A learning rate as a function of the step number (0 for the first step). */
 export type Schedule = (step: number) => number;

@@ -4,4 +4,4 @@ export * from './reduce';
 export * from './shape';
 export * from './linalg';
 export * from './indexing';
-export { primitiveName, PRIMITIVES, type Primitive, type RuleContext } from './primitive';
+export { PRIMITIVES, type Primitive, type RuleContext } from './primitive';

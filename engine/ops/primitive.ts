@@ -13,9 +13,9 @@
 import { fail, fmtShape, GradlabError } from '../errors';
 import type { DType } from '../kernels';
 import {
-  state, currentTape, TAPE_CAP, BIT_REQ, BIT_RESULT, F_FAST, F_F32, F_REQ, F_SCALAR, OP_CONST, OP_REF, type NodeInfo, type Tape,
+  state, currentTape, OP_NAMES, TAPE_CAP, F_FAST, F_F32, F_REQ, F_SCALAR, OP_CONST, OP_REF, type NodeInfo, type Tape,
 } from '../tape';
-import { SCALAR_SHAPE, Tensor, scalarOf, valuesOf } from '../tensor';
+import { BIT_REQ, BIT_RESULT, SCALAR_SHAPE, Tensor, scalarOf, valuesOf } from '../tensor';
 
 /** What a rule sees of the node it differentiates. */
 export interface RuleContext<A = any> {
@@ -51,17 +51,17 @@ export interface Primitive<A = any> {
   /** Attributes worth showing in the graph view. */
   describe?(attrs: A): Record<string, string | number | boolean | number[]>;
   /**
-   * Optional: the jvp of a batch of B tangents at once (engine/ad/batched.ts).
+   * The jvp of a batch of B tangents at once (batched jacfwd, ad/functional.ts):
    * dx[i] has shape [B, ...x[i].shape] or is null (a zero tangent); the result
-   * has shape [B, ...y.shape]. Without it, `jvp` runs once per batch entry.
+   * has shape [B, ...y.shape]. (A custom op runs its `jvp` once per batch entry: ad/custom.ts.)
    */
-  readonly jvpBatched?: ((dx: (Tensor | null)[], c: RuleContext<A>, B: number) => Tensor) | null;
+  readonly jvpBatched: (dx: (Tensor | null)[], c: RuleContext<A>, B: number) => Tensor;
   /**
-   * Optional: the vjp of a batch of B cotangents at once: gy has shape
+   * The vjp of a batch of B cotangents at once (batched jacrev): gy has shape
    * [B, ...y.shape], gradient i shape [B, ...x[i].shape] (null where not
-   * needed). Without it, `vjp` runs once per batch entry.
+   * needed).
    */
-  readonly vjpBatched?: ((gy: Tensor, c: RuleContext<A>, B: number) => (Tensor | null)[]) | null;
+  readonly vjpBatched: (gy: Tensor, c: RuleContext<A>, B: number) => (Tensor | null)[];
   /** @internal `elementwise.f` for one and two numbers (the scalar fast paths). */
   readonly f1: (a: number) => number;
   /** @internal */
@@ -108,7 +108,7 @@ export function definePrimitive<A>(def: Omit<Primitive<A>, Derived> &
   // One object shape for every primitive, so the hot paths' loads of p.f2, p.d0, ... stay monomorphic.
   const p: Primitive<A> = {
     name: def.name,
-    index: PRIMITIVES.length,
+    index: OP_NAMES.length,
     elementwise: ew,
     differentiable: def.differentiable ?? true,
     custom: def.custom ?? false,
@@ -116,8 +116,8 @@ export function definePrimitive<A>(def: Omit<Primitive<A>, Derived> &
     jvp: def.jvp,
     vjp: def.vjp,
     describe: def.describe,
-    jvpBatched: def.jvpBatched ?? null,
-    vjpBatched: def.vjpBatched ?? null,
+    jvpBatched: def.jvpBatched,
+    vjpBatched: def.vjpBatched,
     f1: ew ? (ew.f as (a: number) => number) : notElementwise,
     f2: ew ? (ew.f as (a: number, b: number) => number) : notElementwise,
     d0: (d[0] as ((...a: number[]) => number) | null | undefined) ?? null,
@@ -128,12 +128,8 @@ export function definePrimitive<A>(def: Omit<Primitive<A>, Derived> &
     if (!(k in p)) (p as unknown as Record<string, unknown>)[k] = (def as Record<string, unknown>)[k];
   }
   PRIMITIVES.push(p);
+  OP_NAMES.push(p.name);
   return p;
-}
-
-/** Name of primitive number `i`. */
-export function primitiveName(i: number): string {
-  return PRIMITIVES[i]?.name ?? `op#${i}`;
 }
 
 /** The dtype of a result: float64 unless every tensor operand is float32. */
@@ -206,18 +202,6 @@ export function apply(p: Primitive, xs: Tensor[], attrs?: unknown): Tensor {
   return y;
 }
 
-/**
- * Fast path for an elementwise op on 0-d operands (tensors or numbers): no
- * arrays, no operand objects for numbers, a 40-byte row on the tape.
- */
-export function applyScalar2(p: Primitive, a: Tensor | number, b: Tensor | number): Tensor {
-  const fp = p.fast ?? scalarPaths(p);
-  if (typeof b === 'number') {
-    return typeof a === 'number' ? new Tensor(SCALAR_SHAPE, 'float64', null, p.f2(a, b)) : fp.tn(a, b);
-  }
-  return typeof a === 'number' ? fp.nt(a, b) : fp.tt(a, b);
-}
-
 /** Fast path for an elementwise op on one 0-d tensor. */
 export function applyScalar1(p: Primitive, a: Tensor): Tensor {
   return (p.fast ?? scalarPaths(p)).t(a);
@@ -255,9 +239,8 @@ function rowFlags(y: Tensor): number {
 /** What the per-op scalar paths call: shared code whose arguments are objects and small integers only. */
 const HOOKS = {
   state: STATE,
-  /** Tensor and the 0-d shape, read when the paths are built (tensor.ts and this module import each other). */
-  Tensor: null as unknown as typeof Tensor,
-  shape: null as unknown as readonly number[],
+  Tensor,
+  shape: SCALAR_SHAPE,
   record1(p: Primitive, y: Tensor, a: Tensor): void {
     const tape = tapeFor();
     const ia = a._tape === tape ? a._id : idOf(tape, a);
@@ -381,8 +364,6 @@ export function scalarPaths(p: Primitive): ScalarPaths {
   if (p.fast) return p.fast;
   const ew = p.elementwise;
   if (!ew) fail(`internal: '${p.name}' is not elementwise`);
-  HOOKS.Tensor = Tensor;
-  HOOKS.shape = SCALAR_SHAPE;
   const args = [p, ew.f, p.d0, p.d1, p.differentiable, F_REQ, HOOKS] as const;
   let paths = specialize(scalarPathsTemplate)(...args);
   try {
@@ -442,65 +423,9 @@ function applyDual(p: Primitive, xs: Tensor[], attrs: unknown, lvl: number): Ten
   const { y, saved } = applyWithSaved(p, primals, attrs);
   if (!any || !p.differentiable) return y;
   const c: RuleContext = { x: primals, y, attrs, saved, needs: tangents.map((t) => t !== null) };
-  if (batch > 0) return makeDual(lvl, y, jvpBatch(p, tangents, c, batch), batch);
+  if (batch > 0) return makeDual(lvl, y, p.jvpBatched(tangents, c, batch), batch);
   const dx = p.elementwise ? tangents : tangents.map((t, i) => t ?? zerosLikeT(primals[i]));
   return makeDual(lvl, y, p.jvp(dx, c));
-}
-
-/**
- * @internal The jvp of B stacked tangents ([B, ...shape] each, null for zero):
- * the primitive's batched rule, or its jvp once per batch entry, stacked.
- */
-export function jvpBatch(p: Primitive, dx: (Tensor | null)[], c: RuleContext, B: number): Tensor {
-  if (p.jvpBatched) return p.jvpBatched(dx, c, B);
-  const rows: Tensor[] = [];
-  for (let b = 0; b < B; b++) {
-    const dxb = dx.map((t, i) => (t ? batchEntry(t, b) : p.elementwise ? null : zerosLikeT(c.x[i])));
-    rows.push(p.jvp(dxb, c));
-  }
-  return stackBatch(rows);
-}
-
-/**
- * @internal The vjp of B stacked cotangents gy ([B, ...y.shape]): the
- * primitive's batched rule, or its vjp once per batch entry, stacked (a
- * gradient that is null for every entry stays null).
- */
-export function vjpBatch(p: Primitive, gy: Tensor, c: RuleContext, B: number): (Tensor | null)[] {
-  if (p.vjpBatched) return p.vjpBatched(gy, c, B);
-  const per: (Tensor | null)[][] = [];
-  for (let b = 0; b < B; b++) {
-    const g = p.vjp(batchEntry(gy, b), c);
-    if (!Array.isArray(g)) return g;
-    per.push(g);
-  }
-  return c.x.map((x, i) => {
-    if (per.every((g) => g[i] === null || g[i] === undefined)) return null;
-    return stackBatch(per.map((g) => g[i] ?? zerosLikeT(x)));
-  });
-}
-
-/** Entry b of a batch [B, ...s]: a tensor of shape s (recorded, so it differentiates again). */
-function batchEntry(t: Tensor, b: number): Tensor {
-  return apply(OPS.reshape, [apply(OPS.slice, [t], { axis: 0, start: b, end: b + 1, size: t.shape[0] })], { shape: t.shape.slice(1) });
-}
-
-/** Tensors of one shape s stacked into [B, ...s]. */
-function stackBatch(rows: Tensor[]): Tensor {
-  const lifted = rows.map((r) => apply(OPS.reshape, [r], { shape: [1, ...r.shape] }));
-  return lifted.length === 1 ? lifted[0] : apply(OPS.concat, lifted, { axis: 0 });
-}
-
-/** Primitives the batching fallback is built from, found by name when first needed (they are defined in modules that import this one). */
-const OPS = {
-  get reshape(): Primitive { return byName('reshape'); },
-  get slice(): Primitive { return byName('slice'); },
-  get concat(): Primitive { return byName('concat'); },
-};
-function byName(name: string): Primitive {
-  const p = PRIMITIVES.find((q) => q.name === name && !q.custom);
-  if (!p) fail(`internal: primitive '${name}' is not registered`);
-  return p;
 }
 
 /** apply() that also returns what the forward saved (for jvp rules). */
@@ -543,7 +468,8 @@ export function makeDual(level: number, primal: Tensor, tangent: Tensor | null, 
   return t;
 }
 
-function zerosLikeT(x: Tensor): Tensor {
+/** @internal Zeros of x's shape and dtype (an unrecorded constant). */
+export function zerosLikeT(x: Tensor): Tensor {
   if (x._data === null) return scalarOf(0, x.dtype);
   const d = x._data.constructor === Float32Array ? new Float32Array(x._data.length) : new Float64Array(x._data.length);
   return new Tensor(x.shape, x.dtype, d, 0);
@@ -576,9 +502,4 @@ export function checkFinite(p: Primitive, xs: Tensor[], y: Tensor): void {
       );
     }
   }
-}
-
-/** Throw a shape error for op `op`. */
-export function shapeError(op: string, msg: string, ...shapes: (readonly number[])[]): never {
-  fail(`${op}: ${msg} (got ${shapes.map(fmtShape).join(' and ')})`);
 }

@@ -138,3 +138,6 @@ export function detach(x: Tensor): Tensor {
   while (t._dual) t = t._dual.primal;
   return new Tensor(t.shape, t.dtype, t._data, t._v);
 }
+
+/** @internal The reshape primitive itself (ad/custom.ts applies it without reshape()'s checks). */
+export const reshapePrimitive = reshapeP;
