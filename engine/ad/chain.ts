@@ -5,78 +5,79 @@
  * mode) or in the cheapest order (dynamic programming over the chain), in
  * multiply-adds and memory; and for an FC step y = Wx + b, the full Jacobian
  * ∂y/∂W next to the gW = gy·xᵀ backprop computes instead.
+ *
+ * This is data: display/payloads.ts makes the JacobianChain users get (and
+ * `gl.show` draws) of it.
  */
-import type { ChainOrder, JacobianChainPayload, JacobianChainStep, ParamJacobian } from '../display/contract';
-import { jacobianChainPayload } from '../display/payloads';
 import { fail, fmtShape } from '../errors';
 import { detach } from '../ops/shape';
 import { Tensor, asTensor, type TensorLike } from '../tensor';
 import { trace, type TraceNode } from '../trace';
 
-const count = (n: number) => n.toLocaleString('en-US');
-
-/** A Jacobian chain; `gl.show(chain)` draws it. */
-export class JacobianChain {
-  constructor(readonly payload: JacobianChainPayload) {}
-
-  /** Steps from input to output. */
-  get steps(): JacobianChainStep[] {
-    return this.payload.steps;
-  }
-  /** Multiply-adds of forward-order accumulation. */
-  get forwardCost(): number {
-    return this.payload.forwardCost;
-  }
-  /** Multiply-adds of reverse-order accumulation. */
-  get reverseCost(): number {
-    return this.payload.reverseCost;
-  }
-  /** `forward`, `reverse` or `tie`. */
-  get winner(): 'forward' | 'reverse' | 'tie' {
-    return this.payload.winner;
-  }
+/** One step of a chain: its Jacobian is (output size) × (input size). */
+export interface StepJacobian {
+  op: string;
+  label: string;
+  inShape: number[];
+  outShape: number[];
+  /** Output size: rows of the Jacobian. */
+  rows: number;
+  /** Input size: columns of the Jacobian. */
+  cols: number;
   /**
-   * Forward order, reverse order and the cheapest order (dynamic programming
-   * over the chain), each with its brackets (`J3·(J2·J1)`), multiply-adds and
-   * memory: the largest number of entries alive at once (see {@link chainOrders}).
+   * The step's parameters (an FC layer's W and b): the full Jacobian ∂y/∂W
+   * that is never formed, next to what backprop computes instead.
    */
-  get orders(): ChainOrder[] {
-    return this.payload.orders ?? [];
-  }
-  /** The cheapest order (the `optimal` entry of {@link orders}). */
-  get optimal(): ChainOrder | undefined {
-    return this.orders.find((o) => o.name === 'optimal');
-  }
-  /** The parameters of the chain's FC steps (W, b): their full Jacobian next to what backprop computes. */
-  get params(): (ParamJacobian & { step: number; label: string })[] {
-    return this.steps.flatMap((s, i) => (s.params ?? []).map((p) => ({ ...p, step: i + 1, label: s.label })));
-  }
+  params?: ParamJacobian[];
+}
 
-  toString(): string {
-    const p = this.payload;
-    const lines = [`Jacobian chain ${fmtShape(p.inShape)} → ${fmtShape(p.outShape)}:`];
-    for (const s of p.steps) lines.push(`  ${s.label}: ${fmtShape(s.inShape)} → ${fmtShape(s.outShape)}, Jacobian ${s.rows} × ${s.cols}`);
-    lines.push(`  forward order (input side first): ${count(p.forwardCost)} multiply-adds`);
-    lines.push(`  reverse order (output side first): ${count(p.reverseCost)} multiply-adds`);
-    lines.push(`  → ${p.winner === 'tie' ? 'both orders cost the same' : `${p.winner} mode is cheaper here`}`);
-    const opt = this.optimal;
-    if (opt) lines.push(`  cheapest order (dynamic programming): ${opt.order}, ${count(opt.cost)} multiply-adds, memory ${count(opt.memory)} entries`);
-    for (const q of this.params) {
-      lines.push(
-        `  J${q.step} ${q.label}: ∂y/∂${q.name} is ${count(q.jacobian[0])} × ${count(q.jacobian[1])} (${count(q.nonzero)} non-zero); ` +
-          `backprop computes ${q.backprop.formula}, ${fmtShape(q.backprop.shape)}, ${count(q.backprop.cost)} multiply-adds`,
-      );
-    }
-    return lines.join('\n');
-  }
+/** A parameter's Jacobian, as formed and as backprop avoids forming it. */
+export interface ParamJacobian {
+  name: string;
+  shape: number[];
+  /** ∂y/∂param as a matrix: [y.size, param.size]. */
+  jacobian: [number, number];
+  /** How many of its entries can be non-zero (W of y = Wx + b: one x per row block). */
+  nonzero: number;
+  /** What backprop computes instead, e.g. "gW = gy · xᵀ", its shape and multiply-adds. */
+  backprop: { formula: string; shape: number[]; cost: number };
+}
 
-  /** @internal */
-  [Symbol.for('nodejs.util.inspect.custom')](): string {
-    return this.toString();
-  }
+/** One way of multiplying the chain's Jacobians. */
+export interface ChainOrder {
+  name: 'forward' | 'reverse' | 'optimal';
+  /** The product with its brackets, e.g. "J3·(J2·J1)". */
+  order: string;
+  /** Multiply-adds. */
+  cost: number;
+  /** Largest number of entries alive at once (partial products, plus the activations reverse mode keeps). */
+  memory: number;
+}
+
+/** The Jacobian chain of f at x, as data. */
+export interface ChainData {
+  /** The shape of x. */
+  inShape: number[];
+  /** Steps from input to output: J = J_k ··· J_2 · J_1. */
+  steps: StepJacobian[];
+  /** Forward, reverse and the cheapest order ({@link chainOrders}). */
+  orders: ChainOrder[];
 }
 
 // ---- the orders of the product ---------------------------------------------
+
+/**
+ * Multiply-adds of accumulating J = J_k···J_1 (J_i is sizes[i] × sizes[i−1])
+ * from the input side (forward mode) and from the output side (reverse mode).
+ */
+export function chainCosts(sizes: readonly number[]): { forward: number; reverse: number } {
+  const k = sizes.length - 1;
+  let forward = 0;
+  for (let i = 2; i <= k; i++) forward += sizes[i] * sizes[i - 1] * sizes[0];
+  let reverse = 0;
+  for (let i = k - 1; i >= 1; i--) reverse += sizes[k] * sizes[i] * sizes[i - 1];
+  return { forward, reverse };
+}
 
 /**
  * A bracketing of J_j ··· J_i (factors numbered from the input side, 1-based):
@@ -355,34 +356,23 @@ function runStep(run: (x: Tensor) => Tensor, v: Tensor, inputIsParam: boolean, i
   return { y: detach(y), params };
 }
 
-function step(label: string, x: Tensor, y: Tensor, params: ParamJacobian[]): JacobianChainStep {
-  const s: JacobianChainStep = { op: label, label, inShape: x.shape.slice(), outShape: y.shape.slice(), rows: y.size, cols: x.size };
+function step(label: string, x: Tensor, y: Tensor, params: ParamJacobian[]): StepJacobian {
+  const s: StepJacobian = { op: label, label, inShape: x.shape.slice(), outShape: y.shape.slice(), rows: y.size, cols: x.size };
   if (params.length) s.params = params;
   return s;
 }
 
 /**
- * The Jacobian chain of f at x: each step's Jacobian shape, and forward,
- * reverse and the cheapest order of multiplying them (multiply-adds and
- * memory, see {@link chainOrders}).
- *
- * Give the steps as an array (`[fc1, relu, fc2, loss]`) of functions or nn
- * layers (a Sequential, or `gl.nn.mlp(...)`, alone or in the array, counts as
- * its layers), labelled by `opts.labels`, the layers' names or the functions'
- * names; or one function whose recorded ops between x and the output form a
- * chain (reshapes are skipped: their Jacobian is the identity).
- *
- * A step that multiplies by a parameter (an `nn.Linear`, or a matmul with a
- * tensor made with `{requiresGrad: true}`; also x itself when x requires grad
- * and the first step multiplies by it) lists the parameter's full Jacobian
- * ∂y/∂W next to what backprop computes instead (`step.params`).
+ * The Jacobian chain of f at x as data (gl.jacobianChain, display/payloads.ts,
+ * documents the arguments): each step's Jacobian shape and parameters, and
+ * the orders of multiplying them out.
  */
-export function jacobianChain(f: ChainStep | ChainStep[], x: TensorLike, opts: { labels?: (string | undefined)[]; title?: string } = {}): JacobianChain {
+export function jacobianChainData(f: ChainStep | ChainStep[], x: TensorLike, opts: { labels?: (string | undefined)[] } = {}): ChainData {
   if (typeof f !== 'function' && !Array.isArray(f) && !isLayer(f)) {
     fail(`jacobianChain: expected a function, a layer or an array of them, got ${f === null ? 'null' : typeof f === 'string' ? `a string (${JSON.stringify(f)})` : typeof f}`);
   }
   const x0 = asTensor(x, 'jacobianChain');
-  const steps: JacobianChainStep[] = [];
+  const steps: StepJacobian[] = [];
   const xName = x0.name ?? 'x';
   if (Array.isArray(f) || isLayer(f)) {
     const list = Array.isArray(f) ? f : [f];
@@ -406,7 +396,7 @@ export function jacobianChain(f: ChainStep | ChainStep[], x: TensorLike, opts: {
       steps.push(step(r.label ?? `f${i + 1}`, v, out.y, out.params));
       v = out.y;
     });
-    return new JacobianChain(jacobianChainPayload(steps, x0.shape.slice(), { ...opts, orders: chainOrders(sizesOf(x0, steps)) }));
+    return { inShape: x0.shape.slice(), steps, orders: chainOrders(sizesOf(x0, steps)) };
   }
   if (typeof f !== 'function') fail(`jacobianChain: expected a function, a layer or an array of them, got ${f === null ? 'null' : typeof f}`);
   const xl = detach(x0);
@@ -429,7 +419,7 @@ export function jacobianChain(f: ChainStep | ChainStep[], x: TensorLike, opts: {
     depends.add(n.id);
     if (n.op !== 'reshape') {
       const prev = tr.nodes[stepInput(tr.nodes, cur, depends)];
-      const s: JacobianChainStep = {
+      const s: StepJacobian = {
         op: n.op,
         label: n.name ? `${n.op} (${n.name})` : n.op,
         inShape: prev.shape.slice(),
@@ -443,11 +433,11 @@ export function jacobianChain(f: ChainStep | ChainStep[], x: TensorLike, opts: {
     }
     cur = n.id;
   }
-  return new JacobianChain(jacobianChainPayload(steps, x0.shape.slice(), { ...opts, orders: chainOrders(sizesOf(x0, steps)) }));
+  return { inShape: x0.shape.slice(), steps, orders: chainOrders(sizesOf(x0, steps)) };
 }
 
 /** [d_0, d_1, …, d_k]: the input's size, then each step's output size. */
-function sizesOf(x: Tensor, steps: readonly JacobianChainStep[]): number[] {
+function sizesOf(x: Tensor, steps: readonly StepJacobian[]): number[] {
   return [x.size, ...steps.map((s) => s.rows)];
 }
 /** The node whose shape a step's Jacobian columns follow: the last non-reshape node on the chain before it (or x). */

@@ -1,17 +1,20 @@
 /**
  * From engine objects to display payloads (the contract's types): traces to
- * graphs, gradient-check reports, Jacobian chains. Pure data, no I/O.
+ * graphs, gradient-check reports, Jacobian chains (and the JacobianChain that
+ * gl.jacobianChain returns, made of ad/chain.ts's data). Pure data, no I/O.
  */
 import type {
   BackwardRule, GradCheckPayload, GraphNode, GraphPayload, JacobianChainPayload, JacobianChainStep, Num, TensorSummary,
 } from './contract';
 import { GRAPH_NODE_LIMIT, SUMMARY_ENTRIES } from './contract';
-import type { ChainOrder } from './contract';
+import type { ChainOrder, ParamJacobian } from './contract';
 import type { GradCheckReport } from '../ad/gradcheck';
+import { chainCosts, jacobianChainData, type ChainStep } from '../ad/chain';
 import type { NodeCheckEntry } from '../ad/local-check';
 import { inputGrads, type Trace, type TraceNode } from '../trace';
 import { backwardRule } from './op-table';
-import { Tensor } from '../tensor';
+import { Tensor, type TensorLike } from '../tensor';
+import { fmtShape } from '../errors';
 
 /** A number as JSON can carry it. */
 export function num(v: number): Num {
@@ -329,20 +332,96 @@ function checkedGraphPayload(tr: Trace, checks: NodeCheckEntry[]): GraphPayload 
   return g;
 }
 
-/**
- * Multiply-adds of accumulating J = J_k···J_1 (J_i is sizes[i] × sizes[i−1])
- * from the input side (forward mode) and from the output side (reverse mode).
- */
-export function chainCosts(sizes: readonly number[]): { forward: number; reverse: number } {
-  const k = sizes.length - 1;
-  let forward = 0;
-  for (let i = 2; i <= k; i++) forward += sizes[i] * sizes[i - 1] * sizes[0];
-  let reverse = 0;
-  for (let i = k - 1; i >= 1; i--) reverse += sizes[k] * sizes[i] * sizes[i - 1];
-  return { forward, reverse };
+// ---- Jacobian chains (the data: ad/chain.ts) ---------------------------------
+
+/** (The chain's multiply-adds are computed in ad/chain.ts, with its orders.) */
+export { chainCosts };
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** A Jacobian chain; `gl.show(chain)` draws it. */
+export class JacobianChain {
+  constructor(readonly payload: JacobianChainPayload) {}
+
+  /** Steps from input to output. */
+  get steps(): JacobianChainStep[] {
+    return this.payload.steps;
+  }
+  /** Multiply-adds of forward-order accumulation. */
+  get forwardCost(): number {
+    return this.payload.forwardCost;
+  }
+  /** Multiply-adds of reverse-order accumulation. */
+  get reverseCost(): number {
+    return this.payload.reverseCost;
+  }
+  /** `forward`, `reverse` or `tie`. */
+  get winner(): 'forward' | 'reverse' | 'tie' {
+    return this.payload.winner;
+  }
+  /**
+   * Forward order, reverse order and the cheapest order (dynamic programming
+   * over the chain), each with its brackets (`J3·(J2·J1)`), multiply-adds and
+   * memory: the largest number of entries alive at once (see {@link chainOrders}).
+   */
+  get orders(): ChainOrder[] {
+    return this.payload.orders ?? [];
+  }
+  /** The cheapest order (the `optimal` entry of {@link orders}). */
+  get optimal(): ChainOrder | undefined {
+    return this.orders.find((o) => o.name === 'optimal');
+  }
+  /** The parameters of the chain's FC steps (W, b): their full Jacobian next to what backprop computes. */
+  get params(): (ParamJacobian & { step: number; label: string })[] {
+    return this.steps.flatMap((s, i) => (s.params ?? []).map((p) => ({ ...p, step: i + 1, label: s.label })));
+  }
+
+  toString(): string {
+    const p = this.payload;
+    const lines = [`Jacobian chain ${fmtShape(p.inShape)} → ${fmtShape(p.outShape)}:`];
+    for (const s of p.steps) lines.push(`  ${s.label}: ${fmtShape(s.inShape)} → ${fmtShape(s.outShape)}, Jacobian ${s.rows} × ${s.cols}`);
+    lines.push(`  forward order (input side first): ${count(p.forwardCost)} multiply-adds`);
+    lines.push(`  reverse order (output side first): ${count(p.reverseCost)} multiply-adds`);
+    lines.push(`  → ${p.winner === 'tie' ? 'both orders cost the same' : `${p.winner} mode is cheaper here`}`);
+    const opt = this.optimal;
+    if (opt) lines.push(`  cheapest order (dynamic programming): ${opt.order}, ${count(opt.cost)} multiply-adds, memory ${count(opt.memory)} entries`);
+    for (const q of this.params) {
+      lines.push(
+        `  J${q.step} ${q.label}: ∂y/∂${q.name} is ${count(q.jacobian[0])} × ${count(q.jacobian[1])} (${count(q.nonzero)} non-zero); ` +
+          `backprop computes ${q.backprop.formula}, ${fmtShape(q.backprop.shape)}, ${count(q.backprop.cost)} multiply-adds`,
+      );
+    }
+    return lines.join('\n');
+  }
+
+  /** @internal */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
 }
 
-/** The payload of a Jacobian chain. */
+/**
+ * The Jacobian chain of f at x: each step's Jacobian shape, and forward,
+ * reverse and the cheapest order of multiplying them (multiply-adds and
+ * memory, see {@link chainOrders}).
+ *
+ * Give the steps as an array (`[fc1, relu, fc2, loss]`) of functions or nn
+ * layers (a Sequential, or `gl.nn.mlp(...)`, alone or in the array, counts as
+ * its layers), labelled by `opts.labels`, the layers' names or the functions'
+ * names; or one function whose recorded ops between x and the output form a
+ * chain (reshapes are skipped: their Jacobian is the identity).
+ *
+ * A step that multiplies by a parameter (an `nn.Linear`, or a matmul with a
+ * tensor made with `{requiresGrad: true}`; also x itself when x requires grad
+ * and the first step multiplies by it) lists the parameter's full Jacobian
+ * ∂y/∂W next to what backprop computes instead (`step.params`).
+ */
+export function jacobianChain(f: ChainStep | ChainStep[], x: TensorLike, opts: { labels?: (string | undefined)[]; title?: string } = {}): JacobianChain {
+  const c = jacobianChainData(f, x, opts);
+  return new JacobianChain(jacobianChainPayload(c.steps, c.inShape, { ...opts, orders: c.orders }));
+}
+
+/** The payload of a Jacobian chain with these steps, from an input of shape `inShape`. */
 export function jacobianChainPayload(
   steps: JacobianChainStep[],
   inShape: number[],

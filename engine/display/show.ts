@@ -5,7 +5,6 @@
  */
 import { fail } from '../errors';
 import { GradCheckReport } from '../ad/gradcheck';
-import { JacobianChain } from '../ad/chain';
 import { Tensor } from '../tensor';
 import { trace, type Trace } from '../trace';
 import {
@@ -13,7 +12,7 @@ import {
 } from './contract';
 import { kernelDisplay, newDisplayId, type DisplayBundle } from './kernel';
 import { LiveDisplay, LIVE_MIN_INTERVAL } from './live';
-import { gradCheckPayload, graphPayload, measuredBytes, num } from './payloads';
+import { JacobianChain, gradCheckPayload, graphPayload, measuredBytes, num } from './payloads';
 import { ConfusionMatrix, DecisionBoundary, ImageGrid } from './pictures';
 import {
   confusionMatrixHtml, confusionMatrixText, decisionBoundarySvg, decisionBoundaryText, imageGridSvg, imageGridText,

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as gl from '../../../engine/index';
-import { CHAIN_DP_MAX_STEPS, chainOrders } from '../../../engine/ad/chain';
-import { chainCosts } from '../../../engine/display/payloads';
+import { CHAIN_DP_MAX_STEPS, chainCosts, chainOrders } from '../../../engine/ad/chain';
 
 const byName = (sizes: number[]) => Object.fromEntries(chainOrders(sizes).map((o) => [o.name, o]));
 
