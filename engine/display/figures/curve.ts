@@ -329,6 +329,10 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
 /** Line colours of the static curve (matplotlib/plotly defaults, distinct in colour and, with dashes on y2, in grey). */
 export const CURVE_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 
+/** Width of the static curve, and its left margin (the y axis' ticks). */
+const SVG_W = 640;
+const SVG_MARGIN_L = 64;
+
 /**
  * The loss curve as a self-contained SVG (image/svg+xml): axes with ticks, every
  * point (downsampled only past 4,000), a legend; `y2` series on a right axis; the
@@ -341,12 +345,50 @@ export function lossCurveSvg(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS):
   const status = lossCurveStaticStatus(p);
   const logProblem = p?.logY === true ? logScaleProblem(p) : null;
   const logY = p?.logY === true && logProblem === null;
-  const W = 640;
+  const legend = curveLegend(series, undrawnNote(undrawnPoints(p)), SVG_MARGIN_L, SVG_W - SVG_MARGIN_L - 20);
+  const plot = curvePlot(series, logY, legend.extra);
+  const { W, H, m, pw, ph } = plot;
+  const o: string[] = [];
+  const title = typeof p?.title === 'string' && p.title ? p.title : 'loss curve';
+  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${escapeXml(SANS)}" font-size="11">`);
+  o.push(`<title>${escapeXml(title)}</title>`);
+  o.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
+  const stColour = status.state === 'stopped' ? INK.bad : status.state === 'done' ? INK.ok : INK.note;
+  const modes = [logY ? 'log scale' : '', smoothing > 0 ? `smoothed (EMA ${formatNum(smoothing)})` : ''].filter(Boolean).join(', ');
+  o.push(`<text x="${m.l}" y="18" font-size="14" font-weight="600" fill="${INK.text}">${escapeXml(title)} <tspan font-size="12" font-weight="400" fill="${stColour}">${escapeXml(status.text)}</tspan>${modes ? ` <tspan font-size="11" font-weight="400" fill="${INK.muted}">${escapeXml(modes)}</tspan>` : ''}</text>`);
+  if (logProblem) o.push(`<text x="${m.l + 4}" y="${m.t + 14}" font-size="10" fill="${INK.muted}">${escapeXml(logProblem)}</text>`);
+  o.push(...legend.svg);
+  o.push(...curveAxesSvg(p, plot));
+  o.push(...curveLinesSvg(series, plot));
+  if (series.every((s) => s.count === 0)) {
+    o.push(`<text x="${m.l + pw / 2}" y="${m.t + ph / 2}" text-anchor="middle" fill="${INK.muted}">no points yet</text>`);
+  }
+  o.push('</svg>');
+  return o.join('\n');
+}
+
+/** The static curve's size, margins, plot area and scales: `X` and `Y` map data to SVG coordinates. */
+interface CurvePlot {
+  W: number;
+  H: number;
+  m: { l: number; r: number; t: number; b: number };
+  /** Plot area's width and height. */
+  pw: number;
+  ph: number;
+  ax: CurveAxis;
+  ay: CurveAxis;
+  ay2: CurveAxis;
+  hasY2: boolean;
+  X: (v: number) => number;
+  Y: (v: number, a: CurveAxis) => number;
+}
+
+/** The plot for `series`, a legend `legendExtra` px taller than one row above it; the left axis on a log scale with `logY`. */
+function curvePlot(series: CurveSeries[], logY: boolean, legendExtra: number): CurvePlot {
+  const W = SVG_W;
   const hasY2 = series.some((s) => s.axis === 'y2');
-  const m = { l: 64, r: hasY2 ? 64 : 20, t: 54, b: 44 };
-  const legend = curveLegend(series, undrawnNote(undrawnPoints(p)), m.l, W - m.l - 20);
-  m.t += legend.extra;
-  const H = 340 + legend.extra;
+  const m = { l: SVG_MARGIN_L, r: hasY2 ? 64 : 20, t: 54 + legendExtra, b: 44 };
+  const H = 340 + legendExtra;
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const ext = (axis: 'x' | 'y' | 'y2') => {
@@ -368,21 +410,15 @@ export function lossCurveSvg(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS):
     return curveAxis(lo0, hi0, axis === 'x' ? 6 : 5, axis === 'y' && logY);
   };
   const ax = axisOf('x');
-  const ay = axisOf('y');
-  const ay2 = axisOf('y2');
   const X = (v: number) => m.l + axisFraction(v, ax) * pw;
   const Y = (v: number, a: CurveAxis) => m.t + ph - axisFraction(v, a) * ph;
+  return { W, H, m, pw, ph, ax, ay: axisOf('y'), ay2: axisOf('y2'), hasY2, X, Y };
+}
+
+/** Grid, frame, ticks and axis titles of the static curve. */
+function curveAxesSvg(p: LossCurvePayload, plot: CurvePlot): string[] {
+  const { W, H, m, pw, ph, ax, ay, ay2, hasY2, X, Y } = plot;
   const o: string[] = [];
-  const title = typeof p?.title === 'string' && p.title ? p.title : 'loss curve';
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${escapeXml(SANS)}" font-size="11">`);
-  o.push(`<title>${escapeXml(title)}</title>`);
-  o.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
-  const stColour = status.state === 'stopped' ? INK.bad : status.state === 'done' ? INK.ok : INK.note;
-  const modes = [logY ? 'log scale' : '', smoothing > 0 ? `smoothed (EMA ${formatNum(smoothing)})` : ''].filter(Boolean).join(', ');
-  o.push(`<text x="${m.l}" y="18" font-size="14" font-weight="600" fill="${INK.text}">${escapeXml(title)} <tspan font-size="12" font-weight="400" fill="${stColour}">${escapeXml(status.text)}</tspan>${modes ? ` <tspan font-size="11" font-weight="400" fill="${INK.muted}">${escapeXml(modes)}</tspan>` : ''}</text>`);
-  if (logProblem) o.push(`<text x="${m.l + 4}" y="${m.t + 14}" font-size="10" fill="${INK.muted}">${escapeXml(logProblem)}</text>`);
-  o.push(...legend.svg);
-  // grid and axes
   o.push(`<g stroke="#e5e7eb" stroke-width="1">`);
   for (const t of ay.ticks) o.push(`<line x1="${m.l}" x2="${m.l + pw}" y1="${round1(Y(t, ay))}" y2="${round1(Y(t, ay))}"/>`);
   o.push('</g>');
@@ -406,7 +442,13 @@ export function lossCurveSvg(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS):
   o.push(`<text x="${m.l + pw / 2}" y="${H - 8}" text-anchor="middle" fill="${INK.text}">${escapeXml(asText(p?.xLabel, 'step'))}</text>`);
   o.push(`<text transform="translate(16,${m.t + ph / 2}) rotate(-90)" text-anchor="middle" fill="${INK.text}">${escapeXml(asText(p?.yLabel, 'loss'))}</text>`);
   if (hasY2) o.push(`<text transform="translate(${W - 12},${m.t + ph / 2}) rotate(90)" text-anchor="middle" fill="${INK.text}">${escapeXml(asText(p?.y2Label, ''))}</text>`);
-  // lines
+  return o;
+}
+
+/** Each series' line (dashed on the right axis, faint under its smoothed line), with dots when it has few points. */
+function curveLinesSvg(series: CurveSeries[], plot: CurvePlot): string[] {
+  const { ay, ay2, X, Y } = plot;
+  const o: string[] = [];
   series.forEach((s, k) => {
     const c = CURVE_COLOURS[k % CURVE_COLOURS.length];
     const a = s.axis === 'y2' ? ay2 : ay;
@@ -429,11 +471,7 @@ export function lossCurveSvg(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS):
       if (r.length > 1) o.push(`<polyline data-smoothed="" points="${r.map((q) => `${round1(X(q.x))},${round1(Y(q.y, a))}`).join(' ')}" fill="none" stroke="${c}" stroke-width="2" stroke-linejoin="round"${dash}/>`);
     }
   });
-  if (series.every((s) => s.count === 0)) {
-    o.push(`<text x="${m.l + pw / 2}" y="${m.t + ph / 2}" text-anchor="middle" fill="${INK.muted}">no points yet</text>`);
-  }
-  o.push('</svg>');
-  return o.join('\n');
+  return o;
 }
 
 /** Characters of a series name in the static legend; the entry's tooltip (`<title>`) has up to {@link LEGEND_TITLE_MAX}. */

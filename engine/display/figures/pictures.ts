@@ -207,6 +207,68 @@ const DB_PLOT = 420;
 
 /** Reads a decision-boundary payload into a figure (tolerates malformed payloads). */
 export function decisionBoundaryModel(p: DecisionBoundaryPayload): DecisionBoundaryModel {
+  const grid = boundaryGrid(p);
+  const { cols, rows, conf } = grid;
+  const data = boundaryData(p, grid.pred);
+  const { classes, given, n } = data;
+  const C = Math.max(1, classes.length);
+  const ax = boundaryAxes(p, cols, rows);
+  const { plot, x0, x1, y0, y1, xs, ys, X, Y } = ax;
+  const cw = plot.w / cols;
+  const ch = plot.h / rows;
+  const { points, counts } = boundaryPoints(data, C, X, Y);
+  const misclassified = points.filter((q) => !q.ok).length;
+  const title = typeof p?.title === 'string' && p.title ? p.title : 'decision boundary';
+  const subtitle =
+    `${points.length} points` + (given > n ? ` (the first ${count(n)} of ${count(given)})` : '') + `, ${C} classes; ${pct(p?.accuracy)} predicted correctly` +
+    (misclassified ? ` (${misclassified} wrong, ringed)` : '') +
+    `. Shaded: the class predicted at each place of a ${cols}×${rows} grid` +
+    (conf ? ', darker = more confident' : '') + '; the line is the decision boundary.';
+  return {
+    title,
+    subtitle,
+    classes,
+    width: plot.x + plot.w + 150,
+    height: plot.y + plot.h + 44,
+    plot,
+    runs: shadedRuns(grid, plot, C),
+    boundary: boundaryPath(grid, plot),
+    points,
+    misclassified,
+    xTicks: ticks(x0, x1, 6).map((v) => ({ px: round2(X(v)), text: fmt(v) })),
+    yTicks: ticks(y0, y1, 6).map((v) => ({ px: round2(Y(v)), text: fmt(v) })),
+    xLabel: text(p?.xLabel, 'x₁'),
+    yLabel: text(p?.yLabel, 'x₂'),
+    legend: classes.slice(0, 30).map((name, k) => ({ cls: k, name, marker: markerPath(k, 5), shape: MARKER_NAMES[k % 10], count: counts[k] })),
+    cellAt(qx, qy) {
+      const col = Math.floor((qx - plot.x) / cw);
+      const row = Math.floor((qy - plot.y) / ch);
+      if (col < 0 || row < 0 || col >= cols || row >= rows) return null;
+      const i = row * cols + col;
+      return {
+        row,
+        col,
+        x: x0 + ((col + 0.5) / cols) * xs,
+        y: y1 - ((row + 0.5) / rows) * ys,
+        predicted: grid.cls(row, col),
+        confidence: conf ? finite(conf[i], NaN) : null,
+      };
+    },
+  };
+}
+
+/** A decision boundary's grid of predicted classes (and confidences), checked against the entries present. */
+interface BoundaryGrid {
+  cols: number;
+  rows: number;
+  pred: number[];
+  conf: number[] | null;
+  /** The class predicted in cell (r, c), -1 when unreadable. */
+  cls: (r: number, c: number) => number;
+}
+
+/** The grid of `p`; throws when it declares more cells than `predicted` holds or than a view draws. */
+function boundaryGrid(p: DecisionBoundaryPayload): BoundaryGrid {
   const cols = Math.max(1, Math.floor(finite(p?.cols, 1)));
   const rows = Math.max(1, Math.floor(finite(p?.rows, 1)));
   const pred = arr<number>(p?.predicted);
@@ -214,6 +276,23 @@ export function decisionBoundaryModel(p: DecisionBoundaryPayload): DecisionBound
   if (cols * rows > Math.max(1, pred.length)) throw new Error(`cols × rows = ${count(cols * rows)} cells, but predicted holds ${count(pred.length)} entries`);
   if (cols * rows > DB_MAX_CELLS) throw new Error(`${count(cols * rows)} grid cells is more than the view draws (at most ${count(DB_MAX_CELLS)})`);
   const conf = Array.isArray(p?.confidence) ? (p.confidence as number[]) : null;
+  return { cols, rows, pred, conf, cls: (r, c) => finite(pred[r * cols + c], -1) };
+}
+
+/** The data points of a decision boundary as given (the first {@link DB_MAX_POINTS} are read), and the class names. */
+interface BoundaryData {
+  px: number[];
+  py: number[];
+  pl: number[];
+  pp: number[];
+  /** Points given, and read. */
+  given: number;
+  n: number;
+  classes: string[];
+}
+
+/** The points of `p`, and as many class names as the payload, the grid or the points need (at most 1,000). */
+function boundaryData(p: DecisionBoundaryPayload, pred: number[]): BoundaryData {
   const pts = p?.points ?? ({} as DecisionBoundaryPayload['points']);
   const px = arr<number>(pts.x);
   const py = arr<number>(pts.y);
@@ -224,8 +303,25 @@ export function decisionBoundaryModel(p: DecisionBoundaryPayload): DecisionBound
   let maxClass = arr(p?.classes).length - 1;
   for (const v of pred) maxClass = Math.max(maxClass, finite(v, 0));
   for (let i = 0; i < n; i++) maxClass = Math.max(maxClass, finite(pl[i], 0), finite(pp[i], 0));
-  const classes = classNames(p?.classes, Math.min(maxClass + 1, 1000));
-  const C = Math.max(1, classes.length);
+  return { px, py, pl, pp, given, n, classes: classNames(p?.classes, Math.min(maxClass + 1, 1000)) };
+}
+
+/** The plot rectangle and the data → pixel maps. */
+interface BoundaryAxes {
+  plot: { x: number; y: number; w: number; h: number };
+  x0: number;
+  x1: number;
+  y0: number;
+  y1: number;
+  /** The data ranges' widths (1 for an empty range). */
+  xs: number;
+  ys: number;
+  X: (v: number) => number;
+  Y: (v: number) => number;
+}
+
+/** The plot for a `cols × rows` grid over the payload's ranges. */
+function boundaryAxes(p: DecisionBoundaryPayload, cols: number, rows: number): BoundaryAxes {
   const [x0, x1] = Array.isArray(p?.xRange) ? [finite(p.xRange[0], 0), finite(p.xRange[1], 1)] : [0, 1];
   const [y0, y1] = Array.isArray(p?.yRange) ? [finite(p.yRange[0], 0), finite(p.yRange[1], 1)] : [0, 1];
   const xs = x1 > x0 ? x1 - x0 : 1;
@@ -236,9 +332,16 @@ export function decisionBoundaryModel(p: DecisionBoundaryPayload): DecisionBound
   // seams or double-tinted overlaps in the shading.
   const side = (target: number, n: number) => (n <= target ? Math.floor(target / n) * n : target);
   const plot = { x: 52, y: 66, w: side(aspect <= 1 ? DB_PLOT : Math.round(DB_PLOT / aspect), cols), h: side(aspect <= 1 ? Math.round(DB_PLOT * aspect) : DB_PLOT, rows) };
+  const X = (v: number) => plot.x + ((v - x0) / xs) * plot.w;
+  const Y = (v: number) => plot.y + ((y1 - v) / ys) * plot.h;
+  return { plot, x0, x1, y0, y1, xs, ys, X, Y };
+}
+
+/** The shaded regions: runs of cells with one predicted class, tinted by confidence (5 levels, so runs stay long). */
+function shadedRuns(grid: BoundaryGrid, plot: BoundaryAxes['plot'], C: number): BoundaryRun[] {
+  const { cols, rows, conf, cls } = grid;
   const cw = plot.w / cols;
   const ch = plot.h / rows;
-  const cls = (r: number, c: number) => finite(pred[r * cols + c], -1);
   const tint = (i: number) => {
     if (!conf) return 0.3;
     const t = (finite(conf[i], 1) - 1 / C) / (1 - 1 / C || 1);
@@ -256,6 +359,14 @@ export function decisionBoundaryModel(p: DecisionBoundaryPayload): DecisionBound
       c = e;
     }
   }
+  return runs;
+}
+
+/** The decision boundary: the cell edges where the predicted class changes, as path data. */
+function boundaryPath(grid: BoundaryGrid, plot: BoundaryAxes['plot']): string {
+  const { cols, rows, cls } = grid;
+  const cw = plot.w / cols;
+  const ch = plot.h / rows;
   const seg: string[] = [];
   for (let r = 0; r < rows; r++) {
     // vertical edges between horizontal neighbours, joined down the column where they continue
@@ -276,57 +387,23 @@ export function decisionBoundaryModel(p: DecisionBoundaryPayload): DecisionBound
       }
     }
   }
-  const X = (v: number) => plot.x + ((v - x0) / xs) * plot.w;
-  const Y = (v: number) => plot.y + ((y1 - v) / ys) * plot.h;
+  return seg.join('');
+}
+
+/** The readable points where they are drawn, and how many of each class there are. */
+function boundaryPoints(d: BoundaryData, C: number, X: (v: number) => number, Y: (v: number) => number): { points: BoundaryPoint[]; counts: number[] } {
   const points: BoundaryPoint[] = [];
-  const counts = new Array(C).fill(0);
-  for (let i = 0; i < n; i++) {
-    const x = finite(px[i], NaN);
-    const y = finite(py[i], NaN);
+  const counts = new Array<number>(C).fill(0);
+  for (let i = 0; i < d.n; i++) {
+    const x = finite(d.px[i], NaN);
+    const y = finite(d.py[i], NaN);
     if (!Number.isFinite(x) || !Number.isFinite(y)) continue;
-    const label = finite(pl[i], 0);
-    const predicted = finite(pp[i], label);
+    const label = finite(d.pl[i], 0);
+    const predicted = finite(d.pp[i], label);
     if (label >= 0 && label < C) counts[label]++;
     points.push({ index: i, px: round2(X(x)), py: round2(Y(y)), x, y, label, predicted, ok: label === predicted });
   }
-  const misclassified = points.filter((q) => !q.ok).length;
-  const title = typeof p?.title === 'string' && p.title ? p.title : 'decision boundary';
-  const subtitle =
-    `${points.length} points` + (given > n ? ` (the first ${count(n)} of ${count(given)})` : '') + `, ${C} classes; ${pct(p?.accuracy)} predicted correctly` +
-    (misclassified ? ` (${misclassified} wrong, ringed)` : '') +
-    `. Shaded: the class predicted at each place of a ${cols}×${rows} grid` +
-    (conf ? ', darker = more confident' : '') + '; the line is the decision boundary.';
-  return {
-    title,
-    subtitle,
-    classes,
-    width: plot.x + plot.w + 150,
-    height: plot.y + plot.h + 44,
-    plot,
-    runs,
-    boundary: seg.join(''),
-    points,
-    misclassified,
-    xTicks: ticks(x0, x1, 6).map((v) => ({ px: round2(X(v)), text: fmt(v) })),
-    yTicks: ticks(y0, y1, 6).map((v) => ({ px: round2(Y(v)), text: fmt(v) })),
-    xLabel: text(p?.xLabel, 'x₁'),
-    yLabel: text(p?.yLabel, 'x₂'),
-    legend: classes.slice(0, 30).map((name, k) => ({ cls: k, name, marker: markerPath(k, 5), shape: MARKER_NAMES[k % 10], count: counts[k] })),
-    cellAt(qx, qy) {
-      const col = Math.floor((qx - plot.x) / cw);
-      const row = Math.floor((qy - plot.y) / ch);
-      if (col < 0 || row < 0 || col >= cols || row >= rows) return null;
-      const i = row * cols + col;
-      return {
-        row,
-        col,
-        x: x0 + ((col + 0.5) / cols) * xs,
-        y: y1 - ((row + 0.5) / rows) * ys,
-        predicted: cls(row, col),
-        confidence: conf ? finite(conf[i], NaN) : null,
-      };
-    },
-  };
+  return { points, counts };
 }
 
 /** The decision boundary as a self-contained SVG (image/svg+xml). */
