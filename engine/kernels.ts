@@ -14,7 +14,7 @@ export function alloc(dtype: DType, n: number): Arr {
 }
 
 /** Strides of `shape` seen as broadcast to `outShape` (0 along broadcast dimensions). */
-export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
+function broadcastStrides(shape: Shape, outShape: Shape): number[] {
   const st = stridesOf(shape);
   const out = new Array<number>(outShape.length).fill(0);
   const off = outShape.length - shape.length;
@@ -547,7 +547,7 @@ function mapStrided(x: Arr, st: readonly number[], outShape: Shape, out: Arr): A
 }
 
 /** Split `shape` around `axis` into (outer, length, inner) block sizes. */
-export function around(shape: Shape, axis: number): [number, number, number] {
+function around(shape: Shape, axis: number): [number, number, number] {
   return [sizeOf(shape.slice(0, axis)), shape[axis], sizeOf(shape.slice(axis + 1))];
 }
 

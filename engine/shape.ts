@@ -109,7 +109,7 @@ export function checkShape(op: string, shape: readonly number[], size?: number):
  * The most entries one tensor may have: 2³¹ − 1. V8 itself stops at 2³² − 1 entries
  * ("Invalid typed array length"), and 2³¹ float64 entries are already 16 GB.
  */
-export const MAX_ENTRIES = 2 ** 31 - 1;
+const MAX_ENTRIES = 2 ** 31 - 1;
 
 /** The machine's memory in bytes, read once (os.totalmem() is a system call: not once per op). */
 const MACHINE_MEMORY = totalmem();
@@ -123,7 +123,7 @@ function fmtCount(n: number): string {
 }
 
 /** 8 bytes → `8 B`, 8e12 → `8 TB` (powers of 1000, three significant digits). */
-export function fmtBytes(b: number): string {
+function fmtBytes(b: number): string {
   const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB'];
   let u = 0;
   while (b >= 1000 && u < units.length - 1) {

@@ -10,7 +10,7 @@
  */
 import { describeValue, fail, fmtShape } from './errors';
 import { broadcastShapes, sameShape } from './shape';
-import { Tensor, fromNested, scalarOf, valuesOf, type NestedArray, type TensorLike } from './tensor';
+import { Tensor, fromNested, scalarOf, valuesOf, type NestedArray } from './tensor';
 // Each op family directly: the ops/ index re-exports through getters (`export *`), a cost on every call.
 import * as elementwise from './ops/elementwise';
 import * as reduce from './ops/reduce';

@@ -358,7 +358,7 @@ function fmtNested(data: Arr, shape: Shape, dim: number, off: number, indent: nu
 }
 
 /** @internal `tensor([[1, 2], [3, 4]], shape=[2, 2], op=mul, requiresGrad)` */
-export function formatTensor(t: Tensor): string {
+function formatTensor(t: Tensor): string {
   const body = t._data === null ? fmtNum(t._v) : fmtNested(t._data, t.shape, 0, 0, 7);
   const extra: string[] = [];
   if (t.shape.length > 1 || t.size > 7) extra.push(`shape=${fmtShape(t.shape)}`);

@@ -15,7 +15,7 @@ import { Tensor, asTensor, type TensorLike } from '../tensor';
 import { trace, type TraceNode } from '../trace';
 
 /** One step of a chain: its Jacobian is (output size) × (input size). */
-export interface StepJacobian {
+interface StepJacobian {
   op: string;
   label: string;
   inShape: number[];
@@ -32,7 +32,7 @@ export interface StepJacobian {
 }
 
 /** A parameter's Jacobian, as formed and as backprop avoids forming it. */
-export interface ParamJacobian {
+interface ParamJacobian {
   name: string;
   shape: number[];
   /** ∂y/∂param as a matrix: [y.size, param.size]. */

@@ -58,7 +58,7 @@ export type ForwardCheck =
   | { skipped: string };
 
 /** @internal */
-export function relError(a: number, n: number): number {
+function relError(a: number, n: number): number {
   return Math.abs(a - n) / Math.max(1e-8, Math.abs(a) + Math.abs(n));
 }
 

@@ -17,7 +17,7 @@ import { Module } from './module';
 export type Labels = Tensor | number[] | Int32Array;
 
 /** Check labels against scores [N, C]; returns them as an Int32Array. */
-export function checkLabels(op: string, scores: Tensor, labels: Labels): Int32Array {
+function checkLabels(op: string, scores: Tensor, labels: Labels): Int32Array {
   if (!(scores instanceof Tensor)) fail(`${op}: scores must be a Tensor [N, classes], got ${scores === null ? 'null' : typeof scores}`);
   if (scores.ndim !== 2) fail(`${op}: scores must be 2-D [N, classes]; got shape ${fmtShape(scores.shape)}`);
   const [n, c] = scores.shape;

@@ -109,14 +109,14 @@ function mulPartial(t: Tensor, partial: Tensor | number): Tensor {
  * A batch [B, ...s] lifted to [B, 1, …, 1, ...s] with `nd` dimensions after B,
  * so it broadcasts against tensors of nd dimensions without B meeting their first.
  */
-export function liftBatch(t: Tensor, nd: number): Tensor {
+function liftBatch(t: Tensor, nd: number): Tensor {
   const s = t.shape;
   if (s.length - 1 >= nd) return t;
   return reshape(t, [s[0], ...new Array<number>(nd - (s.length - 1)).fill(1), ...s.slice(1)]);
 }
 
 /** sumTo for a batch: g [B, ...s] summed down to [B, ...shape] (the adjoint of broadcasting, entry by entry). */
-export function sumToBatch(g: Tensor, B: number, shape: readonly number[]): Tensor {
+function sumToBatch(g: Tensor, B: number, shape: readonly number[]): Tensor {
   const target = [B, ...shape];
   if (sameShape(g.shape, target)) return g;
   const pad = g.ndim - 1 - shape.length;
@@ -155,7 +155,7 @@ function binary(p: Primitive): Binary {
     if (!an && !(a instanceof Tensor)) a = asTensor(a, p.name);
     if (!bn && !(b instanceof Tensor)) b = asTensor(b, p.name);
     if ((an || (a as Tensor)._data === null) && (bn || (b as Tensor)._data === null) && state.levels.length === 0) {
-      // (applyScalar2, one call less: this is the path of every op of a scalar graph)
+      // the op's scalar paths called here directly: this is the path of every op of a scalar graph
       const fp = p.fast ?? scalarPaths(p);
       return an ? fp.nt(a as number, b as Tensor) : bn ? fp.tn(a as Tensor, b as number) : fp.tt(a as Tensor, b as Tensor);
     }
@@ -215,9 +215,6 @@ function sigmoidScalar(x: number): number {
   const e = Math.exp(x);
   return e / (1 + e);
 }
-
-/** Elementwise primitives by name (tests iterate over them). */
-export const elementwisePrimitives = P;
 
 /** a + b (elementwise, broadcasting). Two numbers give a number. */
 export const add: Binary = binary(P.add);

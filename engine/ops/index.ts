@@ -4,4 +4,3 @@ export * from './reduce';
 export * from './shape';
 export * from './linalg';
 export * from './indexing';
-export { PRIMITIVES, type Primitive, type RuleContext } from './primitive';

@@ -199,5 +199,5 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
   return apply(concatP, ts, { axis: a });
 }
 
-/** Indexing primitives (tests iterate over them). */
+/** Indexing primitives (ad/custom.ts applies slice and concat directly; tests use them). */
 export const indexingPrimitives = { take: takeP, indexAdd: indexAddP, slice: sliceP, pad: padP, concat: concatP };

@@ -141,7 +141,7 @@ export function resultDtype(xs: readonly Tensor[]): DType {
 // ---- recording ------------------------------------------------------------
 
 /** Row of `x` on `tape`, adding a ref (leaf, older tape) or constant node when needed. */
-export function idOf(tape: Tape, x: Tensor): number {
+function idOf(tape: Tape, x: Tensor): number {
   if (x._tape === tape) return x._id;
   const scalar = x._data === null;
   const fl = (scalar ? F_SCALAR : 0) | (x.dtype === 'float32' ? F_F32 : 0);
@@ -492,7 +492,7 @@ function range(t: Tensor): string {
 }
 
 /** @internal Throw if `y` has NaN/Inf, naming the op and its operands. */
-export function checkFinite(p: Primitive, xs: Tensor[], y: Tensor): void {
+function checkFinite(p: Primitive, xs: Tensor[], y: Tensor): void {
   const v = valuesOf(y);
   for (let i = 0; i < v.length; i++) {
     if (!Number.isFinite(v[i])) {

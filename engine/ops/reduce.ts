@@ -111,7 +111,7 @@ function checkKeys(op: string, o: Record<string, unknown>, keys: readonly string
  * A reduction's arguments, in either form: positional `(axis, keepdims)` or
  * `({axis, keepdims})`. Errors name the op.
  */
-export function reduceArgs(op: string, axis: Axis | ReduceOptions, keepdims: unknown): { axis: Axis; keepdims: boolean } {
+function reduceArgs(op: string, axis: Axis | ReduceOptions, keepdims: unknown): { axis: Axis; keepdims: boolean } {
   if (isOptions(axis)) {
     checkKeys(op, axis, REDUCE_KEYS);
     if (keepdims !== undefined) fail(`${op}: keepdims was given twice (in the options object and after it); use {axis, keepdims}`);
@@ -282,6 +282,3 @@ export function logSoftmax(x: Tensor, axis?: number | AxisOption): Tensor {
   const axes = normAxes('logSoftmax', axisArg('logSoftmax', axis), x.ndim);
   return apply(logSoftmaxP, [x], { axes });
 }
-
-/** Reduction primitives (tests iterate over them). */
-export const reducePrimitives = { sum: sumP, max: maxP, min: minP, logSoftmax: logSoftmaxP };

@@ -9,12 +9,12 @@
  */
 
 export const T = { i32: 0x7f, i64: 0x7e, f32: 0x7d, f64: 0x7c, v128: 0x7b } as const;
-export type ValType = (typeof T)[keyof typeof T];
+type ValType = (typeof T)[keyof typeof T];
 
 export type Code = number | number[] | Code[];
 
 /** Unsigned LEB128. */
-export function uleb(x: number): number[] {
+function uleb(x: number): number[] {
   const out: number[] = [];
   do {
     let byte = x & 0x7f;
@@ -26,7 +26,7 @@ export function uleb(x: number): number[] {
 }
 
 /** Signed LEB128 (32-bit values). */
-export function sleb(x: number): number[] {
+function sleb(x: number): number[] {
   const out: number[] = [];
   x |= 0;
   for (;;) {
@@ -61,12 +61,9 @@ export const set = (i: number): number[] => [0x21, ...uleb(i)];
 export const tee = (i: number): number[] => [0x22, ...uleb(i)];
 export const i32 = (v: number): number[] => [0x41, ...sleb(v)];
 export const call = (f: number): number[] => [0x10, ...uleb(f)];
-export const br = (depth: number): number[] => [0x0c, ...uleb(depth)];
 export const brIf = (depth: number): number[] => [0x0d, ...uleb(depth)];
-/** `block` / `loop` / `if` with no result. */
-export const block = (...body: Code[]): Code => [0x02, 0x40, body, 0x0b];
+/** `loop` with no result. */
 export const loop = (...body: Code[]): Code => [0x03, 0x40, body, 0x0b];
-export const ifThen = (...body: Code[]): Code => [0x04, 0x40, body, 0x0b];
 
 export const I32 = {
   eqz: 0x45, eq: 0x46, ne: 0x47, ltS: 0x48, ltU: 0x49, gtS: 0x4a, gtU: 0x4b, leU: 0x4d, geU: 0x4f,

@@ -23,7 +23,7 @@ import {
 } from './asm';
 
 /** Pass length along k (fixed: it is part of the summation order). */
-export const KC = 256;
+const KC = 256;
 
 export interface KernelShape {
   /** Bytes per element: 4 (f32x4) or 8 (f64x2). */

@@ -31,7 +31,7 @@ interface State {
 let state: State | null | undefined; // undefined: not tried yet; null: unavailable
 
 /** Kernel shapes in use (tests and benches may read them). */
-export const shapes = { f32: F32_SHAPE, f64: F64_SHAPE };
+const shapes = { f32: F32_SHAPE, f64: F64_SHAPE };
 
 function init(): State | null {
   try {
