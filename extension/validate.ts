@@ -76,7 +76,8 @@ export function describe(v: unknown): string {
   }
   if (typeof v === 'number') return showNumber(v);
   if (typeof v === 'object') return 'an object';
-  return String(v);
+  if (typeof v === 'boolean') return String(v);
+  return typeof v; // no JSON value is left: a bigint, symbol or function is named by its type
 }
 
 const code = (path: string) => '`' + path + '`';
@@ -524,7 +525,7 @@ function checkDecisionBoundary(c: Checker, p: Record<string, unknown>): void {
   }
   if (!c.object(p.points, 'points')) return;
   const pts = p.points;
-  const cols = ['x', 'y', 'label', 'predicted'].map((k) => (c.array(pts[k], `points.${k}`) ? (pts[k] as unknown[]) : null));
+  const cols = ['x', 'y', 'label', 'predicted'].map((k) => (c.array(pts[k], `points.${k}`) ? pts[k] : null));
   if (cols.some((a) => a === null)) return;
   const [x, y, label, predicted] = cols as unknown[][];
   const n = x.length;

@@ -41,7 +41,7 @@ export const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /** An SVG element in `doc`, with attributes and children (strings become text nodes). */
 export function s(doc: Document, tag: string, attrs?: Attrs, ...children: Child[]): SVGElement {
-  const el = doc.createElementNS(SVG_NS, tag) as SVGElement;
+  const el = doc.createElementNS(SVG_NS, tag);
   setAttrs(el, attrs);
   append(el, children);
   return el;

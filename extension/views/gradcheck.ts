@@ -182,7 +182,7 @@ function showNode(view: GraphView, graphHost: HTMLElement, id: number): void {
     el.dispatchEvent(at('pointerup', 0, 0));
   }
   // Scroll the page to the canvas (never the node itself: that would scroll the clipped canvas under its pan).
-  const canvas = graphHost.querySelector('.gradlab-graph-canvas') as HTMLElement | null;
+  const canvas = graphHost.querySelector<HTMLElement>('.gradlab-graph-canvas');
   if (!canvas) return;
   canvas.focus?.({ preventScroll: true });
   canvas.scrollIntoView?.({ block: 'nearest' });

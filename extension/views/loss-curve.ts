@@ -390,7 +390,7 @@ export function traces(p: LossCurvePayload, el: Element, state: CurveViewState):
     const xs = new Array<number>(n);
     const ys = new Array<number>(n);
     for (let i = 0; i < n; i++) {
-      xs[i] = typeof xr[i] === 'number' ? (xr[i] as number) : NaN;
+      xs[i] = typeof xr[i] === 'number' ? xr[i] : NaN;
       const y = toNumber(yr[i]);
       ys[i] = drawable(y) ? y : NaN; // out of range: a gap, and kept out of the EMA
     }

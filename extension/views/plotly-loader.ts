@@ -27,7 +27,8 @@ export function preloadPlotly(win: Window = window, timeoutMs = 10_000): void {
   if (plotlyPromise || preloadScheduled) return;
   preloadScheduled = true;
   const go = () => void loadPlotly().catch(() => undefined);
-  const idle = (win as Window & { requestIdleCallback?: (cb: () => void, o?: { timeout: number }) => number }).requestIdleCallback;
-  if (idle) idle.call(win, go, { timeout: timeoutMs });
+  // not every browser has requestIdleCallback: the lib's type says it is always there
+  const idler = win as Window & { requestIdleCallback?: Window['requestIdleCallback'] };
+  if (idler.requestIdleCallback) idler.requestIdleCallback(go, { timeout: timeoutMs });
   else win.setTimeout(go, Math.min(timeoutMs, 2000));
 }
