@@ -92,6 +92,30 @@ export function graphSummary(nodes: number): { entries: number; digits?: number 
  */
 export const GRAPH_PAYLOAD_BUDGET = 6 * 1024 * 1024;
 
+/** JSON bytes of the graph payloads measured while they were built (the common case: the whole graph fits). */
+const measured = new WeakMap<GraphPayload, number>();
+
+/**
+ * The backward rules of a trace's op nodes, each computed once per kind of
+ * node: attribute-less nodes with the same op and shapes (every scalar `add`
+ * of a micrograd graph) share one rule object.
+ */
+class RuleTable {
+  private readonly cache = new Map<string, BackwardRule | null>();
+
+  ruleFor(n: TraceNode, all: readonly TraceNode[]): BackwardRule | null {
+    const p = n.primitive!;
+    const subject = () => ({ shape: n.shape, inputs: n.inputs.map((i) => all[i].shape), attrs: n.rawAttrs });
+    // a node with attributes (axes, ta/tb, ...) gets its own rule; the table still lists equal rules once
+    if (n.rawAttrs !== undefined) return backwardRule(p.name, p.custom, subject()) ?? null;
+    let key = `${p.custom ? 1 : 0}${p.name}|${n.shape.join(',')}`;
+    for (const i of n.inputs) key += `|${all[i].shape.join(',')}`;
+    let rule = this.cache.get(key);
+    if (rule === undefined) this.cache.set(key, (rule = backwardRule(p.name, p.custom, subject()) ?? null));
+    return rule;
+  }
+}
+
 /**
  * The graph payload of a trace: every node with its value, its gradient after
  * backward, the backward rule of each op (listed once in `rules`, referenced
@@ -101,11 +125,49 @@ export const GRAPH_PAYLOAD_BUDGET = 6 * 1024 * 1024;
  * nodes nearest the output, and `omitted` says what was left out.
  */
 export function graphPayload(tr: Trace, opts: { title?: string; limit?: number } = {}): GraphPayload {
+  const b = graphNodes(tr, opts);
+  // the common case: everything fits, measured with one JSON.stringify instead of one per node
+  b.made.forEach((node, j) => {
+    if (b.sent[j]) node.inputGrads = b.sent[j]!;
+  });
+  const whole = finishGraph(b, b.made, b.first, 0);
+  const bytes = jsonBytes(whole);
+  if (bytes <= GRAPH_PAYLOAD_BUDGET) {
+    measured.set(whole, bytes);
+    return whole;
+  }
+  // too large: undo what finishGraph did, then keep the nodes nearest the output while the budget lasts
+  b.made.forEach((node, j) => {
+    delete node.inputGrads;
+    delete node.ruleRef;
+    node.id = b.first + j;
+    node.inputs = b.all[b.first + j].inputs.slice();
+  });
+  const { built, offset, total } = nearestWithinBudget(b);
+  const skipped = contributionsWithinBudget(b, built, total);
+  return finishGraph(b, built, offset, skipped);
+}
+
+/** What {@link graphPayload} works from: the trace, the nodes made of it, their contributions and rules. */
+interface GraphBuild {
+  tr: Trace;
+  all: readonly TraceNode[];
+  limit: number;
+  title?: string;
+  /** Id of the first node made: at most the last `limit` nodes in topological order are, the ones nearest the output. */
+  first: number;
+  made: GraphNode[];
+  /** What each made node sent to its operands (`inputGrads`), summarised; null when it sent nothing. */
+  sent: ((TensorSummary | null)[] | null)[];
+  ruleOfNode: Map<GraphNode, BackwardRule>;
+}
+
+/** The payload nodes of (the last `limit` nodes of) a trace, their summarised contributions and their rules. */
+function graphNodes(tr: Trace, opts: { title?: string; limit?: number }): GraphBuild {
   const limit = opts.limit ?? GRAPH_NODE_LIMIT;
   const all = tr.nodes;
-  // keep at most the last `limit` nodes in topological order: the ones nearest the output
-  let offset = Math.max(0, all.length - limit);
-  const { entries, digits } = graphSummary(all.length - offset);
+  const first = Math.max(0, all.length - limit);
+  const { entries, digits } = graphSummary(all.length - first);
   const rules = new RuleTable();
   const ruleOfNode = new Map<GraphNode, BackwardRule>();
   const nodeOf = (n: TraceNode): GraphNode => {
@@ -132,118 +194,120 @@ export function graphPayload(tr: Trace, opts: { title?: string; limit?: number }
     const gs = n.primitive && n.grad ? inputGrads(tr, n) : null;
     return gs ? gs.map((g) => (g ? summarize(g, entries, digits) : null)) : null;
   };
-  const first = offset;
   const made = all.slice(first).map(nodeOf);
   const sent = made.map((_, j) => contributions(all[first + j]));
-  // the common case: everything fits, measured with one JSON.stringify instead of one per node
-  made.forEach((node, j) => {
-    if (sent[j]) node.inputGrads = sent[j]!;
-  });
-  const whole = finish(made, offset, 0);
-  const bytes = jsonBytes(whole);
-  if (bytes <= GRAPH_PAYLOAD_BUDGET) {
-    measured.set(whole, bytes);
-    return whole;
-  }
-  // too large: undo what finish did, then keep the nodes nearest the output while the budget lasts
-  made.forEach((node, j) => {
-    delete node.inputGrads;
-    delete node.ruleRef;
-    node.id = first + j;
-    node.inputs = all[first + j].inputs.slice();
-  });
+  return { tr, all, limit, title: opts.title, first, made, sent, ruleOfNode };
+}
+
+/**
+ * The nodes nearest the output that fit the budget with their rules (at
+ * least the output), in topological order; `offset` is the first id kept and
+ * `total` the bytes counted so far.
+ */
+function nearestWithinBudget(b: GraphBuild): { built: GraphNode[]; offset: number; total: number } {
   // the payload's other fields, the title and `omitted` (a few hundred bytes)
-  const fixed = 1024 + (opts.title ? jsonBytes(opts.title) : 0);
-  // nodes nearest the output first while the budget lasts, then their contributions
+  const fixed = 1024 + (b.title ? jsonBytes(b.title) : 0);
   const built: GraphNode[] = [];
   const counted = new Set<BackwardRule>();
+  let offset = b.first;
   let total = fixed;
-  for (let k = all.length - 1; k >= first; k--) {
-    const node = made[k - first];
-    const rule = ruleOfNode.get(node);
+  for (let k = b.all.length - 1; k >= b.first; k--) {
+    const node = b.made[k - b.first];
+    const rule = b.ruleOfNode.get(node);
     // `"ruleRef":12345,` and, the first time a rule is seen, its entry in the table
-    let b = jsonBytes(node) + 1 + (rule ? 16 : 0);
-    if (rule && !counted.has(rule)) b += jsonBytes(rule) + 1;
-    if (total + b > GRAPH_PAYLOAD_BUDGET && built.length) {
+    let bytes = jsonBytes(node) + 1 + (rule ? 16 : 0);
+    if (rule && !counted.has(rule)) bytes += jsonBytes(rule) + 1;
+    if (total + bytes > GRAPH_PAYLOAD_BUDGET && built.length) {
       offset = k + 1;
       break;
     }
     if (rule) counted.add(rule);
-    total += b;
+    total += bytes;
     built.push(node);
   }
   built.reverse();
+  return { built, offset, total };
+}
+
+/**
+ * Gives the kept nodes their contributions, nearest the output first, while
+ * the budget lasts; once one is left out, all farther ones are, so "nearest
+ * the output" stays true. Returns how many op nodes went without.
+ */
+function contributionsWithinBudget(b: GraphBuild, built: GraphNode[], total: number): number {
   let skipped = 0;
   for (let j = built.length - 1; j >= 0; j--) {
     const id = built[j].id;
-    const n = all[id];
+    const n = b.all[id];
     if (!n.primitive || !n.grad) continue;
-    const summaries = total < GRAPH_PAYLOAD_BUDGET ? sent[id - first] : null;
-    const b = summaries ? jsonBytes(summaries) + 14 : 0;
-    if (summaries && total + b <= GRAPH_PAYLOAD_BUDGET) {
-      total += b;
+    const summaries = total < GRAPH_PAYLOAD_BUDGET ? b.sent[id - b.first] : null;
+    const bytes = summaries ? jsonBytes(summaries) + 14 : 0;
+    if (summaries && total + bytes <= GRAPH_PAYLOAD_BUDGET) {
+      total += bytes;
       built[j].inputGrads = summaries;
     } else if (summaries || total >= GRAPH_PAYLOAD_BUDGET) {
-      // once one is left out, all farther ones are, so "nearest the output" stays true
       total = GRAPH_PAYLOAD_BUDGET;
       skipped++;
     }
   }
-  return finish(built, offset, skipped);
-
-  /** The payload of the nodes kept (from `offset` on), ids made relative to the first, with its rule table and `omitted`. */
-  function finish(built: GraphNode[], offset: number, skipped: number): GraphPayload {
-    // operands left out are dropped (with their rule's Jacobian and contribution)
-    const cut = new Map<GraphNode, BackwardRule>();
-    if (offset > 0) {
-      for (const node of built) {
-        const keep = node.inputs.map((i) => i >= offset);
-        node.id -= offset;
-        node.inputs = node.inputs.filter((_, j) => keep[j]).map((i) => i - offset);
-        const rule = ruleOfNode.get(node);
-        if (rule && keep.includes(false)) cut.set(node, { ...rule, jacobians: rule.jacobians.filter((_, j) => keep[j]) });
-        if (node.inputGrads) node.inputGrads = node.inputGrads.filter((_, j) => keep[j]);
-      }
-    }
-    // the table holds the rules of the nodes kept, each once, in order of first use
-    const table: BackwardRule[] = [];
-    const refOf = new Map<string, number>();
-    const keyOf = new Map<BackwardRule, string>();
-    for (const node of built) {
-      const rule = cut.get(node) ?? ruleOfNode.get(node);
-      if (!rule) continue;
-      let key = keyOf.get(rule);
-      if (key === undefined) keyOf.set(rule, (key = JSON.stringify(rule)));
-      let ref = refOf.get(key);
-      if (ref === undefined) {
-        refOf.set(key, (ref = table.length));
-        table.push(rule);
-      }
-      node.ruleRef = ref;
-    }
-    const p: GraphPayload = { version: 1, kind: 'graph', output: tr.output - offset, nodes: built };
-    if (opts.title) p.title = opts.title;
-    if (table.length) p.rules = table;
-    const reasons: string[] = [];
-    if (offset > 0) {
-      reasons.push(
-        `the graph has ${all.length} nodes; the ${built.length} nearest the output are drawn and ${offset} earlier ones are left out` +
-          (offset > all.length - limit ? ` (to keep the payload under ${mb(GRAPH_PAYLOAD_BUDGET)})` : ''),
-      );
-    }
-    if (skipped > 0) {
-      reasons.push(
-        `the gradients sent to each operand (branch contributions) of the ${skipped} op nodes farthest from the output are left out ` +
-          `to keep the payload under ${mb(GRAPH_PAYLOAD_BUDGET)}`,
-      );
-    }
-    if (reasons.length) p.omitted = { nodes: offset, reason: reasons.join('; ') };
-    return p;
-  }
+  return skipped;
 }
 
-/** JSON bytes of the graph payloads measured while they were built (the common case: the whole graph fits). */
-const measured = new WeakMap<GraphPayload, number>();
+/** The payload of the nodes kept (from `offset` on), ids made relative to the first, with its rule table and `omitted`. */
+function finishGraph(b: GraphBuild, built: GraphNode[], offset: number, skipped: number): GraphPayload {
+  const { all } = b;
+  // operands left out are dropped (with their rule's Jacobian and contribution)
+  const cut = new Map<GraphNode, BackwardRule>();
+  if (offset > 0) {
+    for (const node of built) {
+      const keep = node.inputs.map((i) => i >= offset);
+      node.id -= offset;
+      node.inputs = node.inputs.filter((_, j) => keep[j]).map((i) => i - offset);
+      const rule = b.ruleOfNode.get(node);
+      if (rule && keep.includes(false)) cut.set(node, { ...rule, jacobians: rule.jacobians.filter((_, j) => keep[j]) });
+      if (node.inputGrads) node.inputGrads = node.inputGrads.filter((_, j) => keep[j]);
+    }
+  }
+  const table = ruleRefs(built, (node) => cut.get(node) ?? b.ruleOfNode.get(node));
+  const p: GraphPayload = { version: 1, kind: 'graph', output: b.tr.output - offset, nodes: built };
+  if (b.title) p.title = b.title;
+  if (table.length) p.rules = table;
+  const reasons: string[] = [];
+  if (offset > 0) {
+    reasons.push(
+      `the graph has ${all.length} nodes; the ${built.length} nearest the output are drawn and ${offset} earlier ones are left out` +
+        (offset > all.length - b.limit ? ` (to keep the payload under ${mb(GRAPH_PAYLOAD_BUDGET)})` : ''),
+    );
+  }
+  if (skipped > 0) {
+    reasons.push(
+      `the gradients sent to each operand (branch contributions) of the ${skipped} op nodes farthest from the output are left out ` +
+        `to keep the payload under ${mb(GRAPH_PAYLOAD_BUDGET)}`,
+    );
+  }
+  if (reasons.length) p.omitted = { nodes: offset, reason: reasons.join('; ') };
+  return p;
+}
+
+/** The rule table of the nodes kept: each distinct rule once, in order of first use; sets each node's `ruleRef`. */
+function ruleRefs(built: GraphNode[], ruleOf: (node: GraphNode) => BackwardRule | undefined): BackwardRule[] {
+  const table: BackwardRule[] = [];
+  const refOf = new Map<string, number>();
+  const keyOf = new Map<BackwardRule, string>();
+  for (const node of built) {
+    const rule = ruleOf(node);
+    if (!rule) continue;
+    let key = keyOf.get(rule);
+    if (key === undefined) keyOf.set(rule, (key = JSON.stringify(rule)));
+    let ref = refOf.get(key);
+    if (ref === undefined) {
+      refOf.set(key, (ref = table.length));
+      table.push(rule);
+    }
+    node.ruleRef = ref;
+  }
+  return table;
+}
 
 /**
  * The JSON size in bytes that {@link graphPayload} measured for `p`, if it did,
@@ -252,27 +316,6 @@ const measured = new WeakMap<GraphPayload, number>();
  */
 export function measuredBytes(p: object): number | undefined {
   return measured.get(p as GraphPayload);
-}
-
-/**
- * The backward rules of a trace's op nodes, each computed once per kind of
- * node: attribute-less nodes with the same op and shapes (every scalar `add`
- * of a micrograd graph) share one rule object.
- */
-class RuleTable {
-  private readonly cache = new Map<string, BackwardRule | null>();
-
-  ruleFor(n: TraceNode, all: readonly TraceNode[]): BackwardRule | null {
-    const p = n.primitive!;
-    const subject = () => ({ shape: n.shape, inputs: n.inputs.map((i) => all[i].shape), attrs: n.rawAttrs });
-    // a node with attributes (axes, ta/tb, ...) gets its own rule; the table still lists equal rules once
-    if (n.rawAttrs !== undefined) return backwardRule(p.name, p.custom, subject()) ?? null;
-    let key = `${p.custom ? 1 : 0}${p.name}|${n.shape.join(',')}`;
-    for (const i of n.inputs) key += `|${all[i].shape.join(',')}`;
-    let rule = this.cache.get(key);
-    if (rule === undefined) this.cache.set(key, (rule = backwardRule(p.name, p.custom, subject()) ?? null));
-    return rule;
-  }
 }
 
 /** UTF-8 bytes of a value's JSON. */
