@@ -199,9 +199,10 @@ function available(): Record<Peer, string | true> {
 
 // ------------------------------------------------------------------ one run
 
-function runChild(cmd: string, args: string[], timeoutMs: number): Promise<RunResult> {
+/** Runs one child process that prints `@@RESULT <json>`; in the project root unless `opts.cwd` says otherwise (bench/compare.ts runs a worktree's). */
+export function runChild(cmd: string, args: string[], timeoutMs: number, opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (b) => (out += b));
@@ -376,7 +377,7 @@ function sh(cmd: string): string {
   return (r.stdout ?? '').trim();
 }
 
-function machine() {
+export function machine() {
   return {
     cpu: sh("lscpu | sed -n 's/^Model name: *//p' | head -1"),
     nproc: Number(sh('nproc')),
@@ -391,7 +392,7 @@ function machine() {
 
 // ------------------------------------------------------------------ output
 
-function fmtNum(v: number | undefined, digits = 2): string {
+export function fmtNum(v: number | undefined, digits = 2): string {
   if (v === undefined || Number.isNaN(v)) return '—';
   if (Math.abs(v) >= 1000) return v.toFixed(0);
   if (Math.abs(v) >= 100 && digits > 1) return v.toFixed(1);
@@ -407,7 +408,7 @@ function cellOf(p: PeerSummary | undefined, m: Metric): string {
   return v === undefined ? '—' : fmtNum(v, m.digits) + (p.failedChecks.length ? ' (check failed)' : '');
 }
 
-function shortError(e = ''): string {
+export function shortError(e = ''): string {
   if (/RecursionError/.test(e)) return 'RecursionError (recursion limit)';
   return e.split('\n')[0].slice(0, 60);
 }
