@@ -1,7 +1,8 @@
 /**
- * Payload values as safe text: shared by the static fallbacks (figures/,
- * figures/pictures.ts) and, through them, the extension's views. No imports, so
- * the browser bundle may use it.
+ * Payload values as safe text: shared by the figure models and static
+ * fallbacks (figures/: format.ts re-exports them, pictures.ts imports them
+ * directly) and, through them, the extension's views. No imports, so the
+ * browser bundle may use it.
  */
 
 /** Any payload value as text, without throwing. */

@@ -6,7 +6,9 @@
  * (add distributes, max routes, mul switches, ...), the rule, each operand's
  * local Jacobian (shape and structure, and why it is never formed as a
  * matrix); where a value feeds several ops, the contribution each use sent
- * back and whether they add up to its gradient; and its gradient check.
+ * back and whether they add up to its gradient; and its gradient check. The
+ * rule comes with the payload; the words for each pattern are the op table's
+ * (engine/display/op-table.ts).
  */
 import type { BackwardRule, GraphNode, NodeCheck, TensorSummary } from '../../engine/display/contract';
 import { asText, formatCount, formatErr, formatNum, formatNumLong, formatShape, shorten } from '../../engine/display/figures/format';

@@ -5,8 +5,10 @@
  * by several ops shows a partial gradient until its last consumer has sent.
  *
  * `stepSequence` is a pure function of the payload (the tests and the UI both
- * use it); `createStepper` is the toolbar (⏮ ◀ ▶ ⏭, play, a slider, the
- * caption) that marks the graph view's node elements with CSS classes.
+ * use it); how a caption writes an op (its infix glyph, the contribution it
+ * sends to each operand) is the op table's (engine/display/op-table.ts).
+ * `createStepper` is the toolbar (⏮ ◀ ▶ ⏭, play, a slider, the caption) that
+ * marks the graph view's node elements with CSS classes.
  */
 import type { BackwardRule, GraphNode, GraphPayload, Num, TensorSummary } from '../../engine/display/contract';
 import { asText, formatNum, formatShape } from '../../engine/display/figures/format';

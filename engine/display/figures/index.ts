@@ -8,9 +8,12 @@
  * and the Jacobian chain.
  *
  * "The same figure" is kept true by construction: the geometry and the text of
- * each figure are computed once in `figures/` (one file per figure) and both the
- * static strings and the extension's DOM views (extension/views/) draw from them.
- * This file only gathers them for the engine's `show`.
+ * each figure are computed once in `figures/` and both the static strings and
+ * the extension's DOM views (extension/views/) draw from them: graph.ts (with
+ * its layout in graph-layout.ts and its fallbacks in graph-svg.ts),
+ * gradcheck.ts, chain.ts, curve.ts (with curveLimits.ts) and pictures.ts
+ * (decision boundary, confusion matrix, image grid). This file only gathers
+ * them for the engine's `show`; show.ts imports pictures.ts on its own.
  */
 export * from './format';
 export * from './graph';

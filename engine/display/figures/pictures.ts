@@ -8,9 +8,13 @@
  * (extension/views/decision-boundary.ts, confusion-matrix.ts, image-grid.ts)
  * draw, so the notebook view and the exported figure are the same picture.
  *
- * Pure functions of a payload; imports only the contract (the extension
- * bundles this file, and the build allows it nothing else), which is why the
- * few text helpers of format.ts are repeated here. Every payload string is
+ * Pure functions of a payload; imports the contract and ../text.ts only (the
+ * extension bundles this file). Its number formats (`fmt`, `count`), ticks,
+ * fonts and colours are its own, not format.ts's: they were written when this
+ * file could import nothing else, and differ in details (`fmt` writes a
+ * non-number as `NaN` where formatNum writes `?`; the ticks are capped at
+ * {@link MAX_TICKS}; other fonts), so sharing format.ts's would change the
+ * pictures' text. Every payload string is
  * escaped. Classes are told apart by marker shape as well as colour, and the
  * decision boundary is drawn as a line, so a grey printout still reads.
  */
