@@ -4,6 +4,7 @@ import { MAX_PAYLOAD_BYTES, type GraphPayload, type TensorSummary } from '../../
 import { GRAPH_NODE_LIMIT, GRAPH_PAYLOAD_BUDGET, gradCheckPayload, graphPayload, measuredBytes } from '../../../engine/display/payloads';
 import { gradCheckHtml, gradCheckText } from '../../../engine/display/figures/gradcheck';
 import { ruleOf } from '../../../engine/display/figures/node-rule';
+import { branchGraph } from '../../fixtures/payloads';
 
 const v = (s: TensorSummary | null) => s!.values.map(Number);
 
@@ -50,6 +51,10 @@ describe('graph payload: branch contributions (inputGrads)', () => {
       expect(sum[0]).toBeCloseTo(v(n.grad)[0], 12);
     }
     expect(node('a').inputGrads).toBeUndefined();
+    // the hand-made fixture the views' tests step through is this graph: same ops, operands, values, gradients, contributions
+    const read = (q: GraphPayload) =>
+      q.nodes.map((n) => ({ name: n.name, op: n.op, inputs: n.inputs.map((i) => q.nodes[i].name), value: v(n.value), grad: v(n.grad), sent: n.inputGrads?.map(v) ?? null }));
+    expect(read(p)).toEqual(read(branchGraph()));
   });
 
   it('x·x lists x twice and sends it two contributions', () => {

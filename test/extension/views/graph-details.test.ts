@@ -1,48 +1,20 @@
 // @vitest-environment happy-dom
 import { describe, expect, it } from 'vitest';
-import type { BackwardRule, GraphNode, GraphPayload, TensorSummary } from '../../../engine/display/contract';
+import type { GraphNode, GraphPayload, TensorSummary } from '../../../engine/display/contract';
 import { DETAILS_LIST_MAX, jacobianWhy, nodeDetails } from '../../../extension/views/graph-details';
 import { patternName } from '../../../engine/display/op-table';
-import { scalar, tensor, XSS_NAME } from '../../fixtures/payloads';
+import { BRANCH_RULES, branchGraph, scalar, scalarNode, tensor, XSS_NAME } from '../../fixtures/payloads';
 import { wire } from '../../fixtures/wire';
 
-/** A payload as it arrives in the browser: through JSON. */
+const rules = BRANCH_RULES;
 
-const rules: Record<string, BackwardRule> = {
-  mul: { pattern: 'switches', text: '∂L/∂a = ∂L/∂y · b;  ∂L/∂b = ∂L/∂y · a', jacobians: [{ shape: [1, 1], structure: 'diagonal' }, { shape: [1, 1], structure: 'diagonal' }] },
-  add: { pattern: 'distributes', text: '∂L/∂a = ∂L/∂y;  ∂L/∂b = ∂L/∂y', jacobians: [{ shape: [1, 1], structure: 'identity' }, { shape: [1, 1], structure: 'identity' }] },
-};
-
+/** A 0-d node (see scalarNode), an op with its rule inline when it is a mul or an add. */
 function node(id: number, op: string, name: string | null, inputs: number[], value: number, grad: number | null, inputGrads?: (number | null)[]): GraphNode {
-  return {
-    id,
-    kind: op === 'leaf' ? 'leaf' : 'op',
-    op,
-    name,
-    inputs,
-    shape: [],
-    value: scalar(value),
-    grad: grad === null ? null : scalar(grad),
-    requiresGrad: grad !== null,
-    scope: [],
-    ...(rules[op] ? { rule: rules[op] } : {}),
-    ...(inputGrads ? { inputGrads: inputGrads.map((g) => (g === null ? null : scalar(g))) } : {}),
-  };
+  return scalarNode(id, op, name, inputs, value, grad, inputGrads, op === 'mul' || op === 'add' ? rules[op] : undefined);
 }
 
-/** a = 2, b = 3, c = a·b, d = c + a, e = d·c (see graph-steps.test.ts): a and c are used twice. */
-const branch: GraphPayload = {
-  version: 1,
-  kind: 'graph',
-  output: 4,
-  nodes: [
-    node(0, 'leaf', 'a', [], 2, 48),
-    node(1, 'leaf', 'b', [], 3, 28),
-    node(2, 'mul', 'c', [0, 1], 6, 14, [42, 28]),
-    node(3, 'add', 'd', [2, 0], 8, 6, [6, 6]),
-    node(4, 'mul', 'e', [3, 2], 48, 1, [6, 8]),
-  ],
-};
+/** a = 2, b = 3, c = a·b, d = c + a, e = d·c (the fixture): a and c are used twice. */
+const branch = branchGraph({ rules: true });
 
 const F6 = (v: number) => scalar(Number(v.toPrecision(6)));
 

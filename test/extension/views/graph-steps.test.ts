@@ -1,48 +1,16 @@
 // @vitest-environment happy-dom
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { GraphNode, GraphPayload, TensorSummary } from '../../../engine/display/contract';
+import type { GraphPayload, TensorSummary } from '../../../engine/display/contract';
 import { createStepper, stepCounts, stepSequence, stepState, type StepHost } from '../../../extension/views/graph-steps';
 import * as gl from '../../../engine';
 import { payloadOf } from '../../../engine/display/show';
 import { nodeDetails } from '../../../extension/views/graph-details';
-import { scalar, syntheticMlpGraph, tensor } from '../../fixtures/payloads';
+import { branchGraph, scalarNode, syntheticMlpGraph, tensor } from '../../fixtures/payloads';
 import { OP_TABLE, byPattern } from '../../../engine/display/op-table';
 import { wire } from '../../fixtures/wire';
 
-/** A payload as it arrives in the browser: through JSON. */
-
-function node(id: number, op: string, name: string | null, inputs: number[], value: number, grad: number | null, inputGrads?: (number | null)[]): GraphNode {
-  return {
-    id,
-    kind: op === 'leaf' ? 'leaf' : op === 'const' ? 'const' : 'op',
-    op,
-    name,
-    inputs,
-    shape: [],
-    value: scalar(value),
-    grad: grad === null ? null : scalar(grad),
-    requiresGrad: grad !== null,
-    scope: [],
-    ...(inputGrads ? { inputGrads: inputGrads.map((g) => (g === null ? null : scalar(g))) } : {}),
-  };
-}
-
-/**
- * a = 2, b = 3, c = a·b, d = c + a, e = d·c: a feeds c and d, c feeds d and e.
- * ∂e/∂d = c = 6, ∂e/∂c = d + 6 = 8 + 6 = 14, ∂e/∂b = 14·a = 28, ∂e/∂a = 6 + 14·b = 48.
- */
-const branch: GraphPayload = {
-  version: 1,
-  kind: 'graph',
-  output: 4,
-  nodes: [
-    node(0, 'leaf', 'a', [], 2, 48),
-    node(1, 'leaf', 'b', [], 3, 28),
-    node(2, 'mul', 'c', [0, 1], 6, 14, [42, 28]),
-    node(3, 'add', 'd', [2, 0], 8, 6, [6, 6]),
-    node(4, 'mul', 'e', [3, 2], 48, 1, [6, 8]),
-  ],
-};
+const node = scalarNode;
+const branch = branchGraph();
 
 describe('stepSequence', () => {
   it('walks forward in topological order, then backward from the output, with values in the captions', () => {

@@ -41,8 +41,6 @@ function scopedGraph(points: number, inner = 3, opts: { name?: string; check?: {
   return { version: 1, kind: 'graph', output: loss, nodes };
 }
 
-/** A payload as it arrives in the browser: through JSON. */
-
 const bad: NodeCheck = { ok: false, relError: 0.25, absError: 1.5, count: 4 };
 
 describe('graphFigure: scope groups', () => {
