@@ -77,7 +77,7 @@ function renderer(mimeType: string) {
     resolver: null,
     linkHandler: null,
     latexTypesetter: null,
-  } as unknown as IRenderMime.IRendererOptions);
+  });
   document.body.appendChild(widget.node);
   return widget;
 }
