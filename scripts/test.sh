@@ -2,18 +2,18 @@
 # `npm test`: sets up (scripts/setup.sh --browser), then runs every suite and ends with one
 # line "N passed, N failed" (what CI reads). Exits non-zero when anything failed.
 #   npm test                          all suites
-#   npm test -- unit notebooks        only these (unit, notebooks, package, browser)
+#   npm test -- unit notebooks        only these (lint, unit, notebooks, package, browser)
 # Reports land in test-output/, screenshots in screenshots/ (both git-ignored).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(unit notebooks package browser)
+[[ ${#stages[@]} -eq 0 ]] && stages=(lint unit notebooks package browser)
 wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
 out=test-output
 mkdir -p "$out"
-rm -f "$out"/unit.json "$out"/notebooks.xml "$out"/package.xml "$out"/browser.json
+rm -f "$out"/lint.xml "$out"/unit.json "$out"/notebooks.xml "$out"/package.xml "$out"/browser.json
 
 passed=0
 failed=0
@@ -78,6 +78,11 @@ stage() {
   fi
 }
 
+if wants lint; then
+  # one test case per check (tsc, eslint, prettier, knip); a violation fails it
+  stage "lint (tsc, eslint, prettier --check, knip)" "$out/lint.xml" count_junit \
+    bash scripts/lint.sh --report "$out/lint.xml"
+fi
 if wants unit; then
   stage "unit tests (vitest)" "$out/unit.json" count_vitest \
     npx vitest run --reporter=default --reporter=json --outputFile.json="$out/unit.json"
