@@ -29,7 +29,7 @@ export async function runJs(workload: string, peer: string, params: any): Promis
 
 if (typeof require !== 'undefined' && require.main === module) {
   const [workload, peer, json] = process.argv.slice(2);
-  runJs(workload, peer, JSON.parse(json ?? '{}'))
+  void runJs(workload, peer, JSON.parse(json ?? '{}'))
     .catch((e: unknown): RunResult => ({ ok: false, error: String((e as Error)?.stack ?? e).slice(0, 2000), metrics: {}, checks: [] }))
     .then((r) => {
       process.stdout.write(`@@RESULT ${JSON.stringify(r)}\n`);

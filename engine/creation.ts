@@ -56,7 +56,7 @@ export function tensor(
   if (data instanceof Tensor) {
     t = make('tensor', data.shape, dtype, (out) => out.set(data._data ?? [data._v]));
   } else if (ArrayBuffer.isView(data)) {
-    const arr = data as Float64Array | Float32Array | Int32Array;
+    const arr = data;
     const shape = opts.shape ? checkShape('tensor', opts.shape, arr.length) : [arr.length];
     if (sizeOf(shape) !== arr.length) fail(`tensor: ${arr.length} values do not fill shape ${fmtShape(shape)}`);
     t = make('tensor', shape, dtype, (out) => out.set(arr));

@@ -196,7 +196,7 @@ async function timeGraph(page: Page, index: number) {
     const error = cellNode.querySelector('.gradlab-error')?.textContent ?? null;
     const ids = new Set([...cellNode.querySelectorAll(sel)].map((e) => e.getAttribute('data-node-id')));
     // an interaction: a wheel zoom on the canvas, until the next frame
-    const svg = cellNode.querySelector('[data-gradlab-view="graph"] svg') as SVGSVGElement | null;
+    const svg = cellNode.querySelector<SVGSVGElement>('[data-gradlab-view="graph"] svg');
     let zoomMs = NaN;
     if (svg) {
       const box = svg.getBoundingClientRect();
@@ -287,9 +287,9 @@ async function main(p: Params): Promise<RunResult> {
       const gaps = f.slice(1).map((t, k) => t - f[k]).sort((x, y) => x - y);
       const cellNode: HTMLElement = w.jupyterapp.shell.currentWidget.content.widgets[i].node;
       // the view keeps every point and draws a downsample: its own count of the data, and what plotly got
-      const root = cellNode.querySelector('[data-gradlab-view="loss-curve"]') as HTMLElement | null;
+      const root = cellNode.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]');
       const points = Number(root?.dataset.points ?? 0);
-      const plot = cellNode.querySelector('.js-plotly-plot') as any;
+      const plot = cellNode.querySelector<any>('.js-plotly-plot');
       const drawn = plot?.data?.[0]?.x?.length ?? 0;
       const span = f[f.length - 1] - f[0];
       const mid = f[0] + span / 2;
@@ -363,7 +363,7 @@ async function main(p: Params): Promise<RunResult> {
 
 {
   const params: Params = { graphNodes: [1000, 10000], curvePoints: 10000, stepMs: 0.4, trainSteps: 3000, ...JSON.parse(process.argv[2] ?? '{}') };
-  main(params)
+  void main(params)
     .catch((e: unknown): RunResult => ({ ok: false, error: String((e as Error)?.stack ?? e).slice(0, 2000), metrics: {}, checks: [] }))
     .then((r) => {
       process.stdout.write(`@@RESULT ${JSON.stringify(r)}\n`);

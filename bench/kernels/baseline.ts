@@ -1,4 +1,5 @@
 // The matmul kernel as it was before the WebAssembly one (engine/kernels.ts at 8885ef5), for before/after runs in one process.
+/* eslint-disable prefer-spread, @typescript-eslint/no-use-before-define, @typescript-eslint/no-unnecessary-type-assertion -- a frozen copy: kept as it was, so that before/after runs compare the old code itself */
 /**
  * Raw math on flat typed arrays in row-major order. No tensors, no graph:
  * every function here takes arrays and shapes and writes a result array.

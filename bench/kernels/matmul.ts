@@ -12,7 +12,6 @@ import { matmul, matmulTN } from '../../engine/kernels';
 import { setWasmEnabled, wasmGemm } from '../../engine/wasm/runtime';
 import { median, now } from '../util';
 
-type Arr = Float32Array | Float64Array;
 const repeats = Number(process.argv[2] ?? 11);
 let seed = 1;
 const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;

@@ -61,4 +61,4 @@ if (process.env.W2_CHECKSUM) {
   console.log('W1 checksum', s);
 }
 }
-run();
+void run();

@@ -87,9 +87,10 @@ export function runW2Gradlab(params: W2Params): RunResult {
 
 /** @tensorflow/tfjs from bench/node_modules (npm run bench:setup), with the cpu or the wasm backend. */
 export async function runW2Tfjs(params: W2Params, backend: 'cpu' | 'wasm'): Promise<RunResult> {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- an optional peer (bench/node_modules), loaded only when this peer runs
   const tf = require('@tensorflow/tfjs');
   if (backend === 'wasm') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- as above; it registers the wasm backend with tf
     require('@tensorflow/tfjs-backend-wasm');
     // Under Node: threads off (forcing them fails), SIMD on; the .wasm files load from the package.
     tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);

@@ -59,7 +59,7 @@ export function runW4Gradlab(p: W4Params): RunResult {
     ok: true,
     metrics: { jacfwd_ms: fwdMs, jacrev_ms: revMs, fwd_over_rev: fwdMs / revMs },
     checks: [
-      check(`J has shape [${p.m}, ${p.n}]`, shapeOk, `${Jf.shape} / ${Jr.shape}`),
+      check(`J has shape [${p.m}, ${p.n}]`, shapeOk, `${Jf.shape.join(',')} / ${Jr.shape.join(',')}`),
       check('jacfwd = jacrev to 1e-10', maxDiff < 1e-10 && Number.isFinite(sum), `max |diff| ${maxDiff.toExponential(2)}`),
     ],
     fingerprint: { sum, sum_sq: sumSq },

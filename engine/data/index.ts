@@ -193,7 +193,7 @@ function readDigits(): { X: Float64Array; y: Float64Array; test: number[] } {
   let split: { test?: unknown };
   try {
     text = gunzipSync(fs.readFileSync(csvPath)).toString('utf8');
-    split = JSON.parse(fs.readFileSync(splitPath, 'utf8'));
+    split = JSON.parse(fs.readFileSync(splitPath, 'utf8')) as typeof split;
   } catch (e) {
     fail(`digits: cannot read the shipped data in ${FILES_DIR}: ${(e as Error).message}`);
   }

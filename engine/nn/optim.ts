@@ -56,8 +56,8 @@ export abstract class Optimizer {
       if (!(p instanceof Tensor)) fail(`${what}: parameter ${i} is not a Tensor`);
       if (!p.isLeaf) fail(`${what}: parameter ${i}${p.name ? ` '${p.name}'` : ''} is the result of '${p.opName}', not a leaf; optimise the leaves it comes from`);
     });
-    this.params = ps as Tensor[];
-    this.paramNames = (ps as Tensor[]).map((p, i) => named?.[i][0] ?? p.name ?? `#${i}`);
+    this.params = ps;
+    this.paramNames = ps.map((p, i) => named?.[i][0] ?? p.name ?? `#${i}`);
     this.lr = checkLr(what, lr);
     this.what = what;
     this.allowNonFinite = !!allowNonFinite;

@@ -34,7 +34,7 @@ export function load<M extends Module>(model: M, file: string): M {
   if (!(model instanceof Module)) fail('load: the first argument must be a model');
   let doc: SavedModel;
   try {
-    doc = JSON.parse(fs.readFileSync(file, 'utf8'));
+    doc = JSON.parse(fs.readFileSync(file, 'utf8')) as SavedModel;
   } catch (e) {
     fail(`load: cannot read '${file}': ${(e as Error).message}`);
   }
