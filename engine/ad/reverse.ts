@@ -13,7 +13,7 @@
  * error (a freed graph, a bad custom backward, an anomaly) changes nothing.
  */
 import { fail, fmtShape } from '../errors';
-import { PRIMITIVES, scalarPaths } from '../ops/primitive';
+import { PRIMITIVES, checkGradFinite, scalarBackward, scalarPaths, type Primitive } from '../ops/primitive';
 import { add } from '../ops/elementwise';
 import { reshape } from '../ops/shape';
 import {
@@ -180,14 +180,170 @@ function handleOf(tape: Tape, id: number, createGraph: boolean): Tensor {
   return h;
 }
 
-function checkGradFinite(op: string, j: number, g: Tensor | number): void {
-  const bad = (v: number) => !Number.isFinite(v);
-  let found: number | null = null;
-  if (typeof g === 'number') found = bad(g) ? g : null;
-  else if (g._data === null) found = bad(g._v) ? g._v : null;
-  else for (const v of g._data) if (bad(v)) { found = v; break; }
-  if (found !== null) {
-    fail(`detectAnomaly: the backward of '${op}' produced ${found} in the gradient of its input #${j}`);
+/**
+ * One backward pass: the gradients it has reached on each tape and at the
+ * leaves, and how it runs (first order or recorded, batched, freeing the graph).
+ */
+class Pass {
+  /** Gradients per tape reached. */
+  readonly states = new Map<Tape, PassState>();
+  /** Gradient of each leaf reached (number: a 0-d gradient in first-order mode). */
+  readonly leaves = new Map<Tensor, Tensor | number>();
+  /** Gradients of 0-d nodes as numbers in a Float64Array (first order, unbatched). */
+  readonly scalarG: boolean;
+  /** Mark each row freed once the pass has gone through it (no retainGraph). */
+  readonly free: boolean;
+  /** detectAnomaly: check every gradient for NaN/Inf. */
+  readonly anomaly: boolean;
+  /** Tapes whose rows the pass has started to walk. */
+  private readonly started = new Set<Tape>();
+  /** Where an error stopped the walk: the tape and the row being processed. */
+  private stoppedTape: Tape | null = null;
+  private stoppedId = -1;
+
+  constructor(readonly createGraph: boolean, retain: boolean, readonly batch: number) {
+    this.scalarG = !createGraph && batch === 0;
+    this.free = !retain;
+    this.anomaly = state.anomaly;
+  }
+
+  stateOf(tape: Tape): PassState {
+    let st = this.states.get(tape);
+    if (!st) {
+      st = { G: new Float64Array(tape.n), GT: [], reached: new Uint8Array(tape.n), top: -1 };
+      this.states.set(tape, st);
+    }
+    return st;
+  }
+
+  /** Add `g` to the gradient of row `id` of `tape`. */
+  accum(tape: Tape, id: number, g: Tensor | number): void {
+    const st = this.stateOf(tape);
+    if (id > st.top) st.top = id;
+    if (this.scalarG && tape.flags[id] & F_SCALAR) {
+      st.G[id] += typeof g === 'number' ? g : g.item();
+    } else {
+      const gt = typeof g === 'number' ? scalarOf(g) : g;
+      const prev = st.GT[id] as Tensor | undefined;
+      st.GT[id] = prev ? add(prev, gt) : gt;
+    }
+    st.reached[id] = 1;
+  }
+
+  /** Add `g` to the gradient of a leaf. */
+  addLeaf(leaf: Tensor, g: Tensor | number): void {
+    const prev = this.leaves.get(leaf);
+    if (prev === undefined) this.leaves.set(leaf, g);
+    else if (typeof prev === 'number' && typeof g === 'number') this.leaves.set(leaf, prev + g);
+    else this.leaves.set(leaf, add(typeof prev === 'number' ? scalarOf(prev) : prev, typeof g === 'number' ? scalarOf(g) : g));
+  }
+
+  /** The newest tape with gradients pending: a tape only refers to older ones, so this is a topological order. */
+  nextTape(): Tape | null {
+    let tape: Tape | null = null;
+    for (const t of this.states.keys()) if (!this.started.has(t) && (!tape || t.serial > tape.serial)) tape = t;
+    if (tape !== null) this.started.add(tape);
+    return tape;
+  }
+
+  /**
+   * Walk the rows of `tape` from the top down (a loop, no recursion: a chain of
+   * a million ops is fine); each reached row sends its gradient to its inputs.
+   */
+  walk(tape: Tape): void {
+    const st = this.states.get(tape)!;
+    const { op, flags, val, inStart, nin, ins, obj } = tape;
+    const G = st.G;
+    const R = st.reached;
+    // Local copies for the loop: where modules are run by vite-node (the tests), every use of an
+    // imported binding is a getter call on a dictionary-mode object.
+    const prims = PRIMITIVES;
+    const FAST = F_FAST, FREED = F_FREED, SCALAR = F_SCALAR, REF = OP_REF;
+    const { scalarG, free, anomaly } = this;
+    let id = st.top;
+    try {
+      for (; id >= 0; id--) {
+        if (!R[id]) continue;
+        const o = op[id];
+        const f = flags[id];
+        if (o < 0) {
+          // a leaf, or a result of an older tape: its gradient goes there (a constant's nowhere)
+          if (o === REF) this.refNode(obj[id] as Tensor, scalarG && f & SCALAR ? G[id] : (st.GT[id] as Tensor));
+          continue;
+        }
+        if (f & FREED) freedError(tape, id);
+        const p = prims[o];
+        const s = inStart[id];
+        const k = nin[id];
+        if (scalarG && f & FAST) {
+          // 0-d elementwise: G[in] += G[id]·∂y/∂in on numbers, the op's own compiled step (ops/primitive.ts);
+          // anomaly mode (which checks every gradient) and 3-input ops (where) take the generic step
+          if (k <= 2 && !anomaly) (p.fast ?? scalarPaths(p)).back(G, R, val, flags, ins[s], k === 2 ? ins[s + 1] : -1, id);
+          else scalarBackward(p, G, R, val, flags, ins, s, k, id, anomaly);
+        } else {
+          this.ruleNode(tape, st, id, p, s, k, f);
+        }
+        if (free) flags[id] = f | FREED;
+      }
+    } catch (e) {
+      this.stoppedTape = tape;
+      this.stoppedId = id;
+      throw e;
+    }
+  }
+
+  /** A leaf's gradient, or one for a result of an older tape (its own row there). */
+  private refNode(h: Tensor, g: Tensor | number): void {
+    if (h._result) this.accum(h._tape!, h._id, g);
+    else this.addLeaf(h, g);
+  }
+
+  /** A row through its op's vjp (vjpBatched in a batched pass) on tensors; recorded in createGraph mode. */
+  private ruleNode(tape: Tape, st: PassState, id: number, p: Primitive, s: number, k: number, f: number): void {
+    const { createGraph, batch } = this;
+    if (createGraph && p.custom) {
+      fail(`customOp '${p.name}' supports first-order gradients only (its backward is not recorded); higher-order derivatives through it are not available`);
+    }
+    const { flags, ins } = tape;
+    const info = tape.obj[id] as NodeInfo | undefined;
+    const xs: Tensor[] = [];
+    const needs: boolean[] = [];
+    for (let j = 0; j < k; j++) {
+      const a = ins[s + j];
+      xs.push(handleOf(tape, a, createGraph));
+      needs.push(!!(flags[a] & F_REQ));
+    }
+    const gy = this.scalarG && f & F_SCALAR ? scalarOf(st.G[id], f & F_F32 ? 'float32' : 'float64') : (st.GT[id] as Tensor);
+    const ctx = { x: xs, y: handleOf(tape, id, createGraph), attrs: info?.attrs, saved: info?.saved, needs };
+    const gxs = batch > 0 ? p.vjpBatched(gy, ctx, batch) : p.vjp(gy, ctx);
+    if (!Array.isArray(gxs) || gxs.length !== k) {
+      fail(`backward of '${p.name}' returned ${Array.isArray(gxs) ? gxs.length : 'no'} gradients for ${k} inputs`);
+    }
+    for (let j = 0; j < k; j++) {
+      const gx = gxs[j];
+      if (!needs[j] || gx === null || gx === undefined) continue;
+      if (!(gx instanceof Tensor) || !(batch > 0 ? batchOf(gx, xs[j], batch) : sameShapeAs(gx, xs[j]))) {
+        fail(
+          `backward of '${p.name}': the gradient for input #${j} has shape ` +
+            `${gx instanceof Tensor ? fmtShape(gx.shape) : typeof gx} but the input has shape ` +
+            `${fmtShape(xs[j].shape)}${batch > 0 ? ` (batched: expected [${batch}, ...that])` : ''}`,
+        );
+      }
+      if (this.anomaly) checkGradFinite(p.name, j, gx);
+      this.accum(tape, ins[s + j], gx);
+    }
+  }
+
+  /** After an error nothing changes: the rows this pass went through are not freed after all. */
+  unfree(): void {
+    if (!this.free) return;
+    for (const [tape, st] of this.states) {
+      if (!this.started.has(tape)) continue;
+      // the tape the error stopped at was walked down to the row after the failing one
+      const lo = tape === this.stoppedTape ? this.stoppedId + 1 : 0;
+      const { flags, op } = tape;
+      for (let id = lo; id <= st.top; id++) if (st.reached[id] && op[id] >= 0) flags[id] &= ~F_FREED;
+    }
   }
 }
 
@@ -197,194 +353,21 @@ function checkGradFinite(op: string, j: number, g: Tensor | number): void {
  * batched jacrev): each op's batched vjp runs (Primitive.vjpBatched), no scalar path.
  */
 function run(ys: Tensor[], seeds: Tensor[], createGraph: boolean, retain: boolean, batch = 0): PassResult {
-  // gradients of 0-d nodes as numbers in a Float64Array (first order, unbatched)
-  const scalarG = !createGraph && batch === 0;
-  const states = new Map<Tape, PassState>();
-  const leaves = new Map<Tensor, Tensor | number>();
-  const stateOf = (tape: Tape): PassState => {
-    let st = states.get(tape);
-    if (!st) {
-      st = { G: new Float64Array(tape.n), GT: [], reached: new Uint8Array(tape.n), top: -1 };
-      states.set(tape, st);
-    }
-    return st;
-  };
-  const accum = (tape: Tape, id: number, g: Tensor | number) => {
-    const st = stateOf(tape);
-    if (id > st.top) st.top = id;
-    if (scalarG && tape.flags[id] & F_SCALAR) {
-      st.G[id] += typeof g === 'number' ? g : g.item();
-    } else {
-      const gt = typeof g === 'number' ? scalarOf(g) : g;
-      const prev = st.GT[id] as Tensor | undefined;
-      st.GT[id] = prev ? add(prev, gt) : gt;
-    }
-    st.reached[id] = 1;
-  };
-  const addLeaf = (leaf: Tensor, g: Tensor | number) => {
-    const prev = leaves.get(leaf);
-    if (prev === undefined) leaves.set(leaf, g);
-    else if (typeof prev === 'number' && typeof g === 'number') leaves.set(leaf, prev + g);
-    else leaves.set(leaf, add(typeof prev === 'number' ? scalarOf(prev) : prev, typeof g === 'number' ? scalarOf(g) : g));
-  };
-
-  ys.forEach((y, i) => accum(y._tape!, y._id, seeds[i]));
-
+  const pass = new Pass(createGraph, retain, batch);
+  ys.forEach((y, i) => pass.accum(y._tape!, y._id, seeds[i]));
   const wasEnabled = state.gradEnabled;
   state.gradEnabled = createGraph;
-  const fast = scalarG;
-  const free = !retain;
-  const anomaly = state.anomaly;
-  // Local copies for the loop: where modules are run by vite-node (the tests), every use of an
-  // imported binding is a getter call on a dictionary-mode object.
-  const prims = PRIMITIVES;
-  const FAST = F_FAST, FREED = F_FREED, REQ = F_REQ, SCALAR = F_SCALAR, REF = OP_REF;
-  const started = new Set<Tape>();
-  let cur: Tape | null = null;
-  let curId = -1;
   try {
-    const done = started;
-    for (;;) {
-      // newest pending tape first: a tape only refers to older ones, so this is a topological order
-      let tape: Tape | null = null;
-      for (const t of states.keys()) if (!done.has(t) && (!tape || t.serial > tape.serial)) tape = t;
-      if (!tape) break;
-      done.add(tape);
-      const st = states.get(tape)!;
-      const { op, flags, val, inStart, nin, ins, obj } = tape;
-      const G = st.G;
-      const R = st.reached;
-      cur = tape;
-      for (let id = st.top; id >= 0; id--) {
-        if (!R[id]) continue;
-        curId = id;
-        const o = op[id];
-        const f = flags[id];
-        if (o < 0) {
-          if (o === REF) {
-            const h = obj[id] as Tensor;
-            const g = scalarG && f & SCALAR ? G[id] : (st.GT[id] as Tensor);
-            if (h._result) accum(h._tape!, h._id, g);
-            else addLeaf(h, g);
-          }
-          continue;
-        }
-        if (f & FREED) freedError(tape, id);
-        const p = prims[o];
-        const s = inStart[id];
-        const k = nin[id];
-        if (fast && f & FAST) {
-          // scalar path: g_in += g_out · ∂y/∂x_in, partials evaluated on numbers. The op's own
-          // compiled step (primitive.ts, scalarPathsTemplate) does it; anomaly mode (which checks
-          // every gradient) and 3-input ops (where) take the loop below, calling the same partials.
-          if (k <= 2 && !anomaly) {
-            (p.fast ?? scalarPaths(p)).back(G, R, val, flags, ins[s], k === 2 ? ins[s + 1] : -1, id);
-            if (free) flags[id] = f | FREED;
-            continue;
-          }
-          const gy = G[id];
-          const y = val[id];
-          if (k === 2) {
-            const a = ins[s];
-            const b = ins[s + 1];
-            const va = val[a];
-            const vb = val[b];
-            if (flags[a] & REQ) {
-              const d0 = p.d0;
-              if (d0 !== null) {
-                const ga = gy * d0(va, vb, y);
-                checkGradFinite(p.name, 0, ga);
-                G[a] += ga;
-                R[a] = 1;
-              }
-            }
-            if (flags[b] & REQ) {
-              const d1 = p.d1;
-              if (d1 !== null) {
-                const gb = gy * d1(va, vb, y);
-                checkGradFinite(p.name, 1, gb);
-                G[b] += gb;
-                R[b] = 1;
-              }
-            }
-          } else if (k === 1) {
-            const a = ins[s];
-            const d0 = p.d0;
-            if (flags[a] & REQ && d0 !== null) {
-              const ga = gy * d0(val[a], y);
-              checkGradFinite(p.name, 0, ga);
-              G[a] += ga;
-              R[a] = 1;
-            }
-          } else {
-            const d = p.elementwise!.d;
-            const args: number[] = [];
-            for (let j = 0; j < k; j++) args.push(val[ins[s + j]]);
-            args.push(y);
-            for (let j = 0; j < k; j++) {
-              const a = ins[s + j];
-              const dj = d[j];
-              if (!(flags[a] & REQ) || !dj) continue;
-              const ga = gy * (dj(...args) as number);
-              if (anomaly) checkGradFinite(p.name, j, ga);
-              G[a] += ga;
-              R[a] = 1;
-            }
-          }
-          if (free) flags[id] = f | FREED;
-          continue;
-        }
-        if (createGraph && p.custom) {
-          fail(`customOp '${p.name}' supports first-order gradients only (its backward is not recorded); higher-order derivatives through it are not available`);
-        }
-        const info = obj[id] as NodeInfo | undefined;
-        const xs: Tensor[] = [];
-        const needs: boolean[] = [];
-        for (let j = 0; j < k; j++) {
-          const a = ins[s + j];
-          xs.push(handleOf(tape, a, createGraph));
-          needs.push(!!(flags[a] & REQ));
-        }
-        const gy = scalarG && f & SCALAR ? scalarOf(G[id], f & F_F32 ? 'float32' : 'float64') : (st.GT[id] as Tensor);
-        const ctx = { x: xs, y: handleOf(tape, id, createGraph), attrs: info?.attrs, saved: info?.saved, needs };
-        const gxs = batch > 0 ? p.vjpBatched(gy, ctx, batch) : p.vjp(gy, ctx);
-        if (!Array.isArray(gxs) || gxs.length !== k) {
-          fail(`backward of '${p.name}' returned ${Array.isArray(gxs) ? gxs.length : 'no'} gradients for ${k} inputs`);
-        }
-        for (let j = 0; j < k; j++) {
-          const gx = gxs[j];
-          if (!needs[j] || gx === null || gx === undefined) continue;
-          if (!(gx instanceof Tensor) || !(batch > 0 ? batchOf(gx, xs[j], batch) : sameShapeAs(gx, xs[j]))) {
-            fail(
-              `backward of '${p.name}': the gradient for input #${j} has shape ` +
-                `${gx instanceof Tensor ? fmtShape(gx.shape) : typeof gx} but the input has shape ` +
-                `${fmtShape(xs[j].shape)}${batch > 0 ? ` (batched: expected [${batch}, ...that])` : ''}`,
-            );
-          }
-          if (anomaly) checkGradFinite(p.name, j, gx);
-          accum(tape, ins[s + j], gx);
-        }
-        if (free) flags[id] = f | FREED;
-      }
-      cur = null;
-    }
+    for (let tape = pass.nextTape(); tape !== null; tape = pass.nextTape()) pass.walk(tape);
   } catch (e) {
-    // Nothing changes on an error: the nodes this pass went through are not freed after all.
-    if (free) {
-      for (const [tape, st] of states) {
-        if (!started.has(tape)) continue;
-        const lo = tape === cur ? curId + 1 : 0;
-        const { flags, op } = tape;
-        for (let id = lo; id <= st.top; id++) if (st.reached[id] && op[id] >= 0) flags[id] &= ~F_FREED;
-      }
-    }
+    pass.unfree();
     throw e;
   } finally {
     state.gradEnabled = wasEnabled;
   }
   // (a batched pass leaves .grad of intermediates as the last ordinary pass set it)
-  if (batch === 0) for (const [tape, st] of states) tape.last = st;
-  return { states, leaves };
+  if (batch === 0) for (const [tape, st] of pass.states) tape.last = st;
+  return { states: pass.states, leaves: pass.leaves };
 }
 
 /** Whether g has shape [B, ...x.shape]. */

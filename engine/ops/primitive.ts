@@ -346,6 +346,33 @@ function scalarPathsTemplate(
 }
 
 /**
+ * @internal The scalar backward of elementwise op `p` through row `id` whose inputs are
+ * ins[s], …, ins[s + k − 1]: G[in] += G[id]·∂y/∂in with the partials on numbers, for the inputs
+ * that require grad; with `check` (anomaly mode) each term is checked for NaN/Inf first. The
+ * same step as the compiled `back` above, for any number of inputs; backward takes `back` for
+ * one or two inputs when nothing is checked.
+ */
+export function scalarBackward(
+  p: Primitive, G: Float64Array, R: Uint8Array, val: Float64Array, flags: Uint8Array,
+  ins: Int32Array, s: number, k: number, id: number, check: boolean,
+): void {
+  const d = p.elementwise!.d;
+  const gy = G[id];
+  const args: number[] = [];
+  for (let j = 0; j < k; j++) args.push(val[ins[s + j]]);
+  args.push(val[id]);
+  for (let j = 0; j < k; j++) {
+    const a = ins[s + j];
+    const dj = d[j];
+    if (!(flags[a] & F_REQ) || !dj) continue;
+    const ga = gy * (dj(...args) as number);
+    if (check) checkGradFinite(p.name, j, ga);
+    G[a] += ga;
+    R[a] = 1;
+  }
+}
+
+/**
  * A separately compiled copy of `template`, so that it collects its own type
  * feedback (V8 shares feedback among all closures of one function literal).
  * Falls back to the template itself where code cannot be compiled at run time.
@@ -489,6 +516,18 @@ function range(t: Tensor): string {
     if (x > hi) hi = x;
   }
   return `shape ${fmtShape(t.shape)}, range [${lo}, ${hi}]${bad ? `, ${bad} non-finite` : ''}`;
+}
+
+/** @internal Throw if a gradient the backward of op `op` sent to its input #j has NaN/Inf (detectAnomaly). */
+export function checkGradFinite(op: string, j: number, g: Tensor | number): void {
+  const bad = (v: number) => !Number.isFinite(v);
+  let found: number | null = null;
+  if (typeof g === 'number') found = bad(g) ? g : null;
+  else if (g._data === null) found = bad(g._v) ? g._v : null;
+  else for (const v of g._data) if (bad(v)) { found = v; break; }
+  if (found !== null) {
+    fail(`detectAnomaly: the backward of '${op}' produced ${found} in the gradient of its input #${j}`);
+  }
 }
 
 /** @internal Throw if `y` has NaN/Inf, naming the op and its operands. */

@@ -76,7 +76,7 @@ describe('engine imports', () => {
     expect(roots).not.toContain('nn/module.ts');
     const names = new Set(tensorMethodNames(path.join(ROOT, 'tensor-methods.ts')));
     expect(names.has('add') && names.has('backward') && names.has('T')).toBe(true);
-    const config = ts.readConfigFile(path.resolve(ROOT, '../tsconfig.json'), ts.sys.readFile).config;
+    const config = ts.readConfigFile(path.resolve(ROOT, '../tsconfig.json'), (f) => ts.sys.readFile(f)).config;
     const { options } = ts.parseJsonConfigFileContent(config, ts.sys, path.resolve(ROOT, '..'));
     const program = ts.createProgram(roots.map((f) => path.join(ROOT, f)), { ...options, noEmit: true });
     const checker = program.getTypeChecker();
