@@ -4,6 +4,8 @@ import { alloc, type Arr, type DType } from './kernels';
 import { allocShape, checkShape, sizeOf } from './shape';
 import { defaultRng, type Rng } from './rng';
 import { SCALAR_SHAPE, Tensor, fromNested, type NestedArray } from './tensor';
+// the tensors made here have their op methods even when this module is imported alone
+import './tensor-methods';
 
 export interface TensorOptions {
   /** Compute gradients for this tensor (makes it a leaf of recorded graphs). */

@@ -12,6 +12,8 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { fail } from '../errors';
 import { Tensor } from '../tensor';
+// the data sets' tensors have their op methods even when this module is imported alone
+import '../tensor-methods';
 import { Rng } from '../rng';
 import type { Dataset } from './dataset';
 
