@@ -199,5 +199,5 @@ export function concat(xs: Tensor[], axis = 0): Tensor {
   return apply(concatP, ts, { axis: a });
 }
 
-/** Indexing primitives (ad/custom.ts applies slice and concat directly; tests use them). */
+/** Indexing primitives (ad/custom.ts applies slice and concat directly). */
 export const indexingPrimitives = { take: takeP, indexAdd: indexAddP, slice: sliceP, pad: padP, concat: concatP };

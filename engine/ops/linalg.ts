@@ -128,5 +128,5 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
   return reshape(C, shape);
 }
 
-/** Linear-algebra primitives (tests iterate over them). */
+/** Linear-algebra primitives (tests apply matmul with its transpose attributes directly). */
 export const linalgPrimitives = { matmul: matmulP };

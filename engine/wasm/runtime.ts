@@ -30,7 +30,7 @@ interface State {
 
 let state: State | null | undefined; // undefined: not tried yet; null: unavailable
 
-/** Kernel shapes in use (tests and benches may read them). */
+/** Kernel shapes in use. */
 const shapes = { f32: F32_SHAPE, f64: F64_SHAPE };
 
 function init(): State | null {

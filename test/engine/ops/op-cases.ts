@@ -31,7 +31,7 @@ const KB23 = () => t([[-1, 0.9, 0.2], [1.3, -0.4, 0.75]]);
 function binaryCases(f: Fn, a: (s: number[], g: gl.Rng) => Tensor, b: (s: number[], g: gl.Rng) => Tensor): Case[] {
   const shapes: [number[], number[]][] = [[[3, 1], [4]], [[], [2, 3]], [[2, 3], []], [[2, 3], [2, 3]]];
   return shapes.map(([sa, sb]) => ({
-    label: `[${sa}] with [${sb}]`,
+    label: `[${sa.join(',')}] with [${sb.join(',')}]`,
     inputs: (g) => [a(sa, g), b(sb, g)],
     f,
   }));
@@ -39,7 +39,7 @@ function binaryCases(f: Fn, a: (s: number[], g: gl.Rng) => Tensor, b: (s: number
 
 /** Cases for an elementwise unary op: [2,3] and 0-d. */
 function unaryCases(f: Fn, x: (s: number[], g: gl.Rng) => Tensor): Case[] {
-  return [[2, 3], []].map((s) => ({ label: `[${s}]`, inputs: (g) => [x(s, g)], f }));
+  return [[2, 3], []].map((s) => ({ label: `[${s.join(',')}]`, inputs: (g) => [x(s, g)], f }));
 }
 
 const normal = (s: number[], g: gl.Rng) => randn(s, g);

@@ -14,7 +14,6 @@ import { describe, expect, it } from 'vitest';
 import * as gl from '../../../engine';
 import type { Tensor } from '../../../engine';
 import { PRIMITIVES } from '../../../engine/ops/primitive';
-import { indexingPrimitives } from '../../../engine/ops/indexing';
 import { F_FAST } from '../../../engine/tape';
 import { absDot, dot, expectClose, flat, randn, rel, shifted, uniform } from '../helpers';
 import { CASES, COMPOSITES, type Case, type Fn } from './op-cases';
