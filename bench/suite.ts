@@ -320,7 +320,10 @@ interface Target {
 
 export function targets(s: Record<string, CaseSummary>): Target[] {
   const out: Target[] = [];
-  const med = (id: string, peer: Peer, key: string) => s[id]?.peers[peer]?.status === 'ok' ? s[id].peers[peer]!.medians[key] : undefined;
+  const med = (id: string, peer: Peer, key: string) => {
+    const p = s[id]?.peers[peer];
+    return p?.status === 'ok' ? p.medians[key] : undefined;
+  };
   const rat = (id: string, peer: Peer, key: string) => s[id]?.ratios[peer]?.[key];
   const add = (workload: string, text: string, v: number | undefined, fmt: (v: number) => string, pass: (v: number) => boolean) =>
     out.push({ workload, text, measured: v === undefined || Number.isNaN(v) ? 'not measured' : fmt(v), ok: v === undefined || Number.isNaN(v) ? null : pass(v) });
@@ -428,7 +431,10 @@ export function table(summaries: CaseSummary[], cases: Case[], tg: Target[], met
     const rounds = s.rounds.length;
     c.metrics.forEach((m, i) => {
       const ratios = (Object.keys(s.ratios) as Peer[])
-        .map((p) => (s.ratios[p]?.[m.key] !== undefined ? `${fmtNum(s.ratios[p]![m.key], 2)}× vs ${p}` : ''))
+        .map((p) => {
+          const r = s.ratios[p]?.[m.key];
+          return r !== undefined ? `${fmtNum(r, 2)}× vs ${p}` : '';
+        })
         .filter(Boolean)
         .join(', ');
       const cells = shown.map((p) => (c.peers.includes(p) ? cellOf(s.peers[p], m) : ''));
@@ -442,7 +448,7 @@ export function table(summaries: CaseSummary[], cases: Case[], tg: Target[], met
   const nChecks = summaries.reduce((a, s) => a + s.checks.length, 0);
   lines.push(`Result checks: ${nChecks - failed.length} of ${nChecks} passed (every run's own checks and the cross-peer comparisons; each is in the JSON).`);
   for (const f of failed) lines.push(`- ✗ ${f}`);
-  const expected = summaries.flatMap((s) => Object.entries(s.peers).filter(([, p]) => p!.status === 'failed').map(([name, p]) => `${s.id} ${name}: ${p!.errors[0]}`));
+  const expected = summaries.flatMap((s) => Object.entries(s.peers).filter(([, p]) => p.status === 'failed').map(([name, p]) => `${s.id} ${name}: ${p.errors[0]}`));
   for (const e of expected) lines.push(`- failed run (recorded, not a crash of the suite): ${e.split('\n')[0].slice(0, 300)}`);
   lines.push('');
   lines.push('| target | measured | |');
@@ -457,7 +463,7 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   const size = opts.quick ? 'quick' : 'full';
   const cases = CASES.filter((c) => !opts.only || opts.only.includes(c.workload) || opts.only.includes(c.id.toUpperCase()));
-  if (cases.length === 0) throw new Error(`bench: --only ${opts.only} matches no workload (W1–W6)`);
+  if (cases.length === 0) throw new Error(`bench: --only ${String(opts.only)} matches no workload (W1–W6)`);
   const avail = available();
   for (const p of PEERS) if (avail[p] !== true && cases.some((c) => c.peers.includes(p))) console.log(`${p}: ${avail[p]}`);
   const meta: any = { date: new Date().toISOString(), quick: opts.quick, only: opts.only, machine: machine(), loadBefore: os.loadavg().map((v) => v.toFixed(2)).join(' ') };
