@@ -58,7 +58,7 @@ function forward(m: W1Model, x: (gl.Tensor | number)[]): gl.Tensor {
 }
 
 /** The loss of the demo: mean hinge + 1e-4·Σp². */
-export function loss(m: W1Model, d: W1Data): gl.Tensor {
+function loss(m: W1Model, d: W1Data): gl.Tensor {
   let dataLoss: gl.Tensor | null = null;
   for (let k = 0; k < d.X.length; k++) {
     const score = forward(m, d.X[k]);

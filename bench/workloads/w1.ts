@@ -3,8 +3,8 @@ import * as gl from '../../engine';
 import { loadW1, makeModel, step } from '../w1lib';
 import { check, median, now, relErr, type RunResult } from './common';
 
-export const W1_REFERENCE_LOSS = 0.24499313667364175;
-export const W1_MIN_NODES = 65_000;
+const W1_REFERENCE_LOSS = 0.24499313667364175;
+const W1_MIN_NODES = 65_000;
 
 export function runW1(params: { steps: number }): RunResult {
   const d = loadW1();

@@ -7,16 +7,16 @@
 import * as gl from '../../engine';
 import { check, lcg, lcgLabels, median, now, type RunResult } from './common';
 
-export const W2_IN = 784;
-export const W2_HIDDEN = 256;
-export const W2_OUT = 10;
-export const W2_LR = 0.1;
+const W2_IN = 784;
+const W2_HIDDEN = 256;
+const W2_OUT = 10;
+const W2_LR = 0.1;
 
-export function w2Flops(batch: number): number {
+function w2Flops(batch: number): number {
   return 6 * batch * (W2_IN * W2_HIDDEN + W2_HIDDEN * W2_OUT);
 }
 
-export interface W2Data {
+interface W2Data {
   X: Float32Array;
   y: number[];
   W1: Float32Array;
@@ -24,7 +24,7 @@ export interface W2Data {
 }
 
 /** Seeds 11–14, in this order, as bench/py/worker.py. */
-export function w2Data(batch: number): W2Data {
+function w2Data(batch: number): W2Data {
   return {
     X: Float32Array.from(lcg(11, batch * W2_IN)),
     y: lcgLabels(12, batch, W2_OUT),
@@ -40,7 +40,7 @@ export interface W2Params {
 }
 
 /** Times `steps` calls of `step` after `warmup` ones; each returns the loss before its update. */
-export function timeSteps(params: W2Params, step: () => number): RunResult {
+function timeSteps(params: W2Params, step: () => number): RunResult {
   const fingerprint: Record<string, number> = {};
   const times: number[] = [];
   const total = params.warmup + params.steps;

@@ -14,7 +14,7 @@ export interface W4Params {
   repeats: number;
 }
 
-export function w4Data(p: W4Params) {
+function w4Data(p: W4Params) {
   return {
     W1: lcg(21, p.hidden * p.n, 2 / Math.sqrt(p.n)),
     W2: lcg(22, p.m * p.hidden, 2 / Math.sqrt(p.hidden)),
