@@ -92,6 +92,52 @@ const PUBLIC_JS = /[\\/]tslab[\\/]dist[\\/]public\.js$/;
 /** Loaded by a running tslab kernel only (importing `tslab` in plain Node does not load it). */
 const EXECUTOR_JS = /[\\/]tslab[\\/]dist[\\/]executor\.js$/;
 
+/** Sends bundles through the writer of the cell running now (found at each send). */
+class BundleDisplay implements KernelDisplay {
+  readonly mode = 'bundle';
+  constructor(private readonly cache: ModuleCache) {}
+
+  send(bundle: DisplayBundle, displayId?: string, update = false): void {
+    const writer = findWriter(this.cache);
+    if (!writer) throw new Error('gradlab: the tslab kernel display writer went away');
+    writer(
+      {
+        data: bundle.data,
+        metadata: bundle.metadata ?? {},
+        ...(displayId === undefined ? {} : { transient: { display_id: displayId } }),
+      },
+      update && displayId !== undefined,
+    );
+  }
+}
+
+let warned = false;
+/** Our display id → tslab's display (which picks its own id; its first call displays, later ones update). */
+const staticDisplays = new Map<string, TslabDisplay>();
+
+class StaticDisplay implements KernelDisplay {
+  readonly mode = 'static';
+  constructor(private readonly api: PublicApi) {}
+
+  send(bundle: DisplayBundle, displayId?: string, update = false): void {
+    if (!warned) {
+      warned = true;
+      console.warn(
+        `gradlab: this tslab (${this.api.version}) does not expose its display writer; ` +
+          'showing static figures only. Interactive views need tslab 1.0.22.',
+      );
+    }
+    const mime = STATIC_MIME_TYPES.find((m) => typeof bundle.data[m] === 'string');
+    if (mime === undefined) return;
+    let display = displayId === undefined ? undefined : staticDisplays.get(displayId);
+    if (!display || !update) {
+      display = this.api.newDisplay();
+      if (displayId !== undefined) staticDisplays.set(displayId, display);
+    }
+    display.raw(mime, bundle.data[mime] as string);
+  }
+}
+
 /** A random display id (16 hex digits), like the ones tslab makes. */
 export function newDisplayId(): string {
   return randomBytes(8).toString('hex');
@@ -102,7 +148,7 @@ export function newDisplayId(): string {
  * (plain Node, vitest): callers then print a text form instead.
  */
 export function kernelDisplay(): KernelDisplay | null {
-  return kernelDisplayFrom(require.cache as ModuleCache);
+  return kernelDisplayFrom(require.cache);
 }
 
 /** True when this code runs inside a tslab kernel that can show displays. */
@@ -163,13 +209,15 @@ function findPublicApi(cache: ModuleCache): PublicApi | null {
   for (const [, exports] of cachedExports(cache, PUBLIC_JS)) {
     const api = exports as { newDisplay?: unknown; versions?: { tslab?: unknown } } | undefined;
     if (typeof api?.newDisplay === 'function') {
-      return { newDisplay: api.newDisplay as () => TslabDisplay, version: String(api.versions?.tslab ?? '?') };
+      const version = api.versions?.tslab;
+      return { newDisplay: api.newDisplay as () => TslabDisplay, version: typeof version === 'string' ? version : '?' };
     }
   }
   // The kernel loads public.js only when a cell imports tslab: load the kernel's own copy.
   const [executorPath] = executors[0];
   const tslabDir = path.dirname(path.dirname(executorPath));
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the kernel's own tslab, found at run time by its path
     const api = require(tslabDir) as { newDisplay?: unknown };
     if (typeof api.newDisplay !== 'function') return null;
     return { newDisplay: api.newDisplay as () => TslabDisplay, version: readVersion(tslabDir) };
@@ -180,54 +228,10 @@ function findPublicApi(cache: ModuleCache): PublicApi | null {
 
 function readVersion(packageDir: string): string {
   try {
-    return String(JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')).version);
+    const { version } = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof version === 'string' ? version : '?';
   } catch {
     return '?';
-  }
-}
-
-class BundleDisplay implements KernelDisplay {
-  readonly mode = 'bundle';
-  constructor(private readonly cache: ModuleCache) {}
-
-  send(bundle: DisplayBundle, displayId?: string, update = false): void {
-    const writer = findWriter(this.cache);
-    if (!writer) throw new Error('gradlab: the tslab kernel display writer went away');
-    writer(
-      {
-        data: bundle.data,
-        metadata: bundle.metadata ?? {},
-        ...(displayId === undefined ? {} : { transient: { display_id: displayId } }),
-      },
-      update && displayId !== undefined,
-    );
-  }
-}
-
-let warned = false;
-/** Our display id → tslab's display (which picks its own id; its first call displays, later ones update). */
-const staticDisplays = new Map<string, TslabDisplay>();
-
-class StaticDisplay implements KernelDisplay {
-  readonly mode = 'static';
-  constructor(private readonly api: PublicApi) {}
-
-  send(bundle: DisplayBundle, displayId?: string, update = false): void {
-    if (!warned) {
-      warned = true;
-      console.warn(
-        `gradlab: this tslab (${this.api.version}) does not expose its display writer; ` +
-          'showing static figures only. Interactive views need tslab 1.0.22.',
-      );
-    }
-    const mime = STATIC_MIME_TYPES.find((m) => typeof bundle.data[m] === 'string');
-    if (mime === undefined) return;
-    let display = displayId === undefined ? undefined : staticDisplays.get(displayId);
-    if (!display || !update) {
-      display = this.api.newDisplay();
-      if (displayId !== undefined) staticDisplays.set(displayId, display);
-    }
-    display.raw(mime, bundle.data[mime] as string);
   }
 }
 
@@ -290,7 +294,7 @@ function cellOf(writer: Writer): number {
  * execute request, increasing in the order cells start; null outside a kernel.
  */
 export function currentCell(): number | null {
-  return currentCellFrom(require.cache as ModuleCache);
+  return currentCellFrom(require.cache);
 }
 
 /** @internal {@link currentCell} reading the given module cache. */
@@ -306,7 +310,7 @@ export function currentCellFrom(cache: ModuleCache): number | null {
  * kernel. A hook must not throw (what it throws is printed and dropped).
  */
 export function onCellEnd(hook: CellEndHook): boolean {
-  return onCellEndFrom(require.cache as ModuleCache, hook);
+  return onCellEndFrom(require.cache, hook);
 }
 
 /** @internal {@link onCellEnd} patching the kernel found in the given module cache. */
@@ -327,7 +331,7 @@ export function offCellEndFrom(cache: ModuleCache, hook: CellEndHook): void {
  * once it ended, null when cell ends cannot be watched here.
  */
 export function cellRunning(cell: number): boolean | null {
-  return cellRunningFrom(require.cache as ModuleCache, cell);
+  return cellRunningFrom(require.cache, cell);
 }
 
 /** @internal {@link cellRunning} reading the given module cache. */
@@ -407,6 +411,23 @@ function patchKernel(cache: ModuleCache, server: Proto, handler: Proto, queue: P
   return watch;
 }
 
+/** Sends through one cell's writer (that cell's request is the parent of what it sends). */
+class WriterDisplay implements KernelDisplay {
+  readonly mode = 'bundle';
+  constructor(private readonly writer: Writer) {}
+
+  send(bundle: DisplayBundle, displayId?: string, update = false): void {
+    this.writer(
+      {
+        data: bundle.data,
+        metadata: bundle.metadata ?? {},
+        ...(displayId === undefined ? {} : { transient: { display_id: displayId } }),
+      },
+      update && displayId !== undefined,
+    );
+  }
+}
+
 /** Runs the hooks for the request whose idle is about to be sent (nothing for a request that never ran: an aborted one). */
 function endOf(watch: CellWatch, content: unknown): void {
   let cell = content && typeof content === 'object' ? watch.requests.get(content) : undefined;
@@ -426,22 +447,5 @@ function endOf(watch: CellWatch, content: unknown): void {
     } catch (e) {
       console.error('gradlab: at the end of a cell:', e);
     }
-  }
-}
-
-/** Sends through one cell's writer (that cell's request is the parent of what it sends). */
-class WriterDisplay implements KernelDisplay {
-  readonly mode = 'bundle';
-  constructor(private readonly writer: Writer) {}
-
-  send(bundle: DisplayBundle, displayId?: string, update = false): void {
-    this.writer(
-      {
-        data: bundle.data,
-        metadata: bundle.metadata ?? {},
-        ...(displayId === undefined ? {} : { transient: { display_id: displayId } }),
-      },
-      update && displayId !== undefined,
-    );
   }
 }

@@ -45,7 +45,7 @@ function readLabels(what: string, labels: LabelsLike, n?: number): { values: Int
   }
   const hasMinus = Array.prototype.some.call(raw, (v: number) => v === -1);
   if (hasMinus && !signed) fail(`${what}: labels mix −1 with other classes; use 0, 1, … (or only −1 and +1)`);
-  const values = Int32Array.from(raw as ArrayLike<number>, (v) => (signed ? (v > 0 ? 1 : 0) : v));
+  const values = Int32Array.from(raw, (v) => (signed ? (v > 0 ? 1 : 0) : v));
   return { values, signed };
 }
 
@@ -363,7 +363,7 @@ export function imageGrid(images: Tensor, opts: ImageGridOptions = {}): ImageGri
   const n = images.shape[0];
   if (images.ndim === 3) {
     [, h, w] = images.shape;
-    if (opts.shape && (opts.shape[0] !== h || opts.shape[1] !== w)) fail(`${what}: shape [${opts.shape}] does not match the images' ${h}×${w}`);
+    if (opts.shape && (opts.shape[0] !== h || opts.shape[1] !== w)) fail(`${what}: shape [${opts.shape.join(',')}] does not match the images' ${h}×${w}`);
   } else if (images.ndim === 2) {
     const d = images.shape[1];
     if (opts.shape) [h, w] = opts.shape;
@@ -371,7 +371,7 @@ export function imageGrid(images: Tensor, opts: ImageGridOptions = {}): ImageGri
       h = w = Math.round(Math.sqrt(d));
       if (h * w !== d) fail(`${what}: rows of ${d} values are not square images; give {shape: [height, width]}`);
     }
-    if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1 || h * w !== d) fail(`${what}: shape [${opts.shape}] does not hold rows of ${d} values`);
+    if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1 || h * w !== d) fail(`${what}: shape [${opts.shape?.join(',')}] does not hold rows of ${d} values`);
   } else {
     fail(`${what}: images must be [N, H, W] or [N, H·W]; got shape ${fmtShape(images.shape)}`);
   }

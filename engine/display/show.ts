@@ -22,70 +22,6 @@ import {
   CURVE_LIVE_POINTS, CURVE_MAX_POINTS,
 } from './figures/index';
 
-/**
- * The MIME bundle of a payload: the payload itself plus a static fallback that
- * draws the same figure. `bytes` is the payload's JSON size when the caller
- * has just measured it (see `measuredBytes`); otherwise it is measured here.
- */
-export function bundleOf(p: GradlabPayload, bytes?: number): DisplayBundle {
-  const size = bytes ?? Buffer.byteLength(JSON.stringify(p));
-  if (size > MAX_PAYLOAD_BYTES) {
-    fail(
-      `show: the ${p.kind} payload would be ${(size / 1e6).toFixed(1)} MB, over the ${(MAX_PAYLOAD_BYTES / 1e6).toFixed(0)} MB limit; ` +
-        'nothing was sent. Show a smaller part (e.g. one layer, or a smaller batch).',
-    );
-  }
-  switch (p.kind) {
-    case 'graph':
-      return { data: { [MIME.graph]: p, 'image/svg+xml': graphSvg(p), 'text/plain': graphText(p) } };
-    case 'gradcheck':
-      return { data: { [MIME.gradcheck]: p, 'text/html': gradCheckHtml(p), 'text/plain': gradCheckText(p) } };
-    case 'jacobian-chain':
-      return { data: { [MIME.jacobianChain]: p, 'text/html': jacobianChainHtml(p), 'text/plain': jacobianChainText(p) } };
-    case 'loss-curve':
-      // a curve still training gets a lighter static figure with each update; the final one has every point up to 4,000
-      return { data: { [MIME.lossCurve]: p, 'image/svg+xml': lossCurveSvg(p, p.done || p.stopped ? CURVE_MAX_POINTS : CURVE_LIVE_POINTS), 'text/plain': lossCurveText(p) } };
-    case 'decision-boundary':
-      return { data: { [MIME.decisionBoundary]: p, 'image/svg+xml': decisionBoundarySvg(p), 'text/plain': decisionBoundaryText(p) } };
-    case 'confusion-matrix':
-      return { data: { [MIME.confusionMatrix]: p, 'text/html': confusionMatrixHtml(p), 'text/plain': confusionMatrixText(p) } };
-    case 'image-grid':
-      return { data: { [MIME.imageGrid]: p, 'image/svg+xml': imageGridSvg(p), 'text/plain': imageGridText(p) } };
-  }
-}
-
-/** What gl.show accepts. */
-export type Showable = Tensor | Trace | GradCheckReport | JacobianChain | LossCurve | DecisionBoundary | ConfusionMatrix | ImageGrid;
-
-/** The payload gl.show would send for `x`. */
-export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPayload {
-  if (x instanceof Tensor) return graphPayload(trace(x), opts);
-  if (x instanceof GradCheckReport) return gradCheckPayload(x, opts);
-  if (x instanceof JacobianChain) return opts.title ? { ...x.payload, title: opts.title } : x.payload;
-  if (x instanceof LossCurve) return x.payload();
-  if (x instanceof DecisionBoundary || x instanceof ConfusionMatrix || x instanceof ImageGrid) {
-    return opts.title ? { ...x.payload, title: opts.title } : x.payload;
-  }
-  if (x && typeof x === 'object' && Array.isArray((x as Trace).nodes)) return graphPayload(x as Trace, opts);
-  fail(`show: cannot draw ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name ?? 'this object' : typeof x}; ` +
-    'give a Tensor (its graph), a gl.trace(...), a gl.gradCheck(...) report, a gl.jacobianChain(...), a gl.lossCurve(), ' +
-    'a gl.decisionBoundary(...), a gl.confusionMatrix(...) or a gl.imageGrid(...)');
-}
-
-/**
- * Draw `x` in the notebook: a tensor's computational graph (values, and
- * gradients after backward), a gradient-check report, a Jacobian chain, a
- * loss curve, a decision boundary, a confusion matrix or an image grid.
- * Outside a notebook, prints a text form.
- */
-export function show(x: Showable, opts: { title?: string } = {}): void {
-  const p = payloadOf(x, opts);
-  const bundle = bundleOf(p, measuredBytes(p));
-  const k = kernelDisplay();
-  if (k) k.send(bundle, newDisplayId());
-  else console.log(bundle.data['text/plain']);
-}
-
 export interface LossCurveOptions {
   title?: string;
   /** Name of the main series, the one `push(step, value)` feeds (default 'loss'). */
@@ -206,11 +142,11 @@ export class LossCurve {
     let loss: unknown = lossArg;
     let extra = extraArg;
     if (typeof stepOrPoint === 'object' && stepOrPoint !== null && !(stepOrPoint instanceof Tensor)) {
-      const { step: s, loss: l, ...rest } = stepOrPoint as LossPoint;
+      const { step: s, loss: l, ...rest } = stepOrPoint;
       if (l === undefined) fail("lossCurve.push({step, loss, ...}): the point has no 'loss'");
       step = s;
       loss = l;
-      extra = rest as Record<string, number | Tensor>;
+      extra = rest;
     }
     const v = (x: number | Tensor, what: string) => {
       const n = x instanceof Tensor ? x.item() : x;
@@ -317,6 +253,70 @@ export class LossCurve {
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     return this.toString();
   }
+}
+
+/**
+ * The MIME bundle of a payload: the payload itself plus a static fallback that
+ * draws the same figure. `bytes` is the payload's JSON size when the caller
+ * has just measured it (see `measuredBytes`); otherwise it is measured here.
+ */
+export function bundleOf(p: GradlabPayload, bytes?: number): DisplayBundle {
+  const size = bytes ?? Buffer.byteLength(JSON.stringify(p));
+  if (size > MAX_PAYLOAD_BYTES) {
+    fail(
+      `show: the ${p.kind} payload would be ${(size / 1e6).toFixed(1)} MB, over the ${(MAX_PAYLOAD_BYTES / 1e6).toFixed(0)} MB limit; ` +
+        'nothing was sent. Show a smaller part (e.g. one layer, or a smaller batch).',
+    );
+  }
+  switch (p.kind) {
+    case 'graph':
+      return { data: { [MIME.graph]: p, 'image/svg+xml': graphSvg(p), 'text/plain': graphText(p) } };
+    case 'gradcheck':
+      return { data: { [MIME.gradcheck]: p, 'text/html': gradCheckHtml(p), 'text/plain': gradCheckText(p) } };
+    case 'jacobian-chain':
+      return { data: { [MIME.jacobianChain]: p, 'text/html': jacobianChainHtml(p), 'text/plain': jacobianChainText(p) } };
+    case 'loss-curve':
+      // a curve still training gets a lighter static figure with each update; the final one has every point up to 4,000
+      return { data: { [MIME.lossCurve]: p, 'image/svg+xml': lossCurveSvg(p, p.done || p.stopped ? CURVE_MAX_POINTS : CURVE_LIVE_POINTS), 'text/plain': lossCurveText(p) } };
+    case 'decision-boundary':
+      return { data: { [MIME.decisionBoundary]: p, 'image/svg+xml': decisionBoundarySvg(p), 'text/plain': decisionBoundaryText(p) } };
+    case 'confusion-matrix':
+      return { data: { [MIME.confusionMatrix]: p, 'text/html': confusionMatrixHtml(p), 'text/plain': confusionMatrixText(p) } };
+    case 'image-grid':
+      return { data: { [MIME.imageGrid]: p, 'image/svg+xml': imageGridSvg(p), 'text/plain': imageGridText(p) } };
+  }
+}
+
+/** What gl.show accepts. */
+export type Showable = Tensor | Trace | GradCheckReport | JacobianChain | LossCurve | DecisionBoundary | ConfusionMatrix | ImageGrid;
+
+/** The payload gl.show would send for `x`. */
+export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPayload {
+  if (x instanceof Tensor) return graphPayload(trace(x), opts);
+  if (x instanceof GradCheckReport) return gradCheckPayload(x, opts);
+  if (x instanceof JacobianChain) return opts.title ? { ...x.payload, title: opts.title } : x.payload;
+  if (x instanceof LossCurve) return x.payload();
+  if (x instanceof DecisionBoundary || x instanceof ConfusionMatrix || x instanceof ImageGrid) {
+    return opts.title ? { ...x.payload, title: opts.title } : x.payload;
+  }
+  if (x && typeof x === 'object' && Array.isArray(x.nodes)) return graphPayload(x, opts);
+  fail(`show: cannot draw ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name ?? 'this object' : typeof x}; ` +
+    'give a Tensor (its graph), a gl.trace(...), a gl.gradCheck(...) report, a gl.jacobianChain(...), a gl.lossCurve(), ' +
+    'a gl.decisionBoundary(...), a gl.confusionMatrix(...) or a gl.imageGrid(...)');
+}
+
+/**
+ * Draw `x` in the notebook: a tensor's computational graph (values, and
+ * gradients after backward), a gradient-check report, a Jacobian chain, a
+ * loss curve, a decision boundary, a confusion matrix or an image grid.
+ * Outside a notebook, prints a text form.
+ */
+export function show(x: Showable, opts: { title?: string } = {}): void {
+  const p = payloadOf(x, opts);
+  const bundle = bundleOf(p, measuredBytes(p));
+  const k = kernelDisplay();
+  if (k) k.send(bundle, newDisplayId());
+  else console.log(bundle.data['text/plain']);
 }
 
 /** A live loss curve, drawn in the cell now and updated as points are pushed. See {@link LossCurve}. */

@@ -9,6 +9,7 @@
 export function asText(x: unknown, fallback = ''): string {
   if (typeof x === 'string') return x;
   if (x == null) return fallback;
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- not an object here: a number, boolean, bigint, symbol or function, as String() writes it
   if (typeof x !== 'object') return String(x);
   try {
     return JSON.stringify(x) ?? fallback;
@@ -24,6 +25,7 @@ export function asText(x: unknown, fallback = ''): string {
  */
 export function escapeXml(s: unknown): string {
   return asText(s)
+    // eslint-disable-next-line no-control-regex -- the control characters XML 1.0 forbids are what this replaces
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')

@@ -17,6 +17,11 @@ import { ruleOf } from '../../engine/display/figures/node-rule';
 import { PATTERN_WORDS, patternName } from '../../engine/display/op-table';
 import { h } from './dom';
 
+/** Items a list in the details panel shows (inputs, uses, operands, entries); it says how many more there are. */
+export const DETAILS_LIST_MAX = 32;
+/** Other nodes' names in the details panel are cut to this many characters. */
+const NAME_CHARS = 64;
+
 /**
  * The details panel of one node: everything its payload says, as text.
  * `rules` is the payload's rule table (`GraphPayload.rules`), which a node's
@@ -67,11 +72,6 @@ export function nodeDetails(doc: Document, id: number, nodes: unknown[], pinned:
   if (uses) out.push(uses);
   return out;
 }
-
-/** Items a list in the details panel shows (inputs, uses, operands, entries); it says how many more there are. */
-export const DETAILS_LIST_MAX = 32;
-/** Other nodes' names in the details panel are cut to this many characters. */
-const NAME_CHARS = 64;
 
 /** The first {@link DETAILS_LIST_MAX} items as text, then "… 12,345 more inputs". */
 function listed<T>(items: readonly T[], text: (x: T) => string, what: string, sep = ', '): string {
@@ -156,14 +156,14 @@ interface Use {
 const usesCache = new WeakMap<unknown[], Use[][]>();
 
 function usesOf(nodes: unknown[]): Use[][] {
-  let uses = usesCache.get(nodes);
-  if (uses) return uses;
-  uses = nodes.map(() => []);
+  const cached = usesCache.get(nodes);
+  if (cached) return cached;
+  const uses: Use[][] = nodes.map(() => []);
   nodes.forEach((raw, c) => {
     const inputs = (raw as Partial<GraphNode> | null)?.inputs;
     if (!Array.isArray(inputs)) return;
     inputs.forEach((u, position) => {
-      if (Number.isInteger(u) && u >= 0 && u < nodes.length && u !== c) uses![u].push({ consumer: c, position });
+      if (Number.isInteger(u) && u >= 0 && u < nodes.length && u !== c) uses[u].push({ consumer: c, position });
     });
   });
   usesCache.set(nodes, uses);
@@ -180,7 +180,7 @@ function usesBlock(doc: Document, id: number, n: Partial<GraphNode>, nodes: unkn
   const contributions: (TensorSummary | null)[] = [];
   for (const u of uses) {
     const c = nodes[u.consumer] as Partial<GraphNode> | null;
-    const sent = Array.isArray(c?.inputGrads) ? c!.inputGrads[u.position] : undefined;
+    const sent = c && Array.isArray(c.inputGrads) ? c.inputGrads[u.position] : undefined;
     const g = sent && Array.isArray(sent.values) ? sent : null;
     contributions.push(g);
     if (contributions.length > DETAILS_LIST_MAX) continue; // summed, not listed
@@ -238,8 +238,8 @@ function listText(v: number[], shape: unknown): string {
 function sumOf(ts: (TensorSummary | null)[]): number[] | null {
   let sum: number[] | null = null;
   for (const t of ts) {
-    if (!t || t.truncated || !t.values.every((v) => typeof v === 'number')) return null;
-    const v = t.values as number[];
+    if (!t || t.truncated || !t.values.every((v): v is number => typeof v === 'number')) return null;
+    const v = t.values;
     if (sum === null) sum = v.slice();
     else if (sum.length !== v.length) return null;
     else for (let i = 0; i < v.length; i++) sum[i] += v[i];

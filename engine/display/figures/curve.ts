@@ -142,7 +142,7 @@ export function lossCurveSeries(p: LossCurvePayload, maxPoints = CURVE_MAX_POINT
       runs,
       count: n,
       downsampled: idx.length < n,
-      last: n > 0 ? { x: xs[n - 1], y: yr[n - 1] as Num } : null,
+      last: n > 0 ? { x: xs[n - 1], y: yr[n - 1] } : null,
       min,
       ...(smooth ? { smooth } : {}),
     };

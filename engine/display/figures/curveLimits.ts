@@ -34,7 +34,7 @@ export function undrawnPoints(p: LossCurvePayload): Undrawn {
     const yr = Array.isArray(s?.y) ? s.y : [];
     const n = Math.min(xr.length, yr.length);
     for (let i = 0; i < n; i++) {
-      const x = typeof xr[i] === 'number' ? (xr[i] as number) : NaN;
+      const x = typeof xr[i] === 'number' ? xr[i] : NaN;
       const y = toNumber(yr[i]);
       if (!Number.isFinite(x) || !Number.isFinite(y)) out.nonFinite++;
       else if (!drawable(x) || !drawable(y)) out.outOfRange++;

@@ -4,7 +4,7 @@
  *
  * Pure functions: no DOM, no Node APIs. Imports only the contract and text.ts.
  */
-import type { Num, TensorSummary } from '../contract';
+import type { TensorSummary } from '../contract';
 import { asText, escapeXml } from '../text';
 
 export { asText, escapeXml };
@@ -12,7 +12,7 @@ export { asText, escapeXml };
 // ---- text ------------------------------------------------------------------
 
 /** A payload number as a short string: up to 4 significant digits, exact for small integers. */
-export function formatNum(n: Num | unknown): string {
+export function formatNum(n: unknown): string {
   if (n === 'NaN' || n === 'Infinity' || n === '-Infinity') return n;
   if (typeof n !== 'number') return '?';
   if (Number.isNaN(n)) return 'NaN';
@@ -25,7 +25,7 @@ export function formatNum(n: Num | unknown): string {
 }
 
 /** A payload number with more digits (8 significant unless told), for details and tables. */
-export function formatNumLong(n: Num | unknown, digits = 8): string {
+export function formatNumLong(n: unknown, digits = 8): string {
   if (typeof n !== 'number' || !Number.isFinite(n)) return formatNum(n);
   if (Number.isInteger(n) && Math.abs(n) < 1e15) return String(n);
   const a = Math.abs(n);
@@ -34,7 +34,7 @@ export function formatNumLong(n: Num | unknown, digits = 8): string {
 }
 
 /** A relative error: always in scientific notation, which is how tolerances are read. */
-export function formatErr(n: Num | unknown): string {
+export function formatErr(n: unknown): string {
   if (typeof n !== 'number' || !Number.isFinite(n)) return formatNum(n);
   if (n === 0) return '0';
   return n.toExponential(1);
@@ -51,6 +51,9 @@ export function trimZeros(s: string): string {
   return s.includes('.') && !s.includes('e') ? s.replace(/\.?0+$/, '') : s;
 }
 
+/** Shapes are written with at most this many dimensions (a hand-made payload may list a million). */
+export const MAX_DIMS = 16;
+
 /** A shape as students write it: `3×4`, `scalar` for `[]`. */
 export function formatShape(shape: unknown): string {
   if (!Array.isArray(shape)) return '?';
@@ -59,11 +62,8 @@ export function formatShape(shape: unknown): string {
   return shape.length > MAX_DIMS ? `${dims}×… (${formatCount(shape.length)} dims)` : dims;
 }
 
-/** Shapes are written with at most this many dimensions (a hand-made payload may list a million). */
-export const MAX_DIMS = 16;
-
 /** The number a payload `Num` stands for (NaN for anything unreadable). */
-export function toNumber(n: Num | unknown): number {
+export function toNumber(n: unknown): number {
   if (typeof n === 'number') return n;
   if (n === 'Infinity') return Infinity;
   if (n === '-Infinity') return -Infinity;

@@ -118,7 +118,8 @@ export function gradCheckModel(p: GradCheckPayload): GradCheckModel {
 
 /** The checked op nodes of a `{nodes: true}` payload, failing first, worst (NaN counts as worst) first; null without a graph. */
 function checkedNodeRows(p: GradCheckPayload): CheckedNodeRow[] | null {
-  const nodes = Array.isArray(p?.graph?.nodes) ? p.graph!.nodes : null;
+  const given = p?.graph?.nodes;
+  const nodes = Array.isArray(given) ? given : null;
   if (!nodes) return null;
   const found = nodes.filter((n) => n && n.check && typeof n.check === 'object');
   found.sort((a, b) => Number(a.check!.ok === true) - Number(b.check!.ok === true) || relErrKey(b.check!.relError) - relErrKey(a.check!.relError));

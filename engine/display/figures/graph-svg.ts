@@ -10,6 +10,35 @@ import { asText, escapeXml, formatCount, formatShape, shorten, summaryLines, INK
 import { GRAPH_FONT_PX, LABEL_W, MAX_OP_CHARS, graphFigure, groupKey, nodeTitle, normalizeNodes, type FigureGroup, type FigureLine, type FigureNode } from './graph';
 import { MARGIN } from './graph-layout';
 
+/** Pictures with more boxes than this leave out the per-box tooltips (an `<img>` never shows them anyway). */
+const SVG_TOOLTIPS_MAX = 400;
+
+/** The static picture's classes: edges, ops, boxes by kind, text roles (INK colours, no CSS variables). */
+const SVG_STYLE = [
+  `.e{fill:none;stroke:${INK.edge};stroke-width:1.2}`,
+  `.a{fill:${INK.edge}}`,
+  `.el{font-size:10px;fill:${INK.muted};stroke:#fff;stroke-width:3;paint-order:stroke;text-anchor:middle}`,
+  `.o{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1.2}`,
+  `.ol{fill:${INK.opStroke};font-weight:600;text-anchor:middle}`,
+  `.ok{stroke:${INK.opStroke};stroke-width:1.2}`,
+  `.oa{fill:${INK.opStroke}}`,
+  `.b{fill:${INK.box};stroke:${INK.boxStroke};stroke-width:1}`,
+  `.bl{fill:${INK.leafFill}}`,
+  `.bc{fill:${INK.constFill};stroke-dasharray:4 3}`,
+  `.bo{stroke:${INK.output};stroke-width:2.5}`,
+  `.bf{stroke:${INK.bad};stroke-width:2.5}`,
+  `.gl{fill:${INK.grad}}`,
+  `.gr{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1.5}`,
+  `.gs{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1}`,
+  `.gf{fill:none;stroke:${INK.opStroke};stroke-width:1;stroke-dasharray:5 3}`,
+  `.gx{stroke:${INK.bad};stroke-width:2.5}`,
+  `.t{font-weight:700;fill:${INK.text}}`,
+  `.l{font-size:11px;fill:${INK.muted}}`,
+  `.v{fill:${INK.text}}`,
+  `.g{fill:${INK.grad};font-weight:600}`,
+  `.c{fill:${INK.bad};font-weight:600}`,
+].join('');
+
 /**
  * The graph as a self-contained SVG document (image/svg+xml): every node's
  * name, shape, value and gradient, the ops, and the edges with their shapes.
@@ -53,35 +82,6 @@ export function graphSvg(p: GraphPayload): string {
   o.push('</svg>');
   return o.join('\n');
 }
-
-/** Pictures with more boxes than this leave out the per-box tooltips (an `<img>` never shows them anyway). */
-const SVG_TOOLTIPS_MAX = 400;
-
-/** The static picture's classes: edges, ops, boxes by kind, text roles (INK colours, no CSS variables). */
-const SVG_STYLE = [
-  `.e{fill:none;stroke:${INK.edge};stroke-width:1.2}`,
-  `.a{fill:${INK.edge}}`,
-  `.el{font-size:10px;fill:${INK.muted};stroke:#fff;stroke-width:3;paint-order:stroke;text-anchor:middle}`,
-  `.o{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1.2}`,
-  `.ol{fill:${INK.opStroke};font-weight:600;text-anchor:middle}`,
-  `.ok{stroke:${INK.opStroke};stroke-width:1.2}`,
-  `.oa{fill:${INK.opStroke}}`,
-  `.b{fill:${INK.box};stroke:${INK.boxStroke};stroke-width:1}`,
-  `.bl{fill:${INK.leafFill}}`,
-  `.bc{fill:${INK.constFill};stroke-dasharray:4 3}`,
-  `.bo{stroke:${INK.output};stroke-width:2.5}`,
-  `.bf{stroke:${INK.bad};stroke-width:2.5}`,
-  `.gl{fill:${INK.grad}}`,
-  `.gr{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1.5}`,
-  `.gs{fill:${INK.opFill};stroke:${INK.opStroke};stroke-width:1}`,
-  `.gf{fill:none;stroke:${INK.opStroke};stroke-width:1;stroke-dasharray:5 3}`,
-  `.gx{stroke:${INK.bad};stroke-width:2.5}`,
-  `.t{font-weight:700;fill:${INK.text}}`,
-  `.l{font-size:11px;fill:${INK.muted}}`,
-  `.v{fill:${INK.text}}`,
-  `.g{fill:${INK.grad};font-weight:600}`,
-  `.c{fill:${INK.bad};font-weight:600}`,
-].join('');
 
 /** A collapsed group's box (its lines as in a value box), or an expanded group's frame and label. */
 function svgGroup(g: FigureGroup, tip: boolean): string {

@@ -9,7 +9,7 @@
  * engine's static fallbacks, so both draw the same figure.
  */
 import { GRAPH_NODE_LIMIT, type GraphNode, type GraphPayload, type NodeCheck, type Num, type TensorSummary } from '../contract';
-import { asText, formatErr, formatNum, formatCount, formatShape, shorten, isSummary, summaryLines, toNumber } from './format';
+import { asText, formatErr, formatNum, formatCount, formatShape, shorten, isSummary, summaryLines, toNumber, type Pt } from './format';
 import { FRAME_LABEL, FRAME_PAD, MARGIN, dagreLayout, edgePath, layeredLayout, now, type Placement } from './graph-layout';
 import { opEntry } from '../op-table';
 
@@ -33,6 +33,11 @@ export { GRAPH_NODE_LIMIT };
 export const GRAPH_EDGE_LIMIT = 4 * GRAPH_NODE_LIMIT;
 /** Scope paths are read to this depth (engine scopes nest a few levels); deeper names fold into the last level drawn. */
 export const MAX_SCOPE_DEPTH = 32;
+
+/** The empty scope and input list, shared (most nodes of a large graph have no scope). */
+const EMPTY: string[] = [];
+/** Op names are drawn with at most this many characters (the details panel has the full name). */
+export const MAX_OP_CHARS = 24;
 
 /** One line of text in a value box or a collapsed group's box. `label` is drawn muted before `text`. */
 export interface FigureLine {
@@ -197,7 +202,10 @@ export function normalizeNodes(p: GraphPayload, notes: string[], ids?: readonly 
     if (typeof r !== 'object' || r === null || !isSummary(n.value) || !Array.isArray(n.inputs)) bad++;
     const c = n.check;
     let scope: unknown[] = Array.isArray(n.scope) ? n.scope : EMPTY;
-    if (scope.length > MAX_SCOPE_DEPTH) (scope = scope.slice(0, MAX_SCOPE_DEPTH)), deep++;
+    if (scope.length > MAX_SCOPE_DEPTH) {
+      scope = scope.slice(0, MAX_SCOPE_DEPTH);
+      deep++;
+    }
     return {
       id: i,
       kind,
@@ -209,7 +217,7 @@ export function normalizeNodes(p: GraphPayload, notes: string[], ids?: readonly 
       grad: isSummary(n.grad) ? n.grad : null,
       requiresGrad: n.requiresGrad === true,
       attrs: n.attrs,
-      scope: scope.length === 0 ? EMPTY : scope.every((x) => typeof x === 'string') ? (scope as string[]) : scope.map((x) => asText(x, '?')),
+      scope: scope.length === 0 ? EMPTY : scope.every((x): x is string => typeof x === 'string') ? scope : scope.map((x) => asText(x, '?')),
       check: typeof c === 'object' && c !== null && typeof c.ok === 'boolean' ? c : null,
     };
   };
@@ -324,7 +332,6 @@ function nearestOutput(raw: unknown[], output: number): { ids: number[]; inputCa
   }
   return { ids: ids.sort((a, b) => a - b), inputCap };
 }
-const EMPTY: string[] = [];
 
 /** The key of a scope path: its names joined by `/`, with `%` and `/` inside a name escaped. */
 export function groupKey(path: readonly string[]): string {
@@ -379,8 +386,6 @@ export function attrsText(attrs: unknown): string {
   return entries.join(' ');
 }
 
-/** Op names are drawn with at most this many characters (the details panel has the full name). */
-export const MAX_OP_CHARS = 24;
 
 /** How a node is called in text: its name, else `#id`. */
 export function nodeTitle(n: Pick<GraphNode, 'id' | 'name'>): string {
@@ -794,7 +799,10 @@ function buildUnits(read: GraphRead, grouping: Grouping): Units {
     unitOf[n.id] = u;
   });
   // inlined constants belong to their (first) consumer's unit
-  for (const j of read.inlined) hiddenIn.has(read.consumers[j][0]) && hiddenIn.set(j, hiddenIn.get(read.consumers[j][0])!);
+  for (const j of read.inlined) {
+    const key = hiddenIn.get(read.consumers[j][0]);
+    if (key !== undefined) hiddenIn.set(j, key);
+  }
   for (const u of list) if (u.kind === 'group') finishGroupUnit(read, unitOf, u);
   return { list, unitOf, hiddenIn };
 }
@@ -1006,9 +1014,18 @@ function shiftIntoMargin(pos: Placement, frameBox: Map<GroupInfo, FrameBox>): vo
   const sx = MARGIN - minX;
   const sy = MARGIN - minY;
   if (!sx && !sy) return;
-  for (const q of pos.nodes) (q.x += sx), (q.y += sy);
-  for (const bends of pos.edges) for (const q of bends) (q.x += sx), (q.y += sy);
-  for (const b of frameBox.values()) (b.x0 += sx), (b.x1 += sx), (b.y0 += sy), (b.y1 += sy);
+  const move = (q: Pt) => {
+    q.x += sx;
+    q.y += sy;
+  };
+  for (const q of pos.nodes) move(q);
+  for (const bends of pos.edges) for (const q of bends) move(q);
+  for (const b of frameBox.values()) {
+    b.x0 += sx;
+    b.x1 += sx;
+    b.y0 += sy;
+    b.y1 += sy;
+  }
 }
 
 /** The placed units: figure nodes, collapsed groups, and each unit's box and op ellipse (for the edges). */

@@ -18,7 +18,7 @@ export function ruleOf(p: Pick<GraphPayload, 'rules'> | null | undefined, node: 
   const ref = node.ruleRef;
   if (ref !== undefined) {
     const rules: unknown = p?.rules;
-    const r = Array.isArray(rules) && Number.isInteger(ref) && ref >= 0 && ref < rules.length ? rules[ref] : null;
+    const r: unknown = Array.isArray(rules) && Number.isInteger(ref) && ref >= 0 && ref < rules.length ? rules[ref] : null;
     return typeof r === 'object' && r !== null ? (r as BackwardRule) : null;
   }
   const r: unknown = node.rule;

@@ -279,7 +279,7 @@ function boundaryGrid(p: DecisionBoundaryPayload): BoundaryGrid {
   // The grid's work is rows × cols: bounded by the entries present, whatever the payload declares.
   if (cols * rows > Math.max(1, pred.length)) throw new Error(`cols × rows = ${count(cols * rows)} cells, but predicted holds ${count(pred.length)} entries`);
   if (cols * rows > DB_MAX_CELLS) throw new Error(`${count(cols * rows)} grid cells is more than the view draws (at most ${count(DB_MAX_CELLS)})`);
-  const conf = Array.isArray(p?.confidence) ? (p.confidence as number[]) : null;
+  const conf = Array.isArray(p?.confidence) ? p.confidence : null;
   return { cols, rows, pred, conf, cls: (r, c) => finite(pred[r * cols + c], -1) };
 }
 
@@ -531,7 +531,7 @@ export function confusionMatrixModel(p: ConfusionMatrixPayload): ConfusionMatrix
   const at = (t: number, q: number) => counts[t]?.[q] ?? 0;
   let total = 0;
   let correct = 0;
-  const columnTotals = new Array(C).fill(0);
+  const columnTotals = new Array<number>(C).fill(0);
   const rows = classes.map((name, t) => {
     const rowTotal = classes.reduce((s, _, q) => s + at(t, q), 0);
     total += rowTotal;
