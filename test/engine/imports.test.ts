@@ -1,6 +1,6 @@
 /**
- * The engine's layers, read from its import statements: kernels → tensor → tape → ops → ad →
- * tensor-methods → display, nn, data → index. Arrows only point down, so no module is loaded
+ * The engine's layers, read from its import statements: kernels, shape → tape → tensor → ops → ad →
+ * tensor-methods → creation, display, nn, data → index. Arrows only point down, so no module is loaded
  * half-way: no runtime import cycle, a tensor.ts that knows no op and no AD, differentiation code
  * that imports nothing from display/, and every module that calls a Tensor method loads the module
  * that installs them.
