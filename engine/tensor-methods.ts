@@ -124,47 +124,123 @@ const methods: ThisType<Tensor> & Partial<Tensor> = {
     this._tape = null; // the next graph records the new value
     return this;
   },
-  detach() { return shapeOps.detach(this); },
-  backward(seed?: Tensor | number | NestedArray, opts?: BackwardOptions) { runBackward(this, seed, opts); },
+  detach() {
+    return shapeOps.detach(this);
+  },
+  backward(seed?: Tensor | number | NestedArray, opts?: BackwardOptions) {
+    runBackward(this, seed, opts);
+  },
 
-  add(b) { return elementwise.add(this, b); },
-  sub(b) { return elementwise.sub(this, b); },
-  mul(b) { return elementwise.mul(this, b); },
-  div(b) { return elementwise.div(this, b); },
-  pow(b) { return elementwise.pow(this, b); },
-  neg() { return elementwise.neg(this); },
-  exp() { return elementwise.exp(this); },
-  log() { return elementwise.log(this); },
-  sqrt() { return elementwise.sqrt(this); },
-  abs() { return elementwise.abs(this); },
-  sigmoid() { return elementwise.sigmoid(this); },
-  tanh() { return elementwise.tanh(this); },
-  relu() { return elementwise.relu(this); },
-  sin() { return elementwise.sin(this); },
-  cos() { return elementwise.cos(this); },
-  square() { return elementwise.square(this); },
-  maximum(b) { return elementwise.maximum(this, b); },
-  minimum(b) { return elementwise.minimum(this, b); },
-  gt(b) { return elementwise.gt(this, b); },
-  ge(b) { return elementwise.ge(this, b); },
-  lt(b) { return elementwise.lt(this, b); },
-  le(b) { return elementwise.le(this, b); },
-  eq(b) { return elementwise.eq(this, b); },
-  ne(b) { return elementwise.ne(this, b); },
+  add(b) {
+    return elementwise.add(this, b);
+  },
+  sub(b) {
+    return elementwise.sub(this, b);
+  },
+  mul(b) {
+    return elementwise.mul(this, b);
+  },
+  div(b) {
+    return elementwise.div(this, b);
+  },
+  pow(b) {
+    return elementwise.pow(this, b);
+  },
+  neg() {
+    return elementwise.neg(this);
+  },
+  exp() {
+    return elementwise.exp(this);
+  },
+  log() {
+    return elementwise.log(this);
+  },
+  sqrt() {
+    return elementwise.sqrt(this);
+  },
+  abs() {
+    return elementwise.abs(this);
+  },
+  sigmoid() {
+    return elementwise.sigmoid(this);
+  },
+  tanh() {
+    return elementwise.tanh(this);
+  },
+  relu() {
+    return elementwise.relu(this);
+  },
+  sin() {
+    return elementwise.sin(this);
+  },
+  cos() {
+    return elementwise.cos(this);
+  },
+  square() {
+    return elementwise.square(this);
+  },
+  maximum(b) {
+    return elementwise.maximum(this, b);
+  },
+  minimum(b) {
+    return elementwise.minimum(this, b);
+  },
+  gt(b) {
+    return elementwise.gt(this, b);
+  },
+  ge(b) {
+    return elementwise.ge(this, b);
+  },
+  lt(b) {
+    return elementwise.lt(this, b);
+  },
+  le(b) {
+    return elementwise.le(this, b);
+  },
+  eq(b) {
+    return elementwise.eq(this, b);
+  },
+  ne(b) {
+    return elementwise.ne(this, b);
+  },
 
-  sum(axis?: Axis, keepdims?: boolean) { return reduce.sum(this, axis as reduce.Axis, keepdims); },
-  mean(axis?: Axis, keepdims?: boolean) { return reduce.mean(this, axis as reduce.Axis, keepdims); },
-  max(axis?: Axis, keepdims?: boolean) { return reduce.max(this, axis as reduce.Axis, keepdims); },
-  min(axis?: Axis, keepdims?: boolean) { return reduce.min(this, axis as reduce.Axis, keepdims); },
-  logsumexp(axis?: Axis, keepdims?: boolean) { return reduce.logsumexp(this, axis as reduce.Axis, keepdims); },
-  softmax(axis) { return reduce.softmax(this, axis); },
-  logSoftmax(axis) { return reduce.logSoftmax(this, axis); },
+  sum(axis?: Axis, keepdims?: boolean) {
+    return reduce.sum(this, axis as reduce.Axis, keepdims);
+  },
+  mean(axis?: Axis, keepdims?: boolean) {
+    return reduce.mean(this, axis as reduce.Axis, keepdims);
+  },
+  max(axis?: Axis, keepdims?: boolean) {
+    return reduce.max(this, axis as reduce.Axis, keepdims);
+  },
+  min(axis?: Axis, keepdims?: boolean) {
+    return reduce.min(this, axis as reduce.Axis, keepdims);
+  },
+  logsumexp(axis?: Axis, keepdims?: boolean) {
+    return reduce.logsumexp(this, axis as reduce.Axis, keepdims);
+  },
+  softmax(axis) {
+    return reduce.softmax(this, axis);
+  },
+  logSoftmax(axis) {
+    return reduce.logSoftmax(this, axis);
+  },
 
-  matmul(b) { return linalg.matmul(this, b); },
-  transpose(axes) { return shapeOps.transpose(this, axes); },
-  get T() { return shapeOps.transpose(this); },
-  reshape(shape) { return shapeOps.reshape(this, shape); },
-  take(indices, axis = 0) { return indexing.take(this, indices, axis); },
+  matmul(b) {
+    return linalg.matmul(this, b);
+  },
+  transpose(axes) {
+    return shapeOps.transpose(this, axes);
+  },
+  get T() {
+    return shapeOps.transpose(this);
+  },
+  reshape(shape) {
+    return shapeOps.reshape(this, shape);
+  },
+  take(indices, axis = 0) {
+    return indexing.take(this, indices, axis);
+  },
 };
 
 // Installed as a class body would define them: non-enumerable, writable, configurable.

@@ -78,10 +78,12 @@ describe('engine imports', () => {
     expect(names.has('add') && names.has('backward') && names.has('T')).toBe(true);
     const config = ts.readConfigFile(path.resolve(ROOT, '../tsconfig.json'), (f) => ts.sys.readFile(f)).config;
     const { options } = ts.parseJsonConfigFileContent(config, ts.sys, path.resolve(ROOT, '..'));
-    const program = ts.createProgram(roots.map((f) => path.join(ROOT, f)), { ...options, noEmit: true });
+    const program = ts.createProgram(
+      roots.map((f) => path.join(ROOT, f)),
+      { ...options, noEmit: true },
+    );
     const checker = program.getTypeChecker();
-    const isTensor = (t: ts.Type): boolean =>
-      t.isUnion() ? t.types.some(isTensor) : t.getSymbol()?.getName() === 'Tensor';
+    const isTensor = (t: ts.Type): boolean => (t.isUnion() ? t.types.some(isTensor) : t.getSymbol()?.getName() === 'Tensor');
     const calls: string[] = [];
     for (const f of roots) {
       const sf = program.getSourceFile(path.join(ROOT, f))!;

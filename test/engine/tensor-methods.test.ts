@@ -34,10 +34,21 @@ describe('Tensor methods', () => {
   });
 
   it('each method is the op: a.mul(b) and gl.mul(a, b) give the same values, graph and gradients', () => {
-    const mk = () => gl.tensor([[1, -2], [3, 0.5]], { requiresGrad: true });
+    const mk = () =>
+      gl.tensor(
+        [
+          [1, -2],
+          [3, 0.5],
+        ],
+        { requiresGrad: true },
+      );
     const a = mk();
     const b = mk();
-    const ya = a.mul(a.T).sum(1).logsumexp().add(a.reshape([4]).take([0, 3]).max());
+    const ya = a
+      .mul(a.T)
+      .sum(1)
+      .logsumexp()
+      .add(a.reshape([4]).take([0, 3]).max());
     const yb = gl.add(gl.logsumexp(gl.sum(gl.mul(b, gl.transpose(b)), 1)), gl.max(gl.take(gl.reshape(b, [4]), [0, 3])));
     expect(ya.item()).toBe(yb.item());
     expect(gl.trace(ya).nodes.map((n) => n.op)).toEqual(gl.trace(yb).nodes.map((n) => n.op));

@@ -22,7 +22,11 @@ describe('scalar backward: the compiled step and the generic one', () => {
     if (k > 2) continue;
     it(`${p.name}: back and scalarBackward leave the same G and reached rows`, () => {
       // rows 0..k−1: inputs (0.7, 1.3; the second not requiring grad in one case); row 3: the output
-      for (const reqs of [[1, 1], [1, 0], [0, 1]]) {
+      for (const reqs of [
+        [1, 1],
+        [1, 0],
+        [0, 1],
+      ]) {
         const val = new Float64Array([0.7, 1.3, 0, 0]);
         val[3] = k === 1 ? p.f1(val[0]) : p.f2(val[0], val[1]);
         const flags = new Uint8Array([reqs[0] ? F_REQ : 0, reqs[1] ? F_REQ : 0, 0, 0]);
@@ -44,7 +48,14 @@ describe('scalar backward: the compiled step and the generic one', () => {
       const x = gl.scalar(0.7, { requiresGrad: true });
       const w = gl.scalar(-1.3, { requiresGrad: true });
       const f = () => {
-        let y = x.mul(w).add(x.mul(x)).tanh().sub(w.div(x)).pow(2).exp().add(gl.where(x.gt(0), w.sin(), x.cos()));
+        let y = x
+          .mul(w)
+          .add(x.mul(x))
+          .tanh()
+          .sub(w.div(x))
+          .pow(2)
+          .exp()
+          .add(gl.where(x.gt(0), w.sin(), x.cos()));
         y = y.maximum(x).minimum(w.abs().add(5)).sigmoid().relu().sqrt().log().neg().square();
         y.backward();
         return [y.item(), x.grad!.item(), w.grad!.item()];
