@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import ts from 'typescript';
 
 /** One import statement of a file: the file it names (relative to the tree's root) and whether it is type-only. */
-export interface ImportEdge {
+interface ImportEdge {
   to: string;
   typeOnly: boolean;
 }
@@ -60,7 +60,7 @@ function exportIsTypeOnly(d: ts.ExportDeclaration): boolean {
 }
 
 /** The imports of one file's text. */
-export function importsOf(text: string, fileName = 'x.ts'): { spec: string; typeOnly: boolean }[] {
+function importsOf(text: string, fileName = 'x.ts'): { spec: string; typeOnly: boolean }[] {
   const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS);
   const out: { spec: string; typeOnly: boolean }[] = [];
   for (const s of sf.statements) {

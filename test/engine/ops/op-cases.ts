@@ -46,7 +46,7 @@ const normal = (s: number[], g: gl.Rng) => randn(s, g);
 const positive = (s: number[], g: gl.Rng) => uniform(s, g, 0.5, 2);
 const nonzero = (s: number[], g: gl.Rng) => awayFromZero(s, g, 0.5);
 
-export const prim = (name: string) => {
+const prim = (name: string) => {
   const p = PRIMITIVES.find((q) => q.name === name);
   if (!p) throw new Error(`no primitive ${name}`);
   return p;
