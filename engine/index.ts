@@ -33,7 +33,7 @@ export { checkNode, checkNodes, type NodeCheckEntry, type NodeCheckOptions } fro
 export { customOp, type CustomOpSpec } from './ad/custom';
 export { noGrad, scope, detectAnomaly, isGradEnabled } from './context';
 export { trace, inputGrads, type Trace, type TraceNode } from './trace';
-export { backwardRule, BACKWARD_RULES, type RuleSpec, type RuleSubject } from './display/op-table';
+export { backwardRule, OP_TABLE as BACKWARD_RULES, type RuleSpec, type RuleSubject } from './display/op-table';
 export { GradlabError } from './errors';
 export { chainOrders, CHAIN_DP_MAX_STEPS, type ChainStep, type ChainLayer } from './ad/chain';
 export { jacobianChain, JacobianChain } from './display/payloads';

@@ -72,7 +72,7 @@ export interface KernelDisplay {
 }
 
 /** The static MIME types a bundle may carry, best first; `static` mode sends the first one present. */
-export const STATIC_MIME_TYPES = ['image/svg+xml', 'text/html', 'text/plain'] as const;
+const STATIC_MIME_TYPES = ['image/svg+xml', 'text/html', 'text/plain'] as const;
 
 /** The subset of Node's `require.cache` this file reads. */
 export type ModuleCache = Record<string, { exports?: unknown } | undefined>;
@@ -319,11 +319,6 @@ export function onCellEndFrom(cache: ModuleCache, hook: CellEndHook): boolean {
   if (!watch) return false;
   watch.hooks.add(hook);
   return true;
-}
-
-/** @internal Removes a hook (tests). */
-export function offCellEndFrom(cache: ModuleCache, hook: CellEndHook): void {
-  cellWatch(cache, false)?.hooks.delete(hook);
 }
 
 /**

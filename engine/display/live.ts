@@ -30,14 +30,14 @@ const MAX_TIMEOUT = 2 ** 31 - 1;
 /** The fewest ms between two updates (the default `minInterval`). */
 export const LIVE_MIN_INTERVAL = 250;
 /** While its cell awaits with nothing new, a live display is re-sent this often (ms), to show it is alive. */
-export const LIVE_HEARTBEAT = 20_000;
+const LIVE_HEARTBEAT = 20_000;
 /** The least `staleAfter` (ms): no live display reads as dead before a minute without an update. */
-export const LIVE_STALE_FLOOR = 60_000;
+const LIVE_STALE_FLOOR = 60_000;
 /** `staleAfter` is at least this many times the longest gap seen between two changes (a slow step) and the send interval. */
-export const LIVE_STALE_FACTOR = 4;
+const LIVE_STALE_FACTOR = 4;
 
 /** How a cell ended, for the owner of a display: see kernel.ts `CellEnd`. */
-export type CellOutcome = CellEnd['outcome'];
+type CellOutcome = CellEnd['outcome'];
 
 /** What a live display shows: its owner renders the bundle, and decides what the end of its cell means. */
 export interface LiveSource {

@@ -59,7 +59,7 @@ export interface CaptionSubject {
 }
 
 /** How the stepper words the contribution an op sends to one operand: `∂L/∂c · b`. */
-export type Caption = (c: CaptionSubject) => string;
+type Caption = (c: CaptionSubject) => string;
 
 /** What every op has, a custom one too: its backward and the stepper's words for it. */
 export interface OpWords extends RuleSpec {
@@ -135,7 +135,7 @@ export function byPattern(c: CaptionSubject): string {
 
 // ---- the table -------------------------------------------------------------
 
-/** The built-in ops by primitive name. */
+/** The built-in ops by primitive name (`gl.BACKWARD_RULES` in the public API). */
 export const OP_TABLE: Readonly<Record<string, OpEntry>> = {
   add: {
     glyph: '+',
@@ -299,12 +299,6 @@ export const OP_TABLE: Readonly<Record<string, OpEntry>> = {
   },
 };
 
-/**
- * The public name of the table (`gl.BACKWARD_RULES`): each built-in op's
- * backward as the graph view explains it.
- */
-export const BACKWARD_RULES: Readonly<Record<string, RuleSpec>> = OP_TABLE;
-
 /** The entry every custom op shares; the views also read it for an op name the table does not know. */
 export const CUSTOM_RULE: OpWords = {
   pattern: 'custom',
@@ -319,7 +313,7 @@ export function opEntry(name: string): OpEntry | undefined {
 }
 
 /** The rule spec of op `name` (`custom` for a custom op), or undefined for an unknown name. */
-export function ruleSpec(name: string, custom = false): RuleSpec | undefined {
+function ruleSpec(name: string, custom = false): RuleSpec | undefined {
   return custom ? CUSTOM_RULE : opEntry(name);
 }
 

@@ -79,7 +79,7 @@ export { GRAPH_NODE_LIMIT };
  * shows 4), so a 10,000-node graph stays a few MB. Statistics (min, max, mean)
  * always cover every entry.
  */
-export function graphSummary(nodes: number): { entries: number; digits?: number } {
+function graphSummary(nodes: number): { entries: number; digits?: number } {
   return nodes <= 2000 ? { entries: SUMMARY_ENTRIES } : { entries: nodes <= 5000 ? 8 : 4, digits: 6 };
 }
 
@@ -328,7 +328,7 @@ function mb(n: number): string {
 }
 
 /** Most entries a gradient-check payload lists (worst first). */
-export const GRADCHECK_ENTRY_LIMIT = 200;
+const GRADCHECK_ENTRY_LIMIT = 200;
 
 /** The payload of a gradient-check report. */
 export function gradCheckPayload(r: GradCheckReport, opts: { title?: string } = {}): GradCheckPayload {

@@ -315,9 +315,9 @@ export interface ImageGridOptions {
 }
 
 /** Most images one grid shows (the view's cap, so whatever the engine sends is drawn whole). */
-export const IMAGE_GRID_MAX_IMAGES = IG_MAX_IMAGES;
+const IMAGE_GRID_MAX_IMAGES = IG_MAX_IMAGES;
 /** Most pixels (all images together) one grid shows. */
-export const IMAGE_GRID_MAX_PIXELS = IG_MAX_PIXELS;
+const IMAGE_GRID_MAX_PIXELS = IG_MAX_PIXELS;
 
 /** A grid of small images with captions. `gl.show` draws it; it prints as its captions and ranges. */
 export class ImageGrid {

@@ -18,7 +18,7 @@ import { opCaption, opEntry } from '../../engine/display/op-table';
 import { h, s } from './dom';
 
 /** One gradient contribution sent by a backward step to one operand position. */
-export interface GradSend {
+interface GradSend {
   /** Id of the operand receiving it. */
   to: number;
   /** Position of that operand in the sender's `inputs` (x·x sends twice, positions 0 and 1). */
@@ -47,7 +47,7 @@ export interface Step {
 }
 
 /** How far a node's gradient is known at some step. */
-export type GradKnown = 'none' | 'partial' | 'full';
+type GradKnown = 'none' | 'partial' | 'full';
 
 /** The graph as it stands after a step: which values are computed, which gradients are known. */
 export interface StepState {
@@ -225,7 +225,7 @@ function isSummary(t: unknown): t is TensorSummary {
 }
 
 /** A value for a caption: `6` for a scalar, `[1, 2, 3]` for a short tensor, else its shape and mean. */
-export function valueText(t: TensorSummary | null | undefined): string {
+function valueText(t: TensorSummary | null | undefined): string {
   if (!t) return '?';
   if (t.size === 1 && t.values.length >= 1) return formatNum(t.values[0]);
   if (!t.truncated && t.values.length <= 4) return `[${t.values.map((v) => formatNum(v)).join(', ')}]`;

@@ -10,7 +10,7 @@ import { asText, escapeXml, formatCount, formatShape, toNumber, INK, FONT, SANS,
 // ---- Jacobian chain --------------------------------------------------------
 
 /** One Jacobian block as drawn: sizes in pixels on a shared sub-linear scale. */
-export interface JacobianBlock {
+interface JacobianBlock {
   /** 1-based position in the chain (J_1 is applied to the input first). */
   index: number;
   label: string;
@@ -52,7 +52,7 @@ export interface JacobianChainModel {
 }
 
 /** One row of the orders table. */
-export interface OrderRow {
+interface OrderRow {
   name: 'forward' | 'reverse' | 'optimal';
   /** `forward order`, `reverse order`, `cheapest order (dynamic programming)`. */
   label: string;

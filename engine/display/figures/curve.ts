@@ -34,9 +34,6 @@ export interface CurveSeries {
   smooth?: Pt[][];
 }
 
-/** EMA weights the view offers as presets (0: raw); TensorBoard's slider covers the same range. */
-export const SMOOTHING_PRESETS = [0, 0.6, 0.9, 0.99];
-
 /** A smoothing weight from a payload or a control: a number in [0, 0.999], anything else 0. */
 export function clampSmoothing(w: unknown): number {
   return typeof w === 'number' && Number.isFinite(w) ? Math.min(0.999, Math.max(0, w)) : 0;
@@ -225,13 +222,13 @@ export function curveAxis(lo0: number, hi0: number, count = 5, log = false): Cur
 }
 
 /** Position of `v` on `axis` as a fraction of its length (0 at `lo`, 1 at `hi`). */
-export function axisFraction(v: number, axis: CurveAxis): number {
+function axisFraction(v: number, axis: CurveAxis): number {
   if (axis.log) return (Math.log10(v) - Math.log10(axis.lo)) / (Math.log10(axis.hi) - Math.log10(axis.lo));
   return (v - axis.lo) / (axis.hi - axis.lo);
 }
 
 /** The states of a curve's status line; `stale` is a live payload whose kernel has not updated it for longer than it said it might. */
-export type LossCurveState = 'running' | 'done' | 'stopped' | 'stale';
+type LossCurveState = 'running' | 'done' | 'stopped' | 'stale';
 
 /** A curve's status: its state, the line a view shows, and (while running) when it turns stale. */
 export interface LossCurveStatus {
@@ -475,7 +472,7 @@ function curveLinesSvg(series: CurveSeries[], plot: CurvePlot): string[] {
 }
 
 /** Characters of a series name in the static legend; the entry's tooltip (`<title>`) has up to {@link LEGEND_TITLE_MAX}. */
-export const LEGEND_NAME_MAX = 40;
+const LEGEND_NAME_MAX = 40;
 const LEGEND_TITLE_MAX = 1000;
 /** Rows of legend entries at most; a last row counts the series left out. */
 const LEGEND_MAX_ROWS = 8;
@@ -488,7 +485,7 @@ const LEGEND_ROW_H = 16;
  * and `note` (points not drawn) in a row of its own. `extra` is the height it
  * takes beyond one row: the figure grows by that much.
  */
-export function curveLegend(series: CurveSeries[], note: string | null, x0: number, width: number, y0 = 34): { svg: string[]; extra: number } {
+function curveLegend(series: CurveSeries[], note: string | null, x0: number, width: number, y0 = 34): { svg: string[]; extra: number } {
   const charW = 6.2; // at font-size 11
   const maxChars = Math.max(8, Math.floor((width - 22) / charW));
   const svg: string[] = [];

@@ -12,7 +12,7 @@ import type { LossCurvePayload } from '../contract';
 import { formatCount, toNumber } from './format';
 
 /** Largest |value| drawn (x or y): far beyond any loss, and twice it plus margins still fits a double. */
-export const CURVE_MAX_ABS = 1e300;
+const CURVE_MAX_ABS = 1e300;
 
 /** Whether a value can be placed on an axis. */
 export function drawable(v: number): boolean {

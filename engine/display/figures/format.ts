@@ -52,7 +52,7 @@ export function trimZeros(s: string): string {
 }
 
 /** Shapes are written with at most this many dimensions (a hand-made payload may list a million). */
-export const MAX_DIMS = 16;
+const MAX_DIMS = 16;
 
 /** A shape as students write it: `3×4`, `scalar` for `[]`. */
 export function formatShape(shape: unknown): string {

@@ -32,7 +32,7 @@ export interface GradCheckModel {
 }
 
 /** One op node's local check, as the tables list it. */
-export interface CheckedNodeRow {
+interface CheckedNodeRow {
   /** Node id in `graph.nodes`. */
   id: number;
   ok: boolean;
@@ -44,7 +44,7 @@ export interface CheckedNodeRow {
 }
 
 /** Mark for a pass or a fail, readable without colour. */
-export function mark(ok: boolean): string {
+function mark(ok: boolean): string {
   return ok ? '✓' : '✗';
 }
 

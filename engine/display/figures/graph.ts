@@ -51,7 +51,7 @@ export interface FigureLine {
 }
 
 /** A failed local gradient check (contract `NodeCheck`), as drawn. */
-export interface FigureCheck {
+interface FigureCheck {
   /** Id of the failing node (for a group: its worst member). */
   id: number;
   relError: Num;
@@ -160,7 +160,7 @@ export interface GraphFigure {
 }
 
 /** What a figure left out of a payload over the budget. */
-export interface FigureCut {
+interface FigureCut {
   /** Nodes in the payload, and how many of them (the nearest the output) the figure holds. */
   total: number;
   kept: number;

@@ -18,10 +18,8 @@
  * escaped. Classes are told apart by marker shape as well as colour, and the
  * decision boundary is drawn as a line, so a grey printout still reads.
  */
-import type { ConfusionMatrixPayload, DecisionBoundaryPayload, ImageGridPayload, Num } from '../contract';
+import type { ConfusionMatrixPayload, DecisionBoundaryPayload, ImageGridPayload } from '../contract';
 import { asText as text, escapeXml as esc } from '../text';
-
-export { esc };
 
 // ---- caps ------------------------------------------------------------------
 // A payload may come from any notebook: each model below bounds its work by the
@@ -63,7 +61,7 @@ export function fmt(n: unknown): string {
 }
 
 /** A fraction as a percentage with one decimal: `0.9876` → `98.8%`. */
-export function pct(n: unknown): string {
+function pct(n: unknown): string {
   return typeof n === 'number' && Number.isFinite(n) ? `${(n * 100).toFixed(1)}%` : '—';
 }
 
@@ -95,13 +93,13 @@ function ticks(lo: number, hi: number, count = 5): number[] {
 const SANS = 'system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif';
 const MONO = 'ui-monospace, SFMono-Regular, Menlo, Consolas, monospace';
 /** Class colours of the static figures (matplotlib's tab10 order); the views use --jp-* colours in the same hue order. */
-export const CLASS_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#17becf', '#e377c2', '#bcbd22', '#7f7f7f', '#8c564b'];
+const CLASS_COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#17becf', '#e377c2', '#bcbd22', '#7f7f7f', '#8c564b'];
 const INK = { text: '#1f2328', muted: '#59636e', frame: '#8c959f', bad: '#b71c1c' };
 
 // ---- markers ---------------------------------------------------------------
 
 /** Names of the marker shapes, one per class (cycling after ten). */
-export const MARKER_NAMES = ['circle', 'square', 'triangle', 'diamond', 'down-triangle', 'plus', 'cross', 'star', 'hexagon', 'pentagon'];
+const MARKER_NAMES = ['circle', 'square', 'triangle', 'diamond', 'down-triangle', 'plus', 'cross', 'star', 'hexagon', 'pentagon'];
 
 function polygon(points: [number, number][]): string {
   return 'M' + points.map(([x, y]) => `${round2(x)},${round2(y)}`).join('L') + 'Z';
@@ -162,7 +160,7 @@ function classNames(names: unknown, count: number): string[] {
 // ---- decision boundary -----------------------------------------------------
 
 /** A horizontal run of grid cells with one predicted class, in plot pixels. */
-export interface BoundaryRun {
+interface BoundaryRun {
   x: number;
   y: number;
   w: number;
@@ -173,7 +171,7 @@ export interface BoundaryRun {
 }
 
 /** One data point as drawn. */
-export interface BoundaryPoint {
+interface BoundaryPoint {
   index: number;
   px: number;
   py: number;
@@ -496,7 +494,7 @@ export function decisionBoundaryText(p: DecisionBoundaryPayload, width = 48, hei
 // ---- confusion matrix ------------------------------------------------------
 
 /** One cell of the confusion matrix. */
-export interface ConfusionCell {
+interface ConfusionCell {
   truth: number;
   predicted: number;
   count: number;
@@ -614,7 +612,7 @@ export function confusionMatrixText(p: ConfusionMatrixPayload): string {
 // ---- image grid ------------------------------------------------------------
 
 /** One pixel as drawn: position in its tile, strength 0..1, and sign (diverging scale). */
-export interface GridPixel {
+interface GridPixel {
   x: number;
   y: number;
   opacity: number;
@@ -622,7 +620,7 @@ export interface GridPixel {
 }
 
 /** One image of the grid. */
-export interface GridTile {
+interface GridTile {
   index: number;
   x: number;
   y: number;
@@ -776,9 +774,4 @@ export function imageGridText(p: ImageGridPayload): string {
   const shown = m.tiles.slice(0, 40).map((t) => `${t.caption || `#${t.index}`} [${fmt(t.range[0])} … ${fmt(t.range[1])}]`);
   o.push(shown.join(', ') + (m.tiles.length > 40 ? `, … ${m.tiles.length - 40} more` : ''));
   return o.join('\n');
-}
-
-/** The value range text of a tile, for hover lines. */
-export function rangeText(r: [number, number] | Num[]): string {
-  return `${fmt(r[0])} … ${fmt(r[1])}`;
 }
