@@ -34,7 +34,7 @@ export const MAX_STRING = 2000;
 /** Deepest nesting of arrays and objects accepted. The contract's deepest path (gradcheck → graph → node → inputGrads → summary → values) is 7 levels. */
 export const MAX_DEPTH = 32;
 /** Fatal problems listed in one message; the rest are counted. */
-export const MAX_LISTED = 5;
+const MAX_LISTED = 5;
 /** Most entries of a gradient check the view lists (the engine sends a few hundred, worst first); the rest are counted, not drawn. */
 export const GC_MAX_ENTRIES = 5000;
 /** Most inputs of a gradient check listed. */
@@ -42,9 +42,9 @@ export const GC_MAX_INPUTS = 1000;
 /** Most steps of a Jacobian chain drawn (one block each); a longer chain is refused, since part of a product is a different product. */
 export const JC_MAX_STEPS = 1000;
 /** Most series of one loss curve (each is a line with a legend entry). */
-export const LC_MAX_SERIES = 100;
+const LC_MAX_SERIES = 100;
 /** Most points of all the series of one loss curve together (the view downsamples what it draws, but reads every point). */
-export const LC_MAX_POINTS = 2_000_000;
+const LC_MAX_POINTS = 2_000_000;
 /** Longest shape (number of axes) accepted anywhere. */
 const MAX_RANK = 64;
 
@@ -59,14 +59,14 @@ export interface PayloadCheck {
 }
 
 /** A number as a message shows it: integers with thousands separators, huge ones as `1e18`. */
-export function showNumber(v: number): string {
+function showNumber(v: number): string {
   if (Number.isInteger(v) && Math.abs(v) < 1e12) return String(v).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
   if (!Number.isFinite(v)) return String(v);
   return (Math.abs(v) >= 1e12 || (Math.abs(v) < 1e-4 && v !== 0) ? v.toExponential() : String(v)).replace('e+', 'e');
 }
 
 /** A value as a message names it: its type, with a short form of the value. */
-export function describe(v: unknown): string {
+function describe(v: unknown): string {
   if (v === undefined) return 'missing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return `an array of ${showNumber(v.length)}`;

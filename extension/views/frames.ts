@@ -37,7 +37,7 @@ export interface FrameQueue {
 export const FRAME_BUDGET_MS = 12;
 
 /** A job of a hidden view that waited this long (ms) goes before the views in sight: none starves. */
-export const HIDDEN_MAX_WAIT_MS = 1000;
+const HIDDEN_MAX_WAIT_MS = 1000;
 
 class Frames implements FrameQueue {
   private readonly jobs = new Map<object, FrameJob>();
@@ -141,10 +141,10 @@ export interface PacedRedraw {
 }
 
 /** Least time between two redraws of one view, ms; also at least twice its last redraw's cost, up to {@link MAX_REDRAW_GAP_MS}. */
-export const MIN_REDRAW_GAP_MS = 100;
-export const MAX_REDRAW_GAP_MS = 1000;
+const MIN_REDRAW_GAP_MS = 100;
+const MAX_REDRAW_GAP_MS = 1000;
 /** Least time between two live redraws of a view scrolled out of sight, ms (it is redrawn as soon as it shows). */
-export const HIDDEN_REDRAW_GAP_MS = 3000;
+const HIDDEN_REDRAW_GAP_MS = 3000;
 
 /**
  * Redraws of one view by `draw` (which reads the view's newest state), paced so

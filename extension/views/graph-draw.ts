@@ -10,12 +10,12 @@
  * (Measured in Chromium: with 10,000 boxes in the SVG, each frame took
  * seconds, pan and zoom answered below 1 frame/s.)
  */
-import { groupName, type FigureEdge, type FigureGroup, type FigureLine, type FigureNode, type GraphFigure } from '../../engine/display/figures/graph';
+import { LABEL_W, groupName, type FigureEdge, type FigureGroup, type FigureLine, type FigureNode, type GraphFigure } from '../../engine/display/figures/graph';
 import { s } from './dom';
 import type { Rect } from './viewport';
 
 /** Boxes drawn at once; a larger figure draws the rest in the next frames (nearest the output first). */
-export const FIRST_BATCH = 160;
+const FIRST_BATCH = 160;
 /** Most boxes in the page at once. A figure with more is drawn as a window around the view. */
 export const DRAW_MAX = 1500;
 /** Milliseconds of drawing per frame after the first batch. */
@@ -268,7 +268,7 @@ export function drawFigure(doc: Document, world: SVGElement, fig: GraphFigure, v
  * A scope group: a collapsed box (a button that expands it) or an expanded
  * frame whose label is a button that collapses it. Text only as text nodes.
  */
-export function drawGroup(doc: Document, g: FigureGroup): SVGElement {
+function drawGroup(doc: Document, g: FigureGroup): SVGElement {
   const cls = ['gradlab-group', g.collapsed ? 'gradlab-group-collapsed' : 'gradlab-group-expanded'];
   if (g.check) cls.push('gradlab-check-fail');
   const el = s(doc, 'g', { class: cls.join(' '), 'data-group': g.key });
@@ -317,11 +317,11 @@ function appendLines(doc: Document, g: SVGElement, lines: FigureLine[]): void {
       continue;
     }
     if (l.label) g.append(s(doc, 'text', { class: `gradlab-line-label gradlab-${l.role}-label`, x: l.x, y: l.y }, l.label));
-    g.append(s(doc, 'text', { class: `gradlab-${l.role}`, x: l.x + 43.2, y: l.y }, l.text));
+    g.append(s(doc, 'text', { class: `gradlab-${l.role}`, x: l.x + LABEL_W, y: l.y }, l.text));
   }
 }
 
-export function drawNode(doc: Document, n: FigureNode): SVGElement {
+function drawNode(doc: Document, n: FigureNode): SVGElement {
   const cls = ['gradlab-node', `gradlab-kind-${n.kind}`];
   if (n.output) cls.push('gradlab-output');
   if (n.gradLeaf) cls.push('gradlab-gradleaf');

@@ -11,7 +11,7 @@ import { h } from './dom';
 const HINT = 'Hover over a node to see its details; click to keep them.';
 
 /** The node id of the node element at or around `target`, if any. */
-export function nodeIdAt(target: EventTarget | null): number | null {
+function nodeIdAt(target: EventTarget | null): number | null {
   const el = target instanceof Element ? target.closest('[data-node-id]') : null;
   return el ? Number(el.getAttribute('data-node-id')) : null;
 }

@@ -212,7 +212,7 @@ function outputY(fig: GraphFigure): number | null {
  * gradients as complete that miss the contributions of the nodes left out,
  * and each step would replay the whole payload.
  */
-export function steppingOff(fig: GraphFigure): string | null {
+function steppingOff(fig: GraphFigure): string | null {
   if (!fig.cut) return null;
   return `Stepping is off for this graph: only the ${formatCount(fig.cut.kept)} nodes nearest the output of ${formatCount(fig.cut.total)} are drawn, and a walk-through of part of a graph would show gradients missing the contributions of the nodes left out.`;
 }

@@ -22,7 +22,7 @@
 import type { LossCurvePayload } from '../../engine/display/contract';
 import type { PlotlyTrace } from 'plotly.js-dist-min';
 import { asText, formatNum, shorten, toNumber } from '../../engine/display/figures/format';
-import { drawable, undrawnNote, undrawnPoints } from '../../engine/display/figures/curveLimits';
+import { drawable, undrawnNote, undrawnPoints } from '../../engine/display/figures/curve-limits';
 import {
   CURVE_COLOURS,
   clampSmoothing,
@@ -55,7 +55,7 @@ export const VIEW_MAX_POINTS = 2000;
 /** Plot height in pixels. */
 const PLOT_H = 320;
 /** Characters of a series name shown in the legend (the full name is the entry's tooltip, up to TITLE_MAX). */
-export const LEGEND_NAME_MAX = 40;
+const LEGEND_NAME_MAX = 40;
 const TITLE_MAX = 1000;
 /** Theme variables for the series colours, in order; the static curve's colours are the fallbacks. */
 const SERIES_VARS = ['--jp-brand-color1', '--jp-warn-color1', '--jp-accent-color1', '--jp-error-color1'];
@@ -358,7 +358,7 @@ function cssVar(el: Element, name: string, fallback: string): string {
   return v || fallback;
 }
 
-/** The points `idx` of a line as plotly arrays; a value that cannot be drawn (see curveLimits.ts) becomes null (a gap). */
+/** The points `idx` of a line as plotly arrays; a value that cannot be drawn (see curve-limits.ts) becomes null (a gap). */
 function pick(xs: number[], ys: number[], idx: number[]): { x: number[]; y: (number | null)[] } {
   const x = new Array<number>(idx.length);
   const y = new Array<number | null>(idx.length);
@@ -376,7 +376,7 @@ function pick(xs: number[], ys: number[], idx: number[]): { x: number[]; y: (num
  * behind the smoothed one when smoothing is on), downsampled to {@link VIEW_MAX_POINTS}.
  * Also whether the loss axis is drawn on a log scale and how many points were drawn.
  */
-export function traces(p: LossCurvePayload, el: Element, state: CurveViewState): { traces: PlotlyTrace[]; logY: boolean; drawn: number } {
+function traces(p: LossCurvePayload, el: Element, state: CurveViewState): { traces: PlotlyTrace[]; logY: boolean; drawn: number } {
   const series = Array.isArray(p.series) ? p.series : [];
   const xl = plain(typeof p.xLabel === 'string' ? p.xLabel : 'step');
   const w = clampSmoothing(state.smoothing);

@@ -6,7 +6,7 @@
  */
 import type { LossCurvePayload, Num } from '../contract';
 import { asText, escapeXml, formatNum, formatCount, shorten, toNumber, trimZeros, INK, SANS, type Pt, round1 } from './format';
-import { drawable, undrawnNote, undrawnPoints } from './curveLimits';
+import { drawable, undrawnNote, undrawnPoints } from './curve-limits';
 
 // ---- loss curve ------------------------------------------------------------
 
@@ -99,7 +99,7 @@ function finiteRuns(xs: number[], ys: number[], idx: number[]): Pt[][] {
   const runs: Pt[][] = [];
   let run: Pt[] = [];
   for (const i of idx) {
-    if (drawable(xs[i]) && drawable(ys[i])) run.push({ x: xs[i], y: ys[i] }); // ±1e308 would overflow an axis: see curveLimits.ts
+    if (drawable(xs[i]) && drawable(ys[i])) run.push({ x: xs[i], y: ys[i] }); // ±1e308 would overflow an axis: see curve-limits.ts
     else if (run.length) {
       runs.push(run);
       run = [];

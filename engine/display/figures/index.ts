@@ -11,7 +11,7 @@
  * each figure are computed once in `figures/` and both the static strings and
  * the extension's DOM views (extension/views/) draw from them: graph.ts (with
  * its layout in graph-layout.ts and its fallbacks in graph-svg.ts),
- * gradcheck.ts, chain.ts, curve.ts (with curveLimits.ts) and pictures.ts
+ * gradcheck.ts, chain.ts, curve.ts (with curve-limits.ts) and pictures.ts
  * (decision boundary, confusion matrix, image grid). This file only gathers
  * them for the engine's `show`; show.ts imports pictures.ts on its own.
  */

@@ -37,8 +37,8 @@ export const CM_MAX_CLASSES = 200;
 export const IG_MAX_IMAGES = 400;
 /** Most pixels of all the drawn images of one grid together (one rectangle per non-blank pixel). */
 export const IG_MAX_PIXELS = 200_000;
-/** Most pixels of one image: a larger image is refused, not cut. */
-export const IG_MAX_IMAGE_PIXELS = IG_MAX_PIXELS;
+/** Most pixels of one image: a larger image is refused, not cut (the grid's whole budget: one such image fills it). */
+export const IG_MAX_IMAGE_PIXELS = 200_000;
 /** Most tick marks one axis gets, whatever its range (a range of a few ulps would otherwise step forever). */
 const MAX_TICKS = 50;
 

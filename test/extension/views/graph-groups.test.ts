@@ -11,8 +11,6 @@ import { LONG_NAME, hugeGraph } from '../../fixtures/huge-graph';
 import { scalar } from '../../fixtures/payloads';
 import { wire } from '../../fixtures/wire';
 
-/** A payload as it arrives in the browser: through JSON. */
-
 /**
  * `x` (top level) feeds `points` groups `<name> k`, each a sum, a mul and a
  * nested group `act` holding a relu; the groups' outputs are added at top level.

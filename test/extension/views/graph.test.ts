@@ -5,8 +5,6 @@ import { renderGraph } from '../../../extension/views/graph';
 import * as F from '../../fixtures/payloads';
 import { wire } from '../../fixtures/wire';
 
-/** A payload as it arrives in the browser: through JSON. */
-
 function host(): HTMLElement {
   const el = document.createElement('div');
   document.body.append(el);
