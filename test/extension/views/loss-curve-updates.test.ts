@@ -4,9 +4,9 @@ import type { LossCurvePayload } from '../../../engine/display/contract';
 import { emaSmooth } from '../../../engine/display/figures/curve';
 import * as F from '../../fixtures/payloads';
 
-/** plotly.js stand-in: records the calls the view makes. */
+/** plotly.js stand-in: records the calls the view makes (Plotly.react's arguments: element, traces, layout, config). */
 const plotly = vi.hoisted(() => ({
-  react: vi.fn(async (el: HTMLElement) => el),
+  react: vi.fn((el: HTMLElement, _data: unknown, _layout?: unknown, _config?: unknown) => Promise.resolve(el)),
   purge: vi.fn(),
   Plots: { resize: vi.fn() },
 }));
@@ -204,10 +204,12 @@ describe('many live loss curves in one page', () => {
       for (const cb of run) cb(performance.now());
       return calls() - before;
     };
-    plotly.react.mockImplementation(async (el: HTMLElement) => {
+    plotly.react.mockImplementation((el: HTMLElement) => {
       const until = performance.now() + 5;
-      while (performance.now() < until) {}
-      return el;
+      while (performance.now() < until) {
+        // busy: the redraw's cost
+      }
+      return Promise.resolve(el);
     });
     try {
       const views = Array.from({ length: 20 }, () => renderLossCurve(host(), wire(longRun(100))));
@@ -234,7 +236,7 @@ describe('many live loss curves in one page', () => {
       for (const c of plotly.react.mock.calls as unknown as [HTMLElement, Trace[]][]) expect(c[1][0].x).toHaveLength(300);
     } finally {
       raf.mockRestore();
-      plotly.react.mockImplementation(async (el: HTMLElement) => el);
+      plotly.react.mockImplementation((el: HTMLElement) => Promise.resolve(el));
       for (let i = 0; i < 100 && frames.length; i++) frame(); // leave the page's queue empty
     }
   });
@@ -253,7 +255,7 @@ describe('a live curve whose kernel went away', () => {
   });
   afterEach(() => vi.useRealTimers());
 
-  it('turns to "not finished" by itself once no update came for longer than staleAfter, and back to training on the next update', async () => {
+  it('turns to "not finished" by itself once no update came for longer than staleAfter, and back to training on the next update', () => {
     const el = host();
     const view = renderLossCurve(el, wire(live(10, T0)));
     expect(status(el).textContent).toBe('training…');

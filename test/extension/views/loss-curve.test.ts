@@ -3,9 +3,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LossCurvePayload } from '../../../engine/display/contract';
 import * as F from '../../fixtures/payloads';
 
-/** plotly.js stand-in: records the calls the view makes. */
+/** plotly.js stand-in: records the calls the view makes (Plotly.react's arguments: element, traces, layout, config). */
 const plotly = vi.hoisted(() => ({
-  react: vi.fn(async (el: HTMLElement) => el),
+  react: vi.fn((el: HTMLElement, _data: unknown, _layout?: unknown, _config?: unknown) => Promise.resolve(el)),
   purge: vi.fn(),
   Plots: { resize: vi.fn() },
 }));
@@ -63,7 +63,7 @@ describe('renderLossCurve', () => {
     const plotEl = plotly.react.mock.calls[0][0];
     view.update(wire(F.lossCurvePayload(20, false)));
     view.update(wire(F.lossCurvePayload(30, true)));
-    await vi.waitFor(() => expect((plotly.react.mock.calls.at(-1)![1] as unknown as Trace[])[0].x).toHaveLength(30));
+    await vi.waitFor(() => expect((plotly.react.mock.calls.at(-1)![1] as Trace[])[0].x).toHaveLength(30));
     expect(plotly.react.mock.calls.every((c) => c[0] === plotEl)).toBe(true); // same element: no flicker
     expect(plotly.purge).not.toHaveBeenCalled();
     expect(el.querySelectorAll('.gradlab-loss-curve')).toHaveLength(1);
@@ -95,7 +95,7 @@ describe('renderLossCurve', () => {
     };
     const view = renderLossCurve(el, wire(p));
     await view.ready;
-    const traces = plotly.react.mock.calls[0][1] as unknown as Trace[];
+    const traces = plotly.react.mock.calls[0][1] as Trace[];
     expect(traces[0].y).toEqual([1, null, null]);
     expect(traces[0].name).toBe('&lt;img src=x onerror=alert(1)&gt;'); // plotly shows entities as the characters
     expect(el.querySelector('img')).toBeNull();
