@@ -19,7 +19,7 @@ it(`draws or refuses every fuzz payload (seed ${SEED}), as text, each within a f
     const widget = new GradlabRenderer({ mimeType: c.mime } as IRenderMime.IRendererOptions);
     document.body.appendChild(widget.node);
     const t0 = performance.now();
-    await widget.renderModel({ data: { [c.mime]: c.data, 'text/plain': c.text }, metadata: {}, trusted: false, setData() {} } as unknown as IRenderMime.IMimeModel);
+    await widget.renderModel({ data: { [c.mime]: c.data, 'text/plain': c.text }, metadata: {}, trusted: false, setData() {} });
     const ms = performance.now() - t0;
     const shown = widget.node.querySelector('[role="alert"]') ? 'alert' : widget.node.querySelector('[data-gradlab-view]') ? 'view' : 'nothing';
     // A payload the check passed but a view could not draw: the view's own message (it says what), listed to look at.

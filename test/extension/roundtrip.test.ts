@@ -56,7 +56,7 @@ describe('engine payload → JSON → view', () => {
     const c = gl.jacobianChain([(x) => W.matmul(x), (h) => h.relu(), (h) => h.sum()], gl.randn([32]), { labels: ['FC', 'ReLU', 'sum'] });
     const el = host();
     renderJacobianChain(el, wire(payloadOf(c) as JacobianChainPayload));
-    const t = el.textContent!;
+    const t = el.textContent;
     expect(t).toContain(c.forwardCost.toLocaleString('en-US'));
     expect(t).toContain(c.reverseCost.toLocaleString('en-US'));
     expect(t).toMatch(/[Rr]everse/);

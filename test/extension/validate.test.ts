@@ -13,7 +13,7 @@ import { circuitGraph, gradCheckFail, layerGraph, lossCurvePayload, mlpChain, xs
 import { wire } from '../fixtures/wire';
 
 type Loose = Record<string, any>;
-const copy = (p: object): Loose => structuredClone(p) as Loose;
+const copy = (p: object): Loose => structuredClone(p);
 
 /** One payload of each kind, built by the engine from real computations, after JSON. */
 async function enginePayloads(): Promise<GradlabPayload[]> {

@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   renderGraph(section('graph-mlp-small', 'graph: small scalar MLP (dagre)'), F.syntheticMlpGraph(60));
   const big = F.syntheticMlpGraph(1000);
   const bigHost = section('graph-1000', `graph: ${big.nodes.length} nodes`);
-  let t = performance.now();
+  const t = performance.now();
   const view = renderGraph(bigHost, big);
   timings.graph1000 = performance.now() - t;
   timings.graph1000Layout = view.figure!.layoutMs;

@@ -255,7 +255,7 @@ describe('graph view: a payload over the budget (hand-made)', () => {
     const view = renderGraph(el, wire(hugeGraph(200_000)));
     expect(view.figure!.nodes).toHaveLength(GRAPH_NODE_LIMIT);
     expect(el.querySelector('.gradlab-header')!.textContent).toContain('200,000 nodes · 20,000 drawn');
-    const notes = el.querySelector('.gradlab-graph-notes')!.textContent!;
+    const notes = el.querySelector('.gradlab-graph-notes')!.textContent;
     expect(notes).toContain('Drawn: the 20,000 nodes nearest the output of 200,000; the other 180,000 nodes are left out');
     expect(notes).toContain('This figure has 20,000 boxes: only the 1,500 nearest the part in view are in the page at a time');
     const drawn = () => [...el.querySelectorAll('[data-node-id]')].map((g) => Number(g.getAttribute('data-node-id')));

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import * as gl from '../../../engine';
-import type { ConfusionMatrixPayload, DecisionBoundaryPayload, ImageGridPayload } from '../../../engine/display/contract';
+import type { ConfusionMatrixPayload, DecisionBoundaryPayload } from '../../../engine/display/contract';
 import { MIME } from '../../../engine/display/contract';
 import { payloadOf } from '../../../engine/display/show';
 import { renderConfusionMatrix } from '../../../extension/views/confusion-matrix';
@@ -105,11 +105,11 @@ describe('image grid view', () => {
       [4, 5, 6, 7],
       [8, 9, 10, 16],
     ]);
-    const p = wire(gl.imageGrid(imgs, { captions: ['zero', XSS, 'two'], columns: 2 }).payload) as ImageGridPayload;
+    const p = wire(gl.imageGrid(imgs, { captions: ['zero', XSS, 'two'], columns: 2 }).payload);
     const el = host();
     renderImageGrid(el, p);
     expect(el.querySelectorAll('.gradlab-ig-tile')).toHaveLength(3);
-    const captions = [...el.querySelectorAll('.gradlab-ig-caption')].map((t) => t.textContent!);
+    const captions = [...el.querySelectorAll('.gradlab-ig-caption')].map((t) => t.textContent);
     expect(captions[0]).toBe('zero');
     expect(captions[1]).toMatch(/^<img s.*…$/); // cut to the tile's width; the whole caption is the tile's tooltip
     expect(el.querySelectorAll('.gradlab-ig-tile title')[1].textContent).toBe(XSS);
