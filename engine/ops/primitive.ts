@@ -15,9 +15,10 @@ import type { DType } from '../kernels';
 import {
   state, currentTape, OP_NAMES, TAPE_CAP, F_FAST, F_F32, F_REQ, F_SCALAR, OP_CONST, OP_REF, type NodeInfo, type Tape,
 } from '../tape';
-import { BIT_REQ, BIT_RESULT, SCALAR_SHAPE, Tensor, scalarOf, valuesOf } from '../tensor';
+import { BIT_REQ, BIT_RESULT, SCALAR_SHAPE, Tensor, scalarOf, valuesOf, type TensorLike } from '../tensor';
 
 /** What a rule sees of the node it differentiates. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as Primitive's default below: a context of some primitive, whatever its attributes
 export interface RuleContext<A = any> {
   /** The operands (values; in createGraph mode they are recorded so rules differentiate again). */
   x: Tensor[];
@@ -25,14 +26,18 @@ export interface RuleContext<A = any> {
   y: Tensor;
   attrs: A;
   /** Whatever the forward saved. */
-  saved: any;
+  saved: unknown;
   /** needs[i]: whether operand i requires a gradient. */
   needs: boolean[];
 }
 
-/** A local partial derivative ∂y/∂x_i of an elementwise op, given the operands and the output. */
-export type PartialDerivative = (...args: any[]) => Tensor | number;
+/**
+ * A local partial derivative ∂y/∂x_i of an elementwise op, given the operands and the output:
+ * all numbers on the scalar backward path (it then returns a number), tensors otherwise.
+ */
+export type PartialDerivative = (...args: TensorLike[]) => TensorLike;
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the default is "some primitive, whatever its attributes" (PRIMITIVES, apply): with unknown, a Primitive<Attrs> (rules taking Attrs) would not be one
 export interface Primitive<A = any> {
   readonly name: string;
   readonly index: number;
@@ -118,8 +123,8 @@ export function definePrimitive<A>(def: Omit<Primitive<A>, Derived> &
     describe: def.describe,
     jvpBatched: def.jvpBatched,
     vjpBatched: def.vjpBatched,
-    f1: ew ? (ew.f as (a: number) => number) : notElementwise,
-    f2: ew ? (ew.f as (a: number, b: number) => number) : notElementwise,
+    f1: ew ? ew.f : notElementwise,
+    f2: ew ? ew.f : notElementwise,
     d0: (d[0] as ((...a: number[]) => number) | null | undefined) ?? null,
     d1: (d[1] as ((...a: number[]) => number) | null | undefined) ?? null,
     fast: null,
@@ -147,7 +152,7 @@ function idOf(tape: Tape, x: Tensor): number {
   const fl = (scalar ? F_SCALAR : 0) | (x.dtype === 'float32' ? F_F32 : 0);
   if (x._result) {
     // a result of an older tape: one ref node per tape stands for it
-    const m = (tape.foreign ??= new Map());
+    const m = (tape.foreign ??= new Map<object, number>());
     let id = m.get(x);
     if (id === undefined) {
       id = tape.push0(OP_REF, fl | (x._req ? F_REQ : 0), scalar ? x._v : 0, x);
@@ -379,7 +384,9 @@ export function scalarBackward(
  */
 function specialize<F extends (...args: never[]) => unknown>(template: F): F {
   try {
-    const copy: unknown = new Function(`'use strict'; return (${template.toString()});`)();
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the template's own source, compiled again (see above): a measured speed feature, not user input
+    const make = new Function(`'use strict'; return (${template.toString()});`) as () => unknown;
+    const copy = make();
     return typeof copy === 'function' ? (copy as F) : template;
   } catch {
     return template;
