@@ -207,6 +207,9 @@ export class Tape {
     this.scope[id] = s;
   }
 
+  // The push methods read the global `state` (scopeId), declared below the class because it holds the
+  // first Tape; they run only once the module has loaded. Reading it directly keeps them call-free.
+  /* eslint-disable @typescript-eslint/no-use-before-define -- state is declared after Tape, which it holds */
   /** A node without inputs (ref or const). */
   push0(op: number, flags: number, v: number, obj: unknown): number {
     if (this.n === this.cap) this.growRows();
@@ -292,6 +295,7 @@ export class Tape {
     if (state.scopeId !== 0) this.setScope(id, state.scopeId);
     return id;
   }
+  /* eslint-enable @typescript-eslint/no-use-before-define -- the push methods end here */
 
   /** Input ids of node `id`. */
   inputsOf(id: number): number[] {
