@@ -69,7 +69,8 @@ function loopFor<F, L>(cache: Map<F, L>, f: F, src: string, shared: L): L {
   if (l === undefined) {
     try {
       // a distinct source each time: V8 caches compiled sources, and identical ones would share feedback again
-      l = cache.size < 256 ? (new Function(`return ${src} // ${++loopCount}`)() as L) : shared;
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the loop's own source compiled again per `f` (above): a measured speed feature, not user input
+      l = cache.size < 256 ? (new Function(`return ${src} // ${++loopCount}`) as () => L)() : shared;
     } catch {
       l = shared;
     }
@@ -128,7 +129,7 @@ export function map2(f: F2, a: Arr, aShape: Shape, b: Arr, bShape: Shape, outSha
     loop(f, a, b, out, rows, len, sar, sac, sbr, sbc);
     return out;
   }
-  return mapN(f as (...xs: number[]) => number, [a, b], [aShape, bShape], outShape, out);
+  return mapN(f, [a, b], [aShape, bShape], outShape, out);
 }
 
 /** out = f(x0, x1, ...) elementwise with broadcasting, for any number of operands. */
@@ -154,6 +155,7 @@ export function mapN(
   while (o < n) {
     for (let j = 0; j < inner; j++) {
       for (let q = 0; q < k; q++) args[q] = xs[q][off[q] + j * innerSt[q]];
+      // eslint-disable-next-line prefer-spread -- the innermost loop, kept as it was: apply takes the reused array as it is (a spread call goes through the iterator protocol per element)
       out[o++] = f.apply(null, args);
     }
     // advance the odometer over the outer dimensions
@@ -170,11 +172,12 @@ export function mapN(
   return out;
 }
 
+const identity = (v: number) => v;
+
 /** Copy `x` broadcast to `outShape`. */
 export function broadcastTo(x: Arr, shape: Shape, outShape: Shape, out: Arr): Arr {
   return mapN(identity, [x], [shape], outShape, out);
 }
-const identity = (v: number) => v;
 
 export type ReduceKind = 'sum' | 'max' | 'min';
 
@@ -317,7 +320,7 @@ function gemm(
   // JavaScript: accumulate in a float64 array (`out` itself when it is float64)
   const f64 = out instanceof Float64Array;
   if (!f64 && acc.length < m * n) acc = new Float64Array(m * n);
-  const c = f64 ? (out as Float64Array) : acc;
+  const c = f64 ? out : acc;
   c.fill(0, 0, m * n);
   if (mnk < SMALL || m < 4 || n < 4) {
     if (f64) matmulSmall(a, ars, acs, b, brs, bcs, m, k, n, c);
