@@ -22,10 +22,10 @@ const takeP: Primitive<TakeAttrs> = definePrimitive<TakeAttrs>({
   },
   jvp: ([dx], c) => apply(takeP, [dx!], c.attrs),
   // rows taken twice get both gradients
-  vjp: (gy, c) => [apply(indexAddP, [gy], c.attrs)],
+  vjp: (gy, c) => [applyIndexAdd(gy, c.attrs)],
   // batched: the same along the next axis (past the leading batch dimension)
   jvpBatched: ([dx], c) => apply(takeP, [dx!], shifted(c.attrs)),
-  vjpBatched: (gy, c) => [apply(indexAddP, [gy], shifted(c.attrs))],
+  vjpBatched: (gy, c) => [applyIndexAdd(gy, shifted(c.attrs))],
   describe: ({ axis, indices }) => ({ axis, count: indices.length }),
 });
 
@@ -44,6 +44,11 @@ const indexAddP: Primitive<TakeAttrs> = definePrimitive<TakeAttrs>({
   describe: ({ axis, size }) => ({ axis, size }),
 });
 
+/** indexAdd on `g`: take's vjp (a function declaration, so take's rules above may name it). */
+function applyIndexAdd(g: Tensor, attrs: TakeAttrs): Tensor {
+  return apply(indexAddP, [g], attrs);
+}
+
 interface SliceAttrs {
   axis: number;
   start: number;
@@ -60,9 +65,9 @@ const sliceP: Primitive<SliceAttrs> = definePrimitive<SliceAttrs>({
     return { y: fromData(shape, kSlice(valuesOf(x), x.shape, axis, start, end, alloc(x.dtype, sizeOf(shape)))) };
   },
   jvp: ([dx], c) => apply(sliceP, [dx!], c.attrs),
-  vjp: (gy, c) => [apply(padP, [gy], c.attrs)],
+  vjp: (gy, c) => [applyPad(gy, c.attrs)],
   jvpBatched: ([dx], c) => apply(sliceP, [dx!], shifted(c.attrs)),
-  vjpBatched: (gy, c) => [apply(padP, [gy], shifted(c.attrs))],
+  vjpBatched: (gy, c) => [applyPad(gy, shifted(c.attrs))],
   describe: ({ axis, start, end }) => ({ axis, start, end }),
 });
 
@@ -80,6 +85,11 @@ const padP: Primitive<SliceAttrs> = definePrimitive<SliceAttrs>({
   vjpBatched: (gy, c) => [apply(sliceP, [gy], shifted(c.attrs))],
   describe: ({ axis, start, end, size }) => ({ axis, before: start, after: size - end }),
 });
+
+/** pad on `g`: slice's vjp (a function declaration, so slice's rules above may name it). */
+function applyPad(g: Tensor, attrs: SliceAttrs): Tensor {
+  return apply(padP, [g], attrs);
+}
 
 const concatP: Primitive<{ axis: number }> = definePrimitive<{ axis: number }>({
   name: 'concat',
