@@ -56,7 +56,7 @@ export function broadcastShapes(op: string, shapes: Shape[]): number[] {
  */
 export function normAxes(op: string, axis: number | readonly number[] | null | undefined, ndim: number): number[] {
   if (axis === undefined || axis === null) return Array.from({ length: ndim }, (_, i) => i);
-  const list = typeof axis === 'number' ? [axis] : Array.isArray(axis) ? axis : fail(`${op}: axis must be an integer or an array of integers, got ${describeValue(axis)}`);
+  const list: readonly number[] = typeof axis === 'number' ? [axis] : Array.isArray(axis) ? axis : fail(`${op}: axis must be an integer or an array of integers, got ${describeValue(axis)}`);
   const out: number[] = [];
   for (const a of list) {
     if (!Number.isInteger(a)) fail(`${op}: an axis must be an integer, got ${describeValue(a)}`);
@@ -86,7 +86,8 @@ export function checkShape(op: string, shape: readonly number[], size?: number):
   if (!Array.isArray(shape)) {
     fail(`${op}: a shape must be an array of integers like [2, 3], got ${describeValue(shape)}`);
   }
-  const out = shape.slice();
+  // (Array.isArray above narrows `shape` to any[])
+  const out = shape.slice() as number[];
   let infer = -1;
   for (let i = 0; i < out.length; i++) {
     const d = out[i];

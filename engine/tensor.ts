@@ -38,7 +38,7 @@ export interface TensorExt {
 }
 
 /** @internal */
-export const SCALAR_SHAPE: readonly number[] = Object.freeze([]) as readonly number[];
+export const SCALAR_SHAPE: readonly number[] = Object.freeze([]);
 
 /** @internal Bit of Tensor._bits: the tensor is an op's result (its own node on its tape). */
 export const BIT_RESULT = 1;
@@ -328,7 +328,7 @@ function nest(data: Arr, shape: Shape, dim: number, off: number): NestedArray {
   if (dim === shape.length) return data[off];
   const n = shape[dim];
   const stride = sizeOf(shape.slice(dim + 1));
-  const out: NestedArray[] = new Array(n);
+  const out = new Array<NestedArray>(n);
   for (let i = 0; i < n; i++) out[i] = nest(data, shape, dim + 1, off + i * stride);
   return out;
 }

@@ -15,6 +15,8 @@ import { state } from '../tape';
 import { Tensor, asTensor, fromNested, sameShapeAs, scalarOf, type NestedArray, type TensorLike } from '../tensor';
 import { assertNotDual, gradients, seedFor } from './reverse';
 
+/** A user's function of tensors; its parameters are typed as the user likes (a Tensor, or TensorLike, or more). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any parameter list: with Tensor[] or unknown[] a user's (x: Tensor, n: number) => ... would not be accepted
 type Fn = (...args: any[]) => Tensor | number;
 
 /** The value of f and the gradients. */
@@ -101,7 +103,7 @@ export function grad(f: Fn, argnums?: number): (...args: TensorLike[]) => Tensor
 export function grad(f: Fn, argnums: number[]): (...args: TensorLike[]) => Tensor[];
 export function grad(f: Fn, argnums: number | number[] = 0): (...args: TensorLike[]) => Tensor | Tensor[] {
   const vg = valueAndGradAs(f, argnums, 'grad');
-  return (...args: TensorLike[]) => vg(...args).grad as Tensor | Tensor[];
+  return (...args: TensorLike[]) => vg(...args).grad;
 }
 
 /**
@@ -132,7 +134,7 @@ export function jvp(f: Fn, primals: TensorLike[], tangents: (TensorLike | Nested
   if (primals.length !== tangents.length) fail(`jvp: ${primals.length} primals but ${tangents.length} tangents`);
   const ps = primals.map((p) => asTensor(p, 'jvp'));
   const ts = tangents.map((t, i) => {
-    const tt = t instanceof Tensor ? t : typeof t === 'number' ? scalarOf(t, ps[i].dtype) : fromNested(t as NestedArray, ps[i].dtype);
+    const tt = t instanceof Tensor ? t : typeof t === 'number' ? scalarOf(t, ps[i].dtype) : fromNested(t, ps[i].dtype);
     if (!sameShapeAs(tt, ps[i])) fail(`jvp: tangent #${i} has shape ${fmtShape(tt.shape)} but primal #${i} has shape ${fmtShape(ps[i].shape)}`);
     return tt;
   });

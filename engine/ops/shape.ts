@@ -14,7 +14,7 @@ const reshapeP = definePrimitive<{ shape: number[] }>({
     return { y: fromData(shape, valuesOf(x)) };
   },
   jvp: ([dx], c) => reshape(dx!, c.attrs.shape),
-  vjp: (gy, c) => [reshape(gy, c.x[0].shape as number[])],
+  vjp: (gy, c) => [reshape(gy, c.x[0].shape)],
   jvpBatched: ([dx], c, B) => reshape(dx!, [B, ...c.attrs.shape]),
   vjpBatched: (gy, c, B) => [reshape(gy, [B, ...c.x[0].shape])],
   describe: ({ shape }) => ({ shape }),
@@ -79,7 +79,7 @@ export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
   if (axes !== undefined && (!Array.isArray(axes) || axes.some((a) => !Number.isInteger(a)))) {
     fail(`transpose: axes must be an array of integers (a permutation of 0..${nd - 1}), got ${Array.isArray(axes) ? fmtShape(axes) : describeValue(axes)}`);
   }
-  const ax = axes === undefined ? Array.from({ length: nd }, (_, i) => nd - 1 - i) : axes.map((a) => (a < 0 ? a + nd : a));
+  const ax = axes === undefined ? Array.from({ length: nd }, (_, i) => nd - 1 - i) : axes.map((a: number) => (a < 0 ? a + nd : a));
   if (ax.length !== nd || [...ax].sort((a, b) => a - b).some((a, i) => a !== i)) {
     fail(`transpose: axes ${fmtShape(axes ?? [])} are not a permutation of the ${nd} dimensions of a tensor of shape ${fmtShape(x.shape)}`);
   }
