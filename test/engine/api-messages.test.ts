@@ -119,7 +119,7 @@ describe('bad functions and arguments of the differentiation API, layers, losses
   it('hessian of a non-scalar function says hessian (it said grad)', () => {
     expect(() => gl.hessian((t: gl.Tensor) => t.mul(2))(x)).toThrow(
       'hessian: f must return a scalar, but it returned shape [2, 3]; use gl.vjp or gl.jacrev for non-scalar outputs');
-    expect(() => gl.grad((t: gl.Tensor) => 'a' as any)(x)).toThrow('grad: f must return a Tensor or a number, got a string ("a")');
+    expect(() => gl.grad((_t: gl.Tensor) => 'a' as any)(x)).toThrow('grad: f must return a Tensor or a number, got a string ("a")');
   });
 
   it('a Jacobian too large to seed names the transformation and the memory', () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import * as gl from '../../engine';
 import type { Tensor } from '../../engine';
-import { expectClose, flat, randn } from './helpers';
+import { expectClose, randn } from './helpers';
 
 describe('gradients add at branches', () => {
   it('x*x gives 2x, for a 0-d tensor (scalar path) and a vector (tensor path)', () => {

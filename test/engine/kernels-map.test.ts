@@ -30,7 +30,7 @@ describe('map2 broadcasting', () => {
       const a = new T(size(aShape)).map(() => r() - 0.5);
       const b = new T(size(bShape)).map(() => r() - 0.5);
       const n = size(outShape);
-      const want = mapN(f as (...x: number[]) => number, [a, b], [aShape, bShape], outShape, new T(n));
+      const want = mapN(f, [a, b], [aShape, bShape], outShape, new T(n));
       const got = map2(f, a, aShape, b, bShape, outShape, new T(n));
       expect([aShape, bShape, Array.from(got)]).toEqual([aShape, bShape, Array.from(want)]);
     }

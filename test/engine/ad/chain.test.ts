@@ -116,7 +116,7 @@ describe('FC steps: the parameter Jacobian next to what backprop computes', () =
 
   it('takes an MLP (a Sequential) as its layers, with a loss after it', () => {
     const net = gl.nn.mlp([784, 256, 10], { seed: 0 });
-    const c = gl.jacobianChain([net, (s: gl.Tensor) => s.logsumexp()], gl.rand([784]), { labels: [undefined as unknown as string, 'loss'] });
+    const c = gl.jacobianChain([net, (s: gl.Tensor) => s.logsumexp()], gl.rand([784]), { labels: [undefined, 'loss'] });
     expect(c.steps.map((s) => [s.rows, s.cols])).toEqual([[256, 784], [256, 256], [10, 256], [1, 10]]);
     expect(c.steps[0].label).toMatch(/FC 784→256$/);
     expect(c.steps[3].label).toBe('loss');

@@ -13,8 +13,8 @@ type F = (x: Tensor) => Tensor;
 const paths = (f: F): [string, (x: Tensor) => Tensor][] => [
   ['hessian', gl.hessian(f)],
   ['jacrev(grad)', gl.jacrev(gl.grad(f))],
-  ['jacrev(jacfwd)', gl.jacrev((x) => gl.reshape(gl.jacfwd(f)(x), x.shape as number[]))],
-  ['jacfwd(jacfwd)', gl.jacfwd((x) => gl.reshape(gl.jacfwd(f)(x), x.shape as number[]))],
+  ['jacrev(jacfwd)', gl.jacrev((x) => gl.reshape(gl.jacfwd(f)(x), x.shape))],
+  ['jacfwd(jacfwd)', gl.jacfwd((x) => gl.reshape(gl.jacfwd(f)(x), x.shape))],
 ];
 
 /** softmax(x) and its Jacobian diag(p) − ppᵀ, in plain numbers. */

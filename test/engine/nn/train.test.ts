@@ -11,7 +11,7 @@ describe('the bars', () => {
     const data = gl.data.spiral({ seed: 0 });
     const net = gl.nn.mlp([2, 100, 3], { seed: 0 });
     const h = await gl.nn.train(net, data, { lr: 0.5, momentum: 0.9, batchSize: 64, epochs: 100, reg: 1e-4, seed: 0, curve: false });
-    console.log(`spiral: ${h} — training call ${h.seconds.toFixed(2)} s`);
+    console.log(`spiral: ${String(h)} — training call ${h.seconds.toFixed(2)} s`);
     expect(h.accuracy!).toBeGreaterThanOrEqual(0.97);
     expect(gl.nn.evaluate(net, data)).toBe(h.accuracy);
     expect(h.steps).toBe(500);
@@ -25,7 +25,7 @@ describe('the bars', () => {
     const { train, test } = gl.data.digits({ scale: true });
     const net = gl.nn.mlp([64, 100, 10], { seed: 0 });
     const h = await gl.nn.train(net, train, { lr: 0.1, momentum: 0.9, batchSize: 64, epochs: 20, seed: 0, validation: test, curve: false });
-    console.log(`digits: ${h} — training call ${h.seconds.toFixed(2)} s`);
+    console.log(`digits: ${String(h)} — training call ${h.seconds.toFixed(2)} s`);
     expect(h.valAccuracy!).toBeGreaterThanOrEqual(0.95);
     expect(gl.nn.evaluate(net, test)).toBe(h.valAccuracy);
     expect(h.evals.at(-1)!.valLoss).toBeLessThan(0.2);
