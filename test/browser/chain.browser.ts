@@ -6,10 +6,9 @@
  * Jacobian next to what backprop computes, with the numbers. Screenshots in
  * both themes (screenshots/chain-orders*.png, chain-fc*.png).
  */
-import * as fs from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture, type Lab } from './lab';
+import { openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture } from './lab';
 
 /** 10 → 1000 → 10 → 1000 → 10: the cheapest bracketing is (J₄·J₃)·(J₂·J₁). */
 const HOURGLASS = `{
@@ -26,12 +25,11 @@ const MLP = `{
 }`;
 
 let fixture: Fixture;
-let lab: Lab;
 let browser: Browser;
 
 beforeAll(async () => {
   fixture = await openFixture('chain.ipynb', tslabNotebook([['hourglass', HOURGLASS], ['mlp', MLP]]), { viewport: { width: 1400, height: 2200 } });
-  ({ lab, browser } = fixture);
+  browser = fixture.browser;
 }, 240_000);
 
 afterAll(async () => {

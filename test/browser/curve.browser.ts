@@ -95,8 +95,8 @@ async function reply(page: Page, index: number, timeout = 120_000): Promise<stri
 /** What the loss-curve view in a cell shows. */
 function curveState(page: Page, index: number) {
   return cellLocator(page, index).evaluate((cell) => {
-    const root = cell.querySelector('[data-gradlab-view="loss-curve"]') as HTMLElement | null;
-    const plot = cell.querySelector('.js-plotly-plot') as any;
+    const root = cell.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]');
+    const plot = cell.querySelector<any>('.js-plotly-plot');
     return {
       points: Number(root?.dataset.points ?? NaN),
       status: root?.querySelector('.gradlab-status')?.textContent ?? null,
@@ -104,7 +104,7 @@ function curveState(page: Page, index: number) {
       traces: (plot?.data ?? []).map((t: any) => ({ name: t.name, n: t.x.length, lastX: t.x[t.x.length - 1], opacity: t.opacity })),
       yType: plot?._fullLayout?.yaxis?.type ?? null,
       y2: !!plot?._fullLayout?.yaxis2,
-      note: (root?.querySelector('.gradlab-loss-note') as HTMLElement | null)?.hidden === false,
+      note: root?.querySelector<HTMLElement>('.gradlab-loss-note')?.hidden === false,
     };
   });
 }
@@ -135,7 +135,7 @@ describe('loss curve in JupyterLab', () => {
     // the curve is live: wait for some points, then press stop (the kernel interrupt command, as the toolbar button does)
     await page.waitForFunction(
       () => {
-        const root = document.querySelectorAll('.jp-Notebook .jp-Cell')[1]?.querySelector('[data-gradlab-view="loss-curve"]') as HTMLElement | null;
+        const root = document.querySelectorAll('.jp-Notebook .jp-Cell')[1]?.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]');
         return Number(root?.dataset.points ?? 0) >= 30 && !!document.querySelectorAll('.jp-Notebook .jp-Cell')[1].querySelector('.js-plotly-plot .main-svg');
       },
       undefined,
@@ -152,8 +152,8 @@ describe('loss curve in JupyterLab', () => {
     await page.waitForFunction(
       () => {
         const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[1];
-        const root = cell?.querySelector('[data-gradlab-view="loss-curve"]') as HTMLElement | null;
-        const plot = cell?.querySelector('.js-plotly-plot') as any;
+        const root = cell?.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]');
+        const plot = cell?.querySelector<any>('.js-plotly-plot');
         return plot?.data?.[0]?.x?.length === Number(root?.dataset.points);
       },
       undefined,
@@ -234,7 +234,7 @@ describe('loss curve in JupyterLab', () => {
 
     // a theme change redraws the plot in the new colours, with the toggles as they were
     const tickFill = () => cell.evaluate((c) => {
-      const t = c.querySelector('.ytick text') as SVGTextElement | null;
+      const t = c.querySelector<SVGTextElement>('.ytick text');
       return t ? getComputedStyle(t).fill : null;
     });
     const lightTicks = await tickFill();
@@ -263,9 +263,9 @@ describe('loss curve in JupyterLab', () => {
             const deadline = performance.now() + 120_000;
             const tick = () => {
               const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[i];
-              const root = cell?.querySelector('[data-gradlab-view="loss-curve"]') as HTMLElement | null;
+              const root = cell?.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]');
               if (Number.isNaN(t0) && Number(root?.dataset.points) === n) t0 = performance.now();
-              const plot = cell?.querySelector('.js-plotly-plot') as any;
+              const plot = cell?.querySelector<any>('.js-plotly-plot');
               if (!Number.isNaN(t0) && plot?.data?.[0]?.x?.[plot.data[0].x.length - 1] === n - 1) {
                 requestAnimationFrame(() => resolve(performance.now() - t0));
                 return;

@@ -10,7 +10,7 @@ import { circuitGraph, lossCurvePayload } from '../fixtures/payloads';
 
 export const SEED = Number(process.env.GRADLAB_FUZZ_SEED ?? 20261202);
 /** Mutants per kind. */
-export const PER_KIND = 20;
+const PER_KIND = 20;
 /** Outputs per notebook cell: one cell is one batch, scrolled into view and checked together. */
 export const BATCH = 8;
 
@@ -26,7 +26,7 @@ function rng(seed: number): () => number {
   };
 }
 
-type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = any;
 const clone = (v: Json): Json => JSON.parse(JSON.stringify(v));
 
 /** One valid payload of each kind, built by the engine (the graph, the curve: hand-built fixtures), with its text fallback. */
@@ -190,7 +190,9 @@ export function cases(): Case[] {
   return out;
 }
 
-const pickMarkup = (r: () => number) => MARKUP[Math.floor(r() * MARKUP.length)];
+function pickMarkup(r: () => number): string {
+  return MARKUP[Math.floor(r() * MARKUP.length)];
+}
 
 export function notebook(batches: Case[][]): object {
   return {

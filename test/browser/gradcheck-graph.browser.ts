@@ -5,10 +5,9 @@
  * and the graph below highlights exactly that node (`.gradlab-check-fail`);
  * its button selects it, also when it sits in a collapsed scope group.
  */
-import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIME, type GradCheckPayload } from '../../engine/display/contract';
-import { openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture, type Lab } from './lab';
+import { openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture } from './lab';
 
 const BUGGY = `const buggySquare = gl.customOp({
   name: "buggySquare",
@@ -29,12 +28,11 @@ gl.show(gl.gradCheck((w: gl.Tensor) => {
 }, [gl.randn([2])], { names: ["w"], nodes: true }), { title: "grouped" });`;
 
 let fixture: Fixture;
-let lab: Lab;
 let browser: Browser;
 
 beforeAll(async () => {
   fixture = await openFixture('gradcheck.ipynb', tslabNotebook([['buggy', BUGGY], ['small', SMALL], ['grouped', GROUPED]]));
-  ({ lab, browser } = fixture);
+  browser = fixture.browser;
 }, 240_000);
 
 afterAll(async () => {

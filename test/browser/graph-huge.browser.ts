@@ -97,7 +97,10 @@ describe('a hand-made graph of 200,000 nodes in JupyterLab', () => {
         while (performance.now() - since < 1000) {
           await new Promise((r) => setTimeout(r, 100));
           const n = document.querySelector(sel)!.querySelectorAll('[data-node-id]').length;
-          if (n !== last) (last = n), (since = performance.now());
+          if (n !== last) {
+            last = n;
+            since = performance.now();
+          }
         }
       }, VIEW),
       60_000,

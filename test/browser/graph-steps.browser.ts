@@ -7,11 +7,10 @@
  * keys (arrows pan) keep working; a grouped graph highlights the collapsed
  * group hiding the current node. Screenshots in both themes.
  */
-import * as fs from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIME, type GraphPayload } from '../../engine/display/contract';
-import { openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture, type Lab } from './lab';
+import { openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture } from './lab';
 
 /** a = 2, b = 3, c = a·b, d = c + a, e = d·c: a and c are each used twice. */
 const BRANCH = `{
@@ -37,12 +36,11 @@ const GROUPED = `{
 }`;
 
 let fixture: Fixture;
-let lab: Lab;
 let browser: Browser;
 
 beforeAll(async () => {
   fixture = await openFixture('steps.ipynb', tslabNotebook([['branch', BRANCH], ['grouped', GROUPED]]));
-  ({ lab, browser } = fixture);
+  browser = fixture.browser;
 }, 240_000);
 
 afterAll(async () => {
@@ -196,7 +194,7 @@ describe('stepping through a graph in JupyterLab', () => {
     expect(await view.locator('.gradlab-group-collapsed').count()).toBeGreaterThan(0);
     await view.locator('.gradlab-graph-canvas').focus();
     // Press "n" for every step, reading the state after each in the page (hundreds of steps).
-    const seen = await view.evaluate(async (el, total) => {
+    const seen = await view.evaluate((el, total) => {
       const canvas = el.querySelector('.gradlab-graph-canvas')!;
       const stepper = el.querySelector('.gradlab-stepper')!;
       const out: { phase: string | null; node: string | null; current: string[] }[] = [];

@@ -12,9 +12,9 @@ import * as path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
-export const SCREENSHOTS = path.join(ROOT, 'screenshots');
+const SCREENSHOTS = path.join(ROOT, 'screenshots');
 export const OUTPUT = path.join(ROOT, 'test-output', 'browser');
-export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Without the networking flags Chromium keeps trying to reach the internet. */
 const CHROMIUM_ARGS = [
@@ -196,7 +196,7 @@ export function tslabNotebook(cells: [string, string][]): object {
  * Runs every cell of the open notebook and waits for "@@done" in an output (the last cell's source,
  * in the editor, says it too: only outputs count). On a timeout the error lists what each cell printed.
  */
-export async function runAllAndWait(page: Page, timeout = 180_000): Promise<void> {
+async function runAllAndWait(page: Page, timeout = 180_000): Promise<void> {
   await runAllCells(page);
   await page
     .waitForFunction(() => [...document.querySelectorAll('.jp-OutputArea-output')].some((o) => o.textContent?.includes('@@done')), undefined, {

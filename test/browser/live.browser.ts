@@ -176,7 +176,7 @@ describe('live loss curves end with every point and the right status', () => {
     await page.waitForTimeout(400); // tslab drops requests for 200 ms after a failed cell
     await runCell(page, 'interrupted');
     await page.waitForFunction(
-      (i) => Number((document.querySelectorAll('.jp-Notebook .jp-Cell')[i]?.querySelector('[data-gradlab-view="loss-curve"]') as HTMLElement | null)?.dataset.points ?? 0) >= 20,
+      (i) => Number(document.querySelectorAll('.jp-Notebook .jp-Cell')[i]?.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]')?.dataset.points ?? 0) >= 20,
       INDEX.interrupted,
       { timeout: 60_000, polling: 100 },
     );
@@ -222,7 +222,7 @@ describe('live loss curves end with every point and the right status', () => {
     const { page } = browser;
     await runCell(page, 'restarted');
     await page.waitForFunction(
-      (i) => Number((document.querySelectorAll('.jp-Notebook .jp-Cell')[i]?.querySelector('[data-gradlab-view="loss-curve"]') as HTMLElement | null)?.dataset.points ?? 0) >= 20,
+      (i) => Number(document.querySelectorAll('.jp-Notebook .jp-Cell')[i]?.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]')?.dataset.points ?? 0) >= 20,
       INDEX.restarted,
       { timeout: 60_000, polling: 100 },
     );

@@ -106,7 +106,7 @@ describe('20 live loss curves in one page', () => {
             const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[cellIndex];
             const views = cell ? [...cell.querySelectorAll('[data-gradlab-view="loss-curve"]')] : [];
             const final = views.filter((root) => {
-              const plot = root.querySelector('.js-plotly-plot') as any;
+              const plot = root.querySelector<any>('.js-plotly-plot');
               return (
                 (root as HTMLElement).dataset.points === String(steps) &&
                 root.querySelector('.gradlab-status')?.textContent === 'done' &&
@@ -169,7 +169,7 @@ describe('20 live loss curves in one page', () => {
         title: root.querySelector('.gradlab-title')?.textContent,
         points: (root as HTMLElement).dataset.points,
         status: root.querySelector('.gradlab-status')?.textContent,
-        plotted: (root.querySelector('.js-plotly-plot') as any)?.data?.[0]?.x?.length ?? null,
+        plotted: root.querySelector<any>('.js-plotly-plot')?.data?.[0]?.x?.length ?? null,
       })),
     );
     expect(views).toEqual(Array.from({ length: 20 }, (_, k) => ({ title: `curve ${k + 1}`, points: '300', status: 'done', plotted: 300 })));
@@ -200,7 +200,7 @@ describe('20 live loss curves in one page', () => {
         return { text: g.querySelector('.legendtext')?.textContent ?? '', tip: g.querySelector(':scope > title')?.textContent ?? '', inside: r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 };
       });
       const paths = [...plot.querySelectorAll('path')].map((p) => p.getAttribute('d') ?? '').filter((d) => /NaN|Infinity/.test(d));
-      return { entries, badPaths: paths.length, undrawn: (cell.querySelector('.gradlab-loss-undrawn') as HTMLElement | null)?.textContent ?? null };
+      return { entries, badPaths: paths.length, undrawn: cell.querySelector<HTMLElement>('.gradlab-loss-undrawn')?.textContent ?? null };
     });
     const edgeView = cellLocator(page, EDGES_CELL).locator('[data-gradlab-view="loss-curve"]');
     await edgeView.evaluate((el) => el.scrollIntoView({ block: 'center' }));

@@ -158,7 +158,7 @@ describe('JupyterLab with the gradlab extension', () => {
     // plotly draws with colours read from --jp-* variables when it renders: it must redraw on a theme change
     const tickFill = () =>
       page.evaluate(() => {
-        const t = document.querySelector('.gradlab-view .xtick text') as SVGTextElement | null;
+        const t = document.querySelector<SVGTextElement>('.gradlab-view .xtick text');
         return t ? getComputedStyle(t).fill : null;
       });
     const light = await colours();
@@ -168,7 +168,7 @@ describe('JupyterLab with the gradlab extension', () => {
     await page.waitForTimeout(500);
     const dark = await colours();
     expect(dark).toHaveLength(light.length);
-    expect(dark.every((c, i) => c !== light[i]), `light ${light} dark ${dark}`).toBe(true);
+    expect(dark.every((c, i) => c !== light[i]), `light ${light.join(',')} dark ${dark.join(',')}`).toBe(true);
     expect(lightTicks).not.toBeNull();
     await expect.poll(tickFill, { timeout: 5_000 }).not.toBe(lightTicks);
     for (const { tag } of VIEWS) await cellLocator(page, TAGS[tag]).screenshot({ path: screenshotPath(`${tag}-dark`) });
