@@ -66,13 +66,6 @@ function binary(p: Primitive): Binary {
 /** The primitives (defined by `elementwisePrimitives` below: each op's scalar function and partials together). */
 const P = elementwisePrimitives();
 
-function sigmoidScalar(x: number): number {
-  // NOTE: two branches so neither exp overflows for large |x|.
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
 /** a + b (elementwise, broadcasting). Two numbers give a number. */
 export const add: Binary = binary(P.add);
 /** a − b */
@@ -185,6 +178,13 @@ function elementwisePrimitives() {
     eq: elementwise({ name: 'eq', f: (a, b) => (a === b ? 1 : 0), d: null }),
     ne: elementwise({ name: 'ne', f: (a, b) => (a !== b ? 1 : 0), d: null }),
   };
+}
+
+function sigmoidScalar(x: number): number {
+  // NOTE: two branches so neither exp overflows for large |x|.
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
 }
 
 function elementwise(def: ElementwiseDef): Primitive {
