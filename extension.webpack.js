@@ -12,10 +12,5 @@ const engineMain = path.resolve(__dirname, require('./package.json').main);
 const extensionMain = path.resolve(__dirname, 'lib/extension/index.js');
 
 module.exports = {
-  plugins: [
-    new rspack.NormalModuleReplacementPlugin(
-      new RegExp(`^${engineMain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
-      extensionMain,
-    ),
-  ],
+  plugins: [new rspack.NormalModuleReplacementPlugin(new RegExp(`^${engineMain.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`), extensionMain)],
 };

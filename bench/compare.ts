@@ -101,7 +101,10 @@ function parseArgs(argv: string[]): Options {
     after: build('after'),
     rounds: count(v.rounds, 5),
     w5Rounds: count(v['w5-rounds'], 3),
-    only: (v.only ?? 'W1,W2,W3,W4,W5').split(',').map((s) => s.trim().toUpperCase()).filter(Boolean),
+    only: (v.only ?? 'W1,W2,W3,W4,W5')
+      .split(',')
+      .map((s) => s.trim().toUpperCase())
+      .filter(Boolean),
     quick,
   };
 }
@@ -122,7 +125,8 @@ function runOne(c: Case, b: Build, params: unknown): Promise<RunResult> {
   const env = b.jupyter ? { ...process.env, JUPYTER_PATH: b.jupyter } : process.env;
   const opts = { cwd: b.dir, env };
   const timeout = 15 * 60_000;
-  if (c.script === 'w5') return runChild(path.join(b.dir, 'node_modules', '.bin', 'vite-node'), [path.join(b.dir, 'bench', 'browser', 'w5.ts'), json], timeout, opts);
+  if (c.script === 'w5')
+    return runChild(path.join(b.dir, 'node_modules', '.bin', 'vite-node'), [path.join(b.dir, 'bench', 'browser', 'w5.ts'), json], timeout, opts);
   if (c.script === 'w6') return runChild(path.join(b.dir, '.venv', 'bin', 'python'), [path.join(b.dir, 'bench', 'py', 'w6.py'), json], timeout, opts);
   return runChild(process.execPath, [path.join(b.dir, 'bench', 'results', 'build', 'bench', 'worker.js'), c.workload, 'gradlab', json], timeout, opts);
 }
@@ -172,7 +176,11 @@ function judge(kind: Kind, paired: number | undefined): Figure['verdict'] {
 
 function figure(m: Metric, rounds: Round[]): Figure {
   const kind = kindOf(m.key);
-  const values = (side: Side) => rounds.filter((r) => r[side].ok).map((r) => r[side].metrics[m.key]).filter((x) => typeof x === 'number');
+  const values = (side: Side) =>
+    rounds
+      .filter((r) => r[side].ok)
+      .map((r) => r[side].metrics[m.key])
+      .filter((x) => typeof x === 'number');
   const [b, a] = [values('before'), values('after')];
   const base = { key: m.key, label: m.label, kind, digits: m.digits, before: b.length ? median(b) : undefined, after: a.length ? median(a) : undefined };
   if (kind === 'same') {
@@ -200,7 +208,10 @@ function sameResults(c: Case, r: Round, i: number): Check[] {
   const tol = fingerprintTolerance(c);
   const worst = Math.max(...keys.map((k) => (fb[k] === fa[k] ? 0 : relErr(fa[k], fb[k]))));
   const bad = keys.filter((k) => !(fb[k] === fa[k] || relErr(fa[k], fb[k]) <= tol));
-  const detail = worst === 0 ? `${keys.length} values identical` : `largest rel diff ${worst.toExponential(2)}${bad.length ? `: ${bad.map((k) => `${k} ${fb[k]} vs ${fa[k]}`).join('; ')}` : ''}`;
+  const detail =
+    worst === 0
+      ? `${keys.length} values identical`
+      : `largest rel diff ${worst.toExponential(2)}${bad.length ? `: ${bad.map((k) => `${k} ${fb[k]} vs ${fa[k]}`).join('; ')}` : ''}`;
   return [{ name: `round ${i + 1}: after computes what before does (${keys.length} values, rel ${tol})`, ok: bad.length === 0, detail }];
 }
 
@@ -270,7 +281,9 @@ function table(cases: CaseComparison[], meta: Meta): string {
     `Run: ${meta.date}, ${meta.quick ? '**--quick (smoke sizes)**' : 'full sizes'}, rounds per case as listed, before and after alternating (odd rounds before first); load average ${meta.loadBefore} before, ${meta.loadAfter} after; ${meta.seconds.toFixed(0)} s.`,
   );
   lines.push('');
-  lines.push('Medians over rounds; "after/before" = the median over rounds of after ÷ before in the same round (above 1: after is slower, or larger). Verdict: within ±5%, or better, or worse by more; percent figures by the paired difference (±5 points); counts must be equal.');
+  lines.push(
+    'Medians over rounds; "after/before" = the median over rounds of after ÷ before in the same round (above 1: after is slower, or larger). Verdict: within ±5%, or better, or worse by more; percent figures by the paired difference (±5 points); counts must be equal.',
+  );
   lines.push('');
   lines.push('| case | figure | before | after | after/before | verdict |');
   lines.push('|---|---|---:|---:|---:|---|');
@@ -281,7 +294,9 @@ function table(cases: CaseComparison[], meta: Meta): string {
       continue;
     }
     c.figures.forEach((f, i) => {
-      lines.push(`| ${i === 0 ? head : ''} | ${f.label} | ${fmtNum(f.before, f.digits)} | ${fmtNum(f.after, f.digits)} | ${pairedText(f)} | ${VERDICT[f.verdict]} |`);
+      lines.push(
+        `| ${i === 0 ? head : ''} | ${f.label} | ${fmtNum(f.before, f.digits)} | ${fmtNum(f.after, f.digits)} | ${pairedText(f)} | ${VERDICT[f.verdict]} |`,
+      );
     });
   }
   lines.push('');
@@ -289,7 +304,9 @@ function table(cases: CaseComparison[], meta: Meta): string {
   const n = cases.reduce((a, c) => a + c.checks.length, 0);
   lines.push(`Result checks: ${n - failed.length} of ${n} passed (every run's own checks, and both commits computing the same results; each is in the JSON).`);
   for (const f of failed) lines.push(`- ✗ ${f.slice(0, 400)}`);
-  const bad = cases.flatMap((c) => c.figures.filter(failing).map((f) => `${c.id} ${f.label} (${VERDICT[f.verdict]}${f.paired !== undefined ? `, ${pairedText(f)}` : ''})`));
+  const bad = cases.flatMap((c) =>
+    c.figures.filter(failing).map((f) => `${c.id} ${f.label} (${VERDICT[f.verdict]}${f.paired !== undefined ? `, ${pairedText(f)}` : ''})`),
+  );
   const skipped = cases.filter((c) => c.skipped).map((c) => `${c.id}: ${c.skipped}`);
   lines.push('');
   lines.push(
@@ -307,7 +324,11 @@ async function main() {
   const size = o.quick ? 'quick' : 'full';
   const cases = CASES.filter((c) => o.only.includes(c.workload) || o.only.includes(c.id.toUpperCase()));
   if (cases.length === 0) throw new Error(`compare: --only ${o.only.join(',')} matches no workload (W1–W6)`);
-  const load = () => os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  const load = () =>
+    os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' ');
   const meta: Meta = {
     date: new Date().toISOString(),
     quick: o.quick,
@@ -342,9 +363,14 @@ async function main() {
         const s0 = Date.now();
         const res = await runOne(c, o[side], params);
         got[side] = res;
-        const shown = c.metrics.filter((m) => res.metrics[m.key] !== undefined).slice(0, 4).map((m) => `${m.label} ${fmtNum(res.metrics[m.key], m.digits)}`);
+        const shown = c.metrics
+          .filter((m) => res.metrics[m.key] !== undefined)
+          .slice(0, 4)
+          .map((m) => `${m.label} ${fmtNum(res.metrics[m.key], m.digits)}`);
         const bad = res.checks.filter((k) => !k.ok).map((k) => k.name);
-        console.log(`  round ${r + 1} ${side.padEnd(6)} ${res.ok ? shown.join(', ') : `FAILED: ${shortError(res.error)}`}${bad.length ? `  CHECK FAILED: ${bad.join('; ')}` : ''}  (${((Date.now() - s0) / 1000).toFixed(1)} s)`);
+        console.log(
+          `  round ${r + 1} ${side.padEnd(6)} ${res.ok ? shown.join(', ') : `FAILED: ${shortError(res.error)}`}${bad.length ? `  CHECK FAILED: ${bad.join('; ')}` : ''}  (${((Date.now() - s0) / 1000).toFixed(1)} s)`,
+        );
       }
       all.push({ before: got.before!, after: got.after!, seconds: (Date.now() - r0) / 1000 });
     }

@@ -25,7 +25,7 @@ const repeats = Number(process.argv[2] ?? 9);
 const [m, k, n] = [256, 784, 256];
 const flop = 2 * m * k * n;
 let seed = 1;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
 for (const T of [Float32Array, Float64Array]) {
   const a = new T(m * k).map(rand);
   const b = new T(k * n).map(rand);
@@ -43,7 +43,9 @@ for (const T of [Float32Array, Float64Array]) {
   for (const name of ['ikj', 'packed'] as const) {
     const ms = median(res[name]);
     const best = Math.min(...res[name]);
-    console.log(`${T === Float32Array ? 'float32' : 'float64'} ${name.padEnd(6)} ${fmt(ms, 1)} ms (best ${fmt(best, 1)}), ${fmt(flop / ms / 1e6, 2)} GFLOP/s (best ${fmt(flop / best / 1e6, 2)})`);
+    console.log(
+      `${T === Float32Array ? 'float32' : 'float64'} ${name.padEnd(6)} ${fmt(ms, 1)} ms (best ${fmt(best, 1)}), ${fmt(flop / ms / 1e6, 2)} GFLOP/s (best ${fmt(flop / best / 1e6, 2)})`,
+    );
   }
   console.log(`  max |ikj - packed| = ${maxDiff.toExponential(2)}`);
 }

@@ -62,24 +62,30 @@ interface Case {
   compare?: (gradlab: RunResult, peer: RunResult, peerName: Peer) => Check[];
 }
 
-const lossesAgree = (keys: string[], tol: number, relative: boolean) => (g: RunResult, p: RunResult, name: Peer): Check[] => {
-  const bad: string[] = [];
-  for (const k of keys) {
-    const a = g.fingerprint?.[k];
-    const b = p.fingerprint?.[k];
-    if (a === undefined || b === undefined) continue;
-    const e = relative ? relErr(b, a) : Math.abs(b - a);
-    if (!(e <= tol)) bad.push(`${k}: gradlab ${a}, ${name} ${b} (${relative ? 'rel' : 'abs'} diff ${e.toExponential(2)})`);
-  }
-  const n = keys.filter((k) => p.fingerprint?.[k] !== undefined).length;
-  return [{ name: `${name} agrees with gradlab (${n} values, ${relative ? 'rel' : 'abs'} ${tol})`, ok: bad.length === 0 && n > 0, detail: bad.join('; ') || 'ok' }];
-};
+const lossesAgree =
+  (keys: string[], tol: number, relative: boolean) =>
+  (g: RunResult, p: RunResult, name: Peer): Check[] => {
+    const bad: string[] = [];
+    for (const k of keys) {
+      const a = g.fingerprint?.[k];
+      const b = p.fingerprint?.[k];
+      if (a === undefined || b === undefined) continue;
+      const e = relative ? relErr(b, a) : Math.abs(b - a);
+      if (!(e <= tol)) bad.push(`${k}: gradlab ${a}, ${name} ${b} (${relative ? 'rel' : 'abs'} diff ${e.toExponential(2)})`);
+    }
+    const n = keys.filter((k) => p.fingerprint?.[k] !== undefined).length;
+    return [
+      { name: `${name} agrees with gradlab (${n} values, ${relative ? 'rel' : 'abs'} ${tol})`, ok: bad.length === 0 && n > 0, detail: bad.join('; ') || 'ok' },
+    ];
+  };
 
 const TIME_MS = (key: string, label: string): Metric => ({ key, label, ratio: true, digits: 2 });
 
 export const CASES: Case[] = [
   {
-    workload: 'W1', id: 'W1', label: 'W1 scalar MLP (micrograd demo), ms/step',
+    workload: 'W1',
+    id: 'W1',
+    label: 'W1 scalar MLP (micrograd demo), ms/step',
     peers: ['gradlab', 'micrograd'],
     params: { full: { steps: 23 }, quick: { steps: 23 } },
     peerParams: { micrograd: { full: { steps: 4 }, quick: { steps: 2 } } },
@@ -88,7 +94,9 @@ export const CASES: Case[] = [
     compare: lossesAgree(['loss_1', 'loss_2', 'loss_3', 'loss_4'], 1e-9, false),
   },
   {
-    workload: 'W2', id: 'W2', label: 'W2 tensor MLP 784→256→10, batch 256, float32',
+    workload: 'W2',
+    id: 'W2',
+    label: 'W2 tensor MLP 784→256→10, batch 256, float32',
     peers: ['gradlab', 'tfjs-cpu', 'tfjs-wasm', 'torch'],
     params: { full: { batch: 256, warmup: 3, steps: 20 }, quick: { batch: 64, warmup: 1, steps: 3 } },
     rounds: { full: 5, quick: 1 },
@@ -96,7 +104,9 @@ export const CASES: Case[] = [
     compare: lossesAgree(['loss_1', 'loss_2', 'loss_3', 'loss_4', 'loss_5'], 1e-4, true),
   },
   ...[1e5, 1e6].map((n): Case => ({
-    workload: 'W3', id: `W3 N=1e${Math.log10(n)}`, label: `W3 deep chain, N = 1e${Math.log10(n)} (fresh process per run)`,
+    workload: 'W3',
+    id: `W3 N=1e${Math.log10(n)}`,
+    label: `W3 deep chain, N = 1e${Math.log10(n)} (fresh process per run)`,
     peers: n === 1e5 ? ['gradlab', 'torch', 'micrograd'] : ['gradlab', 'torch'],
     params: { full: { n }, quick: { n: n / 100 } },
     onceOnly: ['micrograd'],
@@ -104,8 +114,15 @@ export const CASES: Case[] = [
     metrics: [TIME_MS('build_ms', 'build ms'), TIME_MS('backward_ms', 'backward ms'), { key: 'peak_rss_mb', label: 'peak RSS MB', ratio: true, digits: 0 }],
     compare: lossesAgree(['dydx'], 1e-9, true),
   })),
-  ...([[512, 8], [8, 512]] as const).map(([n, m]): Case => ({
-    workload: 'W4', id: `W4 ${n}→${m}`, label: `W4 Jacobian, n = ${n} → m = ${m}, hidden 256, float64`,
+  ...(
+    [
+      [512, 8],
+      [8, 512],
+    ] as const
+  ).map(([n, m]): Case => ({
+    workload: 'W4',
+    id: `W4 ${n}→${m}`,
+    label: `W4 Jacobian, n = ${n} → m = ${m}, hidden 256, float64`,
     peers: ['gradlab', 'torch'],
     params: { full: { n, m, hidden: 256, repeats: 5 }, quick: { n: n / 8, m: m / 8, hidden: 32, repeats: 2 } },
     rounds: { full: 5, quick: 1 },
@@ -113,12 +130,21 @@ export const CASES: Case[] = [
     compare: lossesAgree(['sum', 'sum_sq'], 1e-9, true),
   })),
   {
-    workload: 'W5', id: 'W5', label: 'W5 drawing in headless Chromium (JupyterLab, gl.show / gl.lossCurve in a tslab notebook)',
-    peers: ['gradlab'], script: 'w5',
+    workload: 'W5',
+    id: 'W5',
+    label: 'W5 drawing in headless Chromium (JupyterLab, gl.show / gl.lossCurve in a tslab notebook)',
+    peers: ['gradlab'],
+    script: 'w5',
     requires: () =>
-      !fs.existsSync(path.join(ROOT, '.venv', 'bin', 'jupyter')) ? 'not set up (.venv: npm start or npm test sets it up)'
-        : !fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium') ? 'not set up (Chromium: bash scripts/setup.sh --browser)' : true,
-    params: { full: { graphNodes: [1000, 10000], curvePoints: 10000, stepMs: 0.4, trainSteps: 3000 }, quick: { graphNodes: [200, 2000], curvePoints: 1000, stepMs: 3, trainSteps: 1000 } },
+      !fs.existsSync(path.join(ROOT, '.venv', 'bin', 'jupyter'))
+        ? 'not set up (.venv: npm start or npm test sets it up)'
+        : !fs.existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium')
+          ? 'not set up (Chromium: bash scripts/setup.sh --browser)'
+          : true,
+    params: {
+      full: { graphNodes: [1000, 10000], curvePoints: 10000, stepMs: 0.4, trainSteps: 3000 },
+      quick: { graphNodes: [200, 2000], curvePoints: 1000, stepMs: 3, trainSteps: 1000 },
+    },
     rounds: { full: 3, quick: 1 },
     metrics: [
       { key: 'graph_small_ms', label: 'graph A: run → drawn+interactive ms', digits: 0 },
@@ -140,8 +166,11 @@ export const CASES: Case[] = [
     ],
   },
   {
-    workload: 'W6', id: 'W6', label: 'W6 notebook latency (fresh tslab kernel per run, nbclient)',
-    peers: ['gradlab'], script: 'w6',
+    workload: 'W6',
+    id: 'W6',
+    label: 'W6 notebook latency (fresh tslab kernel per run, nbclient)',
+    peers: ['gradlab'],
+    script: 'w6',
     requires: () => (fs.existsSync(PY_PROJECT) ? true : 'not set up (.venv: npm start or npm test sets it up)'),
     params: { full: {}, quick: {} },
     rounds: { full: 5, quick: 1 },
@@ -168,7 +197,11 @@ function parseArgs(argv: string[]): Options {
     const a = argv[i];
     const value = () => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i]);
     if (a === '--quick') o.quick = true;
-    else if (a.startsWith('--only')) o.only = value().split(',').map((s) => s.trim().toUpperCase()).filter(Boolean);
+    else if (a.startsWith('--only'))
+      o.only = value()
+        .split(',')
+        .map((s) => s.trim().toUpperCase())
+        .filter(Boolean);
     else if (a.startsWith('--rounds')) o.rounds = Math.max(1, Number(value()) | 0);
     else if (a === '--help' || a === '-h') {
       console.log('npm run bench [-- --quick] [--only W1,W3] [--rounds N]');
@@ -326,7 +359,12 @@ export function targets(s: Record<string, CaseSummary>): Target[] {
   };
   const rat = (id: string, peer: Peer, key: string) => s[id]?.ratios[peer]?.[key];
   const add = (workload: string, text: string, v: number | undefined, fmt: (v: number) => string, pass: (v: number) => boolean) =>
-    out.push({ workload, text, measured: v === undefined || Number.isNaN(v) ? 'not measured' : fmt(v), ok: v === undefined || Number.isNaN(v) ? null : pass(v) });
+    out.push({
+      workload,
+      text,
+      measured: v === undefined || Number.isNaN(v) ? 'not measured' : fmt(v),
+      ok: v === undefined || Number.isNaN(v) ? null : pass(v),
+    });
   const x = (v: number) => `${v >= 10 ? v.toFixed(0) : v.toFixed(2)}×`;
   const ms = (v: number) => `${v.toFixed(v < 10 ? 2 : 0)} ms`;
   if (s.W1) {
@@ -337,23 +375,55 @@ export function targets(s: Record<string, CaseSummary>): Target[] {
     add('W2', '≥ 3× faster than tfjs-wasm', rat('W2', 'tfjs-wasm', 'ms_per_step'), x, (v) => v >= 3);
     add('W2', '≥ 15× faster than tfjs-cpu', rat('W2', 'tfjs-cpu', 'ms_per_step'), x, (v) => v >= 15);
     const t = rat('W2', 'torch', 'ms_per_step');
-    add('W2', 'within 5× of PyTorch, 1 thread (long-term aim)', t === undefined ? undefined : 1 / t, (v) => `${v.toFixed(1)}× slower`, (v) => v <= 5);
+    add(
+      'W2',
+      'within 5× of PyTorch, 1 thread (long-term aim)',
+      t === undefined ? undefined : 1 / t,
+      (v) => `${v.toFixed(1)}× slower`,
+      (v) => v <= 5,
+    );
   }
   const big = 'W3 N=1e6';
   if (s[big]) {
     const g = s[big].peers.gradlab;
-    out.push({ workload: 'W3', text: 'N = 1e6 completes, dy/dx checked', measured: g?.status ?? 'not run', ok: g ? g.status === 'ok' && g.failedChecks.length === 0 : null });
+    out.push({
+      workload: 'W3',
+      text: 'N = 1e6 completes, dy/dx checked',
+      measured: g?.status ?? 'not run',
+      ok: g ? g.status === 'ok' && g.failedChecks.length === 0 : null,
+    });
     add('W3', 'backward ≥ 50× faster than PyTorch (N = 1e6)', rat(big, 'torch', 'backward_ms'), x, (v) => v >= 50);
     add('W3', 'build ≥ 5× faster than PyTorch (N = 1e6)', rat(big, 'torch', 'build_ms'), x, (v) => v >= 5);
-    add('W3', '< 300 MB resident (N = 1e6, peak RSS)', med(big, 'gradlab', 'peak_rss_mb'), (v) => `${v.toFixed(0)} MB`, (v) => v < 300);
+    add(
+      'W3',
+      '< 300 MB resident (N = 1e6, peak RSS)',
+      med(big, 'gradlab', 'peak_rss_mb'),
+      (v) => `${v.toFixed(0)} MB`,
+      (v) => v < 300,
+    );
   }
-  for (const [id, fasterMode] of [['W4 512→8', 'jacrev'], ['W4 8→512', 'jacfwd']] as const) {
+  for (const [id, fasterMode] of [
+    ['W4 512→8', 'jacrev'],
+    ['W4 8→512', 'jacfwd'],
+  ] as const) {
     if (!s[id]) continue;
     const r = med(id, 'gradlab', 'fwd_over_rev');
-    add('W4', `${id.slice(3)}: ${fasterMode} wins`, r, (v) => `jacfwd/jacrev = ${v.toFixed(2)}`, (v) => (fasterMode === 'jacrev' ? v > 1 : v < 1));
+    add(
+      'W4',
+      `${id.slice(3)}: ${fasterMode} wins`,
+      r,
+      (v) => `jacfwd/jacrev = ${v.toFixed(2)}`,
+      (v) => (fasterMode === 'jacrev' ? v > 1 : v < 1),
+    );
     for (const mode of ['jacfwd', 'jacrev']) {
       const t = rat(id, 'torch', `${mode}_ms`);
-      add('W4', `${id.slice(3)}: ${mode} within 5× of PyTorch`, t === undefined ? undefined : 1 / t, (v) => `${v.toFixed(1)}× PyTorch's time`, (v) => v <= 5);
+      add(
+        'W4',
+        `${id.slice(3)}: ${mode} within 5× of PyTorch`,
+        t === undefined ? undefined : 1 / t,
+        (v) => `${v.toFixed(1)}× PyTorch's time`,
+        (v) => v <= 5,
+      );
     }
   }
   if (s.W5) {
@@ -362,9 +432,27 @@ export function targets(s: Record<string, CaseSummary>): Target[] {
     const drawn = n('graph_large_drawn');
     const nodes = n('graph_large_nodes');
     const grouped = drawn !== undefined && nodes !== undefined && drawn >= nodes; // every node shown (or stands in a group)
-    add('W5', `${nodes ?? 10000}-node graph (grouped) drawn < 3 s`, n('graph_large_ms'), (v) => `${ms(v)}${grouped ? '' : `, but the view holds only ${drawn} of them (the rest left out)`}`, (v) => v < 3000 && grouped);
-    add('W5', 'live loss curve ≥ 10 frames/s', n('curve_fps'), (v) => `${v.toFixed(1)} fps`, (v) => v >= 10);
-    add('W5', 'live curve slows training < 10%', n('train_slowdown_pct'), (v) => `${v.toFixed(1)}%`, (v) => v < 10);
+    add(
+      'W5',
+      `${nodes ?? 10000}-node graph (grouped) drawn < 3 s`,
+      n('graph_large_ms'),
+      (v) => `${ms(v)}${grouped ? '' : `, but the view holds only ${drawn} of them (the rest left out)`}`,
+      (v) => v < 3000 && grouped,
+    );
+    add(
+      'W5',
+      'live loss curve ≥ 10 frames/s',
+      n('curve_fps'),
+      (v) => `${v.toFixed(1)} fps`,
+      (v) => v >= 10,
+    );
+    add(
+      'W5',
+      'live curve slows training < 10%',
+      n('train_slowdown_pct'),
+      (v) => `${v.toFixed(1)}%`,
+      (v) => v < 10,
+    );
   }
   if (s.W6) {
     add('W6', 'import < 1.5 s (fresh kernel, own cell)', med('W6', 'gradlab', 'import_ms'), ms, (v) => v < 1500);
@@ -418,10 +506,16 @@ export function shortError(e = ''): string {
 
 export function table(summaries: CaseSummary[], cases: Case[], tg: Target[], meta: any): string {
   const lines: string[] = [];
-  lines.push(`Machine: ${meta.machine.cpu}, ${meta.machine.nproc} vCPU${meta.machine.flags ? ` (${meta.machine.flags})` : ''}, ${meta.machine.memGiB} GiB; Node ${meta.machine.node}; ${meta.machine.chromium || 'no Chromium'}${meta.machine.python ? `; Python ${meta.machine.python}` : ''}.`);
-  lines.push(`Run: ${meta.date}, commit ${meta.machine.commit}, ${meta.quick ? '**--quick (smoke sizes: not comparable with the targets)**' : 'full sizes'}, rounds per case as listed; load average ${meta.loadBefore} before, ${meta.loadAfter} after; ${meta.seconds.toFixed(0)} s.`);
+  lines.push(
+    `Machine: ${meta.machine.cpu}, ${meta.machine.nproc} vCPU${meta.machine.flags ? ` (${meta.machine.flags})` : ''}, ${meta.machine.memGiB} GiB; Node ${meta.machine.node}; ${meta.machine.chromium || 'no Chromium'}${meta.machine.python ? `; Python ${meta.machine.python}` : ''}.`,
+  );
+  lines.push(
+    `Run: ${meta.date}, commit ${meta.machine.commit}, ${meta.quick ? '**--quick (smoke sizes: not comparable with the targets)**' : 'full sizes'}, rounds per case as listed; load average ${meta.loadBefore} before, ${meta.loadAfter} after; ${meta.seconds.toFixed(0)} s.`,
+  );
   lines.push('');
-  lines.push('Medians over rounds. "× vs X" = median over rounds of (X\'s value / gradlab\'s value) in the same round: above 1, gradlab is faster (or smaller).');
+  lines.push(
+    'Medians over rounds. "× vs X" = median over rounds of (X\'s value / gradlab\'s value) in the same round: above 1, gradlab is faster (or smaller).',
+  );
   lines.push('');
   const shown = PEERS.filter((p) => cases.some((c) => c.peers.includes(p)));
   lines.push(`| case | metric | ${shown.join(' | ')} | gradlab vs peers |`);
@@ -448,12 +542,17 @@ export function table(summaries: CaseSummary[], cases: Case[], tg: Target[], met
   const nChecks = summaries.reduce((a, s) => a + s.checks.length, 0);
   lines.push(`Result checks: ${nChecks - failed.length} of ${nChecks} passed (every run's own checks and the cross-peer comparisons; each is in the JSON).`);
   for (const f of failed) lines.push(`- ✗ ${f}`);
-  const expected = summaries.flatMap((s) => Object.entries(s.peers).filter(([, p]) => p.status === 'failed').map(([name, p]) => `${s.id} ${name}: ${p.errors[0]}`));
+  const expected = summaries.flatMap((s) =>
+    Object.entries(s.peers)
+      .filter(([, p]) => p.status === 'failed')
+      .map(([name, p]) => `${s.id} ${name}: ${p.errors[0]}`),
+  );
   for (const e of expected) lines.push(`- failed run (recorded, not a crash of the suite): ${e.split('\n')[0].slice(0, 300)}`);
   lines.push('');
   lines.push('| target | measured | |');
   lines.push('|---|---|---|');
-  for (const t of tg) lines.push(`| ${t.workload}: ${t.text} | ${t.measured} | ${meta.quick ? '(smoke)' : t.ok === null ? 'not measured' : t.ok ? '✓' : '✗ missed'} |`);
+  for (const t of tg)
+    lines.push(`| ${t.workload}: ${t.text} | ${t.measured} | ${meta.quick ? '(smoke)' : t.ok === null ? 'not measured' : t.ok ? '✓' : '✗ missed'} |`);
   return lines.join('\n') + '\n';
 }
 
@@ -466,7 +565,16 @@ async function main() {
   if (cases.length === 0) throw new Error(`bench: --only ${String(opts.only)} matches no workload (W1–W6)`);
   const avail = available();
   for (const p of PEERS) if (avail[p] !== true && cases.some((c) => c.peers.includes(p))) console.log(`${p}: ${avail[p]}`);
-  const meta: any = { date: new Date().toISOString(), quick: opts.quick, only: opts.only, machine: machine(), loadBefore: os.loadavg().map((v) => v.toFixed(2)).join(' ') };
+  const meta: any = {
+    date: new Date().toISOString(),
+    quick: opts.quick,
+    only: opts.only,
+    machine: machine(),
+    loadBefore: os
+      .loadavg()
+      .map((v) => v.toFixed(2))
+      .join(' '),
+  };
   const t0 = Date.now();
   const summaries: CaseSummary[] = [];
   for (const c of cases) {
@@ -488,16 +596,24 @@ async function main() {
         const s0 = Date.now();
         const result = await runOne(c, peer, params);
         round.push({ peer, result });
-        const shownMetrics = c.metrics.filter((m) => result.metrics[m.key] !== undefined).slice(0, 4).map((m) => `${m.label} ${fmtNum(result.metrics[m.key], m.digits)}`);
+        const shownMetrics = c.metrics
+          .filter((m) => result.metrics[m.key] !== undefined)
+          .slice(0, 4)
+          .map((m) => `${m.label} ${fmtNum(result.metrics[m.key], m.digits)}`);
         const bad = result.checks.filter((k) => !k.ok).map((k) => k.name);
-        console.log(`  round ${r + 1} ${peer.padEnd(10)} ${result.ok ? shownMetrics.join(', ') : `FAILED: ${shortError(result.error)}`}${bad.length ? `  CHECK FAILED: ${bad.join('; ')}` : ''}  (${((Date.now() - s0) / 1000).toFixed(1)} s)`);
+        console.log(
+          `  round ${r + 1} ${peer.padEnd(10)} ${result.ok ? shownMetrics.join(', ') : `FAILED: ${shortError(result.error)}`}${bad.length ? `  CHECK FAILED: ${bad.join('; ')}` : ''}  (${((Date.now() - s0) / 1000).toFixed(1)} s)`,
+        );
       }
       all.push(round);
     }
     summaries.push(summarise(c, all, avail, c.params[size]));
   }
   meta.seconds = (Date.now() - t0) / 1000;
-  meta.loadAfter = os.loadavg().map((v) => v.toFixed(2)).join(' ');
+  meta.loadAfter = os
+    .loadavg()
+    .map((v) => v.toFixed(2))
+    .join(' ');
   const byId = Object.fromEntries(summaries.map((s) => [s.id, s]));
   const tg = targets(byId);
   const md = table(summaries, cases, tg, meta);

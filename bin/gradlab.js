@@ -91,8 +91,7 @@ function requireJupyterLab(env, python) {
   }
   if (!env.jupyter_client || !env.IPython) {
     throw new UserError(
-      `tslab's kernel installer needs jupyter_client and IPython in ${env.prefix}; ` +
-        `install them with ${python} -m pip install ipykernel.`,
+      `tslab's kernel installer needs jupyter_client and IPython in ${env.prefix}; ` + `install them with ${python} -m pip install ipykernel.`,
     );
   }
 }
@@ -125,10 +124,7 @@ function install(python) {
   const tslab = findTslab();
   const built = path.join(PACKAGE_ROOT, 'gradlab', 'labextension');
   if (!fs.existsSync(path.join(built, 'package.json'))) {
-    throw new UserError(
-      `The prebuilt extension is missing from ${built}.\n` +
-        'In a checkout of gradlab, build it first (npm run build:extension).',
-    );
+    throw new UserError(`The prebuilt extension is missing from ${built}.\n` + 'In a checkout of gradlab, build it first (npm run build:extension).');
   }
 
   const dest = labextensionDir(env);
@@ -139,17 +135,13 @@ function install(python) {
   console.log(`Installed the gradlab extension into ${dest}`);
 
   // tslab's own installer writes kernel.json for both kernels into <sys.prefix>/share/jupyter/kernels/.
-  const result = childProcess.spawnSync(
-    process.execPath,
-    [tslab.bin, 'install', `--python=${env.executable}`, '--sys-prefix', `--binary=${tslab.bin}`],
-    { encoding: 'utf8' },
-  );
+  const result = childProcess.spawnSync(process.execPath, [tslab.bin, 'install', `--python=${env.executable}`, '--sys-prefix', `--binary=${tslab.bin}`], {
+    encoding: 'utf8',
+  });
   if (result.status !== 0) {
     throw new UserError(`tslab install failed:\n${(result.stderr || result.stdout || String(result.error)).trim()}`);
   }
-  console.log(
-    `Registered the tslab ${tslab.version} kernel (TypeScript, JavaScript) in ${path.join(env.prefix, 'share', 'jupyter', 'kernels')}`,
-  );
+  console.log(`Registered the tslab ${tslab.version} kernel (TypeScript, JavaScript) in ${path.join(env.prefix, 'share', 'jupyter', 'kernels')}`);
   console.log('Restart JupyterLab and reload the page to use them.');
 }
 

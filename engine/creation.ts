@@ -48,10 +48,7 @@ function make(op: string, shape: readonly number[], dtype: DType, fill: (out: Ar
  * A tensor from a number, nested arrays (`[[1, 2], [3, 4]]`) or a typed array
  * (then `shape` may be given in opts; default 1-D). Data is copied.
  */
-export function tensor(
-  data: NestedArray | Float64Array | Float32Array | Int32Array | Tensor,
-  opts: TensorOptions & { shape?: number[] } = {},
-): Tensor {
+export function tensor(data: NestedArray | Float64Array | Float32Array | Int32Array | Tensor, opts: TensorOptions & { shape?: number[] } = {}): Tensor {
   const dtype = opts.dtype ?? (data instanceof Float32Array ? 'float32' : 'float64');
   dtypeOf({ dtype }, 'tensor');
   let t: Tensor;
@@ -91,7 +88,10 @@ export function full(shape: number[], value: number, opts: TensorOptions = {}): 
 function filled(op: string, shape: number[], value: number, opts: TensorOptions): Tensor {
   const s = checkShape(op, shape);
   if (typeof value !== 'number') fail(`${op}: the fill value must be a number, got ${describe(value)}`);
-  return finish(make(op, s, dtypeOf(opts, op), (a) => a.fill(value)), opts);
+  return finish(
+    make(op, s, dtypeOf(opts, op), (a) => a.fill(value)),
+    opts,
+  );
 }
 
 /** Zeros of `shape`. */
@@ -116,30 +116,38 @@ export function onesLike(t: Tensor, opts: TensorOptions = {}): Tensor {
   return filled('onesLike', t.shape as number[], 1, { dtype: t.dtype, ...opts });
 }
 
-
 /** Uniform random numbers in [0, 1), from the seeded generator. */
 export function rand(shape: number[], opts: RandomOptions = {}): Tensor {
   const g = opts.rng ?? defaultRng();
-  return finish(make('rand', checkShape('rand', shape), dtypeOf(opts, 'rand'), (a) => {
-    for (let i = 0; i < a.length; i++) a[i] = g.uniform();
-  }), opts);
+  return finish(
+    make('rand', checkShape('rand', shape), dtypeOf(opts, 'rand'), (a) => {
+      for (let i = 0; i < a.length; i++) a[i] = g.uniform();
+    }),
+    opts,
+  );
 }
 
 /** Standard normal random numbers, from the seeded generator. */
 export function randn(shape: number[], opts: RandomOptions = {}): Tensor {
   const g = opts.rng ?? defaultRng();
-  return finish(make('randn', checkShape('randn', shape), dtypeOf(opts, 'randn'), (a) => {
-    for (let i = 0; i < a.length; i++) a[i] = g.normal();
-  }), opts);
+  return finish(
+    make('randn', checkShape('randn', shape), dtypeOf(opts, 'randn'), (a) => {
+      for (let i = 0; i < a.length; i++) a[i] = g.normal();
+    }),
+    opts,
+  );
 }
 
 /** Random integers in [low, high) (as float values), from the seeded generator. */
 export function randint(low: number, high: number, shape: number[], opts: RandomOptions = {}): Tensor {
   if (!Number.isInteger(low) || !Number.isInteger(high) || high <= low) fail(`randint: need integers low < high, got ${low}, ${high}`);
   const g = opts.rng ?? defaultRng();
-  return finish(make('randint', checkShape('randint', shape), dtypeOf(opts, 'randint'), (a) => {
-    for (let i = 0; i < a.length; i++) a[i] = g.int(low, high);
-  }), opts);
+  return finish(
+    make('randint', checkShape('randint', shape), dtypeOf(opts, 'randint'), (a) => {
+      for (let i = 0; i < a.length; i++) a[i] = g.int(low, high);
+    }),
+    opts,
+  );
 }
 
 /**
@@ -151,33 +159,48 @@ export function arange(start: number, stop?: number, step = 1, opts: TensorOptio
     stop = start;
     start = 0;
   }
-  for (const [k, v] of [['start', start], ['stop', stop]] as const) {
+  for (const [k, v] of [
+    ['start', start],
+    ['stop', stop],
+  ] as const) {
     if (typeof v !== 'number' || !Number.isFinite(v)) fail(`arange: ${k} must be a finite number, got ${describe(v)}`);
   }
   if (typeof step !== 'number' || !Number.isFinite(step) || step === 0) fail(`arange: step must be a finite non-zero number, got ${describe(step)}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
-  return finish(make('arange', [n], dtypeOf(opts, 'arange'), (a) => {
-    for (let i = 0; i < n; i++) a[i] = start + i * step;
-  }), opts);
+  return finish(
+    make('arange', [n], dtypeOf(opts, 'arange'), (a) => {
+      for (let i = 0; i < n; i++) a[i] = start + i * step;
+    }),
+    opts,
+  );
 }
 
 /** `num` evenly spaced values from start to stop, both included (as NumPy). */
 export function linspace(start: number, stop: number, num: number, opts: TensorOptions = {}): Tensor {
   if (!Number.isInteger(num) || num < 0) fail(`linspace: num must be a non-negative integer, got ${describe(num)}`);
-  for (const [k, v] of [['start', start], ['stop', stop]] as const) {
+  for (const [k, v] of [
+    ['start', start],
+    ['stop', stop],
+  ] as const) {
     if (typeof v !== 'number') fail(`linspace: ${k} must be a number, got ${describe(v)}`);
   }
-  return finish(make('linspace', [num], dtypeOf(opts, 'linspace'), (a) => {
-    const step = num > 1 ? (stop - start) / (num - 1) : 0;
-    for (let i = 0; i < num; i++) a[i] = start + i * step;
-    if (num > 1) a[num - 1] = stop;
-  }), opts);
+  return finish(
+    make('linspace', [num], dtypeOf(opts, 'linspace'), (a) => {
+      const step = num > 1 ? (stop - start) / (num - 1) : 0;
+      for (let i = 0; i < num; i++) a[i] = start + i * step;
+      if (num > 1) a[num - 1] = stop;
+    }),
+    opts,
+  );
 }
 
 /** The n×m identity matrix (m = n by default). */
 export function eye(n: number, m: number = n, opts: TensorOptions = {}): Tensor {
   const s = checkShape('eye', [n, m]);
-  return finish(make('eye', s, dtypeOf(opts, 'eye'), (a) => {
-    for (let i = 0; i < Math.min(n, m); i++) a[i * m + i] = 1;
-  }), opts);
+  return finish(
+    make('eye', s, dtypeOf(opts, 'eye'), (a) => {
+      for (let i = 0; i < Math.min(n, m); i++) a[i * m + i] = 1;
+    }),
+    opts,
+  );
 }

@@ -43,12 +43,18 @@ export function fmtShape(shape: readonly number[]): string {
 export function describeValue(v: unknown): string {
   if (v === null || v === undefined) return String(v);
   switch (typeof v) {
-    case 'number': return `the number ${v}`;
-    case 'string': return `a string (${JSON.stringify(v.length > 24 ? `${v.slice(0, 24)}…` : v)})`;
-    case 'boolean': return `the boolean ${v}`;
-    case 'function': return 'a function';
-    case 'bigint': return `the bigint ${v}`;
-    case 'symbol': return 'a symbol';
+    case 'number':
+      return `the number ${v}`;
+    case 'string':
+      return `a string (${JSON.stringify(v.length > 24 ? `${v.slice(0, 24)}…` : v)})`;
+    case 'boolean':
+      return `the boolean ${v}`;
+    case 'function':
+      return 'a function';
+    case 'bigint':
+      return `the bigint ${v}`;
+    case 'symbol':
+      return 'a symbol';
   }
   if (Array.isArray(v)) return `an array of length ${v.length}`;
   if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;

@@ -51,9 +51,10 @@ export function check(label: string, test: () => boolean | void, hint = ''): voi
     if (!ok) message = hint;
   } catch (e) {
     const err = e as Error;
-    message = err instanceof TodoError || err?.name === 'TodoError'
-      ? `${err.message}${hint ? `. Hint: ${hint}` : ''}`
-      : `${hint ? `${hint} ` : ''}(${err?.name ?? 'Error'}: ${err?.message ?? String(e)})`;
+    message =
+      err instanceof TodoError || err?.name === 'TodoError'
+        ? `${err.message}${hint ? `. Hint: ${hint}` : ''}`
+        : `${hint ? `${hint} ` : ''}(${err?.name ?? 'Error'}: ${err?.message ?? String(e)})`;
   }
   console.log(ok ? `✓ ${label}` : `✗ not yet: ${label}${message ? ` — ${message}` : ''}`);
   results.push({ label, ok, message });

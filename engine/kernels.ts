@@ -25,9 +25,7 @@ function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 type F1 = (x: number) => number;
 type F2 = (a: number, b: number) => number;
 type Loop1 = (f: F1, x: Arr, out: Arr, n: number) => void;
-type Loop2 = (
-  f: F2, a: Arr, b: Arr, out: Arr, rows: number, len: number, sar: number, sac: number, sbr: number, sbc: number,
-) => void;
+type Loop2 = (f: F2, a: Arr, b: Arr, out: Arr, rows: number, len: number, sar: number, sac: number, sbr: number, sbc: number) => void;
 
 const LOOP1 = `(function map1Loop(f, x, out, n) {
   for (let i = 0; i < n; i++) out[i] = f(x[i]);
@@ -44,12 +42,11 @@ const LOOP2 = `(function map2Loop(f, a, b, out, rows, len, sar, sac, sbr, sbc) {
 function sharedLoop1(f: F1, x: Arr, out: Arr, n: number): void {
   for (let i = 0; i < n; i++) out[i] = f(x[i]);
 }
-function sharedLoop2(
-  f: F2, a: Arr, b: Arr, out: Arr, rows: number, len: number, sar: number, sac: number, sbr: number, sbc: number,
-): void {
+function sharedLoop2(f: F2, a: Arr, b: Arr, out: Arr, rows: number, len: number, sar: number, sac: number, sbr: number, sbc: number): void {
   let o = 0;
   for (let r = 0; r < rows; r++) {
-    let ia = r * sar, ib = r * sbr;
+    let ia = r * sar,
+      ib = r * sbr;
     for (let j = 0; j < len; j++, ia += sac, ib += sbc) out[o++] = f(a[ia], b[ib]);
   }
 }
@@ -133,9 +130,7 @@ export function map2(f: F2, a: Arr, aShape: Shape, b: Arr, bShape: Shape, outSha
 }
 
 /** out = f(x0, x1, ...) elementwise with broadcasting, for any number of operands. */
-export function mapN(
-  f: (...xs: number[]) => number, xs: Arr[], shapes: Shape[], outShape: Shape, out: Arr,
-): Arr {
+export function mapN(f: (...xs: number[]) => number, xs: Arr[], shapes: Shape[], outShape: Shape, out: Arr): Arr {
   const nd = outShape.length;
   const n = out.length;
   if (n === 0) return out;
@@ -187,9 +182,7 @@ export type ReduceKind = 'sum' | 'max' | 'min';
  * NOTE: on ties max/min pick the first occurrence in row-major order; a NaN
  * wins over any number (it propagates).
  */
-export function reduce(
-  kind: ReduceKind, x: Arr, shape: Shape, axes: readonly number[], out: Arr,
-): Int32Array | null {
+export function reduce(kind: ReduceKind, x: Arr, shape: Shape, axes: readonly number[], out: Arr): Int32Array | null {
   const nd = shape.length;
   const n = x.length;
   // output strides per input dimension (0 on reduced axes)
@@ -311,10 +304,7 @@ export function matmulTT(a: Arr, b: Arr, m: number, k: number, n: number, out: A
 /**
  * out = op(A)·op(B), where op(A)[i][p] = a[i·ars + p·acs] and op(B)[p][j] = b[p·brs + j·bcs].
  */
-function gemm(
-  a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number,
-  m: number, k: number, n: number, out: Arr,
-): Arr {
+function gemm(a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number, m: number, k: number, n: number, out: Arr): Arr {
   const mnk = m * n * k;
   if (mnk >= WASM_MIN && wasmAvailable()) return wasmGemm(a, ars, acs, b, brs, bcs, m, k, n, out);
   // JavaScript: accumulate in a float64 array (`out` itself when it is float64)
@@ -333,9 +323,7 @@ function gemm(
 }
 
 /** c = op(a)·op(b) in float64, in the documented order (passes of KC along k). */
-function matmulSmall(
-  a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number, m: number, k: number, n: number, c: Float64Array,
-): void {
+function matmulSmall(a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number, m: number, k: number, n: number, c: Float64Array): void {
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
       let total = 0;
@@ -355,9 +343,7 @@ function matmulSmall(
  * (A float64 operation on float32 values rounded to float32 equals the float32
  * operation: double rounding is harmless for +, ×, since 53 ≥ 2·24 + 2.)
  */
-function matmulSmall32(
-  a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number, m: number, k: number, n: number, c: Float64Array,
-): void {
+function matmulSmall32(a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number, m: number, k: number, n: number, c: Float64Array): void {
   const fr = Math.fround;
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -374,8 +360,17 @@ function matmulSmall32(
 }
 
 function matmulPacked(
-  a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number,
-  m: number, k: number, n: number, c: Float64Array, f32: boolean,
+  a: Arr,
+  ars: number,
+  acs: number,
+  b: Arr,
+  brs: number,
+  bcs: number,
+  m: number,
+  k: number,
+  n: number,
+  c: Float64Array,
+  f32: boolean,
 ): void {
   const ncMax = Math.min(NC, roundUp4(n));
   const mcMax = Math.min(MC, roundUp4(m));
@@ -407,9 +402,7 @@ function roundUp4(x: number): number {
 }
 
 /** op(B)[k0:k0+kc, j0:j0+nc] as panels of 4 columns: panel q, row p at out[(q·kc + p)·4 ..], zero-padded. */
-function packPanelsB(
-  b: Arr, brs: number, bcs: number, k0: number, kc: number, j0: number, nc: number, out: Float64Array, f32: boolean,
-): void {
+function packPanelsB(b: Arr, brs: number, bcs: number, k0: number, kc: number, j0: number, nc: number, out: Float64Array, f32: boolean): void {
   const fr = Math.fround;
   for (let jj = 0; jj < nc; jj += 4) {
     const w = Math.min(4, nc - jj);
@@ -431,9 +424,7 @@ function packPanelsB(
 }
 
 /** op(A)[i0:i0+mc, k0:k0+kc] as panels of 4 rows: panel r, column p at out[(r·kc + p)·4 ..], zero-padded. */
-function packPanelsA(
-  a: Arr, ars: number, acs: number, i0: number, mc: number, k0: number, kc: number, out: Float64Array, f32: boolean,
-): void {
+function packPanelsA(a: Arr, ars: number, acs: number, i0: number, mc: number, k0: number, kc: number, out: Float64Array, f32: boolean): void {
   const fr = Math.fround;
   for (let ii = 0; ii < mc; ii += 4) {
     const h = Math.min(4, mc - ii);
@@ -452,52 +443,166 @@ function packPanelsA(
 
 /** c[4×4 at o, row stride n] += (panel of A at pa) · (panel of B at pb) over kc; only rows×cols are stored. */
 function kernel4x4(
-  A: Float64Array, pa: number, B: Float64Array, pb: number, kc: number,
-  c: Float64Array, o: number, n: number, rows: number, cols: number,
+  A: Float64Array,
+  pa: number,
+  B: Float64Array,
+  pb: number,
+  kc: number,
+  c: Float64Array,
+  o: number,
+  n: number,
+  rows: number,
+  cols: number,
 ): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0,
+    c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0,
+    c23 = 0,
+    c30 = 0,
+    c31 = 0,
+    c32 = 0,
+    c33 = 0;
   for (let p = 0; p < kc; p++, pa += 4, pb += 4) {
-    const a0 = A[pa], a1 = A[pa + 1], a2 = A[pa + 2], a3 = A[pa + 3];
-    const b0 = B[pb], b1 = B[pb + 1], b2 = B[pb + 2], b3 = B[pb + 3];
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    const a0 = A[pa],
+      a1 = A[pa + 1],
+      a2 = A[pa + 2],
+      a3 = A[pa + 3];
+    const b0 = B[pb],
+      b1 = B[pb + 1],
+      b2 = B[pb + 2],
+      b3 = B[pb + 3];
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c02 += a0 * b2;
+    c03 += a0 * b3;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c12 += a1 * b2;
+    c13 += a1 * b3;
+    c20 += a2 * b0;
+    c21 += a2 * b1;
+    c22 += a2 * b2;
+    c23 += a2 * b3;
+    c30 += a3 * b0;
+    c31 += a3 * b1;
+    c32 += a3 * b2;
+    c33 += a3 * b3;
   }
   store4x4(c, o, n, rows, cols, false, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
 }
 
 /** kernel4x4 in float32 arithmetic (the fallback when WebAssembly is unavailable). */
 function kernel4x4f32(
-  A: Float64Array, pa: number, B: Float64Array, pb: number, kc: number,
-  c: Float64Array, o: number, n: number, rows: number, cols: number,
+  A: Float64Array,
+  pa: number,
+  B: Float64Array,
+  pb: number,
+  kc: number,
+  c: Float64Array,
+  o: number,
+  n: number,
+  rows: number,
+  cols: number,
 ): void {
   const fr = Math.fround;
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0,
+    c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0,
+    c23 = 0,
+    c30 = 0,
+    c31 = 0,
+    c32 = 0,
+    c33 = 0;
   for (let p = 0; p < kc; p++, pa += 4, pb += 4) {
-    const a0 = A[pa], a1 = A[pa + 1], a2 = A[pa + 2], a3 = A[pa + 3];
-    const b0 = B[pb], b1 = B[pb + 1], b2 = B[pb + 2], b3 = B[pb + 3];
-    c00 = fr(c00 + fr(a0 * b0)); c01 = fr(c01 + fr(a0 * b1)); c02 = fr(c02 + fr(a0 * b2)); c03 = fr(c03 + fr(a0 * b3));
-    c10 = fr(c10 + fr(a1 * b0)); c11 = fr(c11 + fr(a1 * b1)); c12 = fr(c12 + fr(a1 * b2)); c13 = fr(c13 + fr(a1 * b3));
-    c20 = fr(c20 + fr(a2 * b0)); c21 = fr(c21 + fr(a2 * b1)); c22 = fr(c22 + fr(a2 * b2)); c23 = fr(c23 + fr(a2 * b3));
-    c30 = fr(c30 + fr(a3 * b0)); c31 = fr(c31 + fr(a3 * b1)); c32 = fr(c32 + fr(a3 * b2)); c33 = fr(c33 + fr(a3 * b3));
+    const a0 = A[pa],
+      a1 = A[pa + 1],
+      a2 = A[pa + 2],
+      a3 = A[pa + 3];
+    const b0 = B[pb],
+      b1 = B[pb + 1],
+      b2 = B[pb + 2],
+      b3 = B[pb + 3];
+    c00 = fr(c00 + fr(a0 * b0));
+    c01 = fr(c01 + fr(a0 * b1));
+    c02 = fr(c02 + fr(a0 * b2));
+    c03 = fr(c03 + fr(a0 * b3));
+    c10 = fr(c10 + fr(a1 * b0));
+    c11 = fr(c11 + fr(a1 * b1));
+    c12 = fr(c12 + fr(a1 * b2));
+    c13 = fr(c13 + fr(a1 * b3));
+    c20 = fr(c20 + fr(a2 * b0));
+    c21 = fr(c21 + fr(a2 * b1));
+    c22 = fr(c22 + fr(a2 * b2));
+    c23 = fr(c23 + fr(a2 * b3));
+    c30 = fr(c30 + fr(a3 * b0));
+    c31 = fr(c31 + fr(a3 * b1));
+    c32 = fr(c32 + fr(a3 * b2));
+    c33 = fr(c33 + fr(a3 * b3));
   }
   store4x4(c, o, n, rows, cols, true, c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33);
 }
 
 /** c[rows×cols block at o] += the pass sums (rounded to float32 when `f32`). */
 function store4x4(
-  c: Float64Array, o: number, n: number, rows: number, cols: number, f32: boolean,
-  c00: number, c01: number, c02: number, c03: number, c10: number, c11: number, c12: number, c13: number,
-  c20: number, c21: number, c22: number, c23: number, c30: number, c31: number, c32: number, c33: number,
+  c: Float64Array,
+  o: number,
+  n: number,
+  rows: number,
+  cols: number,
+  f32: boolean,
+  c00: number,
+  c01: number,
+  c02: number,
+  c03: number,
+  c10: number,
+  c11: number,
+  c12: number,
+  c13: number,
+  c20: number,
+  c21: number,
+  c22: number,
+  c23: number,
+  c30: number,
+  c31: number,
+  c32: number,
+  c33: number,
 ): void {
   if (rows === 4 && cols === 4 && !f32) {
-    c[o] += c00; c[o + 1] += c01; c[o + 2] += c02; c[o + 3] += c03; o += n;
-    c[o] += c10; c[o + 1] += c11; c[o + 2] += c12; c[o + 3] += c13; o += n;
-    c[o] += c20; c[o + 1] += c21; c[o + 2] += c22; c[o + 3] += c23; o += n;
-    c[o] += c30; c[o + 1] += c31; c[o + 2] += c32; c[o + 3] += c33;
+    c[o] += c00;
+    c[o + 1] += c01;
+    c[o + 2] += c02;
+    c[o + 3] += c03;
+    o += n;
+    c[o] += c10;
+    c[o + 1] += c11;
+    c[o + 2] += c12;
+    c[o + 3] += c13;
+    o += n;
+    c[o] += c20;
+    c[o + 1] += c21;
+    c[o + 2] += c22;
+    c[o + 3] += c23;
+    o += n;
+    c[o] += c30;
+    c[o + 1] += c31;
+    c[o + 2] += c32;
+    c[o + 3] += c33;
     return;
   }
   const rs = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];

@@ -56,7 +56,8 @@ export function broadcastShapes(op: string, shapes: Shape[]): number[] {
  */
 export function normAxes(op: string, axis: number | readonly number[] | null | undefined, ndim: number): number[] {
   if (axis === undefined || axis === null) return Array.from({ length: ndim }, (_, i) => i);
-  const list: readonly number[] = typeof axis === 'number' ? [axis] : Array.isArray(axis) ? axis : fail(`${op}: axis must be an integer or an array of integers, got ${describeValue(axis)}`);
+  const list: readonly number[] =
+    typeof axis === 'number' ? [axis] : Array.isArray(axis) ? axis : fail(`${op}: axis must be an integer or an array of integers, got ${describeValue(axis)}`);
   const out: number[] = [];
   for (const a of list) {
     if (!Number.isInteger(a)) fail(`${op}: an axis must be an integer, got ${describeValue(a)}`);

@@ -311,7 +311,8 @@ export function fromNested(data: NestedArray, dtype: DType): Tensor {
   let k = 0;
   const walk = (x: NestedArray, depth: number, path: number[]) => {
     if (depth === shape.length) {
-      if (typeof x !== 'number') fail(`tensor: expected a number at index [${path.join(', ')}], got ${Array.isArray(x) ? 'an array' : typeof x} (the data is not rectangular)`);
+      if (typeof x !== 'number')
+        fail(`tensor: expected a number at index [${path.join(', ')}], got ${Array.isArray(x) ? 'an array' : typeof x} (the data is not rectangular)`);
       out[k++] = x;
       return;
     }

@@ -87,7 +87,10 @@ export function trace(y: Tensor): Trace {
   const inputKeys = new Map<Row, (number | Tensor)[]>();
   while (stack.length) {
     const r = stack.pop()!;
-    inputKeys.set(r, r.tape.inputsOf(r.id).map((i) => visit(r.tape, i)));
+    inputKeys.set(
+      r,
+      r.tape.inputsOf(r.id).map((i) => visit(r.tape, i)),
+    );
   }
   const ordered = [...rows.entries()].sort((a, b) => a[1].key - b[1].key);
   const idOf = new Map<number | Tensor, number>();
@@ -104,12 +107,12 @@ export function trace(y: Tensor): Trace {
       op: p ? p.name : 'const',
       kind: p ? 'op' : 'const',
       inputs: (inputKeys.get(r) ?? []).map((k) => idOf.get(k)!),
-      shape: o === OP_CONST && tape.flags[id] & F_SCALAR ? [] : info?.shape ?? [],
+      shape: o === OP_CONST && tape.flags[id] & F_SCALAR ? [] : (info?.shape ?? []),
       value: nodeValue(tape, id),
       grad: last && id < last.reached.length && last.reached[id] ? gradAt(tape, id, null) : null,
       name: tape.names?.get(id) ?? null,
       requiresGrad: p !== null,
-      scope: tape.scope ? scopePaths[tape.scope[id]] ?? [] : [],
+      scope: tape.scope ? (scopePaths[tape.scope[id]] ?? []) : [],
       attrs: p?.describe && info ? p.describe(info.attrs) : null,
       tensor: null,
       primitive: p,
@@ -166,7 +169,7 @@ function leafNode(t: Tensor, id: number, grad: Tensor | null, tape?: Tape, row?:
     grad: grad ?? null,
     name: t.name,
     requiresGrad: t._req,
-    scope: tape && tape.scope && row !== undefined ? scopePaths[tape.scope[row]] ?? [] : [],
+    scope: tape && tape.scope && row !== undefined ? (scopePaths[tape.scope[row]] ?? []) : [],
     attrs: null,
     tensor: t,
     primitive: null,

@@ -31,8 +31,7 @@ export const rendererFactory: IRenderMime.IRendererFactory = {
 
 const extension: IRenderMime.IExtension = {
   id: 'gradlab:renderer',
-  description:
-    'Draws gradlab computational graphs, gradient checks, Jacobian chains, loss curves, decision boundaries, confusion matrices and image grids.',
+  description: 'Draws gradlab computational graphs, gradient checks, Jacobian chains, loss curves, decision boundaries, confusion matrices and image grids.',
   rendererFactory,
   rank: RANK,
   dataType: 'json',

@@ -20,14 +20,7 @@
  * Imports only the contract and the pictures' caps: no DOM, no Node.
  */
 import type { BackwardPattern, GradlabPayload } from '../engine/display/contract';
-import {
-  DB_MAX_CELLS,
-  DB_MAX_POINTS,
-  CM_MAX_CLASSES,
-  IG_MAX_IMAGES,
-  IG_MAX_IMAGE_PIXELS,
-  IG_MAX_PIXELS,
-} from '../engine/display/figures/pictures';
+import { DB_MAX_CELLS, DB_MAX_POINTS, CM_MAX_CLASSES, IG_MAX_IMAGES, IG_MAX_IMAGE_PIXELS, IG_MAX_PIXELS } from '../engine/display/figures/pictures';
 
 /** Payload strings longer than this are cut (with a note) before a view draws them: a name or a title never needs more. */
 export const MAX_STRING = 2000;
@@ -233,8 +226,10 @@ function summary(c: Checker, t: unknown, path: string): boolean {
   const entries = shape.reduce((a, b) => a * b, 1);
   if (entries !== size) return c.bad(`${code(`${path}.size`)} is ${showNumber(size)}, but shape [${shape.join(', ')}] has ${showNumber(entries)} entries`);
   const n = (t.values as unknown[]).length;
-  if (t.truncated === false && n !== size) return c.bad(`${code(`${path}.values`)} holds ${showNumber(n)} entries, but the tensor has ${showNumber(size)} and is not marked truncated`);
-  if (t.truncated === true && n >= size) return c.bad(`${code(`${path}.truncated`)} is true, but ${code(`${path}.values`)} holds all ${showNumber(size)} entries`);
+  if (t.truncated === false && n !== size)
+    return c.bad(`${code(`${path}.values`)} holds ${showNumber(n)} entries, but the tensor has ${showNumber(size)} and is not marked truncated`);
+  if (t.truncated === true && n >= size)
+    return c.bad(`${code(`${path}.truncated`)} is true, but ${code(`${path}.values`)} holds all ${showNumber(size)} entries`);
   return true;
 }
 
@@ -282,7 +277,8 @@ function graphNode(c: Checker, n: unknown, i: number, count: number, rules: numb
   if (n.rule !== undefined) backwardRule(c, n.rule, `${path}.rule`);
   if (n.ruleRef !== undefined && c.integer(n.ruleRef, `${path}.ruleRef`)) {
     if (rules === null) c.bad(`${code(`${path}.ruleRef`)} is ${n.ruleRef}, but the payload has no ${code(`${prefix}rules`)}`);
-    else if (n.ruleRef >= rules) c.bad(`${code(`${path}.ruleRef`)} is ${n.ruleRef}, but ${code(`${prefix}rules`)} has ${showNumber(rules)} entr${rules === 1 ? 'y' : 'ies'}`);
+    else if (n.ruleRef >= rules)
+      c.bad(`${code(`${path}.ruleRef`)} is ${n.ruleRef}, but ${code(`${prefix}rules`)} has ${showNumber(rules)} entr${rules === 1 ? 'y' : 'ies'}`);
   }
   if (n.inputGrads !== undefined && c.array(n.inputGrads, `${path}.inputGrads`)) {
     if (Array.isArray(n.inputs) && n.inputGrads.length !== n.inputs.length) {
@@ -327,7 +323,9 @@ function checkGraph(c: Checker, p: Record<string, unknown>, prefix = ''): void {
   if (missing.length) {
     const listed = missing.slice(0, MAX_LISTED).join(', ') + (missing.length > MAX_LISTED ? `, … ${showNumber(missing.length - MAX_LISTED)} more` : '');
     // Listed first: a graph whose edges dangle is the problem a reader should see before any detail.
-    c.fatal.unshift(`${c.kind}: ${missing.length === 1 ? 'an edge points' : `${showNumber(missing.length)} edges point`} to nodes that do not exist (${listed}); the graph has ${showNumber(nodes.length)} nodes, ${ids}`);
+    c.fatal.unshift(
+      `${c.kind}: ${missing.length === 1 ? 'an edge points' : `${showNumber(missing.length)} edges point`} to nodes that do not exist (${listed}); the graph has ${showNumber(nodes.length)} nodes, ${ids}`,
+    );
   }
 }
 
@@ -359,7 +357,9 @@ function checkGradCheck(c: Checker, p: Record<string, unknown>): void {
       const path = `entries[${i}]`;
       if (!c.object(e, path)) return;
       if (c.integer(e.input, `${path}.input`) && e.input >= inputs.length) {
-        c.bad(`${code(`${path}.input`)} is ${showNumber(e.input)}, but there ${inputs.length === 1 ? 'is 1 input' : `are ${showNumber(inputs.length)} inputs`}`);
+        c.bad(
+          `${code(`${path}.input`)} is ${showNumber(e.input)}, but there ${inputs.length === 1 ? 'is 1 input' : `are ${showNumber(inputs.length)} inputs`}`,
+        );
       }
       if (c.shape(e.index, `${path}.index`) && typeof e.input === 'number') {
         const shape = (inputs[e.input] as { shape?: unknown } | undefined)?.shape;
@@ -449,7 +449,8 @@ function checkLossCurve(c: Checker, p: Record<string, unknown>): void {
   c.boolean(p.done, 'done');
   c.string(p.stopped, 'stopped', true);
   c.number(p.updatedAt, 'updatedAt', true);
-  if (c.number(p.staleAfter, 'staleAfter', true) && p.staleAfter !== undefined && p.staleAfter < 0) c.bad(`${code('staleAfter')} must be ≥ 0, got ${describe(p.staleAfter)}`);
+  if (c.number(p.staleAfter, 'staleAfter', true) && p.staleAfter !== undefined && p.staleAfter < 0)
+    c.bad(`${code('staleAfter')} must be ≥ 0, got ${describe(p.staleAfter)}`);
   c.boolean(p.logY, 'logY', true);
   if (c.number(p.smoothing, 'smoothing', true) && p.smoothing !== undefined && !(p.smoothing >= 0 && p.smoothing < 1)) {
     c.bad(`${code('smoothing')} must be in [0, 1), got ${describe(p.smoothing)}`);
@@ -487,15 +488,18 @@ function classList(c: Checker, v: unknown): string[] | null {
 function classIndices(c: Checker, v: unknown[], path: string, classes: number | null): boolean {
   for (let i = 0; i < v.length; i++) {
     const k = v[i];
-    if (!(typeof k === 'number' && Number.isInteger(k) && k >= 0)) return c.bad(`${code(`${path}[${i}]`)} must be a class index (a whole number ≥ 0), got ${describe(k)}`);
-    if (classes !== null && k >= classes) return c.bad(`${code(`${path}[${i}]`)} is class ${showNumber(k)}, but ${code('classes')} names ${showNumber(classes)}`);
+    if (!(typeof k === 'number' && Number.isInteger(k) && k >= 0))
+      return c.bad(`${code(`${path}[${i}]`)} must be a class index (a whole number ≥ 0), got ${describe(k)}`);
+    if (classes !== null && k >= classes)
+      return c.bad(`${code(`${path}[${i}]`)} is class ${showNumber(k)}, but ${code('classes')} names ${showNumber(classes)}`);
   }
   return true;
 }
 
 function range(c: Checker, v: unknown, path: string): boolean {
   if (!c.array(v, path)) return false;
-  if (v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x))) return c.bad(`${code(path)} must be [low, high] (two numbers), got [${v.slice(0, 3).map(describe).join(', ')}${v.length > 3 ? ', …' : ''}]`);
+  if (v.length !== 2 || !v.every((x) => typeof x === 'number' && Number.isFinite(x)))
+    return c.bad(`${code(path)} must be [low, high] (two numbers), got [${v.slice(0, 3).map(describe).join(', ')}${v.length > 3 ? ', …' : ''}]`);
   return true;
 }
 
@@ -507,12 +511,14 @@ function checkDecisionBoundary(c: Checker, p: Record<string, unknown>): void {
   const C = classes ? classes.length : null;
   range(c, p.xRange, 'xRange');
   range(c, p.yRange, 'yRange');
-  if (c.number(p.accuracy, 'accuracy') && !(p.accuracy >= 0 && p.accuracy <= 1)) c.bad(`${code('accuracy')} must be a fraction in [0, 1], got ${describe(p.accuracy)}`);
+  if (c.number(p.accuracy, 'accuracy') && !(p.accuracy >= 0 && p.accuracy <= 1))
+    c.bad(`${code('accuracy')} must be a fraction in [0, 1], got ${describe(p.accuracy)}`);
   const sized = c.integer(p.cols, 'cols', 1) && c.integer(p.rows, 'rows', 1);
   const pred = c.array(p.predicted, 'predicted') ? p.predicted : null;
   if (sized && pred) {
     const cells = (p.cols as number) * (p.rows as number);
-    if (cells !== pred.length) c.bad(`${code('cols')} × ${code('rows')} = ${showNumber(cells)} cells, but ${code('predicted')} holds ${showNumber(pred.length)} entries`);
+    if (cells !== pred.length)
+      c.bad(`${code('cols')} × ${code('rows')} = ${showNumber(cells)} cells, but ${code('predicted')} holds ${showNumber(pred.length)} entries`);
     else if (cells > DB_MAX_CELLS) c.bad(`${showNumber(cells)} grid cells is more than the view draws (at most ${showNumber(DB_MAX_CELLS)})`);
     else {
       classIndices(c, pred, 'predicted', C);
@@ -530,7 +536,9 @@ function checkDecisionBoundary(c: Checker, p: Record<string, unknown>): void {
   const [x, y, label, predicted] = cols as unknown[][];
   const n = x.length;
   if (![y, label, predicted].every((a) => a.length === n)) {
-    c.bad(`the point arrays differ in length: ${code('points.x')} ${showNumber(n)}, ${code('points.y')} ${showNumber(y.length)}, ${code('points.label')} ${showNumber(label.length)}, ${code('points.predicted')} ${showNumber(predicted.length)}`);
+    c.bad(
+      `the point arrays differ in length: ${code('points.x')} ${showNumber(n)}, ${code('points.y')} ${showNumber(y.length)}, ${code('points.label')} ${showNumber(label.length)}, ${code('points.predicted')} ${showNumber(predicted.length)}`,
+    );
     return;
   }
   c.every(x, 'points.x', (v) => typeof v === 'number' && Number.isFinite(v), 'a number');
@@ -572,10 +580,16 @@ function checkImageGrid(c: Checker, p: Record<string, unknown>): void {
   const sized = c.integer(p.height, 'height', 1) && c.integer(p.width, 'width', 1);
   if (!c.array(p.images, 'images')) return;
   const images = p.images;
-  if (c.array(p.captions, 'captions') && c.sameLength(p.captions, 'captions', images.length, `there ${images.length === 1 ? 'is 1 image' : `are ${showNumber(images.length)} images`}`)) {
+  if (
+    c.array(p.captions, 'captions') &&
+    c.sameLength(p.captions, 'captions', images.length, `there ${images.length === 1 ? 'is 1 image' : `are ${showNumber(images.length)} images`}`)
+  ) {
     c.every(p.captions, 'captions', (s) => typeof s === 'string', 'a caption (a string)');
   }
-  if (c.array(p.ranges, 'ranges') && c.sameLength(p.ranges, 'ranges', images.length, `there ${images.length === 1 ? 'is 1 image' : `are ${showNumber(images.length)} images`}`)) {
+  if (
+    c.array(p.ranges, 'ranges') &&
+    c.sameLength(p.ranges, 'ranges', images.length, `there ${images.length === 1 ? 'is 1 image' : `are ${showNumber(images.length)} images`}`)
+  ) {
     p.ranges.forEach((r, i) => range(c, r, `ranges[${i}]`));
   }
   if (!sized) return;
@@ -598,7 +612,9 @@ function checkImageGrid(c: Checker, p: Record<string, unknown>): void {
   }
   const shown = Math.min(images.length, IG_MAX_IMAGES, Math.floor(IG_MAX_PIXELS / pixels));
   if (shown < images.length) {
-    c.note(`${showNumber(images.length)} images of ${showNumber(pixels)} pixels; the view draws the first ${showNumber(shown)} (at most ${showNumber(IG_MAX_IMAGES)} images, ${showNumber(IG_MAX_PIXELS)} pixels)`);
+    c.note(
+      `${showNumber(images.length)} images of ${showNumber(pixels)} pixels; the view draws the first ${showNumber(shown)} (at most ${showNumber(IG_MAX_IMAGES)} images, ${showNumber(IG_MAX_PIXELS)} pixels)`,
+    );
   }
 }
 
@@ -624,7 +640,9 @@ export function checkPayload(payload: unknown, kind: string): PayloadCheck {
   const w: Walk = { tooDeep: null, longStrings: 0, longest: null };
   walk(payload, '', 0, w);
   if (w.tooDeep !== null) {
-    c.bad(`the data is nested deeper than ${MAX_DEPTH} levels (at ${code(w.tooDeep.length > 120 ? w.tooDeep.slice(0, 119) + '…' : w.tooDeep)}); the contract nests a few levels`);
+    c.bad(
+      `the data is nested deeper than ${MAX_DEPTH} levels (at ${code(w.tooDeep.length > 120 ? w.tooDeep.slice(0, 119) + '…' : w.tooDeep)}); the contract nests a few levels`,
+    );
     return { fatal: c.finish(), notes: [], payload };
   }
   const check = CHECKS[kind as GradlabPayload['kind']]; // undefined for a kind of no view
@@ -633,7 +651,9 @@ export function checkPayload(payload: unknown, kind: string): PayloadCheck {
   let drawn = payload;
   if (w.longest) {
     const more = w.longStrings > 1 ? `${showNumber(w.longStrings)} strings are` : 'a string is';
-    c.note(`${more} longer than ${showNumber(MAX_STRING)} characters (${code(w.longest.path)} has ${showNumber(w.longest.length)}); shown cut to ${showNumber(MAX_STRING)}`);
+    c.note(
+      `${more} longer than ${showNumber(MAX_STRING)} characters (${code(w.longest.path)} has ${showNumber(w.longest.length)}); shown cut to ${showNumber(MAX_STRING)}`,
+    );
     drawn = cutStrings(payload);
   }
   return { fatal: c.finish(), notes: c.notes, payload: drawn };

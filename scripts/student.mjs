@@ -65,7 +65,10 @@ export function studentVersion(nb, file) {
 }
 
 function main() {
-  const files = fs.readdirSync(srcDir).filter((f) => f.endsWith('.ipynb')).sort();
+  const files = fs
+    .readdirSync(srcDir)
+    .filter((f) => f.endsWith('.ipynb'))
+    .sort();
   const written = [];
   const errors = [];
   const outputs = [];
@@ -94,7 +97,11 @@ function main() {
     written.push(f);
   }
   const rel = path.relative(process.cwd(), outDir) || '.';
-  console.log(written.length ? `student: wrote ${written.length} notebook(s) to ${rel}: ${written.join(', ')}` : 'student: no notebook has solution cells; nothing written');
+  console.log(
+    written.length
+      ? `student: wrote ${written.length} notebook(s) to ${rel}: ${written.join(', ')}`
+      : 'student: no notebook has solution cells; nothing written',
+  );
 }
 
 main();

@@ -142,11 +142,10 @@ async function runCell(page: Page, index: number, timeoutMs = 300_000): Promise<
 }
 
 async function waitForReply(page: Page, index: number, timeoutMs: number): Promise<string> {
-  await page.waitForFunction(
-    (i) => (window as any).jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount !== null,
-    index,
-    { timeout: timeoutMs, polling: 50 },
-  );
+  await page.waitForFunction((i) => (window as any).jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount !== null, index, {
+    timeout: timeoutMs,
+    polling: 50,
+  });
   return page.evaluate((i) => {
     const outputs = (window as any).jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.toJSON();
     const errors = outputs.filter((o: any) => o.output_type === 'error').map((o: any) => `${o.ename}: ${o.evalue}`);
@@ -201,7 +200,16 @@ async function timeGraph(page: Page, index: number) {
     if (svg) {
       const box = svg.getBoundingClientRect();
       const z0 = performance.now();
-      svg.dispatchEvent(new WheelEvent('wheel', { deltaY: -120, ctrlKey: true, clientX: box.x + box.width / 2, clientY: box.y + box.height / 2, bubbles: true, cancelable: true }));
+      svg.dispatchEvent(
+        new WheelEvent('wheel', {
+          deltaY: -120,
+          ctrlKey: true,
+          clientX: box.x + box.width / 2,
+          clientY: box.y + box.height / 2,
+          bubbles: true,
+          cancelable: true,
+        }),
+      );
       await new Promise((r) => requestAnimationFrame(r));
       zoomMs = performance.now() - z0;
     }
@@ -284,7 +292,10 @@ async function main(p: Params): Promise<RunResult> {
       w.__lt.disconnect();
       const lt: number[] = w.__longtasks;
       const f: number[] = w.__frames;
-      const gaps = f.slice(1).map((t, k) => t - f[k]).sort((x, y) => x - y);
+      const gaps = f
+        .slice(1)
+        .map((t, k) => t - f[k])
+        .sort((x, y) => x - y);
       const cellNode: HTMLElement = w.jupyterapp.shell.currentWidget.content.widgets[i].node;
       // the view keeps every point and draws a downsample: its own count of the data, and what plotly got
       const root = cellNode.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]');

@@ -34,10 +34,7 @@ export function map1(f: (x: number) => number, x: Arr, out: Arr): Arr {
  * scalar operands take a flat loop; everything else walks the output with an
  * odometer over broadcast strides.
  */
-export function map2(
-  f: (a: number, b: number) => number,
-  a: Arr, aShape: Shape, b: Arr, bShape: Shape, outShape: Shape, out: Arr,
-): Arr {
+export function map2(f: (a: number, b: number) => number, a: Arr, aShape: Shape, b: Arr, bShape: Shape, outShape: Shape, out: Arr): Arr {
   const n = out.length;
   if (a.length === n && b.length === n) {
     for (let i = 0; i < n; i++) out[i] = f(a[i], b[i]);
@@ -57,9 +54,7 @@ export function map2(
 }
 
 /** out = f(x0, x1, ...) elementwise with broadcasting, for any number of operands. */
-export function mapN(
-  f: (...xs: number[]) => number, xs: Arr[], shapes: Shape[], outShape: Shape, out: Arr,
-): Arr {
+export function mapN(f: (...xs: number[]) => number, xs: Arr[], shapes: Shape[], outShape: Shape, out: Arr): Arr {
   const nd = outShape.length;
   const n = out.length;
   if (n === 0) return out;
@@ -109,9 +104,7 @@ export type ReduceKind = 'sum' | 'max' | 'min';
  * NOTE: on ties max/min pick the first occurrence in row-major order; a NaN
  * wins over any number (it propagates).
  */
-export function reduce(
-  kind: ReduceKind, x: Arr, shape: Shape, axes: readonly number[], out: Arr,
-): Int32Array | null {
+export function reduce(kind: ReduceKind, x: Arr, shape: Shape, axes: readonly number[], out: Arr): Int32Array | null {
   const nd = shape.length;
   const n = x.length;
   // output strides per input dimension (0 on reduced axes)
@@ -295,24 +288,79 @@ function packPanelsA(a: Arr, k: number, i0: number, mc: number, k0: number, kc: 
 
 /** c[4×4 at o, row stride n] += (panel of A at pa) · (panel of B at pb) over kc; only rows×cols are stored. */
 function kernel4x4(
-  A: Float64Array, pa: number, B: Float64Array, pb: number, kc: number,
-  c: Float64Array, o: number, n: number, rows: number, cols: number,
+  A: Float64Array,
+  pa: number,
+  B: Float64Array,
+  pb: number,
+  kc: number,
+  c: Float64Array,
+  o: number,
+  n: number,
+  rows: number,
+  cols: number,
 ): void {
-  let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
-  let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+  let c00 = 0,
+    c01 = 0,
+    c02 = 0,
+    c03 = 0,
+    c10 = 0,
+    c11 = 0,
+    c12 = 0,
+    c13 = 0;
+  let c20 = 0,
+    c21 = 0,
+    c22 = 0,
+    c23 = 0,
+    c30 = 0,
+    c31 = 0,
+    c32 = 0,
+    c33 = 0;
   for (let p = 0; p < kc; p++, pa += 4, pb += 4) {
-    const a0 = A[pa], a1 = A[pa + 1], a2 = A[pa + 2], a3 = A[pa + 3];
-    const b0 = B[pb], b1 = B[pb + 1], b2 = B[pb + 2], b3 = B[pb + 3];
-    c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
-    c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
-    c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
-    c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+    const a0 = A[pa],
+      a1 = A[pa + 1],
+      a2 = A[pa + 2],
+      a3 = A[pa + 3];
+    const b0 = B[pb],
+      b1 = B[pb + 1],
+      b2 = B[pb + 2],
+      b3 = B[pb + 3];
+    c00 += a0 * b0;
+    c01 += a0 * b1;
+    c02 += a0 * b2;
+    c03 += a0 * b3;
+    c10 += a1 * b0;
+    c11 += a1 * b1;
+    c12 += a1 * b2;
+    c13 += a1 * b3;
+    c20 += a2 * b0;
+    c21 += a2 * b1;
+    c22 += a2 * b2;
+    c23 += a2 * b3;
+    c30 += a3 * b0;
+    c31 += a3 * b1;
+    c32 += a3 * b2;
+    c33 += a3 * b3;
   }
   if (rows === 4 && cols === 4) {
-    c[o] += c00; c[o + 1] += c01; c[o + 2] += c02; c[o + 3] += c03; o += n;
-    c[o] += c10; c[o + 1] += c11; c[o + 2] += c12; c[o + 3] += c13; o += n;
-    c[o] += c20; c[o + 1] += c21; c[o + 2] += c22; c[o + 3] += c23; o += n;
-    c[o] += c30; c[o + 1] += c31; c[o + 2] += c32; c[o + 3] += c33;
+    c[o] += c00;
+    c[o + 1] += c01;
+    c[o + 2] += c02;
+    c[o + 3] += c03;
+    o += n;
+    c[o] += c10;
+    c[o + 1] += c11;
+    c[o + 2] += c12;
+    c[o + 3] += c13;
+    o += n;
+    c[o] += c20;
+    c[o + 1] += c21;
+    c[o + 2] += c22;
+    c[o + 3] += c23;
+    o += n;
+    c[o] += c30;
+    c[o + 1] += c31;
+    c[o + 2] += c32;
+    c[o + 3] += c33;
     return;
   }
   const r0 = [c00, c01, c02, c03];

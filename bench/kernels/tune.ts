@@ -19,12 +19,17 @@ function run(s32: KernelShape, s64: KernelShape, f32: boolean): number[] {
   const inst = new WebAssembly.Instance(new WebAssembly.Module(gemmModuleBytes(s32, s64)), { e: { m: mem } });
   const g = (f32 ? inst.exports.gemm32 : inst.exports.gemm64) as G;
   const nr = nrOf(sh);
-  const mp = Math.ceil(m / sh.mr), np = Math.ceil(n / nr), kp = Math.ceil(k / sh.u) * sh.u;
-  const aB = mp * sh.mr * kp * sh.es, bB = np * nr * kp * sh.es, cB = mp * sh.mr * np * nr * sh.es;
+  const mp = Math.ceil(m / sh.mr),
+    np = Math.ceil(n / nr),
+    kp = Math.ceil(k / sh.u) * sh.u;
+  const aB = mp * sh.mr * kp * sh.es,
+    bB = np * nr * kp * sh.es,
+    cB = mp * sh.mr * np * nr * sh.es;
   mem.grow(Math.ceil((aB + bB + cB + 256) / 65536));
   const v = f32 ? new Float32Array(mem.buffer) : new Float64Array(mem.buffer);
   for (let i = 0; i < (aB + bB) / sh.es; i++) v[i] = Math.sin(i);
-  const ob = Math.ceil(aB / 64) * 64, oc = Math.ceil((ob + bB) / 64) * 64;
+  const ob = Math.ceil(aB / 64) * 64,
+    oc = Math.ceil((ob + bB) / 64) * 64;
   const ts: number[] = [];
   for (let r = 0; r < repeats; r++) {
     const t0 = performance.now();
@@ -36,7 +41,8 @@ function run(s32: KernelShape, s64: KernelShape, f32: boolean): number[] {
 
 const flop = 2 * m * k * n;
 const variants: [string, Partial<KernelShape>][] = (process.env.VARIANTS ?? '4x2u4,4x2u2,4x2u1,3x3u1,3x2u1,2x4u1,3x4u1,5x2u1,6x2u1,4x3u1,2x3u1')
-  .split(',').map((v) => {
+  .split(',')
+  .map((v) => {
     const [, mr, nv, u, mb] = /^(\d+)x(\d+)u(\d+)(?:mb(\d+))?$/.exec(v)!.map(Number);
     return [v, { mr, nv, u, ...(mb ? { mb } : {}) }];
   });
@@ -45,7 +51,8 @@ for (const f32 of [true, false]) {
     const s32 = { ...F32_SHAPE, ...(f32 ? d : {}) };
     const s64 = { ...F64_SHAPE, ...(f32 ? {} : d) };
     const ts = run(s32, s64, f32);
-    const med = median(ts), best = Math.min(...ts);
+    const med = median(ts),
+      best = Math.min(...ts);
     console.log(`${f32 ? 'f32' : 'f64'} ${name.padEnd(14)} ${(flop / med / 1e6).toFixed(1)} GFLOP/s median (best ${(flop / best / 1e6).toFixed(1)})`);
   }
 }

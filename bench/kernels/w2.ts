@@ -14,7 +14,7 @@ import { median, now } from '../util';
 const steps = Number(process.argv[2] ?? 20);
 const [B, D, H, C] = [256, 784, 256, 10];
 let seed = 12345;
-const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+const rand = () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
 const f32 = (n: number, scale: number) => Float32Array.from({ length: n }, () => rand() * scale);
 const opts = (shape: number[]) => ({ shape, dtype: 'float32' as const, requiresGrad: true });
 const W1 = gl.tensor(f32(D * H, 2 / Math.sqrt(D)), opts([D, H]));
@@ -42,23 +42,25 @@ const threads = Number(process.argv[3] ?? 1);
 setThreads(threads);
 
 async function run() {
-const ts: number[] = [];
-let loss = 0;
-for (let s = 0; s < steps + 3; s++) {
-  if (s === 3 && threads > 1) while (!helperReady()) await new Promise((r) => setTimeout(r, 1));
-  const t0 = now();
-  loss = step();
-  if (s >= 3) ts.push(now() - t0); // 3 warm-up steps
-}
-const flop = 6 * B * (D * H + H * C);
-const med = median(ts);
-const best = Math.min(...ts);
-console.log(`W2-like step (${threads} thread${threads > 1 ? 's' : ''}): ${med.toFixed(1)} ms median (best ${best.toFixed(1)}), ${(flop / med / 1e6).toFixed(1)} GFLOP/s (best ${(flop / best / 1e6).toFixed(1)}); loss after ${steps + 3} steps ${loss}`);
-if (process.env.W2_CHECKSUM) {
-  const w = W1.toTypedArray();
-  let s = 0;
-  for (let i = 0; i < w.length; i++) s += w[i] * ((i % 7) - 3);
-  console.log('W1 checksum', s);
-}
+  const ts: number[] = [];
+  let loss = 0;
+  for (let s = 0; s < steps + 3; s++) {
+    if (s === 3 && threads > 1) while (!helperReady()) await new Promise((r) => setTimeout(r, 1));
+    const t0 = now();
+    loss = step();
+    if (s >= 3) ts.push(now() - t0); // 3 warm-up steps
+  }
+  const flop = 6 * B * (D * H + H * C);
+  const med = median(ts);
+  const best = Math.min(...ts);
+  console.log(
+    `W2-like step (${threads} thread${threads > 1 ? 's' : ''}): ${med.toFixed(1)} ms median (best ${best.toFixed(1)}), ${(flop / med / 1e6).toFixed(1)} GFLOP/s (best ${(flop / best / 1e6).toFixed(1)}); loss after ${steps + 3} steps ${loss}`,
+  );
+  if (process.env.W2_CHECKSUM) {
+    const w = W1.toTypedArray();
+    let s = 0;
+    for (let i = 0; i < w.length; i++) s += w[i] * ((i % 7) - 3);
+    console.log('W1 checksum', s);
+  }
 }
 void run();

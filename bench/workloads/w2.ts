@@ -57,7 +57,11 @@ function timeSteps(params: W2Params, step: () => number): RunResult {
     ok: true,
     metrics: { ms_per_step: ms, gflops: w2Flops(params.batch) / ms / 1e6 },
     checks: [
-      check('losses finite and falling', Object.values(fingerprint).every(Number.isFinite) && fingerprint[`loss_${Math.min(5, total)}`] < first, JSON.stringify(fingerprint)),
+      check(
+        'losses finite and falling',
+        Object.values(fingerprint).every(Number.isFinite) && fingerprint[`loss_${Math.min(5, total)}`] < first,
+        JSON.stringify(fingerprint),
+      ),
       check('first loss ≈ ln 10 (uniform start)', Math.abs(first - Math.log(10)) < 0.5, String(first)),
     ],
     fingerprint,
@@ -125,9 +129,7 @@ export async function runW2Tfjs(params: W2Params, backend: 'cpu' | 'wasm'): Prom
   r.info = {
     backend: tf.getBackend(),
     tfjs: tf.version.tfjs,
-    ...(backend === 'wasm'
-      ? { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') }
-      : {}),
+    ...(backend === 'wasm' ? { simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'), threads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') } : {}),
   };
   r.checks.push(check(`backend is ${backend}`, tf.getBackend() === backend, tf.getBackend()));
   return r;

@@ -143,8 +143,7 @@ function optimalTree(d: readonly number[]): ChainTree {
       split[i][j] = arg;
     }
   }
-  const build = (i: number, j: number): ChainTree =>
-    i === j ? { leaf: i } : { left: build(split[i][j] + 1, j), right: build(i, split[i][j]), lo: i, hi: j };
+  const build = (i: number, j: number): ChainTree => (i === j ? { leaf: i } : { left: build(split[i][j] + 1, j), right: build(i, split[i][j]), lo: i, hi: j });
   return build(1, k);
 }
 
@@ -251,7 +250,7 @@ function fcJacobians(
     if (n.id === input.id) return input.isParam ? n : null;
     return n.kind === 'leaf' && n.requiresGrad && !depends.has(n.id) ? n : null;
   };
-  const nameOf = (n: Node, fallback: string) => (n.id === input.id ? input.name : n.name ?? fallback);
+  const nameOf = (n: Node, fallback: string) => (n.id === input.id ? input.name : (n.name ?? fallback));
   for (const id of ids) {
     const n = nodes[id];
     if (n.op === 'matmul' && n.inputs.length === 2) {
@@ -309,13 +308,18 @@ export interface ChainLayer {
 /** One step of a chain: a function of the previous step's output, or a layer. */
 export type ChainStep = ((x: Tensor) => Tensor) | ChainLayer;
 
-const isLayer = (f: unknown): f is ChainLayer =>
-  typeof f === 'object' && f !== null && typeof (f as ChainLayer).forward === 'function';
+const isLayer = (f: unknown): f is ChainLayer => typeof f === 'object' && f !== null && typeof (f as ChainLayer).forward === 'function';
 
 /** A Sequential's layers, flattened, each with its label (`fc1: FC 784→64`, `relu1`). */
 function layersOf(f: ChainStep, label: string | undefined): { run: (x: Tensor) => Tensor; label: string | undefined }[] {
   if (!isLayer(f)) return [{ run: f, label: label ?? (f.name || undefined) }];
-  const kids = typeof f.children === 'function' ? f.children().map(([, m]) => m).filter(isLayer) : [];
+  const kids =
+    typeof f.children === 'function'
+      ? f
+          .children()
+          .map(([, m]) => m)
+          .filter(isLayer)
+      : [];
   if (kids.length && label === undefined) return kids.flatMap((m) => layersOf(m, undefined));
   const m = f as ChainLayer & { inFeatures?: unknown; outFeatures?: unknown };
   const fc = typeof m.inFeatures === 'number' && typeof m.outFeatures === 'number' ? `FC ${m.inFeatures}→${m.outFeatures}` : '';
@@ -369,7 +373,9 @@ function step(label: string, x: Tensor, y: Tensor, params: ParamJacobian[]): Ste
  */
 export function jacobianChainData(f: ChainStep | ChainStep[], x: TensorLike, opts: { labels?: (string | undefined)[] } = {}): ChainData {
   if (typeof f !== 'function' && !Array.isArray(f) && !isLayer(f)) {
-    fail(`jacobianChain: expected a function, a layer or an array of them, got ${f === null ? 'null' : typeof f === 'string' ? `a string (${JSON.stringify(f)})` : typeof f}`);
+    fail(
+      `jacobianChain: expected a function, a layer or an array of them, got ${f === null ? 'null' : typeof f === 'string' ? `a string (${JSON.stringify(f)})` : typeof f}`,
+    );
   }
   const x0 = asTensor(x, 'jacobianChain');
   const steps: StepJacobian[] = [];
@@ -390,7 +396,8 @@ export function jacobianChainData(f: ChainStep | ChainStep[], x: TensorLike, opt
       try {
         out = runStep(r.run, v, i === 0 && x0.requiresGrad, xName);
       } catch (e) {
-        if (e instanceof Error) e.message = `jacobianChain: step #${i}${r.label ? ` '${r.label}'` : ''} failed on an input of shape ${fmtShape(v.shape)}: ${e.message}`;
+        if (e instanceof Error)
+          e.message = `jacobianChain: step #${i}${r.label ? ` '${r.label}'` : ''} failed on an input of shape ${fmtShape(v.shape)}: ${e.message}`;
         throw e;
       }
       steps.push(step(r.label ?? `f${i + 1}`, v, out.y, out.params));

@@ -82,10 +82,15 @@ function valueAndGradAs(f: Fn, argnums: number | number[], what: string) {
     if (y.size !== 1) {
       fail(`${what}: f must return a scalar, but it returned shape ${fmtShape(y.shape)}; use gl.vjp or gl.jacrev for non-scalar outputs`);
     }
-    const gs = gradients([y], nums.map((i) => inputs[i] as Tensor), [seedFor(y, y.ndim ? reshapeOnes(y) : undefined, what)], {
-      createGraph: outer,
-      retainGraph: outer,
-    });
+    const gs = gradients(
+      [y],
+      nums.map((i) => inputs[i] as Tensor),
+      [seedFor(y, y.ndim ? reshapeOnes(y) : undefined, what)],
+      {
+        createGraph: outer,
+        retainGraph: outer,
+      },
+    );
     return { value: outer ? y : detach(y), grad: Array.isArray(argnums) ? gs : gs[0] };
   };
 }
@@ -140,7 +145,6 @@ export function jvp(f: Fn, primals: TensorLike[], tangents: (TensorLike | Nested
   });
   return pushForward(f, ps, ts, 0, 'jvp');
 }
-
 
 /**
  * f(...ps) with tangents `ts` pushed through it at a new forward-mode level.
@@ -250,9 +254,10 @@ function jacrevAs(f: (x: Tensor) => Tensor | number, what: string): (x: TensorLi
     const m = y.size;
     if (m === 0) fail(`${what}: the output has no entries`);
     // one row: an ordinary backward pass (0-d graphs keep their scalar path)
-    const [g] = m === 1
-      ? gradients([y], [x], [basis(y, 0)], { createGraph: outer, retainGraph: outer })
-      : gradients([y], [x], [basisBatch(y, what)], { createGraph: outer, retainGraph: outer, batch: m });
+    const [g] =
+      m === 1
+        ? gradients([y], [x], [basis(y, 0)], { createGraph: outer, retainGraph: outer })
+        : gradients([y], [x], [basisBatch(y, what)], { createGraph: outer, retainGraph: outer, batch: m });
     // g [m, ...x.shape] is J already, row by row
     return reshape(g, [...y.shape, ...x.shape]);
   };

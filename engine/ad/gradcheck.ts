@@ -53,9 +53,7 @@ export interface GradCheckEntry {
   ok: boolean;
 }
 
-export type ForwardCheck =
-  | { ok: boolean; jvp: number; numerical: number; vjpDot: number; relError: number }
-  | { skipped: string };
+export type ForwardCheck = { ok: boolean; jvp: number; numerical: number; vjpDot: number; relError: number } | { skipped: string };
 
 /** @internal */
 function relError(a: number, n: number): number {
@@ -104,10 +102,15 @@ export class GradCheckReport {
     }
     const f = this.forward;
     if ('skipped' in f) lines.push(`  – forward mode: skipped (${f.skipped})`);
-    else lines.push(`  ${f.ok ? '✓' : '✗'} forward mode: jvp ${fmt(f.jvp)}, numerical ${fmt(f.numerical)}, ⟨grad, v⟩ ${fmt(f.vjpDot)}, relative error ${f.relError.toExponential(2)}`);
+    else
+      lines.push(
+        `  ${f.ok ? '✓' : '✗'} forward mode: jvp ${fmt(f.jvp)}, numerical ${fmt(f.numerical)}, ⟨grad, v⟩ ${fmt(f.vjpDot)}, relative error ${f.relError.toExponential(2)}`,
+      );
     lines.push('  worst entries:');
     for (const e of this.worst(5)) {
-      lines.push(`    ${e.ok ? '✓' : '✗'} ${this.inputs[e.input].name}[${e.index.join(', ')}]: analytic ${fmt(e.analytic)}, numerical ${fmt(e.numerical)}, rel ${e.relError.toExponential(2)}`);
+      lines.push(
+        `    ${e.ok ? '✓' : '✗'} ${this.inputs[e.input].name}[${e.index.join(', ')}]: analytic ${fmt(e.analytic)}, numerical ${fmt(e.numerical)}, rel ${e.relError.toExponential(2)}`,
+      );
     }
     if (this.nodes) {
       const bad = this.failingNodes();
@@ -188,7 +191,16 @@ export function gradCheck(f: (...xs: Tensor[]) => Tensor | number, inputs: Tenso
   const { grads } = vjp(L, xs, 1);
   const entries: GradCheckEntry[] = [];
   const perInput = xs.map((x, k) => {
-    const num = noGrad(() => numericalGradAt(L, xs.map((t) => float64Leaf(t)), k, h, 'central', 'gradCheck'));
+    const num = noGrad(() =>
+      numericalGradAt(
+        L,
+        xs.map((t) => float64Leaf(t)),
+        k,
+        h,
+        'central',
+        'gradCheck',
+      ),
+    );
     const a = grads[k].toTypedArray();
     const n = num.toTypedArray();
     let worst = 0;
@@ -209,15 +221,26 @@ export function gradCheck(f: (...xs: Tensor[]) => Tensor | number, inputs: Tenso
   let forward: ForwardCheck;
   const vs = xs.map((x) => randomLike(x, rng));
   try {
-    const t = jvp(L, xs.map((x) => float64Leaf(x)), vs).tangent.item();
+    const t = jvp(
+      L,
+      xs.map((x) => float64Leaf(x)),
+      vs,
+    ).tangent.item();
     const at = (s: number) =>
-      scalarValue('gradCheck', noGrad(() => L(...xs.map((x, k) => {
-        const v = vs[k];
-        const c = float64Leaf(x);
-        if (c._data === null) c._v += s * v._v;
-        else for (let i = 0; i < c.size; i++) c._data[i] += s * v._data![i];
-        return c;
-      }))));
+      scalarValue(
+        'gradCheck',
+        noGrad(() =>
+          L(
+            ...xs.map((x, k) => {
+              const v = vs[k];
+              const c = float64Leaf(x);
+              if (c._data === null) c._v += s * v._v;
+              else for (let i = 0; i < c.size; i++) c._data[i] += s * v._data![i];
+              return c;
+            }),
+          ),
+        ),
+      );
     const numerical = (at(h) - at(-h)) / (2 * h);
     let dot = 0;
     grads.forEach((g, k) => {

@@ -73,7 +73,8 @@ function sample(n: number, count: number, rng: Rng): number[] {
 /** Check one op node's local vjp against central differences of its forward. Null for leaves, constants and non-differentiable ops. */
 export function checkNode(tr: Trace, n: TraceNode, opts: NodeCheckOptions = {}): NodeCheckEntry | null {
   checkTrace('checkNode', tr);
-  if (!n || typeof n !== 'object' || !tr.nodes.includes(n)) fail(`checkNode: the second argument must be a node of the trace (one of tr.nodes), got ${describeValue(n)}`);
+  if (!n || typeof n !== 'object' || !tr.nodes.includes(n))
+    fail(`checkNode: the second argument must be a node of the trace (one of tr.nodes), got ${describeValue(n)}`);
   return checkOne(tr, n, opts);
 }
 
@@ -161,5 +162,6 @@ export function checkNodes(tr: Trace, opts: NodeCheckOptions = {}): NodeCheckEnt
 
 /** The first argument must be what gl.trace(y) returns. */
 function checkTrace(what: string, tr: unknown): asserts tr is Trace {
-  if (!tr || typeof tr !== 'object' || !Array.isArray((tr as Trace).nodes)) fail(`${what}: the first argument must be a trace (gl.trace(y)), got ${describeValue(tr)}`);
+  if (!tr || typeof tr !== 'object' || !Array.isArray((tr as Trace).nodes))
+    fail(`${what}: the first argument must be a trace (gl.trace(y)), got ${describeValue(tr)}`);
 }

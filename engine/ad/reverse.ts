@@ -16,12 +16,8 @@ import { fail, fmtShape } from '../errors';
 import { PRIMITIVES, checkGradFinite, scalarBackward, scalarPaths, type Primitive } from '../ops/primitive';
 import { add } from '../ops/elementwise';
 import { reshape } from '../ops/shape';
-import {
-  F_F32, F_FAST, F_FREED, F_REQ, F_SCALAR, OP_CONST, OP_REF, nextTape, state, type GradState, type NodeInfo, type Tape,
-} from '../tape';
-import {
-  Tensor, asTensor, fromNested, nodeValue, sameShapeAs, scalarOf, type NestedArray,
-} from '../tensor';
+import { F_F32, F_FAST, F_FREED, F_REQ, F_SCALAR, OP_CONST, OP_REF, nextTape, state, type GradState, type NodeInfo, type Tape } from '../tape';
+import { Tensor, asTensor, fromNested, nodeValue, sameShapeAs, scalarOf, type NestedArray } from '../tensor';
 
 export interface BackwardOptions {
   /** Keep the graph usable for another backward pass (default: false, or true with createGraph). */
@@ -119,14 +115,18 @@ function detachValue(g: Tensor, like: Tensor): Tensor {
  * @internal Gradients of `ys` (with seeds) with respect to `xs`, without
  * touching any `.grad`. Inputs the outputs do not depend on get zeros.
  */
-export function gradients(
-  ys: Tensor[], xs: Tensor[], seeds: Tensor[], opts: { createGraph: boolean; retainGraph: boolean; batch?: number },
-): Tensor[] {
+export function gradients(ys: Tensor[], xs: Tensor[], seeds: Tensor[], opts: { createGraph: boolean; retainGraph: boolean; batch?: number }): Tensor[] {
   for (const x of xs) assertNotDual(x, 'grad');
   const batch = opts.batch ?? 0;
   const live = ys.map((y, i) => ({ y, s: seeds[i] })).filter(({ y }) => y._req && y._result);
   const r = live.length
-    ? run(live.map((l) => l.y), live.map((l) => l.s), opts.createGraph, opts.retainGraph, batch)
+    ? run(
+        live.map((l) => l.y),
+        live.map((l) => l.s),
+        opts.createGraph,
+        opts.retainGraph,
+        batch,
+      )
     : { states: new Map<Tape, PassState>(), leaves: new Map<Tensor, Tensor | number>() };
   // an output that is itself one of the inputs
   const direct = new Map<Tensor, Tensor>();
@@ -137,7 +137,7 @@ export function gradients(
     let g: Tensor | number | undefined;
     if (x._result) {
       const st = r.states.get(x._tape!);
-      if (st && x._id < st.reached.length && st.reached[x._id]) g = st.GT[x._id] as Tensor | undefined ?? st.G[x._id];
+      if (st && x._id < st.reached.length && st.reached[x._id]) g = (st.GT[x._id] as Tensor | undefined) ?? st.G[x._id];
     } else g = r.leaves.get(x);
     let t: Tensor | null = g === undefined ? null : typeof g === 'number' ? scalarOf(g, x.dtype) : g;
     const d = direct.get(x);
@@ -201,7 +201,11 @@ class Pass {
   private stoppedTape: Tape | null = null;
   private stoppedId = -1;
 
-  constructor(readonly createGraph: boolean, retain: boolean, readonly batch: number) {
+  constructor(
+    readonly createGraph: boolean,
+    retain: boolean,
+    readonly batch: number,
+  ) {
     this.scalarG = !createGraph && batch === 0;
     this.free = !retain;
     this.anomaly = state.anomaly;
@@ -258,7 +262,10 @@ class Pass {
     // Local copies for the loop: where modules are run by vite-node (the tests), every use of an
     // imported binding is a getter call on a dictionary-mode object.
     const prims = PRIMITIVES;
-    const FAST = F_FAST, FREED = F_FREED, SCALAR = F_SCALAR, REF = OP_REF;
+    const FAST = F_FAST,
+      FREED = F_FREED,
+      SCALAR = F_SCALAR,
+      REF = OP_REF;
     const { scalarG, free, anomaly } = this;
     let id = st.top;
     try {

@@ -240,7 +240,10 @@ export function digits(opts: DigitsOptions = {}): Digits {
   };
   const all = Array.from({ length: n }, (_, i) => i);
   return {
-    train: pick(all.filter((i) => !isTest[i]), 'digits/train'),
+    train: pick(
+      all.filter((i) => !isTest[i]),
+      'digits/train',
+    ),
     test: pick(test, 'digits/test'),
     all: pick(all, 'digits'),
     testIndices: test.slice(),

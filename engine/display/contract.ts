@@ -113,8 +113,7 @@ export interface GraphNode {
  * transpose, slice, take, concat, pad: entries are moved, not changed),
  * `custom` (a user-defined backward), `none` (not differentiable).
  */
-export type BackwardPattern =
-  | 'distributes' | 'routes' | 'switches' | 'scales' | 'matmul' | 'sums' | 'copies' | 'moves' | 'custom' | 'none';
+export type BackwardPattern = 'distributes' | 'routes' | 'switches' | 'scales' | 'matmul' | 'sums' | 'copies' | 'moves' | 'custom' | 'none';
 
 /** An op's backward rule as the graph view explains it. */
 export interface BackwardRule {
@@ -188,9 +187,7 @@ export interface GradCheckPayload {
   entries: GradCheckEntry[];
   totalEntries: number;
   /** Forward mode checked along one random direction v: jvp vs finite difference vs ⟨grad, v⟩. */
-  forward:
-    | { ok: boolean; jvp: Num; numerical: Num; vjpDot: Num; relError: Num }
-    | { skipped: string };
+  forward: { ok: boolean; jvp: Num; numerical: Num; vjpDot: Num; relError: Num } | { skipped: string };
   /**
    * With `{nodes: true}`: the traced graph of f, every op node carrying its
    * local `check`, so the view can point at the node whose backward is wrong.
@@ -375,10 +372,4 @@ export interface ImageGridPayload {
 
 /** Any payload of this contract. */
 export type GradlabPayload =
-  | GraphPayload
-  | GradCheckPayload
-  | JacobianChainPayload
-  | LossCurvePayload
-  | DecisionBoundaryPayload
-  | ConfusionMatrixPayload
-  | ImageGridPayload;
+  GraphPayload | GradCheckPayload | JacobianChainPayload | LossCurvePayload | DecisionBoundaryPayload | ConfusionMatrixPayload | ImageGridPayload;

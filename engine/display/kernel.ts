@@ -77,10 +77,7 @@ const STATIC_MIME_TYPES = ['image/svg+xml', 'text/html', 'text/plain'] as const;
 /** The subset of Node's `require.cache` this file reads. */
 export type ModuleCache = Record<string, { exports?: unknown } | undefined>;
 
-type Writer = (
-  content: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient?: { display_id: string } },
-  update: boolean,
-) => void;
+type Writer = (content: { data: Record<string, unknown>; metadata: Record<string, unknown>; transient?: { display_id: string } }, update: boolean) => void;
 
 /** One display of tslab's public API (`tslab.newDisplay()`). */
 interface TslabDisplay {
@@ -123,8 +120,7 @@ class StaticDisplay implements KernelDisplay {
     if (!warned) {
       warned = true;
       console.warn(
-        `gradlab: this tslab (${this.api.version}) does not expose its display writer; ` +
-          'showing static figures only. Interactive views need tslab 1.0.22.',
+        `gradlab: this tslab (${this.api.version}) does not expose its display writer; ` + 'showing static figures only. Interactive views need tslab 1.0.22.',
       );
     }
     const mime = STATIC_MIME_TYPES.find((m) => typeof bundle.data[m] === 'string');

@@ -20,9 +20,7 @@
  *   later cell (see {@link LiveDisplay.reopen}), it is displayed in that cell
  *   too, under the same display id, so both outputs show the same state.
  */
-import {
-  cellRunning, currentCell, kernelDisplay, newDisplayId, onCellEnd, type CellEnd, type DisplayBundle, type KernelDisplay,
-} from './kernel';
+import { cellRunning, currentCell, kernelDisplay, newDisplayId, onCellEnd, type CellEnd, type DisplayBundle, type KernelDisplay } from './kernel';
 
 /** The longest delay setTimeout takes as asked. */
 const MAX_TIMEOUT = 2 ** 31 - 1;
@@ -71,7 +69,10 @@ export class LiveDisplay {
   private longestGap = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(private readonly source: LiveSource, private readonly minInterval = LIVE_MIN_INTERVAL) {}
+  constructor(
+    private readonly source: LiveSource,
+    private readonly minInterval = LIVE_MIN_INTERVAL,
+  ) {}
 
   /**
    * The longest gap (ms) to expect before the next update, sent with each one:
@@ -191,12 +192,15 @@ export class LiveDisplay {
     if (!this.pending && running !== true) return;
     const due = this.lastSend + (this.pending ? this.interval() : LIVE_HEARTBEAT);
     // NOTE: setTimeout fires at once for delays past 2^31 - 1 ms (a huge minInterval): wait in steps.
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      if (this.finished) return;
-      if (Date.now() < due) this.schedule();
-      else if (this.pending || (this.cell !== null && cellRunning(this.cell) === true)) this.send();
-    }, Math.min(MAX_TIMEOUT, Math.max(0, due - Date.now())));
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        if (this.finished) return;
+        if (Date.now() < due) this.schedule();
+        else if (this.pending || (this.cell !== null && cellRunning(this.cell) === true)) this.send();
+      },
+      Math.min(MAX_TIMEOUT, Math.max(0, due - Date.now())),
+    );
     // a timer never keeps a script alive (outside a kernel nothing is scheduled anyway)
     this.timer.unref?.();
   }

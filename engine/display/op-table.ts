@@ -129,7 +129,8 @@ const PATTERN_CAPTIONS: Record<BackwardPattern, Caption> = {
  * as the payload gives it (a payload without rules gets `∂L/∂y · ∂y/∂x`).
  */
 export function byPattern(c: CaptionSubject): string {
-  const words = c.pattern !== null && Object.prototype.hasOwnProperty.call(PATTERN_CAPTIONS, c.pattern) ? PATTERN_CAPTIONS[c.pattern as BackwardPattern] : timesLocal;
+  const words =
+    c.pattern !== null && Object.prototype.hasOwnProperty.call(PATTERN_CAPTIONS, c.pattern) ? PATTERN_CAPTIONS[c.pattern as BackwardPattern] : timesLocal;
   return words(c);
 }
 
@@ -169,7 +170,14 @@ export const OP_TABLE: Readonly<Record<string, OpEntry>> = {
     structure: elementwise('diagonal'),
     caption: ({ gy, pos, factor }) => (pos === 0 ? `${gy} / ${factor(1)}` : `−${gy} · ${factor(0)} / ${factor(1)}²`),
   },
-  pow: { glyph: '^', infix: 'ordered', pattern: 'scales', text: '∂L/∂a = ∂L/∂y · b·a^(b−1);  ∂L/∂b = ∂L/∂y · ln(a)·y', structure: elementwise('diagonal'), caption: byPattern },
+  pow: {
+    glyph: '^',
+    infix: 'ordered',
+    pattern: 'scales',
+    text: '∂L/∂a = ∂L/∂y · b·a^(b−1);  ∂L/∂b = ∂L/∂y · ln(a)·y',
+    structure: elementwise('diagonal'),
+    caption: byPattern,
+  },
   maximum: {
     glyph: 'maximum',
     pattern: 'routes',
@@ -235,7 +243,9 @@ export const OP_TABLE: Readonly<Record<string, OpEntry>> = {
     structure: (i, s) => {
       const [m, n] = s.shape.length === 2 ? s.shape : [1, size(s.shape)];
       // ∂Y[i,j]/∂A[i',l] = δ(i,i')·B[l,j]: m copies of Bᵀ on the diagonal; ∂Y/∂B = A ⊗ I_n
-      return i === 0 ? `block diagonal (${m} blocks of ${n}×${size(s.inputs[0]) / Math.max(1, m)}, each Bᵀ)` : `Kronecker A ⊗ I${n} (sparse: ${n} copies of A interleaved)`;
+      return i === 0
+        ? `block diagonal (${m} blocks of ${n}×${size(s.inputs[0]) / Math.max(1, m)}, each Bᵀ)`
+        : `Kronecker A ⊗ I${n} (sparse: ${n} copies of A interleaved)`;
     },
     caption: ({ gy, pos, factor }) => (pos === 0 ? `${gy} · ${factor(1)}ᵀ` : `${factor(0)}ᵀ · ${gy}`),
   },
@@ -271,8 +281,20 @@ export const OP_TABLE: Readonly<Record<string, OpEntry>> = {
     },
     caption: byPattern,
   },
-  reshape: { glyph: 'reshape', pattern: 'moves', text: '∂L/∂x = ∂L/∂y reshaped back to x\'s shape (same entries, same order)', structure: 'identity', caption: byPattern },
-  transpose: { glyph: 'transpose', pattern: 'moves', text: '∂L/∂x = ∂L/∂y transposed back (inverse permutation of the axes)', structure: 'permutation', caption: byPattern },
+  reshape: {
+    glyph: 'reshape',
+    pattern: 'moves',
+    text: "∂L/∂x = ∂L/∂y reshaped back to x's shape (same entries, same order)",
+    structure: 'identity',
+    caption: byPattern,
+  },
+  transpose: {
+    glyph: 'transpose',
+    pattern: 'moves',
+    text: '∂L/∂x = ∂L/∂y transposed back (inverse permutation of the axes)',
+    structure: 'permutation',
+    caption: byPattern,
+  },
   broadcastTo: {
     glyph: 'broadcastTo',
     pattern: 'copies',
@@ -287,9 +309,27 @@ export const OP_TABLE: Readonly<Record<string, OpEntry>> = {
     structure: 'selection (one 1 per row)',
     caption: byPattern,
   },
-  indexAdd: { glyph: 'indexAdd', pattern: 'moves', text: '∂L/∂g = the rows of ∂L/∂y at the indices (the adjoint of take)', structure: 'scatter-add (one 1 per column)', caption: byPattern },
-  slice: { glyph: 'slice', pattern: 'moves', text: '∂L/∂x = ∂L/∂y padded with zeros around the slice', structure: 'selection (one 1 per row)', caption: byPattern },
-  pad: { glyph: 'pad', pattern: 'moves', text: '∂L/∂x = ∂L/∂y sliced to the unpadded part (the adjoint of slice)', structure: 'selection transposed (one 1 per column)', caption: byPattern },
+  indexAdd: {
+    glyph: 'indexAdd',
+    pattern: 'moves',
+    text: '∂L/∂g = the rows of ∂L/∂y at the indices (the adjoint of take)',
+    structure: 'scatter-add (one 1 per column)',
+    caption: byPattern,
+  },
+  slice: {
+    glyph: 'slice',
+    pattern: 'moves',
+    text: '∂L/∂x = ∂L/∂y padded with zeros around the slice',
+    structure: 'selection (one 1 per row)',
+    caption: byPattern,
+  },
+  pad: {
+    glyph: 'pad',
+    pattern: 'moves',
+    text: '∂L/∂x = ∂L/∂y sliced to the unpadded part (the adjoint of slice)',
+    structure: 'selection transposed (one 1 per column)',
+    caption: byPattern,
+  },
   concat: {
     glyph: 'concat',
     pattern: 'moves',

@@ -3,9 +3,7 @@
  * graphs, gradient-check reports, Jacobian chains (and the JacobianChain that
  * gl.jacobianChain returns, made of ad/chain.ts's data). Pure data, no I/O.
  */
-import type {
-  BackwardRule, GradCheckPayload, GraphNode, GraphPayload, JacobianChainPayload, JacobianChainStep, Num, TensorSummary,
-} from './contract';
+import type { BackwardRule, GradCheckPayload, GraphNode, GraphPayload, JacobianChainPayload, JacobianChainStep, Num, TensorSummary } from './contract';
 import { GRAPH_NODE_LIMIT, SUMMARY_ENTRIES } from './contract';
 import type { ChainOrder, ParamJacobian } from './contract';
 import type { GradCheckReport } from '../ad/gradcheck';
@@ -352,9 +350,8 @@ export function gradCheckPayload(r: GradCheckReport, opts: { title?: string } = 
       ok: e.ok,
     })),
     totalEntries: r.entries.length,
-    forward: 'skipped' in f
-      ? { skipped: f.skipped }
-      : { ok: f.ok, jvp: num(f.jvp), numerical: num(f.numerical), vjpDot: num(f.vjpDot), relError: num(f.relError) },
+    forward:
+      'skipped' in f ? { skipped: f.skipped } : { ok: f.ok, jvp: num(f.jvp), numerical: num(f.numerical), vjpDot: num(f.vjpDot), relError: num(f.relError) },
   };
   const title = opts.title ?? r.title;
   if (title) p.title = title;

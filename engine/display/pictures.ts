@@ -371,12 +371,15 @@ export function imageGrid(images: Tensor, opts: ImageGridOptions = {}): ImageGri
       h = w = Math.round(Math.sqrt(d));
       if (h * w !== d) fail(`${what}: rows of ${d} values are not square images; give {shape: [height, width]}`);
     }
-    if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1 || h * w !== d) fail(`${what}: shape [${opts.shape?.join(',')}] does not hold rows of ${d} values`);
+    if (!Number.isInteger(h) || !Number.isInteger(w) || h < 1 || w < 1 || h * w !== d)
+      fail(`${what}: shape [${opts.shape?.join(',')}] does not hold rows of ${d} values`);
   } else {
     fail(`${what}: images must be [N, H, W] or [N, H·W]; got shape ${fmtShape(images.shape)}`);
   }
   if (n > IMAGE_GRID_MAX_IMAGES || n * h * w > IMAGE_GRID_MAX_PIXELS) {
-    fail(`${what}: ${n} images of ${h}×${w} are too many to draw (at most ${IMAGE_GRID_MAX_IMAGES} images, ${IMAGE_GRID_MAX_PIXELS.toLocaleString('en')} pixels); show a slice`);
+    fail(
+      `${what}: ${n} images of ${h}×${w} are too many to draw (at most ${IMAGE_GRID_MAX_IMAGES} images, ${IMAGE_GRID_MAX_PIXELS.toLocaleString('en')} pixels); show a slice`,
+    );
   }
   const v = valuesOf(images);
   const d = h * w;

@@ -7,19 +7,23 @@ import { fail } from '../errors';
 import { GradCheckReport } from '../ad/gradcheck';
 import { Tensor } from '../tensor';
 import { trace, type Trace } from '../trace';
-import {
-  MAX_PAYLOAD_BYTES, MIME, type GradlabPayload, type LossCurvePayload, type LossSeries,
-} from './contract';
+import { MAX_PAYLOAD_BYTES, MIME, type GradlabPayload, type LossCurvePayload, type LossSeries } from './contract';
 import { kernelDisplay, newDisplayId, type DisplayBundle } from './kernel';
 import { LiveDisplay, LIVE_MIN_INTERVAL } from './live';
 import { JacobianChain, gradCheckPayload, graphPayload, measuredBytes, num } from './payloads';
 import { ConfusionMatrix, DecisionBoundary, ImageGrid } from './pictures';
+import { confusionMatrixHtml, confusionMatrixText, decisionBoundarySvg, decisionBoundaryText, imageGridSvg, imageGridText } from './figures/pictures';
 import {
-  confusionMatrixHtml, confusionMatrixText, decisionBoundarySvg, decisionBoundaryText, imageGridSvg, imageGridText,
-} from './figures/pictures';
-import {
-  graphSvg, graphText, gradCheckHtml, gradCheckText, jacobianChainHtml, jacobianChainText, lossCurveSvg, lossCurveText,
-  CURVE_LIVE_POINTS, CURVE_MAX_POINTS,
+  graphSvg,
+  graphText,
+  gradCheckHtml,
+  gradCheckText,
+  jacobianChainHtml,
+  jacobianChainText,
+  lossCurveSvg,
+  lossCurveText,
+  CURVE_LIVE_POINTS,
+  CURVE_MAX_POINTS,
 } from './figures/index';
 
 export interface LossCurveOptions {
@@ -88,7 +92,8 @@ export class LossCurve {
   /** @internal use gl.lossCurve() */
   constructor(opts: LossCurveOptions = {}) {
     const w = opts.smoothing;
-    if (w !== undefined && !(typeof w === 'number' && w >= 0 && w < 1)) fail(`lossCurve: smoothing must be a number in [0, 1) (an EMA weight, 0.9 is typical), got ${String(w)}`);
+    if (w !== undefined && !(typeof w === 'number' && w >= 0 && w < 1))
+      fail(`lossCurve: smoothing must be a number in [0, 1) (an EMA weight, 0.9 is typical), got ${String(w)}`);
     const mi = opts.minInterval;
     if (mi !== undefined && !(typeof mi === 'number' && mi >= 0)) fail(`lossCurve: minInterval must be a number of ms ≥ 0, got ${String(mi)}`);
     this.opts = opts;
@@ -135,8 +140,10 @@ export class LossCurve {
   push(stepOrPoint: number | LossPoint, lossArg?: number | Tensor, extraArg: Record<string, number | Tensor> = {}): Promise<void> {
     if (this.state === 'closed') fail('lossCurve: push() after close()');
     if (this.state === 'interrupted') {
-      fail(`lossCurve.push: this curve's cell was ${this.stopped} (the stop button), so the loop feeding it stops here; ` +
-        'to train on, draw a new curve with gl.lossCurve()');
+      fail(
+        `lossCurve.push: this curve's cell was ${this.stopped} (the stop button), so the loop feeding it stops here; ` +
+          'to train on, draw a new curve with gl.lossCurve()',
+      );
     }
     let step: unknown = stepOrPoint;
     let loss: unknown = lossArg;
@@ -158,7 +165,7 @@ export class LossCurve {
     const values: [string, number][] = [[this.main, v(loss as number | Tensor, this.main)]];
     for (const [k, x] of Object.entries(extra)) values.push([k, v(x, k)]);
     for (const [name, y] of values) {
-      const axis = name === this.main ? 'y' : this.opts.axes?.[name] ?? (/acc/i.test(name) ? 'y2' : 'y');
+      const axis = name === this.main ? 'y' : (this.opts.axes?.[name] ?? (/acc/i.test(name) ? 'y2' : 'y'));
       const s = this.line(name, axis);
       s.x.push(at);
       s.yv.push(y);
@@ -277,7 +284,13 @@ export function bundleOf(p: GradlabPayload, bytes?: number): DisplayBundle {
       return { data: { [MIME.jacobianChain]: p, 'text/html': jacobianChainHtml(p), 'text/plain': jacobianChainText(p) } };
     case 'loss-curve':
       // a curve still training gets a lighter static figure with each update; the final one has every point up to 4,000
-      return { data: { [MIME.lossCurve]: p, 'image/svg+xml': lossCurveSvg(p, p.done || p.stopped ? CURVE_MAX_POINTS : CURVE_LIVE_POINTS), 'text/plain': lossCurveText(p) } };
+      return {
+        data: {
+          [MIME.lossCurve]: p,
+          'image/svg+xml': lossCurveSvg(p, p.done || p.stopped ? CURVE_MAX_POINTS : CURVE_LIVE_POINTS),
+          'text/plain': lossCurveText(p),
+        },
+      };
     case 'decision-boundary':
       return { data: { [MIME.decisionBoundary]: p, 'image/svg+xml': decisionBoundarySvg(p), 'text/plain': decisionBoundaryText(p) } };
     case 'confusion-matrix':
@@ -300,9 +313,11 @@ export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPa
     return opts.title ? { ...x.payload, title: opts.title } : x.payload;
   }
   if (x && typeof x === 'object' && Array.isArray(x.nodes)) return graphPayload(x, opts);
-  fail(`show: cannot draw ${x === null ? 'null' : typeof x === 'object' ? (x as object).constructor?.name ?? 'this object' : typeof x}; ` +
-    'give a Tensor (its graph), a gl.trace(...), a gl.gradCheck(...) report, a gl.jacobianChain(...), a gl.lossCurve(), ' +
-    'a gl.decisionBoundary(...), a gl.confusionMatrix(...) or a gl.imageGrid(...)');
+  fail(
+    `show: cannot draw ${x === null ? 'null' : typeof x === 'object' ? ((x as object).constructor?.name ?? 'this object') : typeof x}; ` +
+      'give a Tensor (its graph), a gl.trace(...), a gl.gradCheck(...) report, a gl.jacobianChain(...), a gl.lossCurve(), ' +
+      'a gl.decisionBoundary(...), a gl.confusionMatrix(...) or a gl.imageGrid(...)',
+  );
 }
 
 /**

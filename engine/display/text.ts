@@ -24,12 +24,14 @@ export function asText(x: unknown, fallback = ''): string {
  * image unreadable.
  */
 export function escapeXml(s: unknown): string {
-  return asText(s)
-    // eslint-disable-next-line no-control-regex -- the control characters XML 1.0 forbids are what this replaces
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return (
+    asText(s)
+      // eslint-disable-next-line no-control-regex -- the control characters XML 1.0 forbids are what this replaces
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, '\ufffd')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&#39;')
+  );
 }

@@ -30,7 +30,9 @@ function checkLabels(op: string, scores: Tensor, labels: Labels): Int32Array {
     const k = raw[i];
     if (!Number.isInteger(k)) fail(`${op}: label ${k} at position ${i} is not an integer class index`);
     if (k < 0 || k >= c) {
-      fail(`${op}: label ${k} at position ${i} does not match the number of classes: scores have ${c} columns (shape ${fmtShape(scores.shape)}), so labels must be in 0..${c - 1}`);
+      fail(
+        `${op}: label ${k} at position ${i} does not match the number of classes: scores have ${c} columns (shape ${fmtShape(scores.shape)}), so labels must be in 0..${c - 1}`,
+      );
     }
     out[i] = k;
   }
@@ -120,7 +122,8 @@ export function l2(params: Module | Tensor[], lambda: number): Tensor {
 
 /** Predicted class per row of scores [N, C] (the argmax; the first on a tie). */
 export function predict(scores: Tensor): Int32Array {
-  if (!(scores instanceof Tensor) || scores.ndim !== 2) fail(`predict: scores must be a 2-D Tensor [N, classes]${scores instanceof Tensor ? `; got shape ${fmtShape(scores.shape)}` : ''}`);
+  if (!(scores instanceof Tensor) || scores.ndim !== 2)
+    fail(`predict: scores must be a 2-D Tensor [N, classes]${scores instanceof Tensor ? `; got shape ${fmtShape(scores.shape)}` : ''}`);
   const [n, c] = scores.shape;
   const v = valuesOf(scores);
   const out = new Int32Array(n);

@@ -78,7 +78,9 @@ export abstract class Module {
    * lecture's R(W) = Σ W².
    */
   weights(): Tensor[] {
-    return this.namedParameters().filter(([n]) => n === 'weight' || n.endsWith('.weight')).map(([, p]) => p);
+    return this.namedParameters()
+      .filter(([n]) => n === 'weight' || n.endsWith('.weight'))
+      .map(([, p]) => p);
   }
 
   /** Number of scalar parameters. */
@@ -113,14 +115,19 @@ export abstract class Module {
     const extra = Object.keys(d).filter((k) => !want.has(k));
     const missing = named.map(([n]) => n).filter((n) => !(n in d));
     if (missing.length || extra.length) {
-      fail(`loadStateDict: the state dict does not fit this ${this.kind}` +
-        (missing.length ? `; missing: ${missing.join(', ')}` : '') + (extra.length ? `; unexpected: ${extra.join(', ')}` : ''));
+      fail(
+        `loadStateDict: the state dict does not fit this ${this.kind}` +
+          (missing.length ? `; missing: ${missing.join(', ')}` : '') +
+          (extra.length ? `; unexpected: ${extra.join(', ')}` : ''),
+      );
     }
     for (const [n, p] of named) {
       const e = d[n];
       const shape = e?.shape;
       if (!Array.isArray(shape) || shape.length !== p.shape.length || shape.some((s, i) => s !== p.shape[i])) {
-        fail(`loadStateDict: '${n}' has shape ${Array.isArray(shape) ? fmtShape(shape) : String(shape)} in the state dict, the parameter has ${fmtShape(p.shape)}`);
+        fail(
+          `loadStateDict: '${n}' has shape ${Array.isArray(shape) ? fmtShape(shape) : String(shape)} in the state dict, the parameter has ${fmtShape(p.shape)}`,
+        );
       }
       if (!Array.isArray(e.values) || e.values.length !== p.size || e.values.some((v) => typeof v !== 'number')) {
         fail(`loadStateDict: '${n}' needs ${p.size} numbers in 'values'`);
@@ -178,7 +185,10 @@ export class Linear extends Module {
 
   constructor(inFeatures: number, outFeatures: number, opts: LinearOptions = {}) {
     super(opts.name ?? 'linear');
-    for (const [what, n] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+    for (const [what, n] of [
+      ['inFeatures', inFeatures],
+      ['outFeatures', outFeatures],
+    ] as const) {
       if (!Number.isInteger(n) || n <= 0) fail(`Linear '${this.name}': ${what} must be a positive integer, got ${String(n)}`);
     }
     this.inFeatures = inFeatures;
@@ -207,12 +217,19 @@ export class Linear extends Module {
   }
 
   protected override ownParameters(): [string, Tensor][] {
-    return this.bias ? [['weight', this.weight], ['bias', this.bias]] : [['weight', this.weight]];
+    return this.bias
+      ? [
+          ['weight', this.weight],
+          ['bias', this.bias],
+        ]
+      : [['weight', this.weight]];
   }
 
   protected run(x: Tensor): Tensor {
     if (x.ndim === 0 || x.ndim > 2) {
-      fail(`Linear '${this.name}' expects a batch [N, ${this.inFeatures}] or one example [${this.inFeatures}], got ${x.ndim === 0 ? 'a 0-d tensor' : `a ${x.ndim}-d tensor`} of shape ${fmtShape(x.shape)}`);
+      fail(
+        `Linear '${this.name}' expects a batch [N, ${this.inFeatures}] or one example [${this.inFeatures}], got ${x.ndim === 0 ? 'a 0-d tensor' : `a ${x.ndim}-d tensor`} of shape ${fmtShape(x.shape)}`,
+      );
     }
     const width = x.shape[x.ndim - 1];
     if (width !== this.inFeatures) {
@@ -229,7 +246,10 @@ export class Linear extends Module {
 
 /** An elementwise activation layer (no parameters). */
 abstract class Activation extends Module {
-  constructor(name: string, private readonly f: (x: Tensor) => Tensor) {
+  constructor(
+    name: string,
+    private readonly f: (x: Tensor) => Tensor,
+  ) {
     super(name);
   }
   protected run(x: Tensor): Tensor {

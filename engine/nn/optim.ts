@@ -18,7 +18,10 @@ export type Schedule = (step: number) => number;
 
 /** The error of a refused step: a gradient had NaN or ±Infinity (`parameter` names it). */
 export class NonFiniteGradientError extends GradlabError {
-  constructor(readonly parameter: string, message: string) {
+  constructor(
+    readonly parameter: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'NonFiniteGradientError';
   }
@@ -54,7 +57,8 @@ export abstract class Optimizer {
     if (!Array.isArray(ps) || ps.length === 0) fail(`${what}: give a model or a non-empty array of parameter tensors`);
     ps.forEach((p, i) => {
       if (!(p instanceof Tensor)) fail(`${what}: parameter ${i} is not a Tensor`);
-      if (!p.isLeaf) fail(`${what}: parameter ${i}${p.name ? ` '${p.name}'` : ''} is the result of '${p.opName}', not a leaf; optimise the leaves it comes from`);
+      if (!p.isLeaf)
+        fail(`${what}: parameter ${i}${p.name ? ` '${p.name}'` : ''} is the result of '${p.opName}', not a leaf; optimise the leaves it comes from`);
     });
     this.params = ps;
     this.paramNames = ps.map((p, i) => named?.[i][0] ?? p.name ?? `#${i}`);
@@ -216,7 +220,10 @@ export class Adam extends Optimizer {
     this.beta1 = opts.beta1 ?? 0.9;
     this.beta2 = opts.beta2 ?? 0.999;
     this.eps = opts.eps ?? 1e-8;
-    for (const [k, b] of [['beta1', this.beta1], ['beta2', this.beta2]] as const) {
+    for (const [k, b] of [
+      ['beta1', this.beta1],
+      ['beta2', this.beta2],
+    ] as const) {
       if (!(b >= 0 && b < 1)) fail(`Adam: ${k} must be in [0, 1), got ${b}`);
     }
     if (typeof this.eps !== 'number' || !(this.eps > 0) || !Number.isFinite(this.eps)) fail(`Adam: eps must be a positive number, got ${String(this.eps)}`);

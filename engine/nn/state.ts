@@ -21,7 +21,13 @@ export interface SavedModel {
 export function save(model: Module, file: string): void {
   if (!(model instanceof Module)) fail('save: the first argument must be a model');
   if (typeof file !== 'string' || file === '') fail('save: give a file path');
-  const doc: SavedModel = { format: 'gradlab.stateDict', version: 1, savedAt: new Date().toISOString(), model: model.toString().split('\n')[0], state: model.stateDict() };
+  const doc: SavedModel = {
+    format: 'gradlab.stateDict',
+    version: 1,
+    savedAt: new Date().toISOString(),
+    model: model.toString().split('\n')[0],
+    state: model.stateDict(),
+  };
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(doc));
 }

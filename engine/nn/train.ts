@@ -120,10 +120,14 @@ export class TrainHistory {
 function lossOf(loss: LossFn): (s: Tensor, y: Tensor) => Tensor {
   if (typeof loss === 'function') return loss;
   switch (loss) {
-    case 'softmax': return softmaxCrossEntropy;
-    case 'svm': return (s, y) => svmLoss(s, y);
-    case 'logistic': return logisticLoss;
-    case 'mse': return mse;
+    case 'softmax':
+      return softmaxCrossEntropy;
+    case 'svm':
+      return (s, y) => svmLoss(s, y);
+    case 'logistic':
+      return logisticLoss;
+    case 'mse':
+      return mse;
   }
   fail(`train: loss must be 'softmax', 'svm', 'logistic', 'mse' or a function, got ${String(loss)}`);
 }
@@ -189,12 +193,17 @@ export async function train(model: Module, data: TrainData, opts: TrainOptions =
   const s0 = noGrad(() => model.forward(take(X, [0])));
   if (lossName === 'softmax' || lossName === 'svm') {
     const c = s0.shape[s0.ndim - 1];
-    for (const [what, labels] of [['data', y], ['validation', val?.y]] as const) {
+    for (const [what, labels] of [
+      ['data', y],
+      ['validation', val?.y],
+    ] as const) {
       if (!labels) continue;
       const v = valuesOf(labels);
       for (let i = 0; i < v.length; i++) {
         if (!Number.isInteger(v[i]) || v[i] < 0 || v[i] >= c) {
-          fail(`train: ${what} label ${v[i]} at position ${i} does not match the number of classes: the model gives ${c} scores per example, so labels must be integers in 0..${c - 1}`);
+          fail(
+            `train: ${what} label ${v[i]} at position ${i} does not match the number of classes: the model gives ${c} scores per example, so labels must be integers in 0..${c - 1}`,
+          );
         }
       }
     }
@@ -203,23 +212,27 @@ export async function train(model: Module, data: TrainData, opts: TrainOptions =
 
   const history = new TrainHistory();
   model.history = history;
-  const curve: LossCurve | null = opts.curve === false ? null : lossCurve({
-    title: `training ${model.name}`,
-    ...(typeof opts.curve === 'object' ? opts.curve : {}),
-  });
+  const curve: LossCurve | null =
+    opts.curve === false
+      ? null
+      : lossCurve({
+          title: `training ${model.name}`,
+          ...(typeof opts.curve === 'object' ? opts.curve : {}),
+        });
 
-  const evaluate = () => noGrad(() => {
-    const s = model.forward(X);
-    const p: EvalPoint = { step: history.steps, epoch: history.steps / perEpoch, loss: dataLoss(s, y).item() };
-    if (classify) p.accuracy = accuracy(s, y);
-    if (val) {
-      const sv = model.forward(val.X);
-      p.valLoss = dataLoss(sv, val.y).item();
-      if (classify) p.valAccuracy = accuracy(sv, val.y);
-    }
-    history.evals.push(p);
-    return p;
-  });
+  const evaluate = () =>
+    noGrad(() => {
+      const s = model.forward(X);
+      const p: EvalPoint = { step: history.steps, epoch: history.steps / perEpoch, loss: dataLoss(s, y).item() };
+      if (classify) p.accuracy = accuracy(s, y);
+      if (val) {
+        const sv = model.forward(val.X);
+        p.valLoss = dataLoss(sv, val.y).item();
+        if (classify) p.valAccuracy = accuracy(sv, val.y);
+      }
+      history.evals.push(p);
+      return p;
+    });
 
   let watch: InterruptWatch | null = null;
   let order = rng.permutation(n);

@@ -199,12 +199,25 @@ function elementwise(def: ElementwiseDef): Primitive {
         const v = f(...xs.map((x) => x._v));
         return { y: new Tensor(SCALAR_SHAPE, dtype, null, dtype === 'float32' ? Math.fround(v) : v) };
       }
-      const shape = xs.length === 1 ? xs[0].shape : broadcastShapes(def.name, xs.map((x) => x.shape));
+      const shape =
+        xs.length === 1
+          ? xs[0].shape
+          : broadcastShapes(
+              def.name,
+              xs.map((x) => x.shape),
+            );
       const out = allocShape(def.name, shape, dtype);
       const vals = xs.map(valuesOf);
       if (xs.length === 1) map1(f, vals[0], out);
       else if (xs.length === 2) map2(f, vals[0], xs[0].shape, vals[1], xs[1].shape, shape, out);
-      else mapN(f, vals, xs.map((x) => x.shape), shape, out);
+      else
+        mapN(
+          f,
+          vals,
+          xs.map((x) => x.shape),
+          shape,
+          out,
+        );
       return { y: new Tensor(shape, dtype, out, 0) };
     },
     jvp(dx, c) {

@@ -98,7 +98,17 @@ const concatP: Primitive<{ axis: number }> = definePrimitive<{ axis: number }>({
     const shape = xs[0].shape.slice();
     shape[axis] = xs.reduce((s, x) => s + x.shape[axis], 0);
     const vals = xs.map((x) => (x.dtype === dtype ? valuesOf(x) : Float64Array.from(valuesOf(x))));
-    return { y: fromData(shape, kConcat(vals, xs.map((x) => x.shape), axis, alloc(dtype, sizeOf(shape)))) };
+    return {
+      y: fromData(
+        shape,
+        kConcat(
+          vals,
+          xs.map((x) => x.shape),
+          axis,
+          alloc(dtype, sizeOf(shape)),
+        ),
+      ),
+    };
   },
   jvp: (dxs, c) => apply(concatP, dxs as Tensor[], c.attrs),
   vjp: (gy, c) => concatVjp(gy, c.x, c.needs, c.attrs.axis, 0),
@@ -183,7 +193,10 @@ export function pick(scores: Tensor, labels: number[] | Int32Array | Tensor): Te
 export function slice(x: Tensor, start: number, end?: number, axis = 0): Tensor {
   x = asTensor(x, 'slice');
   if (x.ndim === 0) fail('slice: cannot slice a 0-d tensor');
-  for (const [k, v] of [['start', start], ['end', end]] as const) {
+  for (const [k, v] of [
+    ['start', start],
+    ['end', end],
+  ] as const) {
     if (v !== undefined && !Number.isInteger(v)) fail(`slice: ${k} must be an integer, got ${describeValue(v)}`);
   }
   const [a] = normAxes('slice', axis, x.ndim);

@@ -38,7 +38,10 @@ const matmulP = definePrimitive<{ ta?: boolean; tb?: boolean }>({
   },
   // batched: one product for the whole batch (see leftBatch, rightBatch)
   jvpBatched: ([da, db], c, B) => {
-    const { x: [a, b], attrs } = c;
+    const {
+      x: [a, b],
+      attrs,
+    } = c;
     const ta = !!attrs?.ta;
     const tb = !!attrs?.tb;
     // The seed of jacfwd reaching a matrix·vector product directly: A'·e_β is column β of A'

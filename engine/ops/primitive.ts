@@ -12,9 +12,7 @@
  */
 import { fail, fmtShape, GradlabError } from '../errors';
 import type { DType } from '../kernels';
-import {
-  state, currentTape, OP_NAMES, TAPE_CAP, F_FAST, F_F32, F_REQ, F_SCALAR, OP_CONST, OP_REF, type NodeInfo, type Tape,
-} from '../tape';
+import { state, currentTape, OP_NAMES, TAPE_CAP, F_FAST, F_F32, F_REQ, F_SCALAR, OP_CONST, OP_REF, type NodeInfo, type Tape } from '../tape';
 import { BIT_REQ, BIT_RESULT, SCALAR_SHAPE, Tensor, scalarOf, valuesOf, type TensorLike } from '../tensor';
 
 /** What a rule sees of the node it differentiates. */
@@ -106,8 +104,7 @@ function notElementwise(): number {
 /** Fields definePrimitive fills in. */
 type Derived = 'index' | 'elementwise' | 'differentiable' | 'custom' | 'f1' | 'f2' | 'd0' | 'd1' | 'fast';
 
-export function definePrimitive<A>(def: Omit<Primitive<A>, Derived> &
-  Partial<Pick<Primitive<A>, 'elementwise' | 'differentiable' | 'custom'>>): Primitive<A> {
+export function definePrimitive<A>(def: Omit<Primitive<A>, Derived> & Partial<Pick<Primitive<A>, 'elementwise' | 'differentiable' | 'custom'>>): Primitive<A> {
   const ew = def.elementwise ?? null;
   const d = ew ? ew.d : [];
   // One object shape for every primitive, so the hot paths' loads of p.f2, p.d0, ... stay monomorphic.
@@ -177,8 +174,7 @@ function record(p: Primitive, xs: Tensor[], y: Tensor, attrs: unknown, saved: un
   const scalar = y._data === null;
   let fl = F_REQ | (scalar ? F_SCALAR : 0) | (y.dtype === 'float32' ? F_F32 : 0);
   if (scalar && p.elementwise && xs.every((x) => x._data === null)) fl |= F_FAST;
-  const info: NodeInfo | undefined =
-    fl & F_FAST ? undefined : { shape: y.shape, data: y._data, attrs, saved };
+  const info: NodeInfo | undefined = fl & F_FAST ? undefined : { shape: y.shape, data: y._data, attrs, saved };
   const id = tape.pushN(p.index, fl, scalar ? y._v : 0, ids, info);
   y._tape = tape;
   y._id = id;
@@ -269,7 +265,11 @@ const HOOKS = {
   },
   anomaly(p: Primitive, y: Tensor, a: Tensor | number, b?: Tensor | number): void {
     const xs = b === undefined ? [a] : [a, b];
-    checkFinite(p, xs.map((x) => (typeof x === 'number' ? scalarOf(x) : x)), y);
+    checkFinite(
+      p,
+      xs.map((x) => (typeof x === 'number' ? scalarOf(x) : x)),
+      y,
+    );
   },
 };
 type Hooks = typeof HOOKS;
@@ -283,8 +283,13 @@ type Hooks = typeof HOOKS;
  * half the time of the scalar graphs).
  */
 function scalarPathsTemplate(
-  p: Primitive, f: (...a: number[]) => number, d0: ((...a: number[]) => number) | null,
-  d1: ((...a: number[]) => number) | null, diff: boolean, REQ: number, H: Hooks,
+  p: Primitive,
+  f: (...a: number[]) => number,
+  d0: ((...a: number[]) => number) | null,
+  d1: ((...a: number[]) => number) | null,
+  diff: boolean,
+  REQ: number,
+  H: Hooks,
 ): ScalarPaths {
   const T = H.Tensor;
   const shape = H.shape;
@@ -358,8 +363,16 @@ function scalarPathsTemplate(
  * one or two inputs when nothing is checked.
  */
 export function scalarBackward(
-  p: Primitive, G: Float64Array, R: Uint8Array, val: Float64Array, flags: Uint8Array,
-  ins: Int32Array, s: number, k: number, id: number, check: boolean,
+  p: Primitive,
+  G: Float64Array,
+  R: Uint8Array,
+  val: Float64Array,
+  flags: Uint8Array,
+  ins: Int32Array,
+  s: number,
+  k: number,
+  id: number,
+  check: boolean,
 ): void {
   const d = p.elementwise!.d;
   const gy = G[id];
@@ -465,7 +478,13 @@ function applyDual(p: Primitive, xs: Tensor[], attrs: unknown, lvl: number): Ten
 /** apply() that also returns what the forward saved (for jvp rules). */
 function applyWithSaved(p: Primitive, xs: Tensor[], attrs: unknown): { y: Tensor; saved: unknown } {
   if (state.levels.length && topLevel(xs)) {
-    return { y: apply(p, xs, attrs), saved: p.forward(xs.map((x) => primalAt(x, 0)), attrs).saved };
+    return {
+      y: apply(p, xs, attrs),
+      saved: p.forward(
+        xs.map((x) => primalAt(x, 0)),
+        attrs,
+      ).saved,
+    };
   }
   const r = p.forward(xs, attrs);
   if (state.anomaly) checkFinite(p, xs, r.y);
@@ -531,7 +550,12 @@ export function checkGradFinite(op: string, j: number, g: Tensor | number): void
   let found: number | null = null;
   if (typeof g === 'number') found = bad(g) ? g : null;
   else if (g._data === null) found = bad(g._v) ? g._v : null;
-  else for (const v of g._data) if (bad(v)) { found = v; break; }
+  else
+    for (const v of g._data)
+      if (bad(v)) {
+        found = v;
+        break;
+      }
   if (found !== null) {
     fail(`detectAnomaly: the backward of '${op}' produced ${found} in the gradient of its input #${j}`);
   }

@@ -15,7 +15,10 @@ interface ReduceAttrs {
 
 function reduced(kind: 'sum' | 'max' | 'min', x: Tensor, { axes, keepdims }: ReduceAttrs) {
   const shape = reducedShape(x.shape, axes, keepdims);
-  const out = alloc(x.dtype, shape.reduce((a, b) => a * b, 1));
+  const out = alloc(
+    x.dtype,
+    shape.reduce((a, b) => a * b, 1),
+  );
   const arg = reduce(kind, valuesOf(x), x.shape, axes, out);
   const y = shape.length === 0 ? new Tensor(SCALAR_SHAPE, x.dtype, null, out[0]) : fromData(shape, out);
   return { y, arg };

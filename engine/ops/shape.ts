@@ -67,7 +67,8 @@ function inversePermutation(axes: readonly number[]): number[] {
 export function reshape(x: Tensor, shape: readonly number[]): Tensor {
   x = asTensor(x, 'reshape');
   const s = checkShape('reshape', shape, x.size);
-  if (sizeOf(s) !== x.size) fail(`reshape: cannot reshape a tensor of shape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(s)} (${sizeOf(s)} elements)`);
+  if (sizeOf(s) !== x.size)
+    fail(`reshape: cannot reshape a tensor of shape ${fmtShape(x.shape)} (${x.size} elements) into ${fmtShape(s)} (${sizeOf(s)} elements)`);
   if (sameShape(s, x.shape)) return x;
   return apply(reshapeP, [x], { shape: s });
 }
@@ -117,7 +118,10 @@ export function squeeze(x: Tensor, axis?: number | number[]): Tensor {
   x = asTensor(x, 'squeeze');
   const axes = axis === undefined ? x.shape.flatMap((d, i) => (d === 1 ? [i] : [])) : normAxes('squeeze', axis, x.ndim);
   for (const a of axes) if (x.shape[a] !== 1) fail(`squeeze: dimension ${a} of shape ${fmtShape(x.shape)} is not 1`);
-  return reshape(x, x.shape.filter((_, i) => !axes.includes(i)));
+  return reshape(
+    x,
+    x.shape.filter((_, i) => !axes.includes(i)),
+  );
 }
 
 /** A new dimension of size 1 at `axis`. */

@@ -66,8 +66,19 @@ export const brIf = (depth: number): number[] => [0x0d, ...uleb(depth)];
 export const loop = (...body: Code[]): Code => [0x03, 0x40, body, 0x0b];
 
 export const I32 = {
-  eqz: 0x45, eq: 0x46, ne: 0x47, ltS: 0x48, ltU: 0x49, gtS: 0x4a, gtU: 0x4b, leU: 0x4d, geU: 0x4f,
-  add: 0x6a, sub: 0x6b, mul: 0x6c, shl: 0x74,
+  eqz: 0x45,
+  eq: 0x46,
+  ne: 0x47,
+  ltS: 0x48,
+  ltU: 0x49,
+  gtS: 0x4a,
+  gtU: 0x4b,
+  leU: 0x4d,
+  geU: 0x4f,
+  add: 0x6a,
+  sub: 0x6b,
+  mul: 0x6c,
+  shl: 0x74,
 } as const;
 export const select = 0x1b;
 
@@ -118,7 +129,9 @@ export function assemble(memory: MemoryImport, funcs: Func[]): Uint8Array {
   const types = funcs.map((f) => [0x60, ...vec(f.params.map((t) => [t])), ...vec(f.results.map((t) => [t]))]);
   const limits = memory.shared
     ? [0x03, ...uleb(memory.min), ...uleb(memory.max!)]
-    : memory.max !== undefined ? [0x01, ...uleb(memory.min), ...uleb(memory.max)] : [0x00, ...uleb(memory.min)];
+    : memory.max !== undefined
+      ? [0x01, ...uleb(memory.min), ...uleb(memory.max)]
+      : [0x00, ...uleb(memory.min)];
   const imports = vec([[...str(memory.module), ...str(memory.field), 0x02, ...limits]]);
   const fnSec = vec(funcs.map((_, i) => uleb(i)));
   const exports = vec(funcs.flatMap((f, i) => (f.name ? [[...str(f.name), 0x00, ...uleb(i)]] : [])));
@@ -135,7 +148,14 @@ export function assemble(memory: MemoryImport, funcs: Func[]): Uint8Array {
     return [...uleb(b.length), ...b];
   });
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(types)),
     ...section(2, imports),
     ...section(3, fnSec),

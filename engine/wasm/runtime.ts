@@ -43,8 +43,14 @@ function init(): State | null {
     const inst = new W.Instance(module, { e: { m: memory } });
     const ex = inst.exports as unknown as { gemm32: Gemm; gemm64: Gemm; pack32: Pack; pack64: Pack };
     return {
-      module, memory, gemm32: ex.gemm32, gemm64: ex.gemm64, pack32: ex.pack32, pack64: ex.pack64,
-      f32: new Float32Array(memory.buffer), f64: new Float64Array(memory.buffer),
+      module,
+      memory,
+      gemm32: ex.gemm32,
+      gemm64: ex.gemm64,
+      pack32: ex.pack32,
+      pack64: ex.pack64,
+      f32: new Float32Array(memory.buffer),
+      f64: new Float64Array(memory.buffer),
     };
   } catch {
     return null; // no WebAssembly or no SIMD (e.g. node --jitless): callers use the JavaScript kernels
@@ -63,9 +69,11 @@ let threads = defaultThreads();
  * 8-13% faster under load 4, 256×784·784×256 f32 up to 1.35×; same bits.
  */
 function defaultThreads(): number {
-  const proc = (globalThis as {
-    process?: { env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown };
-  }).process;
+  const proc = (
+    globalThis as {
+      process?: { env?: Record<string, string | undefined>; getBuiltinModule?: (id: string) => unknown };
+    }
+  ).process;
   if (proc?.env?.GRADLAB_THREADS === '1') return 1;
   const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined;
   return (os?.availableParallelism?.() ?? 1) >= 2 ? 2 : 1;
@@ -110,10 +118,7 @@ const roundUp = (x: number, q: number) => Math.ceil(x / q) * q;
  * and a row-major Aᵀ stored k×m is ars = 1, acs = m). `out` decides the dtype;
  * operands of the other dtype are converted while packing. m, k, n ≥ 1.
  */
-export function wasmGemm(
-  a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number,
-  m: number, k: number, n: number, out: Arr,
-): Arr {
+export function wasmGemm(a: Arr, ars: number, acs: number, b: Arr, brs: number, bcs: number, m: number, k: number, n: number, out: Arr): Arr {
   const s = state === undefined ? (state = init()) : state;
   if (!s) throw new Error('WebAssembly kernels unavailable');
   const f32 = out instanceof Float32Array;
@@ -143,10 +148,7 @@ export function wasmGemm(
   const pack = f32 ? s.pack32 : s.pack64;
   pack(oa * es, opa * es, m, k, ars * es, acs * es, mr);
   pack(ob * es, opb * es, n, k, bcs * es, brs * es, nr);
-  gemmSplit(
-    f32 ? s.gemm32 : s.gemm64, !f32, s.module, s.memory, threads > 1 && m * k * n >= SPLIT_MIN,
-    opa * es, opb * es, oc * es, mp, np, kp, ldcE * es,
-  );
+  gemmSplit(f32 ? s.gemm32 : s.gemm64, !f32, s.module, s.memory, threads > 1 && m * k * n >= SPLIT_MIN, opa * es, opb * es, oc * es, mp, np, kp, ldcE * es);
   if (ldcE === n) {
     out.set(v.subarray(oc, oc + m * n));
   } else {

@@ -43,14 +43,18 @@ function ready(module: object, memory: object): boolean {
   if (!started) {
     started = true;
     try {
-      const wt = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-        ?.getBuiltinModule?.('node:worker_threads') as WorkerThreads | undefined;
+      const wt = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule?.('node:worker_threads') as
+        WorkerThreads | undefined;
       if (!wt || typeof SharedArrayBuffer !== 'function') throw new Error('no worker_threads');
       ctl = new Int32Array(new SharedArrayBuffer(16 * 4));
       const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { module, memory, ctl } });
       w.unref();
-      w.on('error', () => { broken = true; });
-      w.on('exit', () => { broken = true; });
+      w.on('error', () => {
+        broken = true;
+      });
+      w.on('exit', () => {
+        broken = true;
+      });
     } catch {
       broken = true;
       return false;
@@ -64,8 +68,18 @@ function ready(module: object, memory: object): boolean {
  * `split` is set; otherwise (or if the helper stops answering) on this thread alone.
  */
 export function gemmSplit(
-  gemm: Gemm, f64: boolean, module: object, memory: object, split: boolean,
-  pa: number, pb: number, pc: number, mp: number, np: number, kp: number, ldc: number,
+  gemm: Gemm,
+  f64: boolean,
+  module: object,
+  memory: object,
+  split: boolean,
+  pa: number,
+  pb: number,
+  pc: number,
+  mp: number,
+  np: number,
+  kp: number,
+  ldc: number,
 ): void {
   if (!split || mp < 2 || !ready(module, memory)) {
     gemm(pa, pb, pc, 0, mp, np, kp, ldc);
@@ -74,7 +88,14 @@ export function gemmSplit(
   const c = ctl!;
   const mid = Math.ceil(mp / 2);
   c[3] = f64 ? 1 : 0;
-  c[4] = pa; c[5] = pb; c[6] = pc; c[7] = mid; c[8] = mp; c[9] = np; c[10] = kp; c[11] = ldc;
+  c[4] = pa;
+  c[5] = pb;
+  c[6] = pc;
+  c[7] = mid;
+  c[8] = mp;
+  c[9] = np;
+  c[10] = kp;
+  c[11] = ldc;
   const job = ++jobs;
   Atomics.store(c, 0, job);
   Atomics.notify(c, 0);

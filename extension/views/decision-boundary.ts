@@ -21,7 +21,12 @@ export function renderDecisionBoundary(host: HTMLElement, p: DecisionBoundaryPay
     const root = h(doc, 'div', { class: 'gradlab-figure gradlab-decision-boundary', 'data-gradlab-view': 'decision-boundary' });
     root.append(h(doc, 'div', { class: 'gradlab-title' }, m.title), h(doc, 'div', { class: 'gradlab-muted' }, m.subtitle));
     const svg = plotSvg(doc, m);
-    const details = h(doc, 'div', { class: 'gradlab-details gradlab-muted', 'aria-live': 'polite' }, 'Hover the plot: the prediction at each place, or a point’s label.');
+    const details = h(
+      doc,
+      'div',
+      { class: 'gradlab-details gradlab-muted', 'aria-live': 'polite' },
+      'Hover the plot: the prediction at each place, or a point’s label.',
+    );
     const body = h(doc, 'div', { class: 'gradlab-db-body' }, svg, legend(doc, m));
     root.append(body, details);
     const onMove = (e: MouseEvent) => {
@@ -48,7 +53,14 @@ function plotSvg(doc: Document, m: DecisionBoundaryModel): SVGElement {
   svg.append(s(doc, 'rect', { class: 'gradlab-db-frame', x: plot.x, y: plot.y, width: plot.w, height: plot.h }));
   const points = s(doc, 'g', { class: 'gradlab-db-points' });
   for (const q of m.points) {
-    points.append(s(doc, 'path', { class: `gradlab-db-point ${colourClass(q.label)}`, transform: `translate(${q.px},${q.py})`, d: markerPath(q.label), 'data-index': q.index }));
+    points.append(
+      s(doc, 'path', {
+        class: `gradlab-db-point ${colourClass(q.label)}`,
+        transform: `translate(${q.px},${q.py})`,
+        d: markerPath(q.label),
+        'data-index': q.index,
+      }),
+    );
     if (!q.ok) points.append(s(doc, 'circle', { class: 'gradlab-db-wrong', cx: q.px, cy: q.py, r: 8 }));
   }
   svg.append(points, axes(doc, m));
@@ -69,10 +81,7 @@ function axes(doc: Document, m: DecisionBoundaryModel): SVGElement {
     );
   }
   for (const t of m.yTicks) {
-    g.append(
-      s(doc, 'line', { x1: plot.x - 4, x2: plot.x, y1: t.px, y2: t.px }),
-      s(doc, 'text', { x: plot.x - 6, y: t.px + 4, 'text-anchor': 'end' }, t.text),
-    );
+    g.append(s(doc, 'line', { x1: plot.x - 4, x2: plot.x, y1: t.px, y2: t.px }), s(doc, 'text', { x: plot.x - 6, y: t.px + 4, 'text-anchor': 'end' }, t.text));
   }
   g.append(
     s(doc, 'text', { class: 'gradlab-db-label', x: plot.x + plot.w / 2, y: plot.y + plot.h + 32, 'text-anchor': 'middle' }, m.xLabel),
@@ -85,7 +94,12 @@ function axes(doc: Document, m: DecisionBoundaryModel): SVGElement {
 function legend(doc: Document, m: DecisionBoundaryModel): HTMLElement {
   const el = h(doc, 'div', { class: 'gradlab-db-legend' });
   for (const l of m.legend) {
-    const mark = s(doc, 'svg', { width: 14, height: 14, viewBox: '-7 -7 14 14', 'aria-hidden': 'true' }, s(doc, 'path', { class: `gradlab-db-point ${colourClass(l.cls)}`, d: l.marker }));
+    const mark = s(
+      doc,
+      'svg',
+      { width: 14, height: 14, viewBox: '-7 -7 14 14', 'aria-hidden': 'true' },
+      s(doc, 'path', { class: `gradlab-db-point ${colourClass(l.cls)}`, d: l.marker }),
+    );
     el.append(h(doc, 'span', { class: 'gradlab-legend-item', 'data-class': l.cls }, mark, `${l.name} (${l.count}, ${l.shape})`));
   }
   if (m.misclassified) {
@@ -110,7 +124,9 @@ function hoverText(m: DecisionBoundaryModel, svg: SVGElement, e: MouseEvent): st
     if (d < best) [best, near] = [d, q];
   }
   if (near) {
-    return `point ${near.index} at (${fmt(near.x)}, ${fmt(near.y)}): class ${name(near.label)}, predicted ${name(near.predicted)} ` + (near.ok ? '✓' : '✗ wrong');
+    return (
+      `point ${near.index} at (${fmt(near.x)}, ${fmt(near.y)}): class ${name(near.label)}, predicted ${name(near.predicted)} ` + (near.ok ? '✓' : '✗ wrong')
+    );
   }
   const cell = m.cellAt(x, y);
   if (!cell) return null;

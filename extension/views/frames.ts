@@ -215,7 +215,8 @@ export function pacedRedraw(win: Window, draw: () => unknown, el?: Element): Pac
     el && typeof IntersectionObserver !== 'undefined'
       ? new IntersectionObserver((entries) => {
           visible = entries[entries.length - 1]?.isIntersecting ?? visible;
-          if (visible && timer) request(true); // a redraw was waiting for its (hidden) turn
+          if (visible && timer)
+            request(true); // a redraw was waiting for its (hidden) turn
           else if (visible && queued) queue.request(key, run); // to the line of the views in sight
         })
       : null;

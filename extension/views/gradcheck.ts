@@ -45,7 +45,14 @@ export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
     }
     root.append(inputs);
     if (inputsGiven.length > GC_MAX_INPUTS) {
-      root.append(h(doc, 'div', { class: 'gradlab-muted' }, `… ${formatCount(inputsGiven.length - GC_MAX_INPUTS)} more inputs, not listed (at most ${formatCount(GC_MAX_INPUTS)}).`));
+      root.append(
+        h(
+          doc,
+          'div',
+          { class: 'gradlab-muted' },
+          `… ${formatCount(inputsGiven.length - GC_MAX_INPUTS)} more inputs, not listed (at most ${formatCount(GC_MAX_INPUTS)}).`,
+        ),
+      );
     }
 
     const scroll = h(doc, 'div', { class: 'gradlab-table-scroll' });
@@ -74,7 +81,14 @@ export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
       root.append(more);
     }
     if (entries.length > GC_MAX_ENTRIES) {
-      root.append(h(doc, 'div', { class: 'gradlab-muted' }, `The payload holds ${formatCount(entries.length)} entries; the first ${formatCount(GC_MAX_ENTRIES)} are listed.`));
+      root.append(
+        h(
+          doc,
+          'div',
+          { class: 'gradlab-muted' },
+          `The payload holds ${formatCount(entries.length)} entries; the first ${formatCount(GC_MAX_ENTRIES)} are listed.`,
+        ),
+      );
     } else if (m.notShown > 0) {
       root.append(h(doc, 'div', { class: 'gradlab-muted' }, `… ${m.notShown} more entries were checked; the payload keeps the worst ones.`));
     }
@@ -116,7 +130,14 @@ export function checkedNodes(g: GraphPayload): CheckedNode[] {
     const c = n.check;
     if (typeof c !== 'object' || c === null || typeof c.ok !== 'boolean') return;
     const e = toNumber(c.relError);
-    out.push({ id, op: asText(n.op, '?'), title: nodeTitle({ id, name: n.name ?? null }), ok: c.ok, relError: Number.isNaN(e) ? Infinity : e, relErrorText: formatErr(c.relError) });
+    out.push({
+      id,
+      op: asText(n.op, '?'),
+      title: nodeTitle({ id, name: n.name ?? null }),
+      ok: c.ok,
+      relError: Number.isNaN(e) ? Infinity : e,
+      relErrorText: formatErr(c.relError),
+    });
   });
   return out.sort((a, b) => Number(a.ok) - Number(b.ok) || b.relError - a.relError || a.id - b.id);
 }
@@ -133,7 +154,12 @@ function nodeChecksBlock(doc: Document, nodes: CheckedNode[], show: (id: number)
   }
   if (failing.length === 0) {
     box.append(
-      h(doc, 'div', { class: 'gradlab-pass' }, `✓ every op's local backward agrees with finite differences (${formatCount(nodes.length)} node${nodes.length === 1 ? '' : 's'} checked)`),
+      h(
+        doc,
+        'div',
+        { class: 'gradlab-pass' },
+        `✓ every op's local backward agrees with finite differences (${formatCount(nodes.length)} node${nodes.length === 1 ? '' : 's'} checked)`,
+      ),
     );
     return box;
   }
@@ -150,14 +176,21 @@ function nodeChecksBlock(doc: Document, nodes: CheckedNode[], show: (id: number)
     const button = h(
       doc,
       'button',
-      { type: 'button', class: 'gradlab-button', 'data-node-id': n.id, title: `select ${n.title} in the graph below`, 'aria-label': `show ${n.title} (${n.op}) in the graph` },
+      {
+        type: 'button',
+        class: 'gradlab-button',
+        'data-node-id': n.id,
+        title: `select ${n.title} in the graph below`,
+        'aria-label': `show ${n.title} (${n.op}) in the graph`,
+      },
       'show in graph',
     );
     button.addEventListener('click', () => show(n.id));
     list.append(h(doc, 'li', { class: 'gradlab-fail' }, `✗ ${n.op} `, h(doc, 'strong', {}, n.title), ` — relative error ${n.relErrorText} `, button));
   }
   box.append(list);
-  if (failing.length > MAX_LISTED) box.append(h(doc, 'div', { class: 'gradlab-muted' }, `… and ${formatCount(failing.length - MAX_LISTED)} more, marked in the graph.`));
+  if (failing.length > MAX_LISTED)
+    box.append(h(doc, 'div', { class: 'gradlab-muted' }, `… and ${formatCount(failing.length - MAX_LISTED)} more, marked in the graph.`));
   return box;
 }
 

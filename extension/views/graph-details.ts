@@ -35,8 +35,7 @@ export function nodeDetails(doc: Document, id: number, nodes: unknown[], pinned:
     const m = nodes[j] as Partial<GraphNode> | undefined;
     return m ? `${shorten(nodeTitle({ id: j, name: m.name ?? null }), NAME_CHARS)}${m.kind === 'const' ? ' (const)' : ''}` : `#${j}`;
   };
-  const kind =
-    n.kind === 'leaf' ? (n.requiresGrad ? 'leaf, requires grad' : 'leaf') : n.kind === 'const' ? 'constant' : `result of ${asText(n.op, '?')}`;
+  const kind = n.kind === 'leaf' ? (n.requiresGrad ? 'leaf, requires grad' : 'leaf') : n.kind === 'const' ? 'constant' : `result of ${asText(n.op, '?')}`;
   const out: Node[] = [];
   out.push(
     h(
@@ -93,8 +92,7 @@ export function jacobianWhy(structure: string, rows: number, cols: number): stri
     return `one 1 per row or column: backward only moves entries of ∂L/∂y (no multiplications), where ${matrix}`;
   if (st.includes('diagonal') && !st.includes('block'))
     return `only the diagonal can be non-zero: backward multiplies entry by entry (${formatCount(Math.min(rows, cols))} product${Math.min(rows, cols) === 1 ? '' : 's'}), where ${matrix}`;
-  if (st.includes('identity') || st.includes('ones') || st.includes('column'))
-    return `backward copies or sums ∂L/∂y (no products at all), where ${matrix}`;
+  if (st.includes('identity') || st.includes('ones') || st.includes('column')) return `backward copies or sums ∂L/∂y (no products at all), where ${matrix}`;
   if (st.includes('block') || st.includes('kronecker'))
     return `repeated blocks of the other operand: backward is one small matrix product, where ${matrix}, mostly zeros`;
   if (st.includes('user')) return `backward computes ∂L/∂y · J directly from its saved values; J itself is never built`;
@@ -186,10 +184,19 @@ function usesBlock(doc: Document, id: number, n: Partial<GraphNode>, nodes: unkn
     if (contributions.length > DETAILS_LIST_MAX) continue; // summed, not listed
     const text = sent === undefined ? 'not known (backward did not run through it)' : g ? tensorText(g) : 'nothing';
     table.append(
-      h(doc, 'tr', {}, h(doc, 'th', {}, `from ${named(u.consumer)} (${shorten(asText(c?.op, '?'), NAME_CHARS)}, operand ${u.position + 1})`), h(doc, 'td', { class: 'gradlab-grad' }, text)),
+      h(
+        doc,
+        'tr',
+        {},
+        h(doc, 'th', {}, `from ${named(u.consumer)} (${shorten(asText(c?.op, '?'), NAME_CHARS)}, operand ${u.position + 1})`),
+        h(doc, 'td', { class: 'gradlab-grad' }, text),
+      ),
     );
   }
-  if (uses.length > DETAILS_LIST_MAX) table.append(h(doc, 'tr', {}, h(doc, 'td', { colspan: 2, class: 'gradlab-muted' }, `… ${formatCount(uses.length - DETAILS_LIST_MAX)} more uses (in the sum below)`)));
+  if (uses.length > DETAILS_LIST_MAX)
+    table.append(
+      h(doc, 'tr', {}, h(doc, 'td', { colspan: 2, class: 'gradlab-muted' }, `… ${formatCount(uses.length - DETAILS_LIST_MAX)} more uses (in the sum below)`)),
+    );
   const sum = sumOf(contributions);
   const size = sumOf(contributions.map((t) => (t ? { ...t, values: t.values.map((v) => (typeof v === 'number' ? Math.abs(v) : v)) } : t)));
   const grad = n.grad && Array.isArray(n.grad.values) ? n.grad : null;
@@ -226,12 +233,18 @@ function tensorText(t: TensorSummary): string {
   if (!Array.isArray(t.values)) return '?';
   if (t.size === 1 && t.values.length >= 1) return formatNumLong(t.values[0]);
   const more = t.truncated ? ', …' : '';
-  return `${formatShape(t.shape)} [${t.values.slice(0, 6).map((v) => formatNum(v)).join(', ')}${t.values.length > 6 ? ', …' : more}]`;
+  return `${formatShape(t.shape)} [${t.values
+    .slice(0, 6)
+    .map((v) => formatNum(v))
+    .join(', ')}${t.values.length > 6 ? ', …' : more}]`;
 }
 
 function listText(v: number[], shape: unknown): string {
   if (v.length === 1) return formatNumLong(v[0]);
-  return `${formatShape(shape)} [${v.slice(0, 6).map((x) => formatNum(x)).join(', ')}${v.length > 6 ? ', …' : ''}]`;
+  return `${formatShape(shape)} [${v
+    .slice(0, 6)
+    .map((x) => formatNum(x))
+    .join(', ')}${v.length > 6 ? ', …' : ''}]`;
 }
 
 /** Entry-by-entry sum of complete summaries; null when any is missing, truncated or non-finite, or their sizes differ. */
@@ -268,7 +281,10 @@ function summaryBlock(doc: Document, label: string, t: TensorSummary | null | un
   }
   const stats = `min ${formatNumLong(t.min)} · max ${formatNumLong(t.max)} · mean ${formatNumLong(t.mean)} · ${asText(t.size)} entr${t.size === 1 ? 'y' : 'ies'} · ${asText(t.dtype)}`;
   box.append(h(doc, 'div', {}, h(doc, 'strong', {}, label), ' ', stats));
-  const entries = t.values.slice(0, ENTRIES_MAX).map((v) => formatNumLong(v)).join(', ');
+  const entries = t.values
+    .slice(0, ENTRIES_MAX)
+    .map((v) => formatNumLong(v))
+    .join(', ');
   const shown = Math.min(t.values.length, ENTRIES_MAX);
   const more = t.truncated || shown < t.values.length ? ` … (first ${formatCount(shown)} of ${asText(t.size)})` : '';
   box.append(h(doc, 'div', { class: 'gradlab-entries' }, `[${entries}${more}]`));

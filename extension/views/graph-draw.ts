@@ -141,7 +141,11 @@ class BatchedDrawing implements Drawing {
     this.fig = fig;
     this.visible = visible;
     this.done = done;
-    this.layers = { frames: s(doc, 'g', { class: 'gradlab-groups' }), edges: s(doc, 'g', { class: 'gradlab-edges' }), nodes: s(doc, 'g', { class: 'gradlab-nodes' }) };
+    this.layers = {
+      frames: s(doc, 'g', { class: 'gradlab-groups' }),
+      edges: s(doc, 'g', { class: 'gradlab-edges' }),
+      nodes: s(doc, 'g', { class: 'gradlab-nodes' }),
+    };
     this.jobs = figureJobs(fig);
     this.windowed = this.jobs.length > DRAW_MAX;
     this.boxes = this.jobs.length;
@@ -158,7 +162,7 @@ class BatchedDrawing implements Drawing {
     const own = this.byId.get(id);
     if (own) return own;
     const key = this.fig.hiddenIn.get(id);
-    return key !== undefined ? this.byGroup.get(key) ?? null : null;
+    return key !== undefined ? (this.byGroup.get(key) ?? null) : null;
   }
 
   moved(): void {

@@ -115,7 +115,8 @@ export function stepSequence(p: GraphPayload): Step[] {
       const terms = received.get(v)?.terms ?? [];
       // the terms themselves while a student can add them up; past that, only their count
       const listed = of <= MAX_TERMS && terms.length === of && terms.every((t) => t !== null);
-      if (of > 1) what += listed ? ` = ${terms.join(' + ').replace(/\+ -/g, '− ')}, the sum of its ${of} contributions` : `, the sum of its ${of} contributions`;
+      if (of > 1)
+        what += listed ? ` = ${terms.join(' + ').replace(/\+ -/g, '− ')}, the sum of its ${of} contributions` : `, the sum of its ${of} contributions`;
       const seen = received.get(v)?.n ?? 0;
       if (seen < of) what += ` (only ${seen} of ${of} contributions were sent)`;
     }
@@ -339,7 +340,8 @@ function stepperControls(doc: Document, forward: number, backward: number): Step
   // Icons drawn as SVG: the media-control characters (⏮ ⏭ ⏯) are missing from common fonts.
   const btn = (icon: string | null, tip: string, label?: string) => {
     const b = h(doc, 'button', { type: 'button', class: 'gradlab-button gradlab-step-button', title: tip, 'aria-label': tip }, label);
-    if (icon) b.prepend(s(doc, 'svg', { class: 'gradlab-step-icon', viewBox: '0 0 12 12', width: 12, height: 12, 'aria-hidden': 'true' }, s(doc, 'path', { d: icon })));
+    if (icon)
+      b.prepend(s(doc, 'svg', { class: 'gradlab-step-icon', viewBox: '0 0 12 12', width: 12, height: 12, 'aria-hidden': 'true' }, s(doc, 'path', { d: icon })));
     return b;
   };
   const first = btn(ICONS.first, 'first step (Home)');
@@ -633,5 +635,8 @@ export function createStepper(doc: Document, p: GraphPayload, host: StepHost, of
 function partialText(sum: number[] | null): string {
   if (!sum) return '…';
   if (sum.length === 1) return formatNum(sum[0]);
-  return `[${sum.slice(0, 3).map((v) => formatNum(v)).join(', ')}${sum.length > 3 ? ', …' : ''}]`;
+  return `[${sum
+    .slice(0, 3)
+    .map((v) => formatNum(v))
+    .join(', ')}${sum.length > 3 ? ', …' : ''}]`;
 }

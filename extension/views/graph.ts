@@ -99,7 +99,12 @@ class GraphController {
       held: () => this.selection.pinned !== null,
     });
     // The step-through toolbar (graph-steps.ts) goes under the header; it marks the elements the drawing gives.
-    this.stepper = createStepper(this.doc, p, { elementOf: (id) => this.drawing?.elementOf(id) ?? null, reveal: (id) => this.reveal(id) }, steppingOff(this.groups.fig));
+    this.stepper = createStepper(
+      this.doc,
+      p,
+      { elementOf: (id) => this.drawing?.elementOf(id) ?? null, reveal: (id) => this.reveal(id) },
+      steppingOff(this.groups.fig),
+    );
     this.draw();
     this.viewport.show();
     this.el.header.after(this.stepper.element);
@@ -123,10 +128,16 @@ class GraphController {
   private draw(): void {
     const fig = this.groups.fig;
     this.drawing?.cancel();
-    this.drawing = drawFigure(this.doc, this.el.world, fig, () => this.viewport.visible(), () => {
-      this.selection.mark();
-      this.stepper.refresh();
-    });
+    this.drawing = drawFigure(
+      this.doc,
+      this.el.world,
+      fig,
+      () => this.viewport.visible(),
+      () => {
+        this.selection.mark();
+        this.stepper.refresh();
+      },
+    );
     this.el.counts.textContent = countsText(fig, this.payloadCount);
     this.el.notes.replaceChildren(...viewNotes(fig, this.drawing).map((note) => h(this.doc, 'div', { class: 'gradlab-note', role: 'note' }, '⚠ ' + note)));
     this.selection.mark();
@@ -230,12 +241,14 @@ function countsText(fig: GraphFigure, payloadCount: number): string {
 /** The figure's notes, and what the view itself leaves out: boxes away from the view of a very large figure. */
 function viewNotes(fig: GraphFigure, d: Drawing): string[] {
   if (!d.windowed) return fig.notes;
-  return [...fig.notes, `This figure has ${formatCount(d.boxes)} boxes: only the ${formatCount(DRAW_MAX)} nearest the part in view are in the page at a time; pan or zoom to draw others.`];
+  return [
+    ...fig.notes,
+    `This figure has ${formatCount(d.boxes)} boxes: only the ${formatCount(DRAW_MAX)} nearest the part in view are in the page at a time; pan or zoom to draw others.`,
+  ];
 }
 
 function legend(doc: Document): HTMLElement {
-  const item = (swatch: string, text: string) =>
-    h(doc, 'span', { class: 'gradlab-legend-item' }, h(doc, 'span', { class: `gradlab-swatch ${swatch}` }), text);
+  const item = (swatch: string, text: string) => h(doc, 'span', { class: 'gradlab-legend-item' }, h(doc, 'span', { class: `gradlab-swatch ${swatch}` }), text);
   return h(
     doc,
     'div',

@@ -36,7 +36,12 @@ export function renderImageGrid(host: HTMLElement, p: ImageGridPayload): View {
         svg.append(s(doc, 'text', { class: 'gradlab-ig-caption', x: t.x + m.tileW / 2, y: t.y + ih + 12, 'text-anchor': 'middle' }, t.shortCaption));
       }
     }
-    const details = h(doc, 'div', { class: 'gradlab-details gradlab-muted', 'aria-live': 'polite' }, 'Hover an image: its caption and the value under the cursor.');
+    const details = h(
+      doc,
+      'div',
+      { class: 'gradlab-details gradlab-muted', 'aria-live': 'polite' },
+      'Hover an image: its caption and the value under the cursor.',
+    );
     root.append(h(doc, 'div', { class: 'gradlab-ig-scroll' }, svg), details);
 
     const onMove = (e: MouseEvent) => {
@@ -48,9 +53,7 @@ export function renderImageGrid(host: HTMLElement, p: ImageGridPayload): View {
       if (!t) return;
       const v = m.valueAt(t, x, y);
       const name = t.caption || `image ${t.index}`;
-      details.textContent = v
-        ? `${name}: pixel (row ${v.row}, column ${v.col}) = ${fmt(v.value)}   (range ${fmt(t.range[0])} … ${fmt(t.range[1])})`
-        : name;
+      details.textContent = v ? `${name}: pixel (row ${v.row}, column ${v.col}) = ${fmt(v.value)}   (range ${fmt(t.range[0])} … ${fmt(t.range[1])})` : name;
     };
     svg.addEventListener('mousemove', onMove);
     return mount(host, root, { dispose: () => svg.removeEventListener('mousemove', onMove) });

@@ -96,14 +96,29 @@ function skeleton(doc: Document, state: CurveViewState) {
   const title = h(doc, 'span', { class: 'gradlab-title' });
   const status = h(doc, 'span', { class: 'gradlab-status', role: 'status' });
   const slider = h(doc, 'input', {
-    type: 'range', min: 0, max: 0.99, step: 0.01, value: state.smoothing,
-    class: 'gradlab-loss-smoothing', 'aria-label': 'smoothing (EMA weight)',
+    type: 'range',
+    min: 0,
+    max: 0.99,
+    step: 0.01,
+    value: state.smoothing,
+    class: 'gradlab-loss-smoothing',
+    'aria-label': 'smoothing (EMA weight)',
   }) as HTMLInputElement;
   const smoothOut = h(doc, 'output', { class: 'gradlab-num gradlab-loss-smoothing-value' });
   const logBox = h(doc, 'input', { type: 'checkbox', class: 'gradlab-loss-log' }) as HTMLInputElement;
   logBox.checked = state.logY;
-  const controls = h(doc, 'div', { class: 'gradlab-toolbar gradlab-loss-controls' },
-    h(doc, 'label', { class: 'gradlab-loss-control', title: 'exponential moving average of each line; the raw line stays faint behind it' }, 'smoothing ', slider, smoothOut),
+  const controls = h(
+    doc,
+    'div',
+    { class: 'gradlab-toolbar gradlab-loss-controls' },
+    h(
+      doc,
+      'label',
+      { class: 'gradlab-loss-control', title: 'exponential moving average of each line; the raw line stays faint behind it' },
+      'smoothing ',
+      slider,
+      smoothOut,
+    ),
     h(doc, 'label', { class: 'gradlab-loss-control', title: 'log scale on the loss (left) axis' }, logBox, ' log scale'),
   );
   const summary = h(doc, 'div', { class: 'gradlab-muted gradlab-loss-summary' });
@@ -113,7 +128,11 @@ function skeleton(doc: Document, state: CurveViewState) {
   plot.style.height = `${PLOT_H}px`;
   // Axis titles are HTML over the plot's margins: plotly measures its own titles against the tick
   // labels at every redraw (a third of a live redraw's time in a profile of 20 live curves).
-  const labels = { x: h(doc, 'span', { class: 'gradlab-loss-axis-label gradlab-loss-xlabel' }), y: h(doc, 'span', { class: 'gradlab-loss-axis-label gradlab-loss-ylabel' }), y2: h(doc, 'span', { class: 'gradlab-loss-axis-label gradlab-loss-y2label' }) };
+  const labels = {
+    x: h(doc, 'span', { class: 'gradlab-loss-axis-label gradlab-loss-xlabel' }),
+    y: h(doc, 'span', { class: 'gradlab-loss-axis-label gradlab-loss-ylabel' }),
+    y2: h(doc, 'span', { class: 'gradlab-loss-axis-label gradlab-loss-y2label' }),
+  };
   const area = h(doc, 'div', { class: 'gradlab-loss-plot-area' }, plot, labels.x, labels.y, labels.y2);
   const message = h(doc, 'div', { class: 'gradlab-note', hidden: true });
   root.append(h(doc, 'div', { class: 'gradlab-header' }, title, status, controls), summary, note, undrawn, area, message);
@@ -160,7 +179,12 @@ class LiveCurve {
     this.text(first);
     this.drawStandIn(); // at once: a reopened notebook shows its figure before plotly.js has loaded
     this.load();
-    this.watchers = watchLayout(this.el.root, this.el.plot, () => (this.disposed ? null : this.Plotly), () => this.redraw.request(true));
+    this.watchers = watchLayout(
+      this.el.root,
+      this.el.plot,
+      () => (this.disposed ? null : this.Plotly),
+      () => this.redraw.request(true),
+    );
   }
 
   /** Takes the next payload of a live run. */
@@ -212,7 +236,10 @@ class LiveCurve {
   /** The static figure in place of the plot (the same one the saved notebook shows). */
   private drawStandIn(): void {
     if (!this.stand) {
-      this.stand = h(this.el.root.ownerDocument, 'img', { class: 'gradlab-loss-static', alt: 'loss curve (static; the interactive plot is loading)' }) as HTMLImageElement;
+      this.stand = h(this.el.root.ownerDocument, 'img', {
+        class: 'gradlab-loss-static',
+        alt: 'loss curve (static; the interactive plot is loading)',
+      }) as HTMLImageElement;
       this.el.plot.replaceChildren(this.stand);
     }
     const { state } = this;
@@ -268,7 +295,10 @@ function writeText(el: Skeleton, p: LossCurvePayload, state: CurveViewState, now
   const series = lossCurveSeries(p, 2); // only last, lowest and counts are read here
   el.summary.textContent = el.summary.title = series
     .map((s) =>
-      s.last ? `${s.name} ${formatNum(s.last.y)} at ${xl} ${formatNum(s.last.x)}` + (s.min && s.axis === 'y' ? ` (lowest ${formatNum(s.min.y)} at ${formatNum(s.min.x)})` : '') : `${s.name}: no points yet`,
+      s.last
+        ? `${s.name} ${formatNum(s.last.y)} at ${xl} ${formatNum(s.last.x)}` +
+          (s.min && s.axis === 'y' ? ` (lowest ${formatNum(s.min.y)} at ${formatNum(s.min.x)})` : '')
+        : `${s.name}: no points yet`,
     )
     .join(' · ');
   el.root.dataset.points = String(series[0]?.count ?? 0);

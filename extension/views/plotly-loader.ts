@@ -11,7 +11,7 @@ let plotlyPromise: Promise<PlotlyModule> | null = null;
 /** plotly.js, imported once per page. */
 export function loadPlotly(): Promise<PlotlyModule> {
   if (!plotlyPromise) {
-    plotlyPromise = import('plotly.js-dist-min').then((m) => ((m as { default?: PlotlyModule }).default ?? (m as unknown as PlotlyModule)));
+    plotlyPromise = import('plotly.js-dist-min').then((m) => (m as { default?: PlotlyModule }).default ?? (m as unknown as PlotlyModule));
     plotlyPromise.catch(() => (plotlyPromise = null)); // let a later view try again
   }
   return plotlyPromise;

@@ -59,11 +59,14 @@ export function staleWatch(onStale: () => void): StaleWatch {
     const wait = deadline() - clock();
     if (wait === Infinity || wait < 0) return;
     // +1: at the deadline itself the run is not stale yet (staleness is `now > updatedAt + staleAfter`)
-    timer = setTimeout(() => {
-      timer = undefined;
-      if (clock() > deadline()) onStale();
-      else arm();
-    }, Math.min(MAX_TIMEOUT_MS, wait + 1));
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        if (clock() > deadline()) onStale();
+        else arm();
+      },
+      Math.min(MAX_TIMEOUT_MS, wait + 1),
+    );
   };
 
   return {

@@ -10,13 +10,11 @@ import { describe, expect, it } from 'vitest';
 import { matmul } from '../../engine/kernels';
 
 function rng(seed: number) {
-  return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  return () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
 }
 
 /** The documented order, written plainly; `fr` rounds each operation (Math.fround for float32). */
-function reference(
-  a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number, fr: (x: number) => number = (x) => x,
-): Float64Array {
+function reference(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number, fr: (x: number) => number = (x) => x): Float64Array {
   const c = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -34,7 +32,14 @@ function reference(
 
 describe('matmul kernel', () => {
   const shapes: [number, number, number][] = [
-    [1, 1, 1], [3, 5, 2], [4, 4, 4], [7, 300, 9], [33, 17, 65], [130, 260, 131], [256, 784, 10], [5, 1030, 1027],
+    [1, 1, 1],
+    [3, 5, 2],
+    [4, 4, 4],
+    [7, 300, 9],
+    [33, 17, 65],
+    [130, 260, 131],
+    [256, 784, 10],
+    [5, 1030, 1027],
   ];
   for (const [m, k, n] of shapes) {
     it(`${m}×${k} · ${k}×${n} equals the plain loop bit for bit (float64, and float32 in float32 arithmetic)`, () => {

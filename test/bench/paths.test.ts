@@ -27,7 +27,7 @@ describe('scalar constants', () => {
     expect(t.nodes.filter((n) => n.kind === 'const').length).toBe(150);
     y.backward();
     expect(x.grad!.item()).toBe(1);
-    expect(y.item()).toBe(1 + 2 * (149 * 150) / 2);
+    expect(y.item()).toBe(1 + (2 * (149 * 150)) / 2);
   });
 });
 

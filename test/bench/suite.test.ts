@@ -43,7 +43,10 @@ describe('bench aggregation', () => {
       // a fake peer: the same numbers (so fingerprints agree), twice as slow
       const slow: RunResult = { ...g, metrics: Object.fromEntries(Object.entries(g.metrics).map(([k, v]) => [k, 2 * v])) };
       const peers = c.peers.filter((p) => p !== 'gradlab');
-      const rounds = [0, 1, 2].map((): { peer: Peer; result: RunResult }[] => [{ peer: 'gradlab', result: g }, ...peers.map((peer) => ({ peer, result: slow }))]);
+      const rounds = [0, 1, 2].map((): { peer: Peer; result: RunResult }[] => [
+        { peer: 'gradlab', result: g },
+        ...peers.map((peer) => ({ peer, result: slow })),
+      ]);
       const s = summarise(c, rounds, ALL_SET_UP, c.params.quick);
       expect(s.peers.gradlab!.status).toBe('ok');
       expect(s.checks.filter((k) => !k.ok)).toEqual([]);
@@ -54,7 +57,11 @@ describe('bench aggregation', () => {
     expect(tg.length).toBeGreaterThan(10);
     expect(tg.every((t) => t.ok !== null)).toBe(true);
     const meta = {
-      date: 'now', quick: false, seconds: 1, loadBefore: '0', loadAfter: '0',
+      date: 'now',
+      quick: false,
+      seconds: 1,
+      loadBefore: '0',
+      loadAfter: '0',
       machine: { cpu: 'cpu', nproc: 2, flags: '', memGiB: 1, node: process.version, chromium: '', python: '', commit: 'x' },
     };
     const md = table(summaries, JS_CASES, tg, meta);
@@ -67,7 +74,17 @@ describe('bench aggregation', () => {
     const c = CASES.find((x) => x.id === 'W3 N=1e5')!;
     const g = results.get(c.id)!;
     const failed: RunResult = { ok: false, error: 'RecursionError: maximum recursion depth exceeded', metrics: {}, checks: [] };
-    const s = summarise(c, [[{ peer: 'gradlab', result: g }, { peer: 'micrograd', result: failed }]], { ...ALL_SET_UP, torch: 'not set up (npm run bench:python)' }, c.params.quick);
+    const s = summarise(
+      c,
+      [
+        [
+          { peer: 'gradlab', result: g },
+          { peer: 'micrograd', result: failed },
+        ],
+      ],
+      { ...ALL_SET_UP, torch: 'not set up (npm run bench:python)' },
+      c.params.quick,
+    );
     expect(s.peers.gradlab!.status).toBe('ok');
     expect(s.peers.micrograd!.status).toBe('failed');
     expect(s.peers.torch!.status).toBe('not set up');

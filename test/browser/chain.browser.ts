@@ -28,7 +28,14 @@ let fixture: Fixture;
 let browser: Browser;
 
 beforeAll(async () => {
-  fixture = await openFixture('chain.ipynb', tslabNotebook([['hourglass', HOURGLASS], ['mlp', MLP]]), { viewport: { width: 1400, height: 2200 } });
+  fixture = await openFixture(
+    'chain.ipynb',
+    tslabNotebook([
+      ['hourglass', HOURGLASS],
+      ['mlp', MLP],
+    ]),
+    { viewport: { width: 1400, height: 2200 } },
+  );
   browser = fixture.browser;
 }, 240_000);
 
@@ -81,7 +88,10 @@ describe('Jacobian-chain view in JupyterLab', () => {
       ['268,800', '✓ cheapest'],
     ]);
     await expect(v.locator('.gradlab-jc-param').evaluateAll((ps) => ps.map((p) => p.getAttribute('data-param')))).resolves.toEqual([
-      'fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias',
+      'fc1.weight',
+      'fc1.bias',
+      'fc2.weight',
+      'fc2.bias',
     ]);
     const w1 = v.locator('.gradlab-jc-param').first();
     await expect(w1.locator('.gradlab-jc-full').innerText()).resolves.toContain('256 × 200,704 = 51,380,224 entries (51 million)');
@@ -97,7 +107,10 @@ describe('Jacobian-chain view in JupyterLab', () => {
 
   it('follows the dark theme', async () => {
     const { page } = browser;
-    const colour = () => view(page, 'hourglass').locator('.gradlab-jc-orders-verdict').evaluate((el) => getComputedStyle(el).color);
+    const colour = () =>
+      view(page, 'hourglass')
+        .locator('.gradlab-jc-orders-verdict')
+        .evaluate((el) => getComputedStyle(el).color);
     // JupyterLab keeps the theme in user settings shared by every test's lab: start from light explicitly
     await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' }));
     await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'true', undefined, { timeout: 20_000 });

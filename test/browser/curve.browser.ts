@@ -76,11 +76,10 @@ async function runCell(page: Page, index: number): Promise<void> {
 
 /** Waits for a cell's reply and returns its stdout. */
 async function reply(page: Page, index: number, timeout = 120_000): Promise<string> {
-  await page.waitForFunction(
-    (i) => (window as any).jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount !== null,
-    index,
-    { timeout, polling: 100 },
-  );
+  await page.waitForFunction((i) => (window as any).jupyterapp.shell.currentWidget.content.widgets[i].model.executionCount !== null, index, {
+    timeout,
+    polling: 100,
+  });
   return page.evaluate(
     (i) =>
       (window as any).jupyterapp.shell.currentWidget.content.widgets[i].model.outputs
@@ -206,11 +205,10 @@ describe('loss curve in JupyterLab', () => {
     const { page } = browser;
     await runCell(page, 3);
     const cell = cellLocator(page, 3);
-    await page.waitForFunction(
-      () => !!document.querySelectorAll('.jp-Notebook .jp-Cell')[3]?.querySelector('.js-plotly-plot .main-svg'),
-      undefined,
-      { timeout: 60_000, polling: 100 },
-    );
+    await page.waitForFunction(() => !!document.querySelectorAll('.jp-Notebook .jp-Cell')[3]?.querySelector('.js-plotly-plot .main-svg'), undefined, {
+      timeout: 60_000,
+      polling: 100,
+    });
     await cell.locator('input.gradlab-loss-log').check();
     await cell.locator('input.gradlab-loss-smoothing').fill('0.9');
     const early = await curveState(page, 3);
@@ -233,10 +231,11 @@ describe('loss curve in JupyterLab', () => {
     await cell.screenshot({ path: screenshotPath('loss-curve-toggles') });
 
     // a theme change redraws the plot in the new colours, with the toggles as they were
-    const tickFill = () => cell.evaluate((c) => {
-      const t = c.querySelector<SVGTextElement>('.ytick text');
-      return t ? getComputedStyle(t).fill : null;
-    });
+    const tickFill = () =>
+      cell.evaluate((c) => {
+        const t = c.querySelector<SVGTextElement>('.ytick text');
+        return t ? getComputedStyle(t).fill : null;
+      });
     const lightTicks = await tickFill();
     await page.evaluate(() => (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' }));
     await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false', undefined, { timeout: 20_000 });

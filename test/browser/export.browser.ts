@@ -35,11 +35,7 @@ beforeAll(async () => {
   const notebook = path.join(dir, 'views.ipynb');
   fs.copyFileSync(FIXTURE, notebook);
   const jupyter = path.join(ROOT, '.venv', 'bin', 'jupyter');
-  const result = spawnSync(
-    jupyter,
-    ['nbconvert', '--to', 'html', '--execute', '--ExecutePreprocessor.timeout=120', notebook],
-    { cwd: dir, encoding: 'utf8' },
-  );
+  const result = spawnSync(jupyter, ['nbconvert', '--to', 'html', '--execute', '--ExecutePreprocessor.timeout=120', notebook], { cwd: dir, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`nbconvert failed:\n${result.stderr}`);
   html = path.join(dir, 'views.html');
 

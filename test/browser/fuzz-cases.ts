@@ -31,10 +31,25 @@ const clone = (v: Json): Json => JSON.parse(JSON.stringify(v));
 
 /** One valid payload of each kind, built by the engine (the graph, the curve: hand-built fixtures), with its text fallback. */
 function bases(): { payload: GradlabPayload; text: string }[] {
-  const W = gl.tensor([[0.5, -1, 2], [1, 0.25, -0.5]]);
+  const W = gl.tensor([
+    [0.5, -1, 2],
+    [1, 0.25, -0.5],
+  ]);
   const chain = gl.jacobianChain([(x) => W.matmul(x), (h) => h.tanh(), (h) => h.sum()], gl.tensor([1, 2, 3]), { labels: ['FC', 'tanh', 'sum'] });
-  const X = gl.tensor([[-1, -1], [1, 1], [0.5, -1], [0.2, 0.8]]);
-  const linear = (Z: gl.Tensor) => gl.matmul(Z, gl.tensor([[0, 1], [0, 1]]));
+  const X = gl.tensor([
+    [-1, -1],
+    [1, 1],
+    [0.5, -1],
+    [0.2, 0.8],
+  ]);
+  const linear = (Z: gl.Tensor) =>
+    gl.matmul(
+      Z,
+      gl.tensor([
+        [0, 1],
+        [0, 1],
+      ]),
+    );
   const payloads: GradlabPayload[] = [
     circuitGraph,
     payloadOf(gl.gradCheck((x: gl.Tensor) => x.exp().mul(x).sum(), gl.tensor([0.5, -1, 2]), { nodes: true })),
@@ -42,7 +57,21 @@ function bases(): { payload: GradlabPayload; text: string }[] {
     lossCurvePayload(60),
     payloadOf(gl.decisionBoundary(linear, X, [0, 1, 1, 0], { classes: ['no', 'yes'], resolution: 12 })),
     payloadOf(gl.confusionMatrix([0, 0, 1, 1, 2, 0], [0, 0, 1, 2, 2, 2], { classes: ['a', 'b', 'c'] })),
-    payloadOf(gl.imageGrid(gl.tensor([[[0, 1], [1, 0]], [[-1, 0.5], [0, 1]]]), { captions: ['one', 'two'] })),
+    payloadOf(
+      gl.imageGrid(
+        gl.tensor([
+          [
+            [0, 1],
+            [1, 0],
+          ],
+          [
+            [-1, 0.5],
+            [0, 1],
+          ],
+        ]),
+        { captions: ['one', 'two'] },
+      ),
+    ),
   ];
   return payloads.map((p) => ({ payload: clone(p), text: String(bundleOf(p).data['text/plain']) }));
 }
@@ -102,10 +131,13 @@ function mutateOnce(p: Json, r: () => number): { p: Json; what: string } {
   // Size fields for huge numbers, arrays to blow up, and mostly real string fields (names, titles, captions) for
   // markup and long strings: those payloads stay drawable, so the views themselves meet the hostile text.
   const at =
-    kind === 'huge' && sized.length && r() < 0.7 ? pick(sized)
-    : kind === 'array' && arrays.length ? pick(arrays)
-    : (kind === 'markup' || kind === 'long') && strings.length && r() < 0.85 ? pick(strings)
-    : pick(all);
+    kind === 'huge' && sized.length && r() < 0.7
+      ? pick(sized)
+      : kind === 'array' && arrays.length
+        ? pick(arrays)
+        : (kind === 'markup' || kind === 'long') && strings.length && r() < 0.85
+          ? pick(strings)
+          : pick(all);
   const set = (v: Json, what: string) => {
     at.parent[at.key] = v;
     return { p, what: `${at.path}: ${what}` };
@@ -210,4 +242,3 @@ export function notebook(batches: Case[][]): object {
     })),
   };
 }
-

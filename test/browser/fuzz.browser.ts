@@ -47,7 +47,10 @@ beforeAll(async () => {
   fixtures = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-fuzz-'));
   fs.writeFileSync(path.join(fixtures, NOTEBOOK), JSON.stringify(notebook(batches)));
   fs.mkdirSync(OUTPUT, { recursive: true });
-  fs.writeFileSync(path.join(OUTPUT, 'fuzz-cases.txt'), all.map((c, i) => `${i} cell ${Math.floor(i / BATCH)} output ${i % BATCH}: ${c.what}`).join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(OUTPUT, 'fuzz-cases.txt'),
+    all.map((c, i) => `${i} cell ${Math.floor(i / BATCH)} output ${i % BATCH}: ${c.what}`).join('\n') + '\n',
+  );
   lab = await startLab(fixtures);
   browser = await openBrowser();
   browser.page.on('dialog', (d) => {
@@ -118,7 +121,10 @@ describe(`renderer fuzz (seed ${SEED}, ${all.length} payloads in ${batches.lengt
         await page.waitForTimeout(100);
       }
       // A round trip through the page's event loop: a view that froze the tab fails here, not on speed.
-      await withinHangLimit(page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(true)))), `the frame after cell ${i}`);
+      await withinHangLimit(
+        page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(true)))),
+        `the frame after cell ${i}`,
+      );
       const ms = Date.now() - t0;
       if (ms > slowest.ms) Object.assign(slowest, { ms, cell: i });
       batches[i].forEach((c, k) => {
@@ -134,7 +140,21 @@ describe(`renderer fuzz (seed ${SEED}, ${all.length} payloads in ${batches.lengt
     }));
     fs.writeFileSync(
       path.join(OUTPUT, 'fuzz-summary.json'),
-      JSON.stringify({ seed: SEED, payloads: all.length, slowestCellMs: slowest.ms, slowestCell: slowest.cell, ...tally, ...views, problems: results, errors: browser.errors, dialogs }, null, 1),
+      JSON.stringify(
+        {
+          seed: SEED,
+          payloads: all.length,
+          slowestCellMs: slowest.ms,
+          slowestCell: slowest.cell,
+          ...tally,
+          ...views,
+          problems: results,
+          errors: browser.errors,
+          dialogs,
+        },
+        null,
+        1,
+      ),
     );
     await page.screenshot({ path: screenshotPath('fuzz') });
     expect(results, `seed ${SEED}; cases in test-output/browser/fuzz-cases.txt`).toEqual([]);

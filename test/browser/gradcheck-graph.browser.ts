@@ -31,7 +31,14 @@ let fixture: Fixture;
 let browser: Browser;
 
 beforeAll(async () => {
-  fixture = await openFixture('gradcheck.ipynb', tslabNotebook([['buggy', BUGGY], ['small', SMALL], ['grouped', GROUPED]]));
+  fixture = await openFixture(
+    'gradcheck.ipynb',
+    tslabNotebook([
+      ['buggy', BUGGY],
+      ['small', SMALL],
+      ['grouped', GROUPED],
+    ]),
+  );
   browser = fixture.browser;
 }, 240_000);
 
@@ -114,7 +121,9 @@ describe('a wrong custom op located on the graph', () => {
     expect(box.x + box.width).toBeLessThanOrEqual(canvas.x + canvas.width);
     expect(box.y + box.height).toBeLessThanOrEqual(canvas.y + canvas.height);
     // now expanded: exactly that node is marked failing
-    expect(await graph.locator('.gradlab-node.gradlab-check-fail').evaluateAll((els) => els.map((el) => el.getAttribute('data-node-id')))).toEqual([String(id)]);
+    expect(await graph.locator('.gradlab-node.gradlab-check-fail').evaluateAll((els) => els.map((el) => el.getAttribute('data-node-id')))).toEqual([
+      String(id),
+    ]);
     await view.screenshot({ path: screenshotPath('gradcheck-graph-grouped') });
   });
 

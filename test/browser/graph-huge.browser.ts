@@ -72,7 +72,11 @@ beforeAll(async () => {
   // output's data): up to a minute and a half on this loaded 2-core machine
   await page.waitForSelector(VIEW, { timeout: 240_000 });
   opened.view = Date.now() - t0;
-  await within(page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(true)))), 20_000, 'first frame after the view opened');
+  await within(
+    page.evaluate(() => new Promise((r) => requestAnimationFrame(() => r(true)))),
+    20_000,
+    'first frame after the view opened',
+  );
   opened.answer = Date.now() - t0;
   console.log(`open: the view's element after ${opened.view} ms, its first frame after ${opened.answer} ms (from navigation)`);
 }, 300_000);
@@ -111,7 +115,9 @@ describe('a hand-made graph of 200,000 nodes in JupyterLab', () => {
     const drawn = await view.locator('[data-node-id]').count();
     const notes = (await view.locator('.gradlab-graph-notes').textContent()) ?? '';
     const header = (await view.locator('.gradlab-header').textContent()) ?? '';
-    console.log(`open: view after ${opened.view} ms, first answer ${opened.answer} ms, drawn ${opened.drawn} ms, longest stall ${Math.round(opened.stall)} ms; ${drawn} node elements; ${header}`);
+    console.log(
+      `open: view after ${opened.view} ms, first answer ${opened.answer} ms, drawn ${opened.drawn} ms, longest stall ${Math.round(opened.stall)} ms; ${drawn} node elements; ${header}`,
+    );
     expect(drawn).toBeGreaterThan(0);
     expect(drawn).toBeLessThanOrEqual(DRAW_MAX);
     expect(header).toContain(`200,000 nodes · ${GRAPH_NODE_LIMIT.toLocaleString('en-US')} drawn`);
@@ -146,10 +152,14 @@ describe('a hand-made graph of 200,000 nodes in JupyterLab', () => {
             if (kind === 'drag') canvas.dispatchEvent(new PointerEvent('pointerdown', { bubbles: true, button: 0, pointerId: 7, clientX: cx, clientY: cy }));
             for (let i = 0; i < count; i++) {
               if (kind === 'wheel') canvas.dispatchEvent(new WheelEvent('wheel', { bubbles: true, cancelable: true, deltaY: -30, clientX: cx, clientY: cy }));
-              else canvas.dispatchEvent(new PointerEvent('pointermove', { bubbles: true, button: 0, pointerId: 7, clientX: cx + 10 * (i + 1), clientY: cy + 3 * (i + 1) }));
+              else
+                canvas.dispatchEvent(
+                  new PointerEvent('pointermove', { bubbles: true, button: 0, pointerId: 7, clientX: cx + 10 * (i + 1), clientY: cy + 3 * (i + 1) }),
+                );
               await frame();
             }
-            if (kind === 'drag') canvas.dispatchEvent(new PointerEvent('pointerup', { bubbles: true, button: 0, pointerId: 7, clientX: cx + 10 * count, clientY: cy }));
+            if (kind === 'drag')
+              canvas.dispatchEvent(new PointerEvent('pointerup', { bubbles: true, button: 0, pointerId: 7, clientX: cx + 10 * count, clientY: cy }));
             return (count * 1000) / (performance.now() - t0);
           },
           { kind, count, cx, cy },

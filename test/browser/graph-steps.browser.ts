@@ -39,7 +39,13 @@ let fixture: Fixture;
 let browser: Browser;
 
 beforeAll(async () => {
-  fixture = await openFixture('steps.ipynb', tslabNotebook([['branch', BRANCH], ['grouped', GROUPED]]));
+  fixture = await openFixture(
+    'steps.ipynb',
+    tslabNotebook([
+      ['branch', BRANCH],
+      ['grouped', GROUPED],
+    ]),
+  );
   browser = fixture.browser;
 }, 240_000);
 

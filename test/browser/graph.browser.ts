@@ -46,7 +46,12 @@ beforeAll(async () => {
     page.evaluate(() => {
       const cells = (window as any).jupyterapp.shell.currentWidget.content.widgets;
       const errors: string[] = cells.flatMap((c: any) =>
-        c.model.type === 'code' ? c.model.outputs.toJSON().filter((o: any) => o.output_type === 'error').map((o: any) => `${o.ename}: ${o.evalue}`) : [],
+        c.model.type === 'code'
+          ? c.model.outputs
+              .toJSON()
+              .filter((o: any) => o.output_type === 'error')
+              .map((o: any) => `${o.ename}: ${o.evalue}`)
+          : [],
       );
       return { done: cells[cells.length - 1].model.executionCount !== null, errors };
     });
@@ -95,7 +100,10 @@ describe('graph view in JupyterLab', () => {
       const outside = v.boxes.filter((b) => b.x0 < v.canvas.x0 - 1 || b.y0 < v.canvas.y0 - 1 || b.x1 > v.canvas.x1 + 1 || b.y1 > v.canvas.y1 + 1);
       expect(outside, `${v.title}: canvas ${JSON.stringify(v.canvas)}`).toEqual([]);
     }
-    await browser.page.locator('[data-gradlab-view="graph"]').nth(1).screenshot({ path: screenshotPath('graph-first-view') });
+    await browser.page
+      .locator('[data-gradlab-view="graph"]')
+      .nth(1)
+      .screenshot({ path: screenshotPath('graph-first-view') });
   });
 
   it('the first view follows the output width until the user moves the graph', async () => {

@@ -34,10 +34,19 @@ const CELLS: [string, string][] = [
   ['sync', 'const s = gl.lossCurve({title: "sync"});\nfor (let i = 0; i < 30; i++) s.push(i, Math.exp(-i / 10));'],
   ['awaited', 'const w = gl.lossCurve({title: "awaited"});\nfor (let i = 0; i < 30; i++) await w.push(i, Math.exp(-i / 10));'],
   ['later', 'for (let i = 30; i < 40; i++) s.push(i, Math.exp(-i / 10));'],
-  ['throws', `const t = gl.lossCurve({title: "throws"});\nfor (let i = 0; i < 30; i++) { await t.push(i, Math.exp(-i / 10)); if (i === 19) throw new Error("boom"); }`],
+  [
+    'throws',
+    `const t = gl.lossCurve({title: "throws"});\nfor (let i = 0; i < 30; i++) { await t.push(i, Math.exp(-i / 10)); if (i === 19) throw new Error("boom"); }`,
+  ],
   // only the stop button ends these two
-  ['interrupted', `const c = gl.lossCurve({title: "interrupted", minInterval: 50});\n(globalThis as any).stopped = c; // an interrupted cell's declarations are not kept\nfor (let i = 0; ; i++) { await c.push(i, 1 / (i + 1)); ${SLEEP} }`],
-  ['after', 'const c0 = (globalThis as any).stopped, n0 = c0.length;\nawait new Promise((r) => setTimeout(r, 600));\nconsole.log("@@LENGTH " + JSON.stringify([n0, c0.length]));'],
+  [
+    'interrupted',
+    `const c = gl.lossCurve({title: "interrupted", minInterval: 50});\n(globalThis as any).stopped = c; // an interrupted cell's declarations are not kept\nfor (let i = 0; ; i++) { await c.push(i, 1 / (i + 1)); ${SLEEP} }`,
+  ],
+  [
+    'after',
+    'const c0 = (globalThis as any).stopped, n0 = c0.length;\nawait new Promise((r) => setTimeout(r, 600));\nconsole.log("@@LENGTH " + JSON.stringify([n0, c0.length]));',
+  ],
   ['restarted', `const r = gl.lossCurve({title: "restarted", minInterval: 50});\nfor (let i = 0; ; i++) { await r.push(i, 1 / (i + 1)); ${SLEEP} }`],
 ];
 const INDEX = Object.fromEntries(CELLS.map(([name], i) => [name, i]));
@@ -176,7 +185,9 @@ describe('live loss curves end with every point and the right status', () => {
     await page.waitForTimeout(400); // tslab drops requests for 200 ms after a failed cell
     await runCell(page, 'interrupted');
     await page.waitForFunction(
-      (i) => Number(document.querySelectorAll('.jp-Notebook .jp-Cell')[i]?.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]')?.dataset.points ?? 0) >= 20,
+      (i) =>
+        Number(document.querySelectorAll('.jp-Notebook .jp-Cell')[i]?.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]')?.dataset.points ?? 0) >=
+        20,
       INDEX.interrupted,
       { timeout: 60_000, polling: 100 },
     );
@@ -196,7 +207,10 @@ describe('live loss curves end with every point and the right status', () => {
     await page.waitForTimeout(400);
     await runCell(page, 'after');
     const out = await reply(page, 'after');
-    const outputs = await page.evaluate((i) => JSON.stringify((window as any).jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.toJSON()), INDEX.after);
+    const outputs = await page.evaluate(
+      (i) => JSON.stringify((window as any).jupyterapp.shell.currentWidget.content.widgets[i].model.outputs.toJSON()),
+      INDEX.after,
+    );
     expect(out, outputs).toContain('@@LENGTH ');
     const [before, after] = JSON.parse(out.split('@@LENGTH ')[1]);
     expect([before, after]).toEqual([interruptedAt + 1, interruptedAt + 1]); // push threw: the background loop ended
@@ -222,7 +236,9 @@ describe('live loss curves end with every point and the right status', () => {
     const { page } = browser;
     await runCell(page, 'restarted');
     await page.waitForFunction(
-      (i) => Number(document.querySelectorAll('.jp-Notebook .jp-Cell')[i]?.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]')?.dataset.points ?? 0) >= 20,
+      (i) =>
+        Number(document.querySelectorAll('.jp-Notebook .jp-Cell')[i]?.querySelector<HTMLElement>('[data-gradlab-view="loss-curve"]')?.dataset.points ?? 0) >=
+        20,
       INDEX.restarted,
       { timeout: 60_000, polling: 100 },
     );

@@ -36,16 +36,30 @@ const STALE_NOTEBOOK = 'stale-curve.ipynb';
 function staleNotebook(ageMs: number): object {
   const x = Array.from({ length: 40 }, (_, i) => i);
   const payload = {
-    version: 1, kind: 'loss-curve', title: 'kernel went away', xLabel: 'step', yLabel: 'loss',
+    version: 1,
+    kind: 'loss-curve',
+    title: 'kernel went away',
+    xLabel: 'step',
+    yLabel: 'loss',
     series: [{ name: 'loss', axis: 'y', x, y: x.map((i) => 2 / (1 + i / 10)) }],
-    done: false, updatedAt: Date.now() - ageMs, staleAfter: 60_000,
+    done: false,
+    updatedAt: Date.now() - ageMs,
+    staleAfter: 60_000,
   };
   return {
-    nbformat: 4, nbformat_minor: 5,
+    nbformat: 4,
+    nbformat_minor: 5,
     metadata: { kernelspec: { name: 'tslab', display_name: 'TypeScript', language: 'typescript' }, language_info: { name: 'typescript' } },
-    cells: [{ cell_type: 'code', id: 'run', metadata: {}, execution_count: 1, source: '// the training cell', outputs: [
-      { output_type: 'display_data', metadata: {}, data: { [MIME.lossCurve]: payload, 'text/plain': 'kernel went away (training…)' } },
-    ] }],
+    cells: [
+      {
+        cell_type: 'code',
+        id: 'run',
+        metadata: {},
+        execution_count: 1,
+        source: '// the training cell',
+        outputs: [{ output_type: 'display_data', metadata: {}, data: { [MIME.lossCurve]: payload, 'text/plain': 'kernel went away (training…)' } }],
+      },
+    ],
   };
 }
 const CURVES_CELL = 2; // markdown, import, curves, edges, last
@@ -81,7 +95,10 @@ function selfTimeByUrl(profile: { nodes: { id: number; callFrame: { url: string;
     const url = n.callFrame.url.replace(/^.*\/static\//, '').replace(/\?.*$/, '') || `(${n.callFrame.functionName || 'program'})`;
     byUrl.set(url, (byUrl.get(url) ?? 0) + (profile.timeDeltas[i] ?? 0) / 1000);
   });
-  return [...byUrl].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([url, ms]) => `${ms.toFixed(0).padStart(6)} ms  ${url}`);
+  return [...byUrl]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 12)
+    .map(([url, ms]) => `${ms.toFixed(0).padStart(6)} ms  ${url}`);
 }
 
 describe('20 live loss curves in one page', () => {
@@ -123,21 +140,25 @@ describe('20 live loss curves in one page', () => {
     );
     await runAllCells(page);
     // the cell's own output says when the kernel was done (its last send), on the kernel's clock (this machine's)
-    const handle = await page.waitForFunction(
-      (i) => {
-        const text = document.querySelectorAll('.jp-Notebook .jp-Cell')[i]?.querySelector('.jp-OutputArea')?.textContent ?? '';
-        const m = text.match(/@@KERNEL (\{[^}]*\})/);
-        return m ? m[1] : null;
-      },
-      CURVES_CELL,
-      { timeout: 180_000, polling: 100 },
-    ).catch(async (error) => {
-      const state = await page.evaluate(() => ({
-        kernel: (window as any).jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status,
-        outputs: [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map((c, i) => `[${i}] ${c.querySelector('.jp-OutputArea')?.textContent?.slice(0, 300) ?? ''}`),
-      }));
-      throw new Error(`${error.message}\nkernel ${state.kernel}; page errors: ${browser.errors.slice(0, 5).join(' | ')}\n${state.outputs.join('\n')}`);
-    });
+    const handle = await page
+      .waitForFunction(
+        (i) => {
+          const text = document.querySelectorAll('.jp-Notebook .jp-Cell')[i]?.querySelector('.jp-OutputArea')?.textContent ?? '';
+          const m = text.match(/@@KERNEL (\{[^}]*\})/);
+          return m ? m[1] : null;
+        },
+        CURVES_CELL,
+        { timeout: 180_000, polling: 100 },
+      )
+      .catch(async (error) => {
+        const state = await page.evaluate(() => ({
+          kernel: (window as any).jupyterapp?.shell?.currentWidget?.sessionContext?.session?.kernel?.status,
+          outputs: [...document.querySelectorAll('.jp-Notebook .jp-Cell')].map(
+            (c, i) => `[${i}] ${c.querySelector('.jp-OutputArea')?.textContent?.slice(0, 300) ?? ''}`,
+          ),
+        }));
+        throw new Error(`${error.message}\nkernel ${state.kernel}; page errors: ${browser.errors.slice(0, 5).join(' | ')}\n${state.outputs.join('\n')}`);
+      });
     const kernel = JSON.parse((await handle.jsonValue()) as string) as { start: number; end: number; steps: number; curves: number };
     const seenAt = Date.now();
     await page.waitForFunction(() => (window as any).__caughtUp > 0, undefined, { timeout: 60_000, polling: 100 }).catch(() => undefined);
@@ -147,8 +168,18 @@ describe('20 live loss curves in one page', () => {
       const nowMs = performance.now();
       // frames while the curves update: from the first frame after the run started to catch-up
       const span = f[f.length - 1] - f[0];
-      const gaps = f.slice(1).map((t, i) => t - f[i]).sort((a, b) => a - b);
-      return { caughtUp: w.__caughtUp as number, frames: f.length, fps: (f.length - 1) / (span / 1000), p95: gaps[Math.floor(gaps.length * 0.95)] ?? NaN, longest: gaps[gaps.length - 1] ?? NaN, lastFrameAgo: nowMs - f[f.length - 1] };
+      const gaps = f
+        .slice(1)
+        .map((t, i) => t - f[i])
+        .sort((a, b) => a - b);
+      return {
+        caughtUp: w.__caughtUp as number,
+        frames: f.length,
+        fps: (f.length - 1) / (span / 1000),
+        p95: gaps[Math.floor(gaps.length * 0.95)] ?? NaN,
+        longest: gaps[gaps.length - 1] ?? NaN,
+        lastFrameAgo: nowMs - f[f.length - 1],
+      };
     });
     if (cdp && profileFile) {
       const { profile } = await cdp.send('Profiler.stop');
@@ -162,7 +193,11 @@ describe('20 live loss curves in one page', () => {
         `every curve final ${(catchUp / 1000).toFixed(1)} s after the kernel finished; page ${page_.fps.toFixed(1)} fps ` +
         `(p95 frame ${page_.p95.toFixed(0)} ms, longest ${page_.longest.toFixed(0)} ms)`,
     );
-    await cellLocator(page, CURVES_CELL).locator('[data-gradlab-view="loss-curve"]').first().screenshot({ path: screenshotPath('many-curves-first') }).catch(() => undefined);
+    await cellLocator(page, CURVES_CELL)
+      .locator('[data-gradlab-view="loss-curve"]')
+      .first()
+      .screenshot({ path: screenshotPath('many-curves-first') })
+      .catch(() => undefined);
 
     const views = await cellLocator(page, CURVES_CELL).evaluate((cell) =>
       [...cell.querySelectorAll('[data-gradlab-view="loss-curve"]')].map((root) => ({
@@ -197,7 +232,11 @@ describe('20 live loss curves in one page', () => {
       const box = plot.getBoundingClientRect();
       const entries = [...plot.querySelectorAll('.legend .traces')].map((g) => {
         const r = g.getBoundingClientRect();
-        return { text: g.querySelector('.legendtext')?.textContent ?? '', tip: g.querySelector(':scope > title')?.textContent ?? '', inside: r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1 };
+        return {
+          text: g.querySelector('.legendtext')?.textContent ?? '',
+          tip: g.querySelector(':scope > title')?.textContent ?? '',
+          inside: r.left >= box.left - 1 && r.right <= box.right + 1 && r.top >= box.top - 1,
+        };
       });
       const paths = [...plot.querySelectorAll('path')].map((p) => p.getAttribute('d') ?? '').filter((d) => /NaN|Infinity/.test(d));
       return { entries, badPaths: paths.length, undrawn: cell.querySelector<HTMLElement>('.gradlab-loss-undrawn')?.textContent ?? null };

@@ -105,7 +105,9 @@ describe('JupyterLab with the gradlab extension', () => {
     const views = cell.locator('.jp-OutputArea-output.gradlab-view');
     await expect.poll(() => views.count(), { timeout: 10_000 }).toBe(3);
     expect(await views.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.mimeType))).toEqual([
-      MIME.decisionBoundary, MIME.confusionMatrix, MIME.imageGrid,
+      MIME.decisionBoundary,
+      MIME.confusionMatrix,
+      MIME.imageGrid,
     ]);
     expect(await cell.locator(FALLBACK_RENDERERS).count()).toBe(0);
     expect(await cell.locator('.gradlab-error, .gradlab-view-error').count()).toBe(0);
@@ -131,9 +133,7 @@ describe('JupyterLab with the gradlab extension', () => {
     // The bundle's text form is shown under the message.
     expect(await cell.locator('.gradlab-error pre').textContent()).toBe('a graph from the future');
     await cell.screenshot({ path: screenshotPath('bad-version') });
-    expect(await cellLocator(browser.page, TAGS['after']).locator('.jp-OutputArea-output').textContent()).toContain(
-      'still working',
-    );
+    expect(await cellLocator(browser.page, TAGS['after']).locator('.jp-OutputArea-output').textContent()).toContain('still working');
   });
 
   it('renders user strings as text, never as markup', async () => {
@@ -152,9 +152,7 @@ describe('JupyterLab with the gradlab extension', () => {
   it('follows the dark theme (styles through --jp-* variables)', async () => {
     const { page } = browser;
     const colours = () =>
-      page.evaluate(() =>
-        [...document.querySelectorAll('.gradlab-view')].map((el) => getComputedStyle(el.querySelector('.gradlab-host *') ?? el).color),
-      );
+      page.evaluate(() => [...document.querySelectorAll('.gradlab-view')].map((el) => getComputedStyle(el.querySelector('.gradlab-host *') ?? el).color));
     // plotly draws with colours read from --jp-* variables when it renders: it must redraw on a theme change
     const tickFill = () =>
       page.evaluate(() => {
@@ -168,7 +166,10 @@ describe('JupyterLab with the gradlab extension', () => {
     await page.waitForTimeout(500);
     const dark = await colours();
     expect(dark).toHaveLength(light.length);
-    expect(dark.every((c, i) => c !== light[i]), `light ${light.join(',')} dark ${dark.join(',')}`).toBe(true);
+    expect(
+      dark.every((c, i) => c !== light[i]),
+      `light ${light.join(',')} dark ${dark.join(',')}`,
+    ).toBe(true);
     expect(lightTicks).not.toBeNull();
     await expect.poll(tickFill, { timeout: 5_000 }).not.toBe(lightTicks);
     for (const { tag } of VIEWS) await cellLocator(page, TAGS[tag]).screenshot({ path: screenshotPath(`${tag}-dark`) });

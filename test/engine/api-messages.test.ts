@@ -9,11 +9,15 @@ const G = gl as any;
 
 describe('tensors too large to allocate', () => {
   it('gl.zeros([1e6, 1e6]) names the op, the shape and the memory instead of V8\'s "Invalid typed array length"', () => {
-    expect(() => gl.zeros([1e6, 1e6])).toThrow(new gl.GradlabError(
-      'zeros: shape [1000000, 1000000] has 1e12 entries, 8 TB as float64: more than this engine can allocate ' +
-        '(at most 2^31 − 1 = 2.15e9 entries in one tensor)'));
+    expect(() => gl.zeros([1e6, 1e6])).toThrow(
+      new gl.GradlabError(
+        'zeros: shape [1000000, 1000000] has 1e12 entries, 8 TB as float64: more than this engine can allocate ' +
+          '(at most 2^31 − 1 = 2.15e9 entries in one tensor)',
+      ),
+    );
     expect(() => gl.ones([1e5, 1e5], { dtype: 'float32' })).toThrow(
-      'ones: shape [100000, 100000] has 1e10 entries, 40 GB as float32: more than this engine can allocate');
+      'ones: shape [100000, 100000] has 1e10 entries, 40 GB as float32: more than this engine can allocate',
+    );
     expect(() => gl.randn([3e9])).toThrow('randn: shape [3000000000] has 3e9 entries, 24 GB as float64');
     expect(() => gl.eye(1e6)).toThrow('eye: shape [1000000, 1000000] has 1e12 entries');
     expect(() => gl.arange(0, 1e12)).toThrow('arange: shape [1000000000000] has 1e12 entries');
@@ -43,7 +47,10 @@ describe('tensors too large to allocate', () => {
   });
 
   it('bad operands and arguments of ops', () => {
-    const x = gl.tensor([[1, 2, 3], [4, 5, 6]]);
+    const x = gl.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(() => G.add(x, 'a')).toThrow('add: expected a Tensor or a number, got a string ("a")');
     expect(() => G.exp(undefined)).toThrow('exp: expected a Tensor or a number, got undefined');
     expect(() => G.take(x, 'a')).toThrow('take: indices must be an array of integers or a Tensor, got a string ("a")');
@@ -54,7 +61,10 @@ describe('tensors too large to allocate', () => {
 });
 
 describe('reductions take {axis, keepdims} as well as (axis, keepdims)', () => {
-  const x = gl.tensor([[1, 5, 3], [4, 2, 6]]);
+  const x = gl.tensor([
+    [1, 5, 3],
+    [4, 2, 6],
+  ]);
 
   it('gl.sum(t, {axis: 1}) (was "list is not iterable") and t.sum({axis}) equal the positional form', () => {
     expect(gl.sum(x, { axis: 1 }).toArray()).toEqual([9, 12]);
@@ -81,9 +91,18 @@ describe('reductions take {axis, keepdims} as well as (axis, keepdims)', () => {
   });
 
   it('the options form differentiates like the positional one', () => {
-    const w = gl.tensor([[1, 5, 3], [4, 2, 6]], { requiresGrad: true });
+    const w = gl.tensor(
+      [
+        [1, 5, 3],
+        [4, 2, 6],
+      ],
+      { requiresGrad: true },
+    );
     gl.max(w, { axis: 1 }).sum().backward();
-    expect(w.grad!.toArray()).toEqual([[0, 1, 0], [0, 0, 1]]);
+    expect(w.grad!.toArray()).toEqual([
+      [0, 1, 0],
+      [0, 0, 1],
+    ]);
   });
 
   it('unknown keys, keepdims twice or not a boolean, and bad axes are errors naming the op', () => {
@@ -100,7 +119,10 @@ describe('reductions take {axis, keepdims} as well as (axis, keepdims)', () => {
 });
 
 describe('bad functions and arguments of the differentiation API, layers, losses and optimisers', () => {
-  const x = gl.tensor([[1, 2, 3], [4, 5, 6]]);
+  const x = gl.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
 
   it('grad, jacfwd, jacrev, hessian, jacobian, vjp, jvp, gradCheck, numericalGrad refuse a non-function under their own name', () => {
     const like = 'expected a function to differentiate, like (x) => gl.sum(gl.mul(x, x)); got';
@@ -118,13 +140,15 @@ describe('bad functions and arguments of the differentiation API, layers, losses
 
   it('hessian of a non-scalar function says hessian (it said grad)', () => {
     expect(() => gl.hessian((t: gl.Tensor) => t.mul(2))(x)).toThrow(
-      'hessian: f must return a scalar, but it returned shape [2, 3]; use gl.vjp or gl.jacrev for non-scalar outputs');
+      'hessian: f must return a scalar, but it returned shape [2, 3]; use gl.vjp or gl.jacrev for non-scalar outputs',
+    );
     expect(() => gl.grad((_t: gl.Tensor) => 'a' as any)(x)).toThrow('grad: f must return a Tensor or a number, got a string ("a")');
   });
 
   it('a Jacobian too large to seed names the transformation and the memory', () => {
     expect(() => gl.jacfwd((t: gl.Tensor) => t)(gl.zeros([100000]))).toThrow(
-      'jacfwd (the 100000 basis tangents stacked): shape [100000, 100000] has 1e10 entries, 80 GB as float64: more than this engine can allocate');
+      'jacfwd (the 100000 basis tangents stacked): shape [100000, 100000] has 1e10 entries, 80 GB as float64: more than this engine can allocate',
+    );
   });
 
   it('detach, assign, checkNode, layers, mse and optimiser settings', () => {
@@ -148,7 +172,10 @@ describe('bad functions and arguments of the differentiation API, layers, losses
 });
 
 describe('what the kernel fuzz test (test/notebooks/test_api_fuzz.py) found', () => {
-  const x = gl.tensor([[1, 2, 3], [4, 5, 6]]);
+  const x = gl.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
 
   it('transpose, squeeze, expandDims check their arguments (TypeErrors or silent results before)', () => {
     expect(() => G.transpose(x, 'a')).toThrow('transpose: axes must be an array of integers (a permutation of 0..1), got a string ("a")');
@@ -167,8 +194,10 @@ describe('what the kernel fuzz test (test/notebooks/test_api_fuzz.py) found', ()
     const net = gl.nn.mlp([2, 3, 2], { seed: 0 });
     const data = { X: gl.randn([8, 2], { rng: new gl.Rng(0) }), y: [0, 1, 0, 1, 0, 1, 0, 1] };
     await expect(gl.nn.train(net, data, { lr: -1, batchSize: 4, curve: false })).rejects.toThrow(
-      'train: SGD: lr must be a non-negative number or a schedule (step → lr), got -1');
+      'train: SGD: lr must be a non-negative number or a schedule (step → lr), got -1',
+    );
     await expect(gl.nn.train(net, data, { optimizer: 'adam', lr: 'a' as any, batchSize: 4, curve: false })).rejects.toThrow(
-      'train: Adam: lr must be a non-negative number or a schedule');
+      'train: Adam: lr must be a non-negative number or a schedule',
+    );
   });
 });

@@ -4,11 +4,17 @@ import * as gl from '../../engine';
 
 describe('tensor and scalar', () => {
   it('nested arrays give shape and values; float64 by default', () => {
-    const t = gl.tensor([[1, 2, 3], [4, 5, 6]]);
+    const t = gl.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.shape).toEqual([2, 3]);
     expect(t.size).toBe(6);
     expect(t.dtype).toBe('float64');
-    expect(t.toArray()).toEqual([[1, 2, 3], [4, 5, 6]]);
+    expect(t.toArray()).toEqual([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     expect(t.requiresGrad).toBe(false);
     expect(t.grad).toBeNull();
   });
@@ -17,7 +23,10 @@ describe('tensor and scalar', () => {
     const a = Float64Array.of(1, 2, 3, 4);
     const t = gl.tensor(a, { shape: [2, 2] });
     a[0] = 99;
-    expect(t.toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(t.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     expect(gl.tensor(Float32Array.of(0.1)).dtype).toBe('float32');
   });
 
@@ -39,11 +48,20 @@ describe('tensor and scalar', () => {
 
 describe('filled tensors and ranges', () => {
   it('zeros, ones, full, eye', () => {
-    expect(gl.zeros([2, 2]).toArray()).toEqual([[0, 0], [0, 0]]);
+    expect(gl.zeros([2, 2]).toArray()).toEqual([
+      [0, 0],
+      [0, 0],
+    ]);
     expect(gl.ones([3]).toArray()).toEqual([1, 1, 1]);
     expect(gl.full([2], 7).toArray()).toEqual([7, 7]);
-    expect(gl.eye(2).toArray()).toEqual([[1, 0], [0, 1]]);
-    expect(gl.eye(2, 3).toArray()).toEqual([[1, 0, 0], [0, 1, 0]]);
+    expect(gl.eye(2).toArray()).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+    expect(gl.eye(2, 3).toArray()).toEqual([
+      [1, 0, 0],
+      [0, 1, 0],
+    ]);
     expect(gl.zerosLike(gl.ones([2], { dtype: 'float32' })).dtype).toBe('float32');
   });
 

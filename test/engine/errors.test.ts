@@ -28,7 +28,11 @@ function expectMessage(fn: () => unknown, ...fragments: string[]): Error {
 /** The engine's source folder, as it appears in stack frames. */
 const ENGINE_DIR = path.join(__dirname, '..', '..', 'engine') + path.sep;
 
-const x23 = () => gl.tensor([[1, 2, 3], [4, 5, 6]]);
+const x23 = () =>
+  gl.tensor([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
 
 describe('error messages name what is wrong', () => {
   it('shape mismatch: add of [2,3] and [4] names the op and both shapes', () => {
@@ -91,7 +95,15 @@ describe('error messages name what is wrong', () => {
   it('a custom op whose backward returns the wrong number of gradients names the op and the counts', () => {
     const bad = gl.customOp({ name: 'badCount', forward: (a, b) => a.mul(b), backward: (gy) => [gy] });
     const a = gl.tensor([1, 2], { requiresGrad: true });
-    expectMessage(() => bad(a, gl.tensor([3, 4])).sum().backward(), "customOp 'badCount'", '1 gradients', '2 inputs');
+    expectMessage(
+      () =>
+        bad(a, gl.tensor([3, 4]))
+          .sum()
+          .backward(),
+      "customOp 'badCount'",
+      '1 gradients',
+      '2 inputs',
+    );
   });
 
   it('a custom op used for a second derivative says it is first-order only', () => {
@@ -115,7 +127,13 @@ describe('error messages name what is wrong', () => {
     expectMessage(() => x23().item(), 'item', '[2, 3]');
     expectMessage(() => gl.add(x23(), [1, 2, 3] as unknown as Tensor), 'add', 'gl.tensor');
     const x = gl.tensor([1], { requiresGrad: true });
-    expectMessage(() => { x.mul(2).requiresGrad = false; }, 'leaf', "'mul'");
+    expectMessage(
+      () => {
+        x.mul(2).requiresGrad = false;
+      },
+      'leaf',
+      "'mul'",
+    );
     expectMessage(() => gl.transpose(x23(), [0, 0]), 'transpose', 'permutation');
   });
 });
@@ -161,11 +179,14 @@ describe('errors point at the caller, not at engine internals', () => {
     ['numericalGrad h', () => gl.numericalGrad((x) => x.sum(), gl.tensor([1]), { h: 0 })],
     ['ragged', () => gl.tensor([[1], [2, 3]])],
     ['anomaly', () => gl.detectAnomaly(() => gl.tensor([-1]).log())],
-    ['freed graph', () => {
-      const L = gl.tensor([1], { requiresGrad: true }).exp().sum();
-      L.backward();
-      L.backward();
-    }],
+    [
+      'freed graph',
+      () => {
+        const L = gl.tensor([1], { requiresGrad: true }).exp().sum();
+        L.backward();
+        L.backward();
+      },
+    ],
   ];
   for (const [what, fn] of cases) {
     it(`${what}: the first stack frame is this test file`, () => {
@@ -174,7 +195,10 @@ describe('errors point at the caller, not at engine internals', () => {
       const frames = (e.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
       expect(frames.length).toBeGreaterThan(0);
       expect(frames[0]).toContain('errors.test.ts');
-      expect(frames.some((l) => l.includes(ENGINE_DIR)), frames.join('\n')).toBe(false);
+      expect(
+        frames.some((l) => l.includes(ENGINE_DIR)),
+        frames.join('\n'),
+      ).toBe(false);
     });
   }
 });

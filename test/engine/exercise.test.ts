@@ -14,16 +14,24 @@ describe('gl.check and gl.todo', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     gl.check('wrong', () => false, 'try again');
     gl.check('stub', () => gl.todo('sigmoid forward'), 'σ(x) = 1/(1+e^−x)');
-    gl.check('crash', () => {
-      throw new RangeError('boom');
-    }, 'look at the shapes');
+    gl.check(
+      'crash',
+      () => {
+        throw new RangeError('boom');
+      },
+      'look at the shapes',
+    );
     expect(log.mock.calls.map((c) => c[0])).toEqual([
       '✗ not yet: wrong — try again',
       '✗ not yet: stub — sigmoid forward is not implemented yet (replace gl.todo(...) with your code). Hint: σ(x) = 1/(1+e^−x)',
       '✗ not yet: crash — look at the shapes (RangeError: boom)',
     ]);
     const last = gl.checkResults().slice(-3);
-    expect(last.map((r) => [r.label, r.ok])).toEqual([['wrong', false], ['stub', false], ['crash', false]]);
+    expect(last.map((r) => [r.label, r.ok])).toEqual([
+      ['wrong', false],
+      ['stub', false],
+      ['crash', false],
+    ]);
   });
 
   it('compares numbers and arrays with allClose', () => {

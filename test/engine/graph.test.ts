@@ -119,7 +119,11 @@ describe('gl.trace', () => {
     expect(scopeOf('sum')).toEqual(['net', 'layer2']);
     expect(tr.nodes[tr.output].scope).toEqual([]);
     // the scope is restored after fn returns and after it throws
-    expect(() => gl.scope('bad', () => { throw new Error('boom'); })).toThrow('boom');
+    expect(() =>
+      gl.scope('bad', () => {
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
     expect(gl.trace(x.mul(3)).nodes.find((n) => n.op === 'mul')!.scope).toEqual([]);
   });
 
@@ -235,7 +239,11 @@ describe('noGrad and detach', () => {
     expect(y.isLeaf).toBe(true);
     expectClose(y, [Math.exp(2), Math.exp(4)], 1e-15);
     expect(gl.isGradEnabled()).toBe(true);
-    expect(() => gl.noGrad(() => { throw new Error('inner'); })).toThrow('inner');
+    expect(() =>
+      gl.noGrad(() => {
+        throw new Error('inner');
+      }),
+    ).toThrow('inner');
     expect(gl.isGradEnabled()).toBe(true);
     expect(x.mul(2).requiresGrad).toBe(true);
   });
@@ -278,7 +286,9 @@ describe('customOp', () => {
   it('takes part in graphs like the built-ins: same values and gradients', () => {
     const run = (layer: (x: Tensor, W: Tensor, b: Tensor) => Tensor, gate: (t: Tensor) => Tensor) => {
       const ps = [X, W, b].map((t) => gl.tensor(t, { requiresGrad: true }));
-      const L = gate(layer(ps[0], ps[1], ps[2])).mul(gl.tensor([1, -2])).sum();
+      const L = gate(layer(ps[0], ps[1], ps[2]))
+        .mul(gl.tensor([1, -2]))
+        .sum();
       L.backward();
       return { L, grads: ps.map((p) => p.grad!) };
     };
@@ -316,7 +326,10 @@ describe('customOp', () => {
     expect(r.entries[1].input).toBe(2);
     for (let i = 1; i < r.entries.length; i++) expect(r.entries[i].relError).toBeLessThanOrEqual(r.entries[i - 1].relError);
     expect(r.entries.filter((e) => !e.ok).map((e) => [e.input, e.index])).toEqual(
-      expect.arrayContaining([[2, [0]], [2, [1]]]),
+      expect.arrayContaining([
+        [2, [0]],
+        [2, [1]],
+      ]),
     );
     expect(r.entries.filter((e) => !e.ok).length).toBe(2);
     expect(r.maxRelError).toBe(r.entries[0].relError);

@@ -8,7 +8,7 @@ import { map1, map2, mapN } from '../../engine/kernels';
 import { broadcastShapes } from '../../engine/shape';
 
 function rng(seed: number) {
-  return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  return () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32;
 }
 
 describe('map2 broadcasting', () => {

@@ -63,7 +63,7 @@ describe('CS231n circuit f = 2·(x·y + max(z, w))', () => {
 });
 
 describe('tanh at 1.0', () => {
-  it("d/dx tanh = 1 − tanh² = 0.41997434161402603", () => {
+  it('d/dx tanh = 1 − tanh² = 0.41997434161402603', () => {
     const g = gl.grad((x: Tensor) => gl.tanh(x))(gl.scalar(1.0));
     expectClose(g.item(), 0.41997434161402603, 1e-15);
   });
@@ -124,11 +124,18 @@ describe('second derivatives', () => {
   it('gl.hessian: diagonal [12, 18], zeros elsewhere, shape [2, 2]', () => {
     const H = gl.hessian(cube)(gl.tensor([2, 3]));
     expect(H.shape).toEqual([2, 2]);
-    expect(H.toArray()).toEqual([[12, 0], [0, 18]]);
+    expect(H.toArray()).toEqual([
+      [12, 0],
+      [0, 18],
+    ]);
   });
 
   it('gl.hessian of a quadratic form xᵀAx is A + Aᵀ', () => {
-    const A = gl.tensor([[1, 2, 0], [-1, 3, 4], [0.5, 0, 2]]);
+    const A = gl.tensor([
+      [1, 2, 0],
+      [-1, 3, 4],
+      [0.5, 0, 2],
+    ]);
     const H = gl.hessian((x: Tensor) => gl.matmul(x, gl.matmul(A, x)))(gl.tensor([0.3, -1, 2]));
     expectClose(H, A.add(A.T), 1e-15);
   });
@@ -149,11 +156,21 @@ describe('numerical stability', () => {
     const z = 1 + Math.exp(1) + Math.exp(2);
     expectClose(gl.softmax(x), [1 / z, Math.exp(1) / z, Math.exp(2) / z], 1e-15);
     expectClose(gl.logsumexp(x), 1000 + Math.log(z), 1e-15);
-    expectClose(gl.logSoftmax(x), [0, 1, 2].map((k) => k - Math.log(z)), 1e-14);
+    expectClose(
+      gl.logSoftmax(x),
+      [0, 1, 2].map((k) => k - Math.log(z)),
+      1e-14,
+    );
   });
 
   it('softmax of [-1000, 0] and large gradients stay finite', () => {
-    const x = gl.tensor([[-1000, 0], [1000, 1000]], { requiresGrad: true });
+    const x = gl.tensor(
+      [
+        [-1000, 0],
+        [1000, 1000],
+      ],
+      { requiresGrad: true },
+    );
     const s = gl.softmax(x);
     expectClose(s, [0, 1, 0.5, 0.5], 1e-15);
     gl.logsumexp(x, 1).sum().backward();
@@ -170,7 +187,10 @@ describe('numerical stability', () => {
 });
 
 describe('Jacobians', () => {
-  const W = gl.tensor([[0.2, -0.5, 1.0], [0.7, 0.3, -0.4]]);
+  const W = gl.tensor([
+    [0.2, -0.5, 1.0],
+    [0.7, 0.3, -0.4],
+  ]);
   const f = (x: Tensor) => gl.tanh(gl.matmul(W, x));
   const x = gl.tensor([0.5, -1.2, 0.8]);
 
@@ -275,7 +295,10 @@ describe('functional API', () => {
   it('vjp returns {value, grads} with grads[i] = J_iᵀ · cotangent', () => {
     const { value, grads } = gl.vjp((a: Tensor, b: Tensor) => a.mul(b), [gl.tensor([1, 2]), gl.tensor([3, 4])], gl.tensor([10, 100]));
     expect(value.toArray()).toEqual([3, 8]);
-    expect(grads.map((g) => g.toArray())).toEqual([[30, 400], [10, 200]]);
+    expect(grads.map((g) => g.toArray())).toEqual([
+      [30, 400],
+      [10, 200],
+    ]);
   });
 
   it('jvp returns {value, tangent} = (f(x), J·v)', () => {
@@ -293,13 +316,29 @@ describe('functional API', () => {
 
 describe('subgradients (document-by-test)', () => {
   it("relu'(0) = 0", () => {
-    expect(gl.grad((x: Tensor) => gl.relu(x))(gl.scalar(0)).item()).toBe(0);
-    expect(gl.grad((x: Tensor) => gl.relu(x).sum())(gl.tensor([0, -1, 1])).toArray()).toEqual([0, 0, 1]);
+    expect(
+      gl
+        .grad((x: Tensor) => gl.relu(x))(gl.scalar(0))
+        .item(),
+    ).toBe(0);
+    expect(
+      gl
+        .grad((x: Tensor) => gl.relu(x).sum())(gl.tensor([0, -1, 1]))
+        .toArray(),
+    ).toEqual([0, 0, 1]);
   });
 
   it("abs'(0) = 0", () => {
-    expect(gl.grad((x: Tensor) => gl.abs(x))(gl.scalar(0)).item()).toBe(0);
-    expect(gl.grad((x: Tensor) => gl.abs(x).sum())(gl.tensor([0, -2, 2])).toArray()).toEqual([0, -1, 1]);
+    expect(
+      gl
+        .grad((x: Tensor) => gl.abs(x))(gl.scalar(0))
+        .item(),
+    ).toBe(0);
+    expect(
+      gl
+        .grad((x: Tensor) => gl.abs(x).sum())(gl.tensor([0, -2, 2]))
+        .toArray(),
+    ).toEqual([0, -1, 1]);
   });
 
   it('maximum(a, a) sends the whole gradient to the first operand; so does minimum', () => {
@@ -307,18 +346,53 @@ describe('subgradients (document-by-test)', () => {
       const [ga, gb] = gl.grad((a: Tensor, b: Tensor) => op(a, b), [0, 1])(gl.scalar(1.5), gl.scalar(1.5));
       expect([ga.item(), gb.item()]).toEqual([1, 0]);
       const [ta, tb] = gl.grad((a: Tensor, b: Tensor) => op(a, b).sum(), [0, 1])(gl.tensor([1, 2]), gl.tensor([1, 2]));
-      expect([ta.toArray(), tb.toArray()]).toEqual([[1, 1], [0, 0]]);
+      expect([ta.toArray(), tb.toArray()]).toEqual([
+        [1, 1],
+        [0, 0],
+      ]);
     }
   });
 
   it('the same tensor on both sides: maximum(x, x) has gradient 1', () => {
-    expect(gl.grad((x: Tensor) => gl.maximum(x, x))(gl.scalar(2)).item()).toBe(1);
+    expect(
+      gl
+        .grad((x: Tensor) => gl.maximum(x, x))(gl.scalar(2))
+        .item(),
+    ).toBe(1);
   });
 
   it('max reduction: a tie sends the gradient to the first occurrence', () => {
-    expect(gl.grad((x: Tensor) => x.max())(gl.tensor([1, 3, 3, 0])).toArray()).toEqual([0, 1, 0, 0]);
-    expect(gl.grad((x: Tensor) => x.max(1).sum())(gl.tensor([[2, 2], [5, 1]])).toArray()).toEqual([[1, 0], [1, 0]]);
-    expect(gl.grad((x: Tensor) => x.min(0).sum())(gl.tensor([[2, 2], [2, 1]])).toArray()).toEqual([[1, 0], [0, 1]]);
+    expect(
+      gl
+        .grad((x: Tensor) => x.max())(gl.tensor([1, 3, 3, 0]))
+        .toArray(),
+    ).toEqual([0, 1, 0, 0]);
+    expect(
+      gl
+        .grad((x: Tensor) => x.max(1).sum())(
+          gl.tensor([
+            [2, 2],
+            [5, 1],
+          ]),
+        )
+        .toArray(),
+    ).toEqual([
+      [1, 0],
+      [1, 0],
+    ]);
+    expect(
+      gl
+        .grad((x: Tensor) => x.min(0).sum())(
+          gl.tensor([
+            [2, 2],
+            [2, 1],
+          ]),
+        )
+        .toArray(),
+    ).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
   });
 
   it('forward mode makes the same choices', () => {

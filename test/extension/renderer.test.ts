@@ -60,9 +60,31 @@ const VALID: Record<GradlabPayload['kind'], object> = {
   gradcheck: gradCheckPass,
   'jacobian-chain': mlpChain,
   'loss-curve': lossCurvePayload(5),
-  'decision-boundary': gl.decisionBoundary((Z: gl.Tensor) => gl.matmul(Z, gl.tensor([[0, 1], [0, 1]])), gl.tensor([[-1, -1], [1, 1]]), [0, 1], { resolution: 8 }).payload,
+  'decision-boundary': gl.decisionBoundary(
+    (Z: gl.Tensor) =>
+      gl.matmul(
+        Z,
+        gl.tensor([
+          [0, 1],
+          [0, 1],
+        ]),
+      ),
+    gl.tensor([
+      [-1, -1],
+      [1, 1],
+    ]),
+    [0, 1],
+    { resolution: 8 },
+  ).payload,
   'confusion-matrix': gl.confusionMatrix([0, 0, 1, 1, 2, 0], [0, 0, 1, 2, 2, 2], { classes: ['a', 'b', 'c'] }).payload,
-  'image-grid': gl.imageGrid(gl.tensor([[[0, 1], [1, 0]]])).payload,
+  'image-grid': gl.imageGrid(
+    gl.tensor([
+      [
+        [0, 1],
+        [1, 0],
+      ],
+    ]),
+  ).payload,
 };
 const curve = (step: number) => ({ ...lossCurvePayload(5), title: `step ${step}` });
 
@@ -98,9 +120,7 @@ describe('the extension wiring', () => {
     expect(extension.rank).toBeLessThan(50);
     expect(extension.rendererFactory).toBe(rendererFactory);
     expect(extension.dataType).toBe('json');
-    expect(rendererFactory.createRenderer({ mimeType: MIME.graph } as IRenderMime.IRendererOptions)).toBeInstanceOf(
-      GradlabRenderer,
-    );
+    expect(rendererFactory.createRenderer({ mimeType: MIME.graph } as IRenderMime.IRendererOptions)).toBeInstanceOf(GradlabRenderer);
   });
 });
 
@@ -194,7 +214,24 @@ describe('payloadProblem', () => {
 
 describe('payloads that break the contract (issue #10)', () => {
   const decisionBoundary = () =>
-    structuredClone(gl.decisionBoundary((Z: gl.Tensor) => gl.matmul(Z, gl.tensor([[0, 1], [0, 1]])), gl.tensor([[-1, -1], [1, 1]]), [0, 1], { resolution: 20 }).payload);
+    structuredClone(
+      gl.decisionBoundary(
+        (Z: gl.Tensor) =>
+          gl.matmul(
+            Z,
+            gl.tensor([
+              [0, 1],
+              [0, 1],
+            ]),
+          ),
+        gl.tensor([
+          [-1, -1],
+          [1, 1],
+        ]),
+        [0, 1],
+        { resolution: 20 },
+      ).payload,
+    );
 
   it('answers a 1e9 × 1e9 decision boundary at once with a message and the text form', async () => {
     const widget = renderer(MIME.decisionBoundary);
@@ -211,7 +248,20 @@ describe('payloads that break the contract (issue #10)', () => {
 
   it('answers a 1e6 × 1e6 image grid at once with a message', async () => {
     const widget = renderer(MIME.imageGrid);
-    const payload = { ...structuredClone(gl.imageGrid(gl.tensor([[[0, 1], [1, 0]]])).payload), height: 1e6, width: 1e6 };
+    const payload = {
+      ...structuredClone(
+        gl.imageGrid(
+          gl.tensor([
+            [
+              [0, 1],
+              [1, 0],
+            ],
+          ]),
+        ).payload,
+      ),
+      height: 1e6,
+      width: 1e6,
+    };
     const t0 = performance.now();
     await widget.renderModel(model({ [MIME.imageGrid]: payload }));
     expect(performance.now() - t0).toBeLessThan(1000);

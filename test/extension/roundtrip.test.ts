@@ -12,7 +12,6 @@ import { renderGradCheck } from '../../extension/views/gradcheck';
 import { renderJacobianChain } from '../../extension/views/jacobian-chain';
 import { wire } from '../fixtures/wire';
 
-
 function host(): HTMLElement {
   const el = document.createElement('div');
   document.body.append(el);

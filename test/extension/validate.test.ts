@@ -31,8 +31,19 @@ async function enginePayloads(): Promise<GradlabPayload[]> {
   } finally {
     console.log = log;
   }
-  const X = gl.tensor([[-1, -1], [1, 1], [0.5, -1]]);
-  const linear = (Z: gl.Tensor) => gl.matmul(Z, gl.tensor([[0, 1], [0, 1]]));
+  const X = gl.tensor([
+    [-1, -1],
+    [1, 1],
+    [0.5, -1],
+  ]);
+  const linear = (Z: gl.Tensor) =>
+    gl.matmul(
+      Z,
+      gl.tensor([
+        [0, 1],
+        [0, 1],
+      ]),
+    );
   return [
     payloadOf(c),
     payloadOf(gl.gradCheck((x: gl.Tensor) => x.exp().mul(x).sum(), gl.tensor([0.5, -1, 2]), { nodes: true })),
@@ -40,18 +51,67 @@ async function enginePayloads(): Promise<GradlabPayload[]> {
     payloadOf(curve),
     payloadOf(gl.decisionBoundary(linear, X, [0, 1, 1], { classes: ['no', 'yes'], resolution: 30 })),
     payloadOf(gl.confusionMatrix([0, 0, 1, 1, 2, 0], [0, 0, 1, 2, 2, 2], { classes: ['a', 'b', 'c'] })),
-    payloadOf(gl.imageGrid(gl.tensor([[[0, 1], [1, 0]], [[-1, 0.5], [0, 1]]]), { captions: ['one', 'two'] })),
+    payloadOf(
+      gl.imageGrid(
+        gl.tensor([
+          [
+            [0, 1],
+            [1, 0],
+          ],
+          [
+            [-1, 0.5],
+            [0, 1],
+          ],
+        ]),
+        { captions: ['one', 'two'] },
+      ),
+    ),
   ].map(wire);
 }
 
-const db = () => copy(gl.decisionBoundary((Z: gl.Tensor) => gl.matmul(Z, gl.tensor([[0, 1], [0, 1]])), gl.tensor([[-1, -1], [1, 1]]), [0, 1], { resolution: 20 }).payload);
-const grid = () => copy(gl.imageGrid(gl.tensor([[[0, 1], [1, 0]], [[0, 0.5], [0, 1]]]), { captions: ['one', 'two'] }).payload);
+const db = () =>
+  copy(
+    gl.decisionBoundary(
+      (Z: gl.Tensor) =>
+        gl.matmul(
+          Z,
+          gl.tensor([
+            [0, 1],
+            [0, 1],
+          ]),
+        ),
+      gl.tensor([
+        [-1, -1],
+        [1, 1],
+      ]),
+      [0, 1],
+      { resolution: 20 },
+    ).payload,
+  );
+const grid = () =>
+  copy(
+    gl.imageGrid(
+      gl.tensor([
+        [
+          [0, 1],
+          [1, 0],
+        ],
+        [
+          [0, 0.5],
+          [0, 1],
+        ],
+      ]),
+      { captions: ['one', 'two'] },
+    ).payload,
+  );
 const cm = () => copy(gl.confusionMatrix([0, 0, 1, 1, 2, 0], [0, 0, 1, 2, 2, 2]).payload);
 
 describe('checkPayload', () => {
   it('passes every payload the engine builds (and the fixtures) unchanged', async () => {
     const all = [...(await enginePayloads()), circuitGraph, layerGraph, xssGraph, gradCheckFail, mlpChain, lossCurvePayload()];
-    expect(all.map((p) => p.kind)).toEqual(expect.arrayContaining(['graph', 'gradcheck', 'jacobian-chain', 'loss-curve', 'decision-boundary', 'confusion-matrix', 'image-grid']));
+    expect(all.map((p) => p.kind)).toEqual(
+      expect.arrayContaining(['graph', 'gradcheck', 'jacobian-chain', 'loss-curve', 'decision-boundary', 'confusion-matrix', 'image-grid']),
+    );
     for (const p of all) {
       const r = checkPayload(p, p.kind);
       expect({ kind: p.kind, fatal: r.fatal, notes: r.notes }).toEqual({ kind: p.kind, fatal: [], notes: [] });
@@ -98,7 +158,7 @@ describe('checkPayload', () => {
     g.nodes[1].scope = ['layer', 3];
     g.nodes[0].value.size = 2;
     expect(checkPayload(g, 'graph').fatal).toEqual([
-      'graph: `output` is 9, but the graph\'s nodes have ids 0–8',
+      "graph: `output` is 9, but the graph's nodes have ids 0–8",
       'graph: `nodes[0].value.size` is 2, but shape [] has 1 entries',
       'graph: `nodes[1].scope[1]` must be a scope name (a string), got 3',
       "graph: `nodes[2].id` is 7; a node's id is its index in `nodes` (2)",

@@ -136,7 +136,19 @@ function orderRows(p: JacobianChainPayload): OrderRow[] {
       const cost = toNumber(o.cost);
       const memory = toNumber(o.memory);
       const [label, how] = ORDER_NAMES[o.name];
-      return { name: o.name, label, how, product: subscripted(asText(o.order, '?')), cost: formatCount(cost), memory: formatCount(memory), costValue: cost, memoryValue: memory, bar: 0, best: false, mark: '' };
+      return {
+        name: o.name,
+        label,
+        how,
+        product: subscripted(asText(o.order, '?')),
+        cost: formatCount(cost),
+        memory: formatCount(memory),
+        costValue: cost,
+        memoryValue: memory,
+        bar: 0,
+        best: false,
+        mark: '',
+      };
     });
   const costs = rows.map((r) => r.costValue).filter(Number.isFinite);
   const min = costs.length ? Math.min(...costs) : NaN;
@@ -157,7 +169,8 @@ function ordersVerdict(rows: OrderRow[]): string {
   if (!Number.isFinite(o.costValue)) return '';
   if (f.product === r.product) return `There is only one way to multiply this chain: ${o.product}, ${o.cost} multiply-adds.`;
   const ends = [f, r].filter((e) => e.costValue === o.costValue);
-  if (ends.length === 2) return `Every order tried costs the same here (${o.cost} multiply-adds); forward order keeps ${f.memory} entries alive at most, reverse order ${r.memory}.`;
+  if (ends.length === 2)
+    return `Every order tried costs the same here (${o.cost} multiply-adds); forward order keeps ${f.memory} entries alive at most, reverse order ${r.memory}.`;
   if (ends.length === 1) {
     const e = ends[0];
     const other = e === f ? r : f;
@@ -227,8 +240,7 @@ export function jacobianChainModel(p: JacobianChainPayload): JacobianChainModel 
   const hi = all.length ? Math.max(...all) : 1;
   const ratio = hi / lo;
   const scale: JacobianChainModel['scale'] = ratio <= 20 ? 'linear' : ratio <= 1e4 ? 'square root' : 'logarithmic';
-  const f = (n: number) =>
-    scale === 'linear' ? n / hi : scale === 'square root' ? Math.sqrt(n) / Math.sqrt(hi) : Math.log1p(n) / Math.log1p(hi);
+  const f = (n: number) => (scale === 'linear' ? n / hi : scale === 'square root' ? Math.sqrt(n) / Math.sqrt(hi) : Math.log1p(n) / Math.log1p(hi));
   const px = (n: number) => Math.max(J_MIN, Math.round(f(n) * J_MAX));
   const blocks = steps
     .map((s, i): JacobianBlock => {
@@ -297,8 +309,21 @@ export const ORDER_HEAD = ['order', 'product', 'multiply-adds', 'memory (entries
 /** The FC panel's two columns: the full Jacobian, and what backprop computes instead. */
 export function paramColumns(q: ParamPanel): [string, string[]][] {
   return [
-    [`full Jacobian ∂y/∂${q.name} (never formed)`, [`${q.jacobianDims} = ${q.jacobianEntries} entries${q.jacobianWords === q.jacobianEntries ? '' : ` (${q.jacobianWords})`}`, `${q.nonzero} of them non-zero`]],
-    [`what backprop computes: ${q.formula}`, [q.backpropShape.includes('×') ? `${q.backpropShape} = ${q.backpropEntries} entries` : `${q.backpropEntries} entries`, `${q.backpropCost} multiply-adds`, `${q.ratio} fewer entries`]],
+    [
+      `full Jacobian ∂y/∂${q.name} (never formed)`,
+      [
+        `${q.jacobianDims} = ${q.jacobianEntries} entries${q.jacobianWords === q.jacobianEntries ? '' : ` (${q.jacobianWords})`}`,
+        `${q.nonzero} of them non-zero`,
+      ],
+    ],
+    [
+      `what backprop computes: ${q.formula}`,
+      [
+        q.backpropShape.includes('×') ? `${q.backpropShape} = ${q.backpropEntries} entries` : `${q.backpropEntries} entries`,
+        `${q.backpropCost} multiply-adds`,
+        `${q.ratio} fewer entries`,
+      ],
+    ],
   ];
 }
 
@@ -335,8 +360,22 @@ export function jacobianChainHtml(p: JacobianChainPayload): string {
     `<span style="display:inline-block;height:10px;width:${Math.max(2, Math.round(bar * 240))}px;background:${win ? INK.ok : INK.edge}"></span>` +
     `<span style="font-family:${escapeXml(FONT)};font-weight:${win ? 700 : 400}">${escapeXml(cost)} multiply-adds${win ? ' ✓' : ''}</span></div>`;
   if (!m.orders.length) {
-    o.push(costRow(`forward order (${m.blocks.length > 1 ? `${jName(2)}·${jName(1)} first` : 'input side first'})`, m.forwardCost, m.forwardBar, m.winner === 'forward'));
-    o.push(costRow(`reverse order (${m.blocks.length > 1 ? `${jName(m.blocks.length)}·${jName(m.blocks.length - 1)} first` : 'output side first'})`, m.reverseCost, m.reverseBar, m.winner === 'reverse'));
+    o.push(
+      costRow(
+        `forward order (${m.blocks.length > 1 ? `${jName(2)}·${jName(1)} first` : 'input side first'})`,
+        m.forwardCost,
+        m.forwardBar,
+        m.winner === 'forward',
+      ),
+    );
+    o.push(
+      costRow(
+        `reverse order (${m.blocks.length > 1 ? `${jName(m.blocks.length)}·${jName(m.blocks.length - 1)} first` : 'output side first'})`,
+        m.reverseCost,
+        m.reverseBar,
+        m.winner === 'reverse',
+      ),
+    );
     o.push(`<div style="margin-top:6px;font-weight:600">${escapeXml(m.verdict)}</div>`);
   } else {
     o.push(`<table style="border-collapse:collapse;margin-top:8px"><thead><tr>`);
@@ -389,7 +428,13 @@ export function jacobianChainText(p: JacobianChainPayload): string {
     o.push(`reverse order: ${m.reverseCost} multiply-adds${m.winner === 'reverse' ? '  ✓' : ''}`);
     o.push(m.verdict);
   } else {
-    o.push(...textTable(ORDER_HEAD, m.orders.map((r) => [r.label, r.product, r.cost, r.memory, r.mark]), [false, false, true, true, false]));
+    o.push(
+      ...textTable(
+        ORDER_HEAD,
+        m.orders.map((r) => [r.label, r.product, r.cost, r.memory, r.mark]),
+        [false, false, true, true, false],
+      ),
+    );
     o.push(m.verdict);
     o.push(m.ordersVerdict);
     o.push(`(${MEMORY_NOTE})`);
@@ -402,4 +447,3 @@ export function jacobianChainText(p: JacobianChainPayload): string {
   }
   return o.join('\n');
 }
-

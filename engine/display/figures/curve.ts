@@ -99,7 +99,8 @@ function finiteRuns(xs: number[], ys: number[], idx: number[]): Pt[][] {
   const runs: Pt[][] = [];
   let run: Pt[] = [];
   for (const i of idx) {
-    if (drawable(xs[i]) && drawable(ys[i])) run.push({ x: xs[i], y: ys[i] }); // ±1e308 would overflow an axis: see curve-limits.ts
+    if (drawable(xs[i]) && drawable(ys[i]))
+      run.push({ x: xs[i], y: ys[i] }); // ±1e308 would overflow an axis: see curve-limits.ts
     else if (run.length) {
       runs.push(run);
       run = [];
@@ -352,7 +353,9 @@ export function lossCurveSvg(p: LossCurvePayload, maxPoints = CURVE_MAX_POINTS):
   o.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   const stColour = status.state === 'stopped' ? INK.bad : status.state === 'done' ? INK.ok : INK.note;
   const modes = [logY ? 'log scale' : '', smoothing > 0 ? `smoothed (EMA ${formatNum(smoothing)})` : ''].filter(Boolean).join(', ');
-  o.push(`<text x="${m.l}" y="18" font-size="14" font-weight="600" fill="${INK.text}">${escapeXml(title)} <tspan font-size="12" font-weight="400" fill="${stColour}">${escapeXml(status.text)}</tspan>${modes ? ` <tspan font-size="11" font-weight="400" fill="${INK.muted}">${escapeXml(modes)}</tspan>` : ''}</text>`);
+  o.push(
+    `<text x="${m.l}" y="18" font-size="14" font-weight="600" fill="${INK.text}">${escapeXml(title)} <tspan font-size="12" font-weight="400" fill="${stColour}">${escapeXml(status.text)}</tspan>${modes ? ` <tspan font-size="11" font-weight="400" fill="${INK.muted}">${escapeXml(modes)}</tspan>` : ''}</text>`,
+  );
   if (logProblem) o.push(`<text x="${m.l + 4}" y="${m.t + 14}" font-size="10" fill="${INK.muted}">${escapeXml(logProblem)}</text>`);
   o.push(...legend.svg);
   o.push(...curveAxesSvg(p, plot));
@@ -393,12 +396,13 @@ function curvePlot(series: CurveSeries[], logY: boolean, legendExtra: number): C
     let hi = -Infinity;
     for (const s of series) {
       if (axis !== 'x' && s.axis !== axis) continue;
-      for (const r of [...s.runs, ...(s.smooth ?? [])]) for (const q of r) {
-        const v = axis === 'x' ? q.x : q.y;
-        if (axis === 'y' && logY && !(v > 0)) continue;
-        lo = Math.min(lo, v);
-        hi = Math.max(hi, v);
-      }
+      for (const r of [...s.runs, ...(s.smooth ?? [])])
+        for (const q of r) {
+          const v = axis === 'x' ? q.x : q.y;
+          if (axis === 'y' && logY && !(v > 0)) continue;
+          lo = Math.min(lo, v);
+          hi = Math.max(hi, v);
+        }
     }
     return [lo, hi];
   };
@@ -423,22 +427,31 @@ function curveAxesSvg(p: LossCurvePayload, plot: CurvePlot): string[] {
   o.push(`<g fill="${INK.muted}">`);
   for (const t of ax.ticks) {
     const x = round1(X(t));
-    o.push(`<line x1="${x}" x2="${x}" y1="${m.t + ph}" y2="${m.t + ph + 4}" stroke="${INK.edge}"/><text x="${x}" y="${m.t + ph + 16}" text-anchor="middle">${escapeXml(formatNum(t))}</text>`);
+    o.push(
+      `<line x1="${x}" x2="${x}" y1="${m.t + ph}" y2="${m.t + ph + 4}" stroke="${INK.edge}"/><text x="${x}" y="${m.t + ph + 16}" text-anchor="middle">${escapeXml(formatNum(t))}</text>`,
+    );
   }
   for (const t of ay.ticks) {
     const y = round1(Y(t, ay));
-    o.push(`<line x1="${m.l - 4}" x2="${m.l}" y1="${y}" y2="${y}" stroke="${INK.edge}"/><text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${escapeXml(formatNum(t))}</text>`);
+    o.push(
+      `<line x1="${m.l - 4}" x2="${m.l}" y1="${y}" y2="${y}" stroke="${INK.edge}"/><text x="${m.l - 6}" y="${y + 4}" text-anchor="end">${escapeXml(formatNum(t))}</text>`,
+    );
   }
   if (hasY2) {
     for (const t of ay2.ticks) {
       const y = round1(Y(t, ay2));
-      o.push(`<line x1="${m.l + pw}" x2="${m.l + pw + 4}" y1="${y}" y2="${y}" stroke="${INK.edge}"/><text x="${m.l + pw + 6}" y="${y + 4}">${escapeXml(formatNum(t))}</text>`);
+      o.push(
+        `<line x1="${m.l + pw}" x2="${m.l + pw + 4}" y1="${y}" y2="${y}" stroke="${INK.edge}"/><text x="${m.l + pw + 6}" y="${y + 4}">${escapeXml(formatNum(t))}</text>`,
+      );
     }
   }
   o.push('</g>');
   o.push(`<text x="${m.l + pw / 2}" y="${H - 8}" text-anchor="middle" fill="${INK.text}">${escapeXml(asText(p?.xLabel, 'step'))}</text>`);
   o.push(`<text transform="translate(16,${m.t + ph / 2}) rotate(-90)" text-anchor="middle" fill="${INK.text}">${escapeXml(asText(p?.yLabel, 'loss'))}</text>`);
-  if (hasY2) o.push(`<text transform="translate(${W - 12},${m.t + ph / 2}) rotate(90)" text-anchor="middle" fill="${INK.text}">${escapeXml(asText(p?.y2Label, ''))}</text>`);
+  if (hasY2)
+    o.push(
+      `<text transform="translate(${W - 12},${m.t + ph / 2}) rotate(90)" text-anchor="middle" fill="${INK.text}">${escapeXml(asText(p?.y2Label, ''))}</text>`,
+    );
   return o;
 }
 
@@ -458,14 +471,18 @@ function curveLinesSvg(series: CurveSeries[], plot: CurvePlot): string[] {
       const r = r0.filter(onAxis);
       const pts = r.map((q) => `${round1(X(q.x))},${round1(Y(q.y, a))}`);
       if (r.length > 1) o.push(`<polyline points="${pts.join(' ')}" fill="none" stroke="${c}" stroke-width="1.5" stroke-linejoin="round"${dash}${faint}/>`);
-      if (few || r.length === 1) for (const q of pts) {
-        const [x, y] = q.split(',');
-        o.push(`<circle cx="${x}" cy="${y}" r="2.2" fill="${c}"${faint}/>`);
-      }
+      if (few || r.length === 1)
+        for (const q of pts) {
+          const [x, y] = q.split(',');
+          o.push(`<circle cx="${x}" cy="${y}" r="2.2" fill="${c}"${faint}/>`);
+        }
     }
     for (const r0 of s.smooth ?? []) {
       const r = r0.filter(onAxis);
-      if (r.length > 1) o.push(`<polyline data-smoothed="" points="${r.map((q) => `${round1(X(q.x))},${round1(Y(q.y, a))}`).join(' ')}" fill="none" stroke="${c}" stroke-width="2" stroke-linejoin="round"${dash}/>`);
+      if (r.length > 1)
+        o.push(
+          `<polyline data-smoothed="" points="${r.map((q) => `${round1(X(q.x))},${round1(Y(q.y, a))}`).join(' ')}" fill="none" stroke="${c}" stroke-width="2" stroke-linejoin="round"${dash}/>`,
+        );
     }
   });
   return o;
@@ -540,4 +557,3 @@ export function lossCurveText(p: LossCurvePayload): string {
   }
   return o.join('\n');
 }
-

@@ -58,7 +58,10 @@ const MAX_DIMS = 16;
 export function formatShape(shape: unknown): string {
   if (!Array.isArray(shape)) return '?';
   if (shape.length === 0) return 'scalar';
-  const dims = shape.slice(0, MAX_DIMS).map((d) => (typeof d === 'number' ? String(d) : '?')).join('×');
+  const dims = shape
+    .slice(0, MAX_DIMS)
+    .map((d) => (typeof d === 'number' ? String(d) : '?'))
+    .join('×');
   return shape.length > MAX_DIMS ? `${dims}×… (${formatCount(shape.length)} dims)` : dims;
 }
 
@@ -69,7 +72,6 @@ export function toNumber(n: unknown): number {
   if (n === '-Infinity') return -Infinity;
   return NaN;
 }
-
 
 /**
  * `s` cut to at most `max` characters (code points), the last one `…` when cut.
@@ -102,7 +104,6 @@ export function summaryLines(t: TensorSummary | null | undefined, maxEntries = 3
   return lines;
 }
 
-
 // ---- static style ------------------------------------------------------------
 
 /** Colours of the static figures: print-safe on white, not theme-dependent. */
@@ -124,7 +125,6 @@ export const INK = {
 };
 export const FONT = `ui-monospace, SFMono-Regular, Menlo, Consolas, 'DejaVu Sans Mono', 'Liberation Mono', monospace`;
 export const SANS = `-apple-system, 'Segoe UI', Helvetica, Arial, 'DejaVu Sans', sans-serif`;
-
 
 export const CELL = 'padding:2px 8px;border-bottom:1px solid #d0d7de;text-align:right;font-family:' + FONT;
 

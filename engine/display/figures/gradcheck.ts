@@ -136,7 +136,6 @@ function checkedNodeRows(p: GradCheckPayload): CheckedNodeRow[] | null {
 /** Rows the static tables list before eliding (the worst ones). */
 export const STATIC_ROWS = 50;
 
-
 /** The gradient check as an HTML fragment with inline styles (text/html). */
 export function gradCheckHtml(p: GradCheckPayload): string {
   const m = gradCheckModel(p);
@@ -192,7 +191,6 @@ export function gradCheckHtml(p: GradCheckPayload): string {
   return o.join('');
 }
 
-
 /** The gradient check as a plain-text table (text/plain). */
 export function gradCheckText(p: GradCheckPayload): string {
   const m = gradCheckModel(p);
@@ -219,10 +217,15 @@ export function gradCheckText(p: GradCheckPayload): string {
     ),
   );
   o.push('');
-  o.push(...textTable(m.columns, m.rows.slice(0, STATIC_ROWS).map((r) => r.cells), [false, false, true, true, true, false]));
+  o.push(
+    ...textTable(
+      m.columns,
+      m.rows.slice(0, STATIC_ROWS).map((r) => r.cells),
+      [false, false, true, true, true, false],
+    ),
+  );
   const more = Math.max(0, m.rows.length - STATIC_ROWS) + m.notShown;
   if (more > 0) o.push(`… ${formatCount(more)} more entries, all better than those above`);
   o.push('', m.forward.text);
   return o.join('\n');
 }
-

@@ -7,7 +7,18 @@
  */
 import type { GraphPayload } from '../contract';
 import { asText, escapeXml, formatCount, formatShape, shorten, summaryLines, INK, FONT, SANS, round1 } from './format';
-import { GRAPH_FONT_PX, LABEL_W, MAX_OP_CHARS, graphFigure, groupKey, nodeTitle, normalizeNodes, type FigureGroup, type FigureLine, type FigureNode } from './graph';
+import {
+  GRAPH_FONT_PX,
+  LABEL_W,
+  MAX_OP_CHARS,
+  graphFigure,
+  groupKey,
+  nodeTitle,
+  normalizeNodes,
+  type FigureGroup,
+  type FigureLine,
+  type FigureNode,
+} from './graph';
 import { MARGIN } from './graph-layout';
 
 /** Pictures with more boxes than this leave out the per-box tooltips (an `<img>` never shows them anyway). */
@@ -49,7 +60,8 @@ export function graphSvg(p: GraphPayload): string {
   const head: string[] = [];
   if (title) head.push(title);
   head.push(...fig.notes);
-  if (fig.groups.some((g) => g.collapsed)) head.push('This static picture shows the groups collapsed; the JupyterLab view (gradlab extension) expands a group when clicked.');
+  if (fig.groups.some((g) => g.collapsed))
+    head.push('This static picture shows the groups collapsed; the JupyterLab view (gradlab extension) expands a group when clicked.');
   const headH = head.length ? head.length * 18 + 8 : 0;
   const legendH = 22;
   const W = Math.max(fig.width, 560); // room for the legend
@@ -166,13 +178,23 @@ export function graphText(p: GraphPayload): string {
   const lines: string[] = [];
   const title = typeof p?.title === 'string' && p.title ? `${p.title}: ` : '';
   lines.push(`${title}graph of ${nodes.length} nodes (${leaves} leaves, ${ops} ops), output ${nodes[out] ? shorten(nodeTitle(nodes[out]), 80) : '?'}`);
-  if (p?.omitted) lines.push(p.omitted.nodes === 0 ? `(left out: ${asText(p.omitted.reason)})` : `(${formatCount(p.omitted.nodes)} nodes left out: ${asText(p.omitted.reason)})`);
+  if (p?.omitted)
+    lines.push(
+      p.omitted.nodes === 0 ? `(left out: ${asText(p.omitted.reason)})` : `(${formatCount(p.omitted.nodes)} nodes left out: ${asText(p.omitted.reason)})`,
+    );
   const scopes = new Set(nodes.filter((n) => n.scope.length > 0).map((n) => groupKey(n.scope.slice(0, 1))));
-  if (scopes.size > 0) lines.push(`${formatCount(scopes.size)} top-level scope group${scopes.size === 1 ? '' : 's'}: ${[...scopes].slice(0, 5).join(', ')}${scopes.size > 5 ? ', …' : ''}`);
+  if (scopes.size > 0)
+    lines.push(
+      `${formatCount(scopes.size)} top-level scope group${scopes.size === 1 ? '' : 's'}: ${[...scopes].slice(0, 5).join(', ')}${scopes.size > 5 ? ', …' : ''}`,
+    );
   lines.push(...notes);
   const LIMIT = 40;
   for (const n of nodes.slice(0, LIMIT)) {
-    const args = n.inputs.slice(0, 8).map((j) => shorten(nodeTitle(nodes[j]), 32)).join(', ') + (n.inputs.length > 8 ? `, … ${formatCount(n.inputs.length - 8)} more` : '');
+    const args =
+      n.inputs
+        .slice(0, 8)
+        .map((j) => shorten(nodeTitle(nodes[j]), 32))
+        .join(', ') + (n.inputs.length > 8 ? `, … ${formatCount(n.inputs.length - 8)} more` : '');
     const what = n.kind === 'op' ? `${shorten(n.op, MAX_OP_CHARS)}(${args})` : n.kind + (n.requiresGrad ? ', requires grad' : '');
     const shape = n.shape.length ? ` [${formatShape(n.shape)}]` : '';
     const val = summaryLines(n.value).join(' ');
@@ -182,4 +204,3 @@ export function graphText(p: GraphPayload): string {
   if (nodes.length > LIMIT) lines.push(`  … ${nodes.length - LIMIT} more nodes`);
   return lines.join('\n');
 }
-

@@ -196,9 +196,7 @@ export function normalizeNodes(p: GraphPayload, notes: string[], ids?: readonly 
   const one = (r: unknown, i: number): NormNode => {
     const n = (typeof r === 'object' && r !== null ? r : {}) as Partial<GraphNode>;
     const kind = n.kind === 'leaf' || n.kind === 'const' || n.kind === 'op' ? n.kind : 'op';
-    const inputs = Array.isArray(n.inputs)
-      ? n.inputs.filter((j): j is number => Number.isInteger(j) && j >= 0 && j < raw.length && j !== i)
-      : [];
+    const inputs = Array.isArray(n.inputs) ? n.inputs.filter((j): j is number => Number.isInteger(j) && j >= 0 && j < raw.length && j !== i) : [];
     if (typeof r !== 'object' || r === null || !isSummary(n.value) || !Array.isArray(n.inputs)) bad++;
     const c = n.check;
     let scope: unknown[] = Array.isArray(n.scope) ? n.scope : EMPTY;
@@ -227,7 +225,10 @@ export function normalizeNodes(p: GraphPayload, notes: string[], ids?: readonly 
     for (const i of ids) out[i] = one(raw[i], i);
   } else out = raw.map(one);
   if (bad) notes.push(`${bad} node${bad === 1 ? '' : 's'} of this payload could not be read fully (shown with "?").`);
-  if (deep) notes.push(`${formatCount(deep)} node${deep === 1 ? ' has a scope' : 's have scopes'} nested deeper than ${MAX_SCOPE_DEPTH} levels: drawn in ${deep === 1 ? 'its' : 'their'} level-${MAX_SCOPE_DEPTH} group.`);
+  if (deep)
+    notes.push(
+      `${formatCount(deep)} node${deep === 1 ? ' has a scope' : 's have scopes'} nested deeper than ${MAX_SCOPE_DEPTH} levels: drawn in ${deep === 1 ? 'its' : 'their'} level-${MAX_SCOPE_DEPTH} group.`,
+    );
   return out;
 }
 
@@ -380,12 +381,19 @@ export function attrsText(attrs: unknown): string {
       break;
     }
     const v = (attrs as Record<string, unknown>)[k];
-    const text = Array.isArray(v) ? '[' + v.slice(0, MAX).map((e) => cut(asText(e))).join(',') + (v.length > MAX ? ',…' : '') + ']' : cut(asText(v));
+    const text = Array.isArray(v)
+      ? '[' +
+        v
+          .slice(0, MAX)
+          .map((e) => cut(asText(e)))
+          .join(',') +
+        (v.length > MAX ? ',…' : '') +
+        ']'
+      : cut(asText(v));
     entries.push(`${cut(k)}=${text}`);
   }
   return entries.join(' ');
 }
-
 
 /** How a node is called in text: its name, else `#id`. */
 export function nodeTitle(n: Pick<GraphNode, 'id' | 'name'>): string {
@@ -473,7 +481,10 @@ function addSharedGroup(tree: ScopeTree, shared: { members: NormNode[]; feeds: s
 
 /** "3 groups: point 0, point 1, …". */
 function feedsText(names: string[]): string {
-  return `${formatCount(names.length)} group${names.length === 1 ? '' : 's'}: ${names.slice(0, 3).map((x) => shorten(x, 32)).join(', ')}${names.length > 3 ? ', …' : ''}`;
+  return `${formatCount(names.length)} group${names.length === 1 ? '' : 's'}: ${names
+    .slice(0, 3)
+    .map((x) => shorten(x, 32))
+    .join(', ')}${names.length > 3 ? ', …' : ''}`;
 }
 
 /** A scope path as text, "layer 1 / act", each name cut to 80 characters (keys keep the full names). */
@@ -643,11 +654,7 @@ function omittedNote(p: GraphPayload, notes: string[]): void {
   if (!p?.omitted || typeof p.omitted !== 'object') return;
   const reason = asText(p.omitted.reason, 'graph too large');
   // no node left out, only some of their data (e.g. branch contributions): the reason says what
-  notes.push(
-    p.omitted.nodes === 0
-      ? `Left out: ${reason}.`
-      : `${formatCount(p.omitted.nodes)} node${p.omitted.nodes === 1 ? '' : 's'} left out: ${reason}.`,
-  );
+  notes.push(p.omitted.nodes === 0 ? `Left out: ${reason}.` : `${formatCount(p.omitted.nodes)} node${p.omitted.nodes === 1 ? '' : 's'} left out: ${reason}.`);
 }
 
 /** The payload as the figure reads it. */
@@ -850,7 +857,11 @@ function finishGroupUnit(read: GraphRead, unitOf: Int32Array, u: GroupUnit): voi
     if (m.check && !m.check.ok && (worst === null || toNumber(m.check.relError) > toNumber(worst.check!.relError))) worst = m;
   }
   const opMix = [...ops].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  const opsText = opMix.slice(0, 3).map(([o, k]) => `${k} ${o}`).join(' · ') + (opMix.length > 3 ? ' · …' : '');
+  const opsText =
+    opMix
+      .slice(0, 3)
+      .map(([o, k]) => `${k} ${o}`)
+      .join(' · ') + (opMix.length > 3 ? ' · …' : '');
   const inShapes = shapeList(ins);
   const outShapes = shapeList(outs);
   const check = worst ? figureCheck(worst.id, worst.check!) : null;
@@ -955,7 +966,12 @@ function runLayout(units: Unit[], edgeList: UnitEdge[], frames: GroupInfo[]): { 
   const t0 = now();
   const useDagre = units.length <= DAGRE_MAX_NODES;
   const pos = useDagre
-    ? dagreLayout(units, edgeList, frames.length ? units.map((u) => frameOfUnit(u)?.key ?? null) : null, frames.map((g) => [g.key, g.parent?.key ?? null]))
+    ? dagreLayout(
+        units,
+        edgeList,
+        frames.length ? units.map((u) => frameOfUnit(u)?.key ?? null) : null,
+        frames.map((g) => [g.key, g.parent?.key ?? null]),
+      )
     : layeredLayout(units, edgeList, frames.length ? units.map((u) => frameOfUnit(u)?.first ?? -1) : null);
   return { pos, layout: useDagre ? 'dagre' : 'layered', layoutMs: now() - t0 };
 }

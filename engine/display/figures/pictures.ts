@@ -120,7 +120,12 @@ export function markerPath(k: number, r = 4.5): string {
       return `M${-r},0a${r},${r} 0 1,0 ${2 * r},0a${r},${r} 0 1,0 ${-2 * r},0Z`;
     case 1: {
       const s = r * 0.85;
-      return polygon([[-s, -s], [s, -s], [s, s], [-s, s]]);
+      return polygon([
+        [-s, -s],
+        [s, -s],
+        [s, s],
+        [-s, s],
+      ]);
     }
     case 2:
       return polygon(regular(3, r * 1.2, up));
@@ -132,7 +137,20 @@ export function markerPath(k: number, r = 4.5): string {
     case 6: {
       const a = r * 1.1;
       const b = r * 0.38;
-      const pts: [number, number][] = [[-b, -a], [b, -a], [b, -b], [a, -b], [a, b], [b, b], [b, a], [-b, a], [-b, b], [-a, b], [-a, -b], [-b, -b]];
+      const pts: [number, number][] = [
+        [-b, -a],
+        [b, -a],
+        [b, -b],
+        [a, -b],
+        [a, b],
+        [b, b],
+        [b, a],
+        [-b, a],
+        [-b, b],
+        [-a, b],
+        [-a, -b],
+        [-b, -b],
+      ];
       if (k % 10 === 5) return polygon(pts);
       const c = Math.SQRT1_2;
       return polygon(pts.map(([x, y]) => [c * (x - y), c * (x + y)]));
@@ -222,10 +240,13 @@ export function decisionBoundaryModel(p: DecisionBoundaryPayload): DecisionBound
   const misclassified = points.filter((q) => !q.ok).length;
   const title = typeof p?.title === 'string' && p.title ? p.title : 'decision boundary';
   const subtitle =
-    `${points.length} points` + (given > n ? ` (the first ${count(n)} of ${count(given)})` : '') + `, ${C} classes; ${pct(p?.accuracy)} predicted correctly` +
+    `${points.length} points` +
+    (given > n ? ` (the first ${count(n)} of ${count(given)})` : '') +
+    `, ${C} classes; ${pct(p?.accuracy)} predicted correctly` +
     (misclassified ? ` (${misclassified} wrong, ringed)` : '') +
     `. Shaded: the class predicted at each place of a ${cols}×${rows} grid` +
-    (conf ? ', darker = more confident' : '') + '; the line is the decision boundary.';
+    (conf ? ', darker = more confident' : '') +
+    '; the line is the decision boundary.';
   return {
     title,
     subtitle,
@@ -333,7 +354,12 @@ function boundaryAxes(p: DecisionBoundaryPayload, cols: number, rows: number): B
   // Whole-pixel cells where the grid allows it: cells that meet at fractional positions leave
   // seams or double-tinted overlaps in the shading.
   const side = (target: number, n: number) => (n <= target ? Math.floor(target / n) * n : target);
-  const plot = { x: 52, y: 66, w: side(aspect <= 1 ? DB_PLOT : Math.round(DB_PLOT / aspect), cols), h: side(aspect <= 1 ? Math.round(DB_PLOT * aspect) : DB_PLOT, rows) };
+  const plot = {
+    x: 52,
+    y: 66,
+    w: side(aspect <= 1 ? DB_PLOT : Math.round(DB_PLOT / aspect), cols),
+    h: side(aspect <= 1 ? Math.round(DB_PLOT * aspect) : DB_PLOT, rows),
+  };
   const X = (v: number) => plot.x + ((v - x0) / xs) * plot.w;
   const Y = (v: number) => plot.y + ((y1 - v) / ys) * plot.h;
   return { plot, x0, x1, y0, y1, xs, ys, X, Y };
@@ -414,10 +440,14 @@ export function decisionBoundarySvg(p: DecisionBoundaryPayload): string {
   const { plot } = m;
   const colour = (k: number) => CLASS_COLOURS[((k % 10) + 10) % 10];
   const o: string[] = [];
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${m.width}" height="${m.height}" viewBox="0 0 ${m.width} ${m.height}" font-family="${esc(SANS)}" font-size="11">`);
+  o.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${m.width}" height="${m.height}" viewBox="0 0 ${m.width} ${m.height}" font-family="${esc(SANS)}" font-size="11">`,
+  );
   o.push(`<title>${esc(m.title)}</title>`, `<rect width="${m.width}" height="${m.height}" fill="#ffffff"/>`);
   o.push(`<text x="${plot.x}" y="18" font-size="14" font-weight="600" fill="${INK.text}">${esc(m.title)}</text>`);
-  o.push(...wrap(m.subtitle, Math.floor((m.width - plot.x) / 5.6)).map((l, i) => `<text x="${plot.x}" y="${34 + i * 13}" fill="${INK.muted}">${esc(l)}</text>`));
+  o.push(
+    ...wrap(m.subtitle, Math.floor((m.width - plot.x) / 5.6)).map((l, i) => `<text x="${plot.x}" y="${34 + i * 13}" fill="${INK.muted}">${esc(l)}</text>`),
+  );
   o.push(`<g shape-rendering="crispEdges">`);
   for (const r of m.runs) o.push(`<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" fill="${colour(r.cls)}" fill-opacity="${r.opacity}"/>`);
   o.push('</g>');
@@ -436,8 +466,14 @@ export function decisionBoundarySvg(p: DecisionBoundaryPayload): string {
 function axes(m: DecisionBoundaryModel): string[] {
   const { plot } = m;
   const o: string[] = [`<g fill="${INK.muted}" stroke="none">`];
-  for (const t of m.xTicks) o.push(`<line x1="${t.px}" x2="${t.px}" y1="${plot.y + plot.h}" y2="${plot.y + plot.h + 4}" stroke="${INK.frame}"/><text x="${t.px}" y="${plot.y + plot.h + 15}" text-anchor="middle">${esc(t.text)}</text>`);
-  for (const t of m.yTicks) o.push(`<line x1="${plot.x - 4}" x2="${plot.x}" y1="${t.px}" y2="${t.px}" stroke="${INK.frame}"/><text x="${plot.x - 6}" y="${t.px + 4}" text-anchor="end">${esc(t.text)}</text>`);
+  for (const t of m.xTicks)
+    o.push(
+      `<line x1="${t.px}" x2="${t.px}" y1="${plot.y + plot.h}" y2="${plot.y + plot.h + 4}" stroke="${INK.frame}"/><text x="${t.px}" y="${plot.y + plot.h + 15}" text-anchor="middle">${esc(t.text)}</text>`,
+    );
+  for (const t of m.yTicks)
+    o.push(
+      `<line x1="${plot.x - 4}" x2="${plot.x}" y1="${t.px}" y2="${t.px}" stroke="${INK.frame}"/><text x="${plot.x - 6}" y="${t.px + 4}" text-anchor="end">${esc(t.text)}</text>`,
+    );
   o.push('</g>');
   o.push(`<text x="${plot.x + plot.w / 2}" y="${plot.y + plot.h + 32}" text-anchor="middle" fill="${INK.text}">${esc(m.xLabel)}</text>`);
   o.push(`<text transform="translate(14,${plot.y + plot.h / 2}) rotate(-90)" text-anchor="middle" fill="${INK.text}">${esc(m.yLabel)}</text>`);
@@ -454,7 +490,9 @@ function legendSvg(m: DecisionBoundaryModel, colour: (k: number) => string, stro
   });
   if (m.misclassified) {
     const y = m.plot.y + 22 + m.legend.length * 18;
-    o.push(`<circle cx="${x + 6}" cy="${y - 4}" r="6" fill="none" stroke="${INK.bad}" stroke-width="1.5"/><text x="${x + 18}" y="${y}" fill="${INK.text}">wrong</text>`);
+    o.push(
+      `<circle cx="${x + 6}" cy="${y - 4}" r="6" fill="none" stroke="${INK.bad}" stroke-width="1.5"/><text x="${x + 18}" y="${y}" fill="${INK.text}">wrong</text>`,
+    );
   }
   return o;
 }
@@ -592,7 +630,8 @@ export function confusionMatrixHtml(p: ConfusionMatrixPayload): string {
     o.push(`<td style="${TD};color:${INK.muted}">${esc(r.recall)}</td></tr>`);
   }
   o.push(`</tbody></table>`);
-  if (m.worst.length) o.push(`<div>most common mistakes: ${m.worst.map((c) => esc(`${m.classes[c.truth]} → ${m.classes[c.predicted]} (${c.count})`)).join(', ')}</div>`);
+  if (m.worst.length)
+    o.push(`<div>most common mistakes: ${m.worst.map((c) => esc(`${m.classes[c.truth]} → ${m.classes[c.predicted]} (${c.count})`)).join(', ')}</div>`);
   o.push('</div>');
   return o.join('');
 }
@@ -603,7 +642,11 @@ export function confusionMatrixText(p: ConfusionMatrixPayload): string {
   const head = ['true \\ predicted', ...m.classes, 'right'];
   const body = m.rows.map((r) => [r.name, ...r.cells.map((c) => String(c.count)), r.recall]);
   const widths = head.map((h, k) => Math.max([...h].length, ...body.map((b) => [...b[k]].length)));
-  const line = (cells: string[]) => cells.map((c, k) => (k === 0 ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, k) => (k === 0 ? c.padEnd(widths[k]) : c.padStart(widths[k])))
+      .join('  ')
+      .trimEnd();
   const o = [m.title, m.headline, line(head), ...body.map(line)];
   if (m.worst.length) o.push('most common mistakes: ' + m.worst.map((c) => `${m.classes[c.truth]} → ${m.classes[c.predicted]} (${c.count})`).join(', '));
   return o.join('\n');
@@ -664,7 +707,8 @@ export function imageGridModel(p: ImageGridPayload): ImageGridModel {
   const H = Math.max(1, Math.floor(finite(p?.height, 1)));
   const W = Math.max(1, Math.floor(finite(p?.width, 1)));
   // One image's pixels are refused past the cap; images past the count and pixel caps are counted, not drawn.
-  if (H * W > IG_MAX_IMAGE_PIXELS) throw new Error(`images of height × width = ${count(H * W)} pixels are larger than the view draws (at most ${count(IG_MAX_IMAGE_PIXELS)} pixels each)`);
+  if (H * W > IG_MAX_IMAGE_PIXELS)
+    throw new Error(`images of height × width = ${count(H * W)} pixels are larger than the view draws (at most ${count(IG_MAX_IMAGE_PIXELS)} pixels each)`);
   const given = arr<unknown>(p?.images);
   const shownImages = Math.min(given.length, IG_MAX_IMAGES, Math.floor(IG_MAX_PIXELS / (H * W)));
   const images = given.slice(0, shownImages).map((im) => arr<number>(im));
@@ -711,7 +755,9 @@ export function imageGridModel(p: ImageGridPayload): ImageGridModel {
   const shared = p?.sharedRange === true;
   const r0 = tiles[0]?.range ?? [0, 1];
   const subtitle =
-    (given.length > images.length ? `the first ${count(images.length)} of ${count(given.length)} images` : `${images.length} image${images.length === 1 ? '' : 's'}`) +
+    (given.length > images.length
+      ? `the first ${count(images.length)} of ${count(given.length)} images`
+      : `${images.length} image${images.length === 1 ? '' : 's'}`) +
     ` of ${H}×${W} pixels; ` +
     (scale === 'grey'
       ? `the stronger the ink, the higher the value${shared ? ` (blank = ${fmt(r0[0])}, full = ${fmt(r0[1])})` : ' (each image over its own range)'}`
@@ -729,7 +775,12 @@ export function imageGridModel(p: ImageGridPayload): ImageGridModel {
     imageX: (tileW - W * pixel) / 2,
     captionH,
     // wide enough for the subtitle (about 6 px a character at 11 px)
-    svgW: Math.max(columns * (tileW + GAP) - GAP, 320, Math.ceil([...subtitle].length * 6.1), Math.ceil(Math.min(120, [...text(p?.title).slice(0, 240)].length) * 8.5)),
+    svgW: Math.max(
+      columns * (tileW + GAP) - GAP,
+      320,
+      Math.ceil([...subtitle].length * 6.1),
+      Math.ceil(Math.min(120, [...text(p?.title).slice(0, 240)].length) * 8.5),
+    ),
     svgH: TOP + Math.max(0, rowsOfTiles * (tileH + GAP) - GAP) + 2,
     tiles,
     valueAt(t, x, y) {
@@ -745,7 +796,9 @@ export function imageGridModel(p: ImageGridPayload): ImageGridModel {
 export function imageGridSvg(p: ImageGridPayload): string {
   const m = imageGridModel(p);
   const o: string[] = [];
-  o.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${m.svgW}" height="${m.svgH}" viewBox="0 0 ${m.svgW} ${m.svgH}" font-family="${esc(SANS)}" font-size="11">`);
+  o.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${m.svgW}" height="${m.svgH}" viewBox="0 0 ${m.svgW} ${m.svgH}" font-family="${esc(SANS)}" font-size="11">`,
+  );
   o.push(`<title>${esc(m.title)}</title>`, `<rect width="${m.svgW}" height="${m.svgH}" fill="#ffffff"/>`);
   o.push(`<text x="0" y="16" font-size="14" font-weight="600" fill="${INK.text}">${esc(m.title)}</text>`);
   o.push(`<text x="0" y="32" fill="${INK.muted}">${esc(m.subtitle)}</text>`);

@@ -112,7 +112,10 @@ describe('batched Jacobians, beyond the table', () => {
 
   it('W4 in small: f(x) = tanh(W₂ tanh(W₁ x)), both directions, equals per column/row and the closed form', () => {
     const g = gl.rng(7);
-    for (const [n, m] of [[6, 2], [2, 6]]) {
+    for (const [n, m] of [
+      [6, 2],
+      [2, 6],
+    ]) {
       const W1 = randn([5, n], g);
       const W2 = randn([m, 5], g);
       const x = randn([n], g);
@@ -178,14 +181,48 @@ describe('batched Jacobians, beyond the table', () => {
   it('f independent of x, and f = identity: zeros and the identity', () => {
     const x = gl.tensor([1, 2]);
     const c = gl.tensor([5, 6, 7]);
-    expect(gl.jacfwd(() => c)(x).toArray()).toEqual([[0, 0], [0, 0], [0, 0]]);
-    expect(gl.jacrev(() => c)(x).toArray()).toEqual([[0, 0], [0, 0], [0, 0]]);
-    expect(gl.jacfwd((v) => v)(x).toArray()).toEqual([[1, 0], [0, 1]]);
-    expect(gl.jacrev((v) => v)(x).toArray()).toEqual([[1, 0], [0, 1]]);
+    expect(
+      gl
+        .jacfwd(() => c)(x)
+        .toArray(),
+    ).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
+    expect(
+      gl
+        .jacrev(() => c)(x)
+        .toArray(),
+    ).toEqual([
+      [0, 0],
+      [0, 0],
+      [0, 0],
+    ]);
+    expect(
+      gl
+        .jacfwd((v) => v)(x)
+        .toArray(),
+    ).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
+    expect(
+      gl
+        .jacrev((v) => v)(x)
+        .toArray(),
+    ).toEqual([
+      [1, 0],
+      [0, 1],
+    ]);
   });
 
   it('nested: jacfwd∘jacfwd and jacrev∘jacfwd of a scalar function are its Hessian', () => {
-    const A = gl.tensor([[2, 1, 0], [1, 3, -1], [0, -1, 4]]);
+    const A = gl.tensor([
+      [2, 1, 0],
+      [1, 3, -1],
+      [0, -1, 4],
+    ]);
     const f = (x: Tensor) => gl.add(gl.matmul(x, gl.matmul(A, x)), gl.sum(gl.exp(x)));
     const x = gl.tensor([0.3, -0.5, 0.8]);
     const Href = jacrevRows(gl.grad(f))(x);

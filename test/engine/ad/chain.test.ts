@@ -30,7 +30,12 @@ describe('chainOrders: forward, reverse and the cheapest bracketing', () => {
   it('agrees with chainCosts (v1 forwardCost/reverseCost) and with brute force over every bracketing', () => {
     const all = (d: number[], i: number, j: number): number =>
       i === j ? 0 : Math.min(...Array.from({ length: j - i }, (_, t) => i + t).map((s) => all(d, i, s) + all(d, s + 1, j) + d[j] * d[s] * d[i - 1]));
-    for (const d of [[784, 64, 64, 10, 1], [2, 64, 64, 784, 784], [3, 7, 2, 9, 4, 8, 1], [30, 35, 15, 5, 10, 20, 25]]) {
+    for (const d of [
+      [784, 64, 64, 10, 1],
+      [2, 64, 64, 784, 784],
+      [3, 7, 2, 9, 4, 8, 1],
+      [30, 35, 15, 5, 10, 20, 25],
+    ]) {
       const o = byName(d);
       const { forward, reverse } = chainCosts(d);
       expect([o.forward.cost, o.reverse.cost]).toEqual([forward, reverse]);
@@ -77,7 +82,8 @@ describe('chainOrders: forward, reverse and the cheapest bracketing', () => {
 
   it('the payload carries the three orders, and forwardCost/reverseCost/winner as before', () => {
     gl.seed(0);
-    const W1 = gl.randn([64, 784]), W2 = gl.randn([10, 64]);
+    const W1 = gl.randn([64, 784]),
+      W2 = gl.randn([10, 64]);
     const c = gl.jacobianChain([(h) => W1.matmul(h), (h) => h.relu(), (h) => W2.matmul(h), (h) => h.logsumexp()], gl.rand([784]));
     expect(c.payload.orders!.map((o) => o.name)).toEqual(['forward', 'reverse', 'optimal']);
     expect(c.payload.orders![0].cost).toBe(c.forwardCost);
@@ -100,7 +106,10 @@ describe('FC steps: the parameter Jacobian next to what backprop computes', () =
     ]);
     expect(256 * 200_704).toBe(51_380_224);
     expect(c.steps[1].params).toBeUndefined(); // ReLU has no parameters
-    expect(c.params.map((p) => [p.step, p.label, p.name])).toEqual([[1, 'FC 784→256', 'W'], [1, 'FC 784→256', 'b']]);
+    expect(c.params.map((p) => [p.step, p.label, p.name])).toEqual([
+      [1, 'FC 784→256', 'W'],
+      [1, 'FC 784→256', 'b'],
+    ]);
     expect(c.toString()).toContain('∂y/∂W is 256 × 200,704 (200,704 non-zero); backprop computes gW = gy · xᵀ, [256, 784], 200,704 multiply-adds');
   });
 
@@ -117,7 +126,12 @@ describe('FC steps: the parameter Jacobian next to what backprop computes', () =
   it('takes an MLP (a Sequential) as its layers, with a loss after it', () => {
     const net = gl.nn.mlp([784, 256, 10], { seed: 0 });
     const c = gl.jacobianChain([net, (s: gl.Tensor) => s.logsumexp()], gl.rand([784]), { labels: [undefined, 'loss'] });
-    expect(c.steps.map((s) => [s.rows, s.cols])).toEqual([[256, 784], [256, 256], [10, 256], [1, 10]]);
+    expect(c.steps.map((s) => [s.rows, s.cols])).toEqual([
+      [256, 784],
+      [256, 256],
+      [10, 256],
+      [1, 10],
+    ]);
     expect(c.steps[0].label).toMatch(/FC 784→256$/);
     expect(c.steps[3].label).toBe('loss');
     expect(c.params.filter((p) => p.name.endsWith('weight')).map((p) => [p.step, p.jacobian, p.backprop.cost])).toEqual([
@@ -134,7 +148,13 @@ describe('FC steps: the parameter Jacobian next to what backprop computes', () =
     const W1 = gl.randn([784, 100], { requiresGrad: true, name: 'W1' });
     const c = gl.jacobianChain([(W: gl.Tensor) => X.matmul(W), (h: gl.Tensor) => h.relu()], W1);
     expect(c.steps[0].params).toEqual([
-      { name: 'W1', shape: [784, 100], jacobian: [6_400, 78_400], nonzero: 5_017_600, backprop: { formula: 'gW = xᵀ · gy', shape: [784, 100], cost: 5_017_600 } },
+      {
+        name: 'W1',
+        shape: [784, 100],
+        jacobian: [6_400, 78_400],
+        nonzero: 5_017_600,
+        backprop: { formula: 'gW = xᵀ · gy', shape: [784, 100], cost: 5_017_600 },
+      },
     ]);
   });
 
@@ -153,6 +173,8 @@ describe('FC steps: the parameter Jacobian next to what backprop computes', () =
     expect(() => gl.jacobianChain([(x) => W.matmul(x), (h) => W.matmul(h)], gl.randn([3]), { labels: ['fc1', 'fc2'] })).toThrow(
       /jacobianChain: step #1 'fc2' failed on an input of shape \[4\]: matmul: inner dimensions differ/,
     );
-    expect(() => gl.jacobianChain([42 as unknown as (x: gl.Tensor) => gl.Tensor], gl.randn([3]))).toThrow(/step #0 is not a function or a layer \(got number\)/);
+    expect(() => gl.jacobianChain([42 as unknown as (x: gl.Tensor) => gl.Tensor], gl.randn([3]))).toThrow(
+      /step #0 is not a function or a layer \(got number\)/,
+    );
   });
 });

@@ -14,10 +14,16 @@ const rightSquare = gl.customOp({
   backward: (g, { inputs: [x] }) => g.mul(x).mul(2),
 });
 
-describe('gradCheck with {nodes: true}: every op node\'s local backward', () => {
+describe("gradCheck with {nodes: true}: every op node's local backward", () => {
   it('finds exactly the node of a wrong custom op, with its relative error', () => {
     const x = gl.tensor([0.5, -1.2, 2], { name: 'x' });
-    const W = gl.tensor([[0.3, -0.7, 1.1], [0.2, 0.5, -0.4]], { name: 'W' });
+    const W = gl.tensor(
+      [
+        [0.3, -0.7, 1.1],
+        [0.2, 0.5, -0.4],
+      ],
+      { name: 'W' },
+    );
     const f = (x: gl.Tensor, W: gl.Tensor) => {
       const s = wrongSquare(W.matmul(x.tanh()));
       s.name = 's';
@@ -51,8 +57,22 @@ describe('gradCheck with {nodes: true}: every op node\'s local backward', () => 
   });
 
   it('a graph using many built-in ops passes at every node', () => {
-    const X = gl.tensor([[0.5, -1.2, 2, 0.3], [1.5, 0.7, -0.4, -2]], { name: 'X' });
-    const W = gl.tensor([[0.3, -0.7, 1.1], [0.2, 0.5, -0.4], [-0.9, 0.1, 0.6], [0.8, -0.3, 0.25]], { name: 'W' });
+    const X = gl.tensor(
+      [
+        [0.5, -1.2, 2, 0.3],
+        [1.5, 0.7, -0.4, -2],
+      ],
+      { name: 'X' },
+    );
+    const W = gl.tensor(
+      [
+        [0.3, -0.7, 1.1],
+        [0.2, 0.5, -0.4],
+        [-0.9, 0.1, 0.6],
+        [0.8, -0.3, 0.25],
+      ],
+      { name: 'W' },
+    );
     const b = gl.tensor([0.1, -0.2, 0.05], { name: 'b' });
     const f = (X: gl.Tensor, W: gl.Tensor, b: gl.Tensor) => {
       const hdn = X.matmul(W).add(b).relu();
@@ -62,12 +82,42 @@ describe('gradCheck with {nodes: true}: every op node\'s local backward', () => 
       const q = gl.take(W, [0, 2, 2], 0).pow(2).sum().sqrt();
       const mx = gl.maximum(b, b.mul(-0.5)).sum().add(gl.minimum(b, 0.02).sum());
       const m = gl.max(X.exp().log().cos(), 1).sum().add(gl.min(X.neg(), 0).sum());
-      return p.add(q).add(mx).add(m).sub(gl.where(X.gt(0), X, X.mul(2)).sum().mul(0.1));
+      return p
+        .add(q)
+        .add(mx)
+        .add(m)
+        .sub(gl.where(X.gt(0), X, X.mul(2)).sum().mul(0.1));
     };
     const r = gl.gradCheck(f, [X, W, b], { nodes: true });
     const ops = new Set(r.nodes!.map((n) => n.op));
-    for (const op of ['matmul', 'add', 'relu', 'concat', 'sigmoid', 'slice', 'tanh', 'transpose', 'reshape', 'div', 'abs',
-      'sum', 'mul', 'max', 'exp', 'take', 'pow', 'sqrt', 'maximum', 'minimum', 'log', 'cos', 'min', 'neg', 'sub', 'where']) {
+    for (const op of [
+      'matmul',
+      'add',
+      'relu',
+      'concat',
+      'sigmoid',
+      'slice',
+      'tanh',
+      'transpose',
+      'reshape',
+      'div',
+      'abs',
+      'sum',
+      'mul',
+      'max',
+      'exp',
+      'take',
+      'pow',
+      'sqrt',
+      'maximum',
+      'minimum',
+      'log',
+      'cos',
+      'min',
+      'neg',
+      'sub',
+      'where',
+    ]) {
       expect(ops.has(op), op).toBe(true);
     }
     expect(r.failingNodes()).toEqual([]);
@@ -75,7 +125,11 @@ describe('gradCheck with {nodes: true}: every op node\'s local backward', () => 
   });
 
   it('relu at exactly 0 and max at a tie are kinks: left out, not false alarms', () => {
-    const f = (x: gl.Tensor) => x.relu().sum().add(gl.max(x.mul(0).add(x.abs()), 0));
+    const f = (x: gl.Tensor) =>
+      x
+        .relu()
+        .sum()
+        .add(gl.max(x.mul(0).add(x.abs()), 0));
     const r = gl.gradCheck(f, gl.tensor([0, 1.5, -2, 2]), { nodes: true, tol: 1e-6 });
     const relu = r.nodes!.find((n) => n.op === 'relu')!;
     expect(relu.ok).toBe(true);
@@ -101,7 +155,12 @@ describe('gradCheck with {nodes: true}: every op node\'s local backward', () => 
     // checkNodes directly on a small trace: every entry
     const x = gl.tensor([1, 2, 3], { requiresGrad: true });
     const all = checkNodes(gl.trace(x.mul(x).sum()));
-    expect(all.map((n) => [n.op, n.count])).toEqual(expect.arrayContaining([['mul', 6], ['sum', 3]]));
+    expect(all.map((n) => [n.op, n.count])).toEqual(
+      expect.arrayContaining([
+        ['mul', 6],
+        ['sum', 3],
+      ]),
+    );
   });
 
   it('plain gradCheck is unchanged: no nodes, no graph', () => {

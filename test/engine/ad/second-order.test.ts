@@ -40,7 +40,14 @@ describe('hessians through logSoftmax', () => {
     for (const s of [1, 10, 100, 1e4]) {
       for (const x0 of [-1.4, 0.3, 2.7]) {
         const g = (x: Tensor) => gl.sum(gl.mul(gl.logSoftmax(gl.square(gl.mul(x, s)), 0), gl.square(x)));
-        expect(Math.abs(gl.hessian(g)(gl.tensor([x0])).item()), `scale ${s} at ${x0}`).toBeLessThanOrEqual(1e-12);
+        expect(
+          Math.abs(
+            gl
+              .hessian(g)(gl.tensor([x0]))
+              .item(),
+          ),
+          `scale ${s} at ${x0}`,
+        ).toBeLessThanOrEqual(1e-12);
       }
     }
   });
@@ -58,21 +65,29 @@ describe('hessians through logSoftmax', () => {
     const x0 = [1, 2, 3];
     const c = [0.5, -2, 4];
     const C = c.reduce((a, b) => a + b, 0);
-    const want = softmaxJacobian(x0).flat().map((v) => -C * v);
+    const want = softmaxJacobian(x0)
+      .flat()
+      .map((v) => -C * v);
     const f = (x: Tensor) => gl.sum(gl.mul(gl.logSoftmax(x), gl.tensor(c)));
     for (const [name, h] of paths(f)) expectClose(h(gl.tensor(x0)), want, 1e-14, name);
   });
 
   it('cross-entropy of a batch: block diagonal, one (diag(pᵢ) − pᵢpᵢᵀ)/N block per row', () => {
-    const S = [[1, 0, -1], [0.2, 0.4, 0.1]];
+    const S = [
+      [1, 0, -1],
+      [0.2, 0.4, 0.1],
+    ];
     const f = (s: Tensor) => gl.nn.softmaxCrossEntropy(s, [0, 2]);
     const H = gl.hessian(f)(gl.tensor(S));
     expect(H.shape).toEqual([2, 3, 2, 3]);
     const blocks = S.map(softmaxJacobian);
     const want: number[] = [];
-    for (let i = 0; i < 2; i++) for (let a = 0; a < 3; a++) for (let j = 0; j < 2; j++) for (let b = 0; b < 3; b++) {
-      want.push(i === j ? blocks[i][a][b] / 2 : 0);
-    }
+    for (let i = 0; i < 2; i++)
+      for (let a = 0; a < 3; a++)
+        for (let j = 0; j < 2; j++)
+          for (let b = 0; b < 3; b++) {
+            want.push(i === j ? blocks[i][a][b] / 2 : 0);
+          }
     expectClose(H, want, 1e-14, 'hessian');
   });
 });

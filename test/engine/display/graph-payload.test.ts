@@ -53,7 +53,14 @@ describe('graph payload: branch contributions (inputGrads)', () => {
     expect(node('a').inputGrads).toBeUndefined();
     // the hand-made fixture the views' tests step through is this graph: same ops, operands, values, gradients, contributions
     const read = (q: GraphPayload) =>
-      q.nodes.map((n) => ({ name: n.name, op: n.op, inputs: n.inputs.map((i) => q.nodes[i].name), value: v(n.value), grad: v(n.grad), sent: n.inputGrads?.map(v) ?? null }));
+      q.nodes.map((n) => ({
+        name: n.name,
+        op: n.op,
+        inputs: n.inputs.map((i) => q.nodes[i].name),
+        value: v(n.value),
+        grad: v(n.grad),
+        sent: n.inputGrads?.map(v) ?? null,
+      }));
     expect(read(p)).toEqual(read(branchGraph()));
   });
 
@@ -68,11 +75,27 @@ describe('graph payload: branch contributions (inputGrads)', () => {
   });
 
   it('tensors with broadcasting: contributions have the operand shape and sum to the grads', () => {
-    const X = gl.tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true, name: 'X' });
+    const X = gl.tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { requiresGrad: true, name: 'X' },
+    );
     const bias = gl.tensor([0.5, -1, 2], { requiresGrad: true, name: 'bias' });
-    const W = gl.tensor([[1, 0], [0, 1], [1, -1]], { requiresGrad: true, name: 'W' });
+    const W = gl.tensor(
+      [
+        [1, 0],
+        [0, 1],
+        [1, -1],
+      ],
+      { requiresGrad: true, name: 'W' },
+    );
     const H = X.add(bias).tanh();
-    const y = H.matmul(W).mul(gl.slice(H.sum(1, true), 0, 1, 1)).sum().add(bias.mul(bias).sum());
+    const y = H.matmul(W)
+      .mul(gl.slice(H.sum(1, true), 0, 1, 1))
+      .sum()
+      .add(bias.mul(bias).sum());
     y.backward();
     const p = graphPayload(gl.trace(y));
     const add = p.nodes.find((n) => n.op === 'add' && n.shape.length === 2)!;
@@ -112,17 +135,20 @@ describe('graph payload: branch contributions (inputGrads)', () => {
 export function mlpGraph(target: number): gl.Tensor {
   const val = (i: number) => 0.5 * Math.sin(i * 12.9898 + 1);
   let seed = 0;
-  const layer = (nin: number, nout: number) => Array.from({ length: nout }, () => ({
-    w: Array.from({ length: nin }, () => gl.scalar(val(seed++), { requiresGrad: true })),
-    b: gl.scalar(0, { requiresGrad: true }),
-  }));
+  const layer = (nin: number, nout: number) =>
+    Array.from({ length: nout }, () => ({
+      w: Array.from({ length: nin }, () => gl.scalar(val(seed++), { requiresGrad: true })),
+      b: gl.scalar(0, { requiresGrad: true }),
+    }));
   const layers = [layer(2, 4), layer(4, 4), layer(4, 1)];
   const forward = (x: number[]): gl.Tensor => {
     let h: (number | gl.Tensor)[] = x;
     layers.forEach((L, li) => {
       h = L.map((n) => {
         let a: gl.Tensor = n.b;
-        n.w.forEach((w, i) => { a = a.add(w.mul(h[i])); });
+        n.w.forEach((w, i) => {
+          a = a.add(w.mul(h[i]));
+        });
         return li < layers.length - 1 ? a.relu() : a;
       });
     });
@@ -131,7 +157,10 @@ export function mlpGraph(target: number): gl.Tensor {
   let loss: gl.Tensor | null = null;
   // about 90 nodes per example
   for (let k = 0; ; k++) {
-    const li = forward([Math.cos(k), Math.sin(0.7 * k)]).mul(k % 2 ? 1 : -1).add(1).relu();
+    const li = forward([Math.cos(k), Math.sin(0.7 * k)])
+      .mul(k % 2 ? 1 : -1)
+      .add(1)
+      .relu();
     loss = loss ? loss.add(li) : li;
     if ((target <= 2000 || k % 20 === 19) && gl.trace(loss).nodes.length >= target) break;
   }
@@ -152,7 +181,7 @@ describe('graph payload: large graphs', () => {
     }
   });
 
-  it('sends a 10,000-node graph whole, under the budget, with every rule (in a table of three) and every op node\'s contributions', () => {
+  it("sends a 10,000-node graph whole, under the budget, with every rule (in a table of three) and every op node's contributions", () => {
     expect(GRAPH_NODE_LIMIT).toBeGreaterThanOrEqual(10000);
     const tr = gl.trace(mlpGraph(10000));
     expect(tr.nodes.length).toBeGreaterThanOrEqual(10000);
@@ -189,7 +218,10 @@ describe('graph payload: large graphs', () => {
   });
 
   it('summarises fewer entries per tensor past some thousands of nodes (statistics stay exact)', () => {
-    const x = gl.tensor(Array.from({ length: 100 }, (_, i) => i), { requiresGrad: true });
+    const x = gl.tensor(
+      Array.from({ length: 100 }, (_, i) => i),
+      { requiresGrad: true },
+    );
     let y = x;
     for (let i = 0; i < 6000; i++) y = y.mul(1);
     const p = graphPayload(gl.trace(y.sum()));

@@ -185,10 +185,12 @@ describe('onCellEnd (the end of a cell, before its idle)', () => {
     const first = k.request('cell 1');
     first.run();
     const ends: CellEnd[] = [];
-    expect(onCellEndFrom(k.cache, (end) => {
-      ends.push(end);
-      end.display.send({ data: { 'text/plain': `end of ${end.cell}` } });
-    })).toBe(true);
+    expect(
+      onCellEndFrom(k.cache, (end) => {
+        ends.push(end);
+        end.display.send({ data: { 'text/plain': `end of ${end.cell}` } });
+      }),
+    ).toBe(true);
     const c1 = currentCellFrom(k.cache)!;
     expect(cellRunningFrom(k.cache, c1)).toBe(true);
     first.end();
@@ -196,7 +198,10 @@ describe('onCellEnd (the end of a cell, before its idle)', () => {
     const second = k.request('cell 2');
     second.run();
     second.end(true);
-    expect(ends.map((e) => [e.cell - c1, e.outcome])).toEqual([[0, 'ok'], [1, 'error']]);
+    expect(ends.map((e) => [e.cell - c1, e.outcome])).toEqual([
+      [0, 'ok'],
+      [1, 'error'],
+    ]);
     expect(k.log).toEqual(['busy cell 1', 'cell 1 sent end of ' + c1, 'idle cell 1', 'busy cell 2', `cell 2 sent end of ${c1 + 1}`, 'idle cell 2']);
   });
 

@@ -94,7 +94,10 @@ afterAll(() => {
 
 beforeEach(() => {
   kernel.sent.length = 0;
-  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] /* send costs 0 ms: the interval is minInterval */, now: new Date('2026-12-02T18:20:00Z') });
+  vi.useFakeTimers({
+    toFake: ['setTimeout', 'clearTimeout', 'Date', 'performance'] /* send costs 0 ms: the interval is minInterval */,
+    now: new Date('2026-12-02T18:20:00Z'),
+  });
 });
 
 afterEach(() => {
@@ -148,7 +151,7 @@ describe('the throttle', () => {
 });
 
 describe('a huge minInterval (send only at the end)', () => {
-  it('holds the points back past setTimeout\'s 2^31 - 1 ms limit instead of sending at once, and sends them at the end', () => {
+  it("holds the points back past setTimeout's 2^31 - 1 ms limit instead of sending at once, and sends them at the end", () => {
     const c = kernel.start();
     const curve = lossCurve({ minInterval: 1e10 });
     curve.push(0, 1);
@@ -166,7 +169,10 @@ describe('the end of the cell, before the kernel reports it idle', () => {
     for (let i = 0; i < 30; i++) curve.push(i, Math.exp(-i / 10));
     c.end();
     const idle = kernel.sent.findIndex((m) => m.type === 'status' && m.state === 'idle' && m.cell === c.cell);
-    const last = kernel.sent.slice(0, idle).filter((m) => m.payload).at(-1)!;
+    const last = kernel.sent
+      .slice(0, idle)
+      .filter((m) => m.payload)
+      .at(-1)!;
     expect([last.cell, last.type, last.payload!.series[0].x.length, last.payload!.done]).toEqual([c.cell, 'update_display_data', 30, true]);
     expect(last.payload!.stopped).toBeUndefined();
     expect(last.payload!.updatedAt).toBeUndefined(); // finished: no liveness claim

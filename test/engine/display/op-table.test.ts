@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import * as gl from '../../../engine';
 import { PRIMITIVES } from '../../../engine/ops/primitive';
-import { CUSTOM_RULE, OP_TABLE, PATTERN_WORDS, backwardRule, byPattern, opCaption, opEntry, opGlyph, type CaptionSubject } from '../../../engine/display/op-table';
+import {
+  CUSTOM_RULE,
+  OP_TABLE,
+  PATTERN_WORDS,
+  backwardRule,
+  byPattern,
+  opCaption,
+  opEntry,
+  opGlyph,
+  type CaptionSubject,
+} from '../../../engine/display/op-table';
 import { graphPayload } from '../../../engine/display/payloads';
 import { ruleOf } from '../../../engine/display/figures/node-rule';
 
@@ -43,7 +53,7 @@ describe('the op table', () => {
     expect(lacking).toEqual([]);
   });
 
-  it('custom ops and names the table does not know share the custom entry: their name as glyph, their pattern\'s words', () => {
+  it("custom ops and names the table does not know share the custom entry: their name as glyph, their pattern's words", () => {
     expect(opGlyph('mySigmoid')).toBe('mySigmoid');
     expect(opGlyph('mul')).toBe('×');
     expect(opCaption(subject('mySigmoid', 0, 1, 'custom'))).toBe('the custom backward of mySigmoid');
@@ -93,17 +103,33 @@ describe('backward rules', () => {
     expect(s.pattern).toBe('sums');
     expect(s.text).toContain('along axis 1');
     expect(s.jacobians).toEqual([{ shape: [3, 12], structure: 'ones, one row per group of 4' }]);
-    const mm = backwardRule('matmul', false, { shape: [2, 5], inputs: [[2, 3], [3, 5]], attrs: {} })!;
+    const mm = backwardRule('matmul', false, {
+      shape: [2, 5],
+      inputs: [
+        [2, 3],
+        [3, 5],
+      ],
+      attrs: {},
+    })!;
     expect(mm.pattern).toBe('matmul');
     expect(mm.text).toBe('Y = A·B: ∂L/∂A = ∂L/∂Y · Bᵀ;  ∂L/∂B = Aᵀ · ∂L/∂Y');
-    expect(mm.jacobians.map((j) => j.shape)).toEqual([[10, 6], [10, 15]]);
+    expect(mm.jacobians.map((j) => j.shape)).toEqual([
+      [10, 6],
+      [10, 15],
+    ]);
     expect(backwardRule('broadcastTo', false, { shape: [4, 3], inputs: [[3]] })!.pattern).toBe('copies');
     expect(backwardRule('myop', true, { shape: [], inputs: [[]] })!.pattern).toBe('custom');
     expect(backwardRule('no-such-op', false, { shape: [], inputs: [] })).toBeUndefined();
   });
 
   it('every op node of a graph carries its rule', () => {
-    const x = gl.tensor([[1, -2], [3, 4]], { requiresGrad: true });
+    const x = gl.tensor(
+      [
+        [1, -2],
+        [3, 4],
+      ],
+      { requiresGrad: true },
+    );
     const w = gl.tensor([[0.5], [-1]], { requiresGrad: true });
     const y = x.matmul(w).relu().add(1).sum();
     const p = graphPayload(gl.trace(y));
@@ -115,7 +141,10 @@ describe('backward rules', () => {
       } else expect(n.ruleRef).toBeUndefined();
     }
     const mm = p.nodes.find((n) => n.op === 'matmul')!;
-    expect(ruleOf(p, mm)!.jacobians.map((j) => j.shape)).toEqual([[2, 4], [2, 2]]);
+    expect(ruleOf(p, mm)!.jacobians.map((j) => j.shape)).toEqual([
+      [2, 4],
+      [2, 2],
+    ]);
     expect(ruleOf(p, mm)!.pattern).toBe('matmul');
     // matmul, relu, add, sum: four distinct rules, each listed once
     expect(p.rules!.map((r) => r.pattern)).toEqual(['matmul', 'routes', 'distributes', 'sums']);

@@ -16,7 +16,12 @@ function circuit() {
 
 describe('summarize', () => {
   it('keeps every entry of a small tensor and its statistics', () => {
-    const s = summarize(gl.tensor([[1, -2], [3, 4]]));
+    const s = summarize(
+      gl.tensor([
+        [1, -2],
+        [3, 4],
+      ]),
+    );
     expect(s).toEqual({ shape: [2, 2], dtype: 'float64', size: 4, values: [1, -2, 3, 4], truncated: false, min: -2, max: 4, mean: 1.5 });
   });
   it('keeps only the first entries of a large tensor, with exact statistics', () => {
@@ -108,13 +113,14 @@ describe('Jacobian chain', () => {
     gl.seed(0);
     const W1 = gl.randn([64, 784]);
     const W2 = gl.randn([10, 64]);
-    const c = gl.jacobianChain(
-      [(h) => W1.matmul(h), (h) => h.relu(), (h) => W2.matmul(h), (h) => h.logsumexp()],
-      gl.rand([784]),
-      { labels: ['FC1', 'ReLU', 'FC2', 'loss'] },
-    );
+    const c = gl.jacobianChain([(h) => W1.matmul(h), (h) => h.relu(), (h) => W2.matmul(h), (h) => h.logsumexp()], gl.rand([784]), {
+      labels: ['FC1', 'ReLU', 'FC2', 'loss'],
+    });
     expect(c.steps.map((s) => [s.label, s.rows, s.cols])).toEqual([
-      ['FC1', 64, 784], ['ReLU', 64, 64], ['FC2', 10, 64], ['loss', 1, 10],
+      ['FC1', 64, 784],
+      ['ReLU', 64, 64],
+      ['FC2', 10, 64],
+      ['loss', 1, 10],
     ]);
     expect(c.winner).toBe('reverse');
     expect(c.toString()).toMatch(/reverse mode is cheaper here/);
@@ -124,7 +130,10 @@ describe('Jacobian chain', () => {
     gl.seed(1);
     const W = gl.randn([5, 3]);
     const c = gl.jacobianChain((x) => W.matmul(x).tanh(), gl.randn([3]));
-    expect(c.steps.map((s) => [s.op, s.rows, s.cols])).toEqual([['matmul', 5, 3], ['tanh', 5, 5]]);
+    expect(c.steps.map((s) => [s.op, s.rows, s.cols])).toEqual([
+      ['matmul', 5, 3],
+      ['tanh', 5, 5],
+    ]);
     expect(c.steps[0].inShape).toEqual([3]);
   });
 
@@ -181,7 +190,9 @@ describe('loss curve', () => {
       for (let i = 0; i < 10; i++) await c.push(i, 1 / (i + 1), { accuracy: i / 10, valLoss: gl.scalar(2 / (i + 1)) });
       const p = c.payload();
       expect(p.series.map((s) => [s.name, s.axis, s.x.length])).toEqual([
-        ['loss', 'y', 10], ['accuracy', 'y2', 10], ['valLoss', 'y', 10],
+        ['loss', 'y', 10],
+        ['accuracy', 'y2', 10],
+        ['valLoss', 'y', 10],
       ]);
       expect(c.data('valLoss').y[9]).toBeCloseTo(0.2, 12);
       expect(p.done).toBe(false);

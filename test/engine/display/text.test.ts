@@ -17,7 +17,13 @@ describe('util.inspect of a tensor', () => {
   });
 
   it('a matrix prints its rows aligned, with its shape, requiresGrad and name', () => {
-    const W = gl.tensor([[1, 2], [3, 4.5]], { requiresGrad: true, name: 'W' });
+    const W = gl.tensor(
+      [
+        [1, 2],
+        [3, 4.5],
+      ],
+      { requiresGrad: true, name: 'W' },
+    );
     expect(inspect(W)).toBe('tensor([[1, 2],\n        [3, 4.5]], shape=[2, 2], requiresGrad, name="W")');
   });
 

@@ -13,10 +13,22 @@ describe('Linear', () => {
     expect(fc.weight.shape).toEqual([3, 2]);
     expect(fc.bias!.shape).toEqual([2]);
     expect(flat(fc.bias!)).toEqual([0, 0]);
-    fc.weight.assign([[1, 2], [3, 4], [5, 6]]);
+    fc.weight.assign([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
     fc.bias!.assign([10, 20]);
-    const y = fc.forward(gl.tensor([[1, 0, -1], [1, 1, 1]]));
-    expect(y.toArray()).toEqual([[1 - 5 + 10, 2 - 6 + 20], [9 + 10, 12 + 20]]);
+    const y = fc.forward(
+      gl.tensor([
+        [1, 0, -1],
+        [1, 1, 1],
+      ]),
+    );
+    expect(y.toArray()).toEqual([
+      [1 - 5 + 10, 2 - 6 + 20],
+      [9 + 10, 12 + 20],
+    ]);
     expect(fc.weight.requiresGrad && fc.bias!.requiresGrad).toBe(true);
     expect(fc.weight.name).toBe('fc.weight');
   });
@@ -55,10 +67,16 @@ describe('mlp and Sequential', () => {
     const net = gl.nn.mlp([2, 100, 3], { seed: 0 });
     expect(net.layers.map((l) => `${l.kind}:${l.name}`)).toEqual(['Linear:fc1', 'ReLU:relu1', 'Linear:fc2']);
     expect(net.namedParameters().map(([n, p]) => `${n} ${JSON.stringify(p.shape)}`)).toEqual([
-      '0.weight [2,100]', '0.bias [100]', '2.weight [100,3]', '2.bias [3]',
+      '0.weight [2,100]',
+      '0.bias [100]',
+      '2.weight [100,3]',
+      '2.bias [3]',
     ]);
     expect(net.parameters()).toHaveLength(4);
-    expect(net.weights().map((w) => w.shape)).toEqual([[2, 100], [100, 3]]);
+    expect(net.weights().map((w) => w.shape)).toEqual([
+      [2, 100],
+      [100, 3],
+    ]);
     expect(net.numParameters()).toBe(2 * 100 + 100 + 100 * 3 + 3);
     expect(net.forward(gl.zeros([7, 2])).shape).toEqual([7, 3]);
     const tanhNet = gl.nn.mlp([4, 8, 8, 2], { activation: 'tanh', seed: 0 });
@@ -77,7 +95,10 @@ describe('mlp and Sequential', () => {
     const a = gl.nn.mlp([3, 5, 2], { seed: 3 });
     const b = gl.nn.mlp([3, 5, 2], { seed: 3 });
     expect(a.parameters().map(flat)).toEqual(b.parameters().map(flat));
-    const x = gl.tensor([[1, -2, 0.5], [0.3, 0.1, -1]]);
+    const x = gl.tensor([
+      [1, -2, 0.5],
+      [0.3, 0.1, -1],
+    ]);
     gl.nn.softmaxCrossEntropy(a.forward(x), [0, 1]).backward();
     for (const p of a.parameters()) expect(p.grad!.shape).toEqual(p.shape);
     a.zeroGrad();

@@ -2,11 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import * as gl from '../../../engine';
 
-const S = [[3.2, 5.1, -1.7], [1.3, 4.9, 2.0], [2.2, 2.5, -3.1]]; // CS231n's cat/car/frog scores
+const S = [
+  [3.2, 5.1, -1.7],
+  [1.3, 4.9, 2.0],
+  [2.2, 2.5, -3.1],
+]; // CS231n's cat/car/frog scores
 const Y = [0, 1, 2];
 
 describe('softmaxCrossEntropy', () => {
-  it('matches −log softmax(s)[y] averaged, and CS231n\'s 2.04 for the cat (as −log 0.13)', () => {
+  it("matches −log softmax(s)[y] averaged, and CS231n's 2.04 for the cat (as −log 0.13)", () => {
     const L = gl.nn.softmaxCrossEntropy(gl.tensor(S), Y).item();
     const li = S.map((s, i) => Math.log(s.reduce((a, v) => a + Math.exp(v), 0)) - s[Y[i]]);
     expect(L).toBeCloseTo((li[0] + li[1] + li[2]) / 3, 14);
@@ -28,7 +32,8 @@ describe('softmaxCrossEntropy', () => {
   it('labels that do not match the number of classes are clear errors', () => {
     const s = gl.zeros([3, 3]);
     expect(() => gl.nn.softmaxCrossEntropy(s, [0, 1, 3])).toThrow(
-      'softmaxCrossEntropy: label 3 at position 2 does not match the number of classes: scores have 3 columns (shape [3, 3]), so labels must be in 0..2');
+      'softmaxCrossEntropy: label 3 at position 2 does not match the number of classes: scores have 3 columns (shape [3, 3]), so labels must be in 0..2',
+    );
     expect(() => gl.nn.softmaxCrossEntropy(s, [0, 1])).toThrow('softmaxCrossEntropy: 2 labels for 3 rows of scores (shape [3, 3])');
     expect(() => gl.nn.softmaxCrossEntropy(s, [0, 1.5, 2])).toThrow(/label 1.5 at position 1 is not an integer/);
     expect(() => gl.nn.softmaxCrossEntropy(gl.zeros([3]), [0, 1, 2])).toThrow(/scores must be 2-D \[N, classes\]; got shape \[3\]/);
@@ -36,7 +41,7 @@ describe('softmaxCrossEntropy', () => {
 });
 
 describe('svmLoss', () => {
-  it('is CS231n\'s example: 2.9, 0, 12.9 → mean 5.27', () => {
+  it("is CS231n's example: 2.9, 0, 12.9 → mean 5.27", () => {
     expect(gl.nn.svmLoss(gl.tensor(S), Y).item()).toBeCloseTo((2.9 + 0 + 12.9) / 3, 12);
     expect(gl.nn.svmLoss(gl.tensor(S), Y, { delta: 0 }).item()).toBeCloseTo((1.9 + 0 + 10.9) / 3, 12);
   });
@@ -46,7 +51,11 @@ describe('svmLoss', () => {
     expect(gl.gradCheck((x) => gl.nn.svmLoss(x, Y), [s]).ok).toBe(true);
     gl.nn.svmLoss(s, Y).backward();
     // row 0: car violates (5.1−3.2+1>0), frog does not → [−1, 1, 0]/3; row 1: none; row 2: cat and car → [1, 1, −2]/3
-    expect(s.grad!.toArray()).toEqual([[-1 / 3, 1 / 3, 0], [0, 0, 0], [1 / 3, 1 / 3, -2 / 3]]);
+    expect(s.grad!.toArray()).toEqual([
+      [-1 / 3, 1 / 3, 0],
+      [0, 0, 0],
+      [1 / 3, 1 / 3, -2 / 3],
+    ]);
   });
 });
 
@@ -77,7 +86,24 @@ describe('logisticLoss', () => {
 describe('mse and l2, and the full objective', () => {
   it('mse is the mean of squares, gradient-checked', () => {
     expect(gl.nn.mse(gl.tensor([1, 2, 3]), gl.tensor([1, 0, 0])).item()).toBeCloseTo((0 + 4 + 9) / 3, 14);
-    expect(gl.gradCheck((p) => gl.nn.mse(p, gl.tensor([[1, 0], [0, 1]])), [gl.tensor([[0.3, -2], [1.5, 0.2]])]).ok).toBe(true);
+    expect(
+      gl.gradCheck(
+        (p) =>
+          gl.nn.mse(
+            p,
+            gl.tensor([
+              [1, 0],
+              [0, 1],
+            ]),
+          ),
+        [
+          gl.tensor([
+            [0.3, -2],
+            [1.5, 0.2],
+          ]),
+        ],
+      ).ok,
+    ).toBe(true);
   });
 
   it('l2(model, λ) is λΣW² over the weights only; l2(tensors, λ) over all of them', () => {
@@ -85,7 +111,10 @@ describe('mse and l2, and the full objective', () => {
     net.parameters().forEach((p) => p.assign(1));
     expect(gl.nn.l2(net, 0.5).item()).toBe(0.5 * (6 + 6));
     expect(gl.nn.l2(net.parameters(), 0.5).item()).toBe(0.5 * (6 + 3 + 6 + 2));
-    const w = gl.tensor([[0.3, -2], [1.5, 0.2]]);
+    const w = gl.tensor([
+      [0.3, -2],
+      [1.5, 0.2],
+    ]);
     expect(gl.gradCheck((x) => gl.nn.l2([x], 0.1), [w]).ok).toBe(true);
   });
 

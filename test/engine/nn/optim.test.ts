@@ -21,10 +21,14 @@ describe('SGD', () => {
   it('momentum: v ← ρv + g, x ← x − αv, two steps by hand', () => {
     const { p, backward } = withGrad([1, -2], [0.5, -4]);
     const opt = new gl.optim.SGD([p], { lr: 0.1, momentum: 0.9 });
-    opt.zeroGrad(); backward(); opt.step();
+    opt.zeroGrad();
+    backward();
+    opt.step();
     // v1 = g, x1 = x0 − 0.1 g
     expect(p.toArray()).toEqual([1 - 0.1 * 0.5, -2 - 0.1 * -4]);
-    opt.zeroGrad(); backward(); opt.step();
+    opt.zeroGrad();
+    backward();
+    opt.step();
     // v2 = 0.9 g + g = 1.9 g, x2 = x1 − 0.19 g
     const x2 = p.toArray() as number[];
     expect(x2[0]).toBeCloseTo(1 - 0.05 - 0.19 * 0.5, 15);
@@ -35,7 +39,8 @@ describe('SGD', () => {
   it('gradients add up without zeroGrad (the reason to call it)', () => {
     const { p, backward } = withGrad([0], [1]);
     const opt = new gl.optim.SGD([p], { lr: 1 });
-    backward(); backward();
+    backward();
+    backward();
     opt.step();
     expect(p.toArray()).toEqual([-2]);
   });
@@ -46,10 +51,13 @@ describe('Adam', () => {
     const g = [0.5, -4, 1e-3];
     const { p, backward } = withGrad([1, -2, 3], g);
     const opt = new gl.optim.Adam([p], { lr: 0.01 });
-    backward(); opt.step();
+    backward();
+    opt.step();
     const x1 = p.toArray() as number[];
     [1, -2, 3].forEach((x0, i) => expect(x1[i]).toBeCloseTo(x0 - (0.01 * g[i]) / (Math.abs(g[i]) + 1e-8), 15));
-    opt.zeroGrad(); backward(); opt.step();
+    opt.zeroGrad();
+    backward();
+    opt.step();
     // m2 = 0.9·0.1g + 0.1g = 0.19g, m̂ = 0.19g/(1−0.81) = g; v2 = (0.999·0.001 + 0.001)g², v̂ = g² → same move again
     const x2 = p.toArray() as number[];
     x1.forEach((x, i) => expect(x2[i]).toBeCloseTo(x - (0.01 * g[i]) / (Math.abs(g[i]) + 1e-8), 14));
@@ -58,7 +66,11 @@ describe('Adam', () => {
   it('minimises a quadratic', () => {
     const p = gl.tensor([3, -4], { requiresGrad: true });
     const opt = new gl.optim.Adam([p], { lr: 0.1 });
-    for (let i = 0; i < 500; i++) { opt.zeroGrad(); p.mul(p).sum().backward(); opt.step(); }
+    for (let i = 0; i < 500; i++) {
+      opt.zeroGrad();
+      p.mul(p).sum().backward();
+      opt.step();
+    }
     for (const v of p.toArray() as number[]) expect(Math.abs(v)).toBeLessThan(1e-2);
   });
 });
@@ -75,7 +87,11 @@ describe('schedules', () => {
     expect([0, 1, 4, 9].map(gl.optim.warmup(4, 1))).toEqual([0.25, 0.5, 1, 1]);
     const { p, backward } = withGrad([0], [1]);
     const opt = new gl.optim.SGD([p], { lr: s });
-    for (let i = 0; i < 11; i++) { opt.zeroGrad(); backward(); opt.step(); }
+    for (let i = 0; i < 11; i++) {
+      opt.zeroGrad();
+      backward();
+      opt.step();
+    }
     expect((p.toArray() as number[])[0]).toBeCloseTo(-(10 * 1 + 0.5), 14);
   });
 
@@ -121,43 +137,72 @@ describe('a gradient with NaN or Infinity (issue #10, defect 5)', () => {
     // the momentum state did not move either: the next good step is the one a twin optimiser takes
     const twin = gl.nn.mlp([2, 3, 4], { seed: 0 });
     const topt = new gl.optim.SGD(twin, { lr: 0.1, momentum: 0.9 });
-    setGrads(twin, '0.weight', 0, 0.5); topt.step();
-    setGrads(twin, '0.weight', 0, 0.5); topt.step();
-    setGrads(net, '0.weight', 0, 0.5); opt.step();
+    setGrads(twin, '0.weight', 0, 0.5);
+    topt.step();
+    setGrads(twin, '0.weight', 0, 0.5);
+    topt.step();
+    setGrads(net, '0.weight', 0, 0.5);
+    opt.step();
     expect(bits(net.parameters())).toEqual(bits(twin.parameters()));
   });
 
   it('Adam refuses too, its moments and step counter untouched; the error is a NonFiniteGradientError', () => {
     const net = gl.nn.mlp([2, 3, 4], { seed: 0 });
     const opt = new gl.optim.Adam(net, { lr: 0.01 });
-    setGrads(net, '0.bias', 0, 1); opt.step();
+    setGrads(net, '0.bias', 0, 1);
+    opt.step();
     const before = bits(net.parameters());
     setGrads(net, '0.bias', 2, -Infinity);
     let err: unknown;
-    try { opt.step(); } catch (e) { err = e; }
+    try {
+      opt.step();
+    } catch (e) {
+      err = e;
+    }
     expect(err).toBeInstanceOf(gl.optim.NonFiniteGradientError);
     expect(err).toBeInstanceOf(gl.GradlabError);
     expect((err as gl.optim.NonFiniteGradientError).parameter).toBe('0.bias');
     expect((err as Error).message).toBe(
-      "Adam.step: gradient of '0.bias' ('fc1.bias') has -Infinity at [2]; no parameter was changed (pass {allowNonFinite: true} to step anyway)");
+      "Adam.step: gradient of '0.bias' ('fc1.bias') has -Infinity at [2]; no parameter was changed (pass {allowNonFinite: true} to step anyway)",
+    );
     expect(bits(net.parameters())).toEqual(before);
     expect(opt.stepCount).toBe(1);
     const twin = gl.nn.mlp([2, 3, 4], { seed: 0 });
     const topt = new gl.optim.Adam(twin, { lr: 0.01 });
-    setGrads(twin, '0.bias', 0, 1); topt.step();
-    setGrads(twin, '0.bias', 0, 1); topt.step();
-    setGrads(net, '0.bias', 0, 1); opt.step();
+    setGrads(twin, '0.bias', 0, 1);
+    topt.step();
+    setGrads(twin, '0.bias', 0, 1);
+    topt.step();
+    setGrads(net, '0.bias', 0, 1);
+    opt.step();
     expect(bits(net.parameters())).toEqual(bits(twin.parameters()));
   });
 
   it('a NaN from a real backward, on tensors given as an array: named by the tensor name or position', () => {
-    const w = gl.tensor([[1, 2], [3, 4]], { requiresGrad: true, name: 'w' });
+    const w = gl.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { requiresGrad: true, name: 'w' },
+    );
     const b = gl.scalar(0.5, { requiresGrad: true });
     const opt = new gl.optim.SGD([w, b], { lr: 0.1 });
     // d/dw Σ w·[[1, 0], [log(−1), 0]] has NaN at [1, 0]
-    gl.sum(gl.mul(w, gl.tensor([[1, 0], [Math.log(-1), 0]]))).backward();
+    gl.sum(
+      gl.mul(
+        w,
+        gl.tensor([
+          [1, 0],
+          [Math.log(-1), 0],
+        ]),
+      ),
+    ).backward();
     expect(() => opt.step()).toThrow("SGD.step: gradient of 'w' has NaN at [1, 0]; no parameter was changed");
-    expect(w.toArray()).toEqual([[1, 2], [3, 4]]);
+    expect(w.toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
     w.zeroGrad();
     gl.mul(b, Infinity).backward();
     expect(() => opt.step()).toThrow("SGD.step: gradient of '#1' is Infinity; no parameter was changed");

@@ -56,12 +56,15 @@ describe('train', () => {
   it('bad input: batch larger than the data, labels not matching the classes, wrong width', async () => {
     const net = gl.nn.mlp([2, 10, 3], { seed: 0 });
     await expect(gl.nn.train(net, data, { batchSize: 256, curve: false })).rejects.toThrow(
-      'train: batchSize 256 is larger than the data (90 examples); use at most 90');
+      'train: batchSize 256 is larger than the data (90 examples); use at most 90',
+    );
     const y10 = gl.tensor(Array.from({ length: 90 }, (_, i) => i % 10));
     await expect(gl.nn.train(net, { X: data.X, y: y10 }, { curve: false })).rejects.toThrow(
-      'train: data label 3 at position 3 does not match the number of classes: the model gives 3 scores per example, so labels must be integers in 0..2');
+      'train: data label 3 at position 3 does not match the number of classes: the model gives 3 scores per example, so labels must be integers in 0..2',
+    );
     await expect(gl.nn.train(gl.nn.mlp([4, 10, 3]), data, { curve: false })).rejects.toThrow(
-      "Linear 'fc1' expects inputs of width 4, got 2 (input shape [1, 2])");
+      "Linear 'fc1' expects inputs of width 4, got 2 (input shape [1, 2])",
+    );
     await expect(gl.nn.train(net, { X: data.X, y: [0, 1] }, { curve: false })).rejects.toThrow(/2 labels for 90 examples/);
   });
 
@@ -110,7 +113,7 @@ describe('train', () => {
     }
   });
 
-  it('with a curve outside a kernel, prints the curve\'s text form at the end', async () => {
+  it("with a curve outside a kernel, prints the curve's text form at the end", async () => {
     const net = gl.nn.mlp([2, 10, 3], { seed: 0 });
     const logs: string[] = [];
     const log = console.log;

@@ -25,11 +25,23 @@ const t = (data: gl.NestedArray) => gl.tensor(data);
 // Points for binary ops with a kink where a = b (maximum, minimum): every a − b is ≥ 0.25 away from 0.
 const KA31 = () => t([[-1.2], [0.35], [1.9]]);
 const KB4 = () => t([-0.8, 0.1, 0.9, 2.4]);
-const KB23 = () => t([[-1, 0.9, 0.2], [1.3, -0.4, 0.75]]);
+const KB23 = () =>
+  t([
+    [-1, 0.9, 0.2],
+    [1.3, -0.4, 0.75],
+  ]);
 
 /** Cases for an elementwise binary op: broadcasting [3,1]·[4], scalar·[2,3], [2,3]·scalar, and same shapes. */
 function binaryCases(f: Fn, a: (s: number[], g: gl.Rng) => Tensor, b: (s: number[], g: gl.Rng) => Tensor): Case[] {
-  const shapes: [number[], number[]][] = [[[3, 1], [4]], [[], [2, 3]], [[2, 3], []], [[2, 3], [2, 3]]];
+  const shapes: [number[], number[]][] = [
+    [[3, 1], [4]],
+    [[], [2, 3]],
+    [[2, 3], []],
+    [
+      [2, 3],
+      [2, 3],
+    ],
+  ];
   return shapes.map(([sa, sb]) => ({
     label: `[${sa.join(',')}] with [${sb.join(',')}]`,
     inputs: (g) => [a(sa, g), b(sb, g)],
@@ -82,13 +94,16 @@ export const CASES: Record<string, Case[]> = {
   exp: unaryCases((x) => gl.exp(x), normal),
   log: unaryCases((x) => gl.log(x), positive),
   sqrt: unaryCases((x) => gl.sqrt(x), positive),
-  abs: unaryCases((x) => gl.abs(x), (s, g) => awayFromZero(s, g)),
-  sigmoid: [
-    ...unaryCases((x) => gl.sigmoid(x), normal),
-    { label: 'large |x| (both branches)', inputs: () => [t([-30, -3, 3, 30])], f: (x) => gl.sigmoid(x) },
-  ],
+  abs: unaryCases(
+    (x) => gl.abs(x),
+    (s, g) => awayFromZero(s, g),
+  ),
+  sigmoid: [...unaryCases((x) => gl.sigmoid(x), normal), { label: 'large |x| (both branches)', inputs: () => [t([-30, -3, 3, 30])], f: (x) => gl.sigmoid(x) }],
   tanh: unaryCases((x) => gl.tanh(x), normal),
-  relu: unaryCases((x) => gl.relu(x), (s, g) => awayFromZero(s, g)),
+  relu: unaryCases(
+    (x) => gl.relu(x),
+    (s, g) => awayFromZero(s, g),
+  ),
   sin: unaryCases((x) => gl.sin(x), normal),
   cos: unaryCases((x) => gl.cos(x), normal),
   where: [
@@ -100,7 +115,18 @@ export const CASES: Record<string, Case[]> = {
     {
       label: 'mask from a comparison, scalar b',
       inputs: (g) => [randn([2, 3], g), gl.scalar(0.3)],
-      f: (a, b) => gl.where(gl.gt(t([[1, -1, 2], [-2, 3, -3]]), 0), a, b),
+      f: (a, b) =>
+        gl.where(
+          gl.gt(
+            t([
+              [1, -1, 2],
+              [-2, 3, -3],
+            ]),
+            0,
+          ),
+          a,
+          b,
+        ),
     },
   ],
   sum: [

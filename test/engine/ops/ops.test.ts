@@ -205,9 +205,24 @@ const SCALAR_MEANING: Record<string, (...v: number[]) => number> = {
 
 /** Operand values for each elementwise op at one point, inside its domain and away from kinks. */
 const POINT: Record<string, number[]> = {
-  add: [0.7, -1.3], sub: [0.7, -1.3], mul: [0.7, -1.3], div: [0.7, -1.3], pow: [1.7, -1.3],
-  maximum: [0.7, -1.3], minimum: [0.7, -1.3], neg: [0.7], exp: [0.7], log: [0.7], sqrt: [0.7],
-  abs: [-0.7], sigmoid: [-0.7], tanh: [0.7], relu: [0.7], sin: [0.7], cos: [0.7], where: [1, 0.7, -1.3],
+  add: [0.7, -1.3],
+  sub: [0.7, -1.3],
+  mul: [0.7, -1.3],
+  div: [0.7, -1.3],
+  pow: [1.7, -1.3],
+  maximum: [0.7, -1.3],
+  minimum: [0.7, -1.3],
+  neg: [0.7],
+  exp: [0.7],
+  log: [0.7],
+  sqrt: [0.7],
+  abs: [-0.7],
+  sigmoid: [-0.7],
+  tanh: [0.7],
+  relu: [0.7],
+  sin: [0.7],
+  cos: [0.7],
+  where: [1, 0.7, -1.3],
 };
 
 const elementwiseDifferentiable = PRIMITIVES.filter((p) => p.elementwise && p.differentiable && !p.custom).map((p) => p.name);
@@ -280,7 +295,10 @@ describe('scalar fast path (0-d operands) agrees with the tensor path', () => {
       point.forEach((_, i) => {
         if (!diff[i]) return;
         const at = (d: number) => {
-          const y = applyByName(name, point.map((v, j) => gl.scalar(j === i ? v + d : v))).item();
+          const y = applyByName(
+            name,
+            point.map((v, j) => gl.scalar(j === i ? v + d : v)),
+          ).item();
           return y * y + y;
         };
         expect(rel(s[i].grad!.item(), (at(h) - at(-h)) / (2 * h))).toBeLessThan(1e-7);
@@ -337,7 +355,11 @@ describe('coverage', () => {
 // ---- forward values of the structural ops --------------------------------------------------
 
 describe('forward values', () => {
-  const X = () => gl.tensor([[1, 2, 3], [4, 5, 6]]);
+  const X = () =>
+    gl.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
   it('sum with axis and keepdims', () => {
     expect(X().sum().item()).toBe(21);
     expect(X().sum(0).toArray()).toEqual([5, 7, 9]);
@@ -353,8 +375,15 @@ describe('forward values', () => {
   });
   it('matmul 2-D and 1-D', () => {
     const A = X();
-    const B = gl.tensor([[1, 0], [0, 1], [1, 1]]);
-    expect(gl.matmul(A, B).toArray()).toEqual([[4, 5], [10, 11]]);
+    const B = gl.tensor([
+      [1, 0],
+      [0, 1],
+      [1, 1],
+    ]);
+    expect(gl.matmul(A, B).toArray()).toEqual([
+      [4, 5],
+      [10, 11],
+    ]);
     expect(gl.matmul(gl.tensor([1, 1]), A).toArray()).toEqual([5, 7, 9]);
     expect(gl.matmul(A, gl.tensor([1, 0, -1])).toArray()).toEqual([-2, -2]);
     const d = gl.matmul(gl.tensor([1, 2, 3]), gl.tensor([4, 5, 6]));
@@ -362,25 +391,57 @@ describe('forward values', () => {
     expect(d.item()).toBe(32);
   });
   it('transpose, reshape, take, slice, concat, pick, where', () => {
-    expect(X().T.toArray()).toEqual([[1, 4], [2, 5], [3, 6]]);
+    expect(X().T.toArray()).toEqual([
+      [1, 4],
+      [2, 5],
+      [3, 6],
+    ]);
     expect(gl.transpose(gl.arange(24).reshape([2, 3, 4]), [2, 0, 1]).shape).toEqual([4, 2, 3]);
     expect(gl.transpose(gl.arange(24).reshape([2, 3, 4]), [2, 0, 1]).toArray()).toEqual(
       [0, 1, 2, 3].map((k) => [0, 1].map((i) => [0, 1, 2].map((j) => i * 12 + j * 4 + k))),
     );
-    expect(X().reshape([3, -1]).toArray()).toEqual([[1, 2], [3, 4], [5, 6]]);
-    expect(gl.take(X(), [1, 0, 1]).toArray()).toEqual([[4, 5, 6], [1, 2, 3], [4, 5, 6]]);
-    expect(X().take([2, -3], 1).toArray()).toEqual([[3, 1], [6, 4]]);
-    expect(gl.slice(X(), 1, 3, 1).toArray()).toEqual([[2, 3], [5, 6]]);
-    expect(gl.concat([X(), gl.tensor([[7], [8]])], 1).toArray()).toEqual([[1, 2, 3, 7], [4, 5, 6, 8]]);
+    expect(X().reshape([3, -1]).toArray()).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6],
+    ]);
+    expect(gl.take(X(), [1, 0, 1]).toArray()).toEqual([
+      [4, 5, 6],
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
+    expect(X().take([2, -3], 1).toArray()).toEqual([
+      [3, 1],
+      [6, 4],
+    ]);
+    expect(gl.slice(X(), 1, 3, 1).toArray()).toEqual([
+      [2, 3],
+      [5, 6],
+    ]);
+    expect(gl.concat([X(), gl.tensor([[7], [8]])], 1).toArray()).toEqual([
+      [1, 2, 3, 7],
+      [4, 5, 6, 8],
+    ]);
     expect(gl.pick(X(), [2, 0]).toArray()).toEqual([3, 4]);
-    expect(gl.where(gl.tensor([1, 0, 1]), X(), 0).toArray()).toEqual([[1, 0, 3], [4, 0, 6]]);
+    expect(gl.where(gl.tensor([1, 0, 1]), X(), 0).toArray()).toEqual([
+      [1, 0, 3],
+      [4, 0, 6],
+    ]);
   });
   it('softmax and logsumexp values', () => {
     const s = gl.softmax(gl.tensor([1, 2, 3]));
     const e = [1, 2, 3].map(Math.exp);
     const z = e[0] + e[1] + e[2];
-    expectClose(s, e.map((v) => v / z), 1e-15);
+    expectClose(
+      s,
+      e.map((v) => v / z),
+      1e-15,
+    );
     expectClose(gl.logsumexp(gl.tensor([1, 2, 3])), Math.log(z), 1e-15);
-    expectClose(gl.logSoftmax(gl.tensor([1, 2, 3])), e.map((v) => Math.log(v / z)), 1e-14);
+    expectClose(
+      gl.logSoftmax(gl.tensor([1, 2, 3])),
+      e.map((v) => Math.log(v / z)),
+      1e-14,
+    );
   });
 });

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 
 function rng(seed: number) {
-  return () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) - 0.5;
+  return () => (seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32 - 0.5;
 }
 
 /** The documented order, written plainly; `fr` rounds each operation (Math.fround for float32). */
@@ -45,7 +45,8 @@ function naive(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number,
   const mag = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
-      let s = 0, t = 0;
+      let s = 0,
+        t = 0;
       for (let p = 0; p < k; p++) {
         s += a[i * k + p] * b[p * n + j];
         t += Math.abs(a[i * k + p] * b[p * n + j]);
@@ -66,7 +67,12 @@ function transposed(x: ArrayLike<number>, r: number, c: number, T: typeof Float3
 const edge = [1, 3, 5, 17, 257];
 const shapes: [number, number, number][] = [
   ...edge.flatMap((m) => edge.map((k): [number, number, number] => [m, k, edge[(edge.indexOf(m) + edge.indexOf(k)) % 5]])),
-  [256, 784, 10], [64, 513, 33], [33, 600, 9], [100, 1, 100], [8, 256, 8], [4, 257, 8],
+  [256, 784, 10],
+  [64, 513, 33],
+  [33, 600, 9],
+  [100, 1, 100],
+  [8, 256, 8],
+  [4, 257, 8],
 ];
 
 afterEach(() => setWasmEnabled(true));
@@ -102,7 +108,12 @@ describe('WebAssembly matmul', () => {
   }
 
   it('Aᵀ·B and A·Bᵀ entry points equal matmul of the materialised transpose, bit for bit', () => {
-    for (const [m, k, n] of [[257, 17, 5], [64, 300, 40], [5, 3, 1], [130, 257, 66]] as const) {
+    for (const [m, k, n] of [
+      [257, 17, 5],
+      [64, 300, 40],
+      [5, 3, 1],
+      [130, 257, 66],
+    ] as const) {
       for (const T of [Float32Array, Float64Array]) {
         const r = rng(m + k + n);
         const a = new T(m * k).map(r);
@@ -202,7 +213,11 @@ describe('WebAssembly matmul', () => {
     setThreads(2);
     const deadline = Date.now() + 20_000;
     const r = rng(21);
-    const shapes2: [number, number, number][] = [[256, 784, 256], [257, 300, 33], [130, 1030, 17]];
+    const shapes2: [number, number, number][] = [
+      [256, 784, 256],
+      [257, 300, 33],
+      [130, 1030, 17],
+    ];
     const data = shapes2.map(([m, k, n]) => [Float64Array.from({ length: m * k }, r), Float64Array.from({ length: k * n }, r)]);
     // the first split call starts the worker; wait until it takes work
     matmul(data[0][0], data[0][1], 256, 784, 256, new Float64Array(256 * 256));
@@ -225,7 +240,7 @@ describe('WebAssembly matmul', () => {
     setThreads(1);
   });
 
-  it('a process that used the helper thread exits by itself (the worker is unref\'d)', () => {
+  it("a process that used the helper thread exits by itself (the worker is unref'd)", () => {
     // compile engine/wasm/*.ts to CommonJS in a temp folder and run a script that starts the helper
     const dir = mkdtempSync(join(tmpdir(), 'gl-wasm-'));
     const src = join(__dirname, '../../../engine/wasm');
@@ -235,7 +250,9 @@ describe('WebAssembly matmul', () => {
       });
       writeFileSync(join(dir, f.replace(/\.ts$/, '.js')), out.outputText);
     }
-    writeFileSync(join(dir, 'main.js'), `
+    writeFileSync(
+      join(dir, 'main.js'),
+      `
       const { wasmGemm, setThreads } = require('./runtime.js');
       const { helperReady } = require('./threads.js');
       setThreads(2);
@@ -246,7 +263,8 @@ describe('WebAssembly matmul', () => {
         if (helperReady()) { wasmGemm(a, n, 1, a, n, 1, n, n, n, o); console.log('ran', o[0]); }
         else if (Date.now() - t0 < 10000) setTimeout(poll, 5);
       })();
-    `);
+    `,
+    );
     const t0 = Date.now();
     const stdout = execFileSync(process.execPath, [join(dir, 'main.js')], { timeout: 20_000, encoding: 'utf8' });
     expect(stdout.trim()).toBe('ran 200');

@@ -41,28 +41,52 @@ const payloads = {
   'boundary-moons': gl.decisionBoundary(linear, moons.X, moons.y, { title: 'a linear classifier on two moons' }).payload,
   'confusion-digits': gl.confusionMatrix(pred, test.y, { title: 'digits test set, 3 epochs' }).payload,
   'grid-digits': gl.imageGrid(gl.slice(test.X, 0, 30), { title: 'test digits', captions: (i) => `${labels[i]} → ${pred[i]}` }).payload,
-  'grid-weights': gl.imageGrid(dnet.weights()[0].T, { title: 'first-layer weights (one image per hidden unit)', captions: (i) => `unit ${i}`, columns: 8 }).payload,
-  'hostile': gl.confusionMatrix([0, 1, 1], [0, 1, 0], { classes: ['<img src=x onerror=alert(1)>', '<b>bold</b>'], title: '<script>alert(1)</script>' }).payload,
-  'hostile-grid': gl.imageGrid(gl.tensor([[0, 1, 2, 3], [3, 2, 1, 0]]), { captions: ['<img src=x onerror=alert(1)>', '&amp;'] }).payload,
+  'grid-weights': gl.imageGrid(dnet.weights()[0].T, { title: 'first-layer weights (one image per hidden unit)', captions: (i) => `unit ${i}`, columns: 8 })
+    .payload,
+  hostile: gl.confusionMatrix([0, 1, 1], [0, 1, 0], { classes: ['<img src=x onerror=alert(1)>', '<b>bold</b>'], title: '<script>alert(1)</script>' }).payload,
+  'hostile-grid': gl.imageGrid(
+    gl.tensor([
+      [0, 1, 2, 3],
+      [3, 2, 1, 0],
+    ]),
+    { captions: ['<img src=x onerror=alert(1)>', '&amp;'] },
+  ).payload,
 };
 fs.writeFileSync(path.join(build, 'payloads.json'), JSON.stringify(payloads));
 const b64 = (s) => Buffer.from(s).toString('base64');
-const staticHtml = Object.entries(payloads).map(([id, p]) => {
-  const data = bundleOf(p).data;
-  const fig = data['image/svg+xml'] ? `<img src="data:image/svg+xml;base64,${b64(data['image/svg+xml'])}">` : data['text/html'];
-  return `<section id="static-${id}" style="display:inline-block;margin:12px">${fig}</section><br>`;
-}).join('\n');
-fs.writeFileSync(path.join(build, 'static.html'), `<!doctype html><html><head><meta charset="utf-8"></head><body style="background:#fff;margin:16px">${staticHtml}</body></html>`);
-fs.writeFileSync(path.join(out, 'text.txt'), Object.values(payloads).map((p) => bundleOf(p).data['text/plain']).join('\n\n'));
+const staticHtml = Object.entries(payloads)
+  .map(([id, p]) => {
+    const data = bundleOf(p).data;
+    const fig = data['image/svg+xml'] ? `<img src="data:image/svg+xml;base64,${b64(data['image/svg+xml'])}">` : data['text/html'];
+    return `<section id="static-${id}" style="display:inline-block;margin:12px">${fig}</section><br>`;
+  })
+  .join('\n');
+fs.writeFileSync(
+  path.join(build, 'static.html'),
+  `<!doctype html><html><head><meta charset="utf-8"></head><body style="background:#fff;margin:16px">${staticHtml}</body></html>`,
+);
+fs.writeFileSync(
+  path.join(out, 'text.txt'),
+  Object.values(payloads)
+    .map((p) => bundleOf(p).data['text/plain'])
+    .join('\n\n'),
+);
 
 // ---- the views, in both themes ---------------------------------------------
-execFileSync(path.join(root, 'node_modules/.bin/esbuild'), [path.join(here, 'pictures-entry.ts'), '--bundle', '--format=esm', `--outfile=${build}/entry.js`, '--log-level=warning'], { stdio: 'inherit' });
+execFileSync(
+  path.join(root, 'node_modules/.bin/esbuild'),
+  [path.join(here, 'pictures-entry.ts'), '--bundle', '--format=esm', `--outfile=${build}/entry.js`, '--log-level=warning'],
+  { stdio: 'inherit' },
+);
 const theme = (name) => path.join(root, `.venv/share/jupyter/lab/themes/@jupyterlab/theme-${name}-extension/index.css`);
 for (const name of ['light', 'dark']) {
-  fs.writeFileSync(path.join(build, `${name}.html`), `<!doctype html><html><head><meta charset="utf-8">
+  fs.writeFileSync(
+    path.join(build, `${name}.html`),
+    `<!doctype html><html><head><meta charset="utf-8">
 <style>${fs.readFileSync(theme(name), 'utf8')}</style><style>${['base', 'graph', 'graph-steps', 'gradcheck', 'chain', 'curve', 'pictures'].map((n) => fs.readFileSync(path.join(root, 'style', n + '.css'), 'utf8')).join('\n')}</style>
 <style>body{background:var(--jp-layout-color0);margin:16px} section{margin-bottom:24px;padding:8px}</style>
-</head><body><div id="views"></div><script type="module" src="/entry.js"></script></body></html>`);
+</head><body><div id="views"></div><script type="module" src="/entry.js"></script></body></html>`,
+  );
 }
 const server = http.createServer((req, res) => {
   const file = path.join(build, decodeURIComponent(new URL(req.url, 'http://x').pathname));

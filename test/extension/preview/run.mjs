@@ -18,9 +18,13 @@ const build = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-preview-'));
 fs.mkdirSync(out, { recursive: true });
 
 const esbuild = path.join(root, 'node_modules/.bin/esbuild');
-execFileSync(esbuild, [path.join(here, 'entry.ts'), '--bundle', '--format=esm', '--splitting', `--outdir=${build}`, '--log-level=warning'], { stdio: 'inherit' });
+execFileSync(esbuild, [path.join(here, 'entry.ts'), '--bundle', '--format=esm', '--splitting', `--outdir=${build}`, '--log-level=warning'], {
+  stdio: 'inherit',
+});
 // The static fallbacks, built for Node.
-execFileSync(esbuild, [path.join(here, 'static.ts'), '--bundle', '--platform=node', '--format=esm', `--outfile=${build}/static.mjs`, '--log-level=warning'], { stdio: 'inherit' });
+execFileSync(esbuild, [path.join(here, 'static.ts'), '--bundle', '--platform=node', '--format=esm', `--outfile=${build}/static.mjs`, '--log-level=warning'], {
+  stdio: 'inherit',
+});
 
 const theme = (name) => path.join(root, `.venv/share/jupyter/lab/themes/@jupyterlab/theme-${name}-extension/index.css`);
 const page = (themeName) => `<!doctype html><html><head><meta charset="utf-8">
@@ -47,7 +51,16 @@ const base = `http://127.0.0.1:${server.address().port}`;
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-chromium-'));
 const browser = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
   viewport: { width: 960, height: 900 },
 });
 try {
@@ -59,12 +72,30 @@ try {
     await p.goto(`${base}/${themeName}.html`);
     await p.waitForFunction(() => window.gradlabPreview?.timings?.graph1000 !== undefined, null, { timeout: 60_000 });
     const timings = await p.evaluate(() => window.gradlabPreview.timings);
-    console.log(themeName, 'timings (ms):', JSON.stringify(timings, (k, v) => (typeof v === 'number' ? Math.round(v) : v)));
+    console.log(
+      themeName,
+      'timings (ms):',
+      JSON.stringify(timings, (k, v) => (typeof v === 'number' ? Math.round(v) : v)),
+    );
     if (await p.$('img')) errors.push('an <img> element exists: a payload string became markup');
     if (await p.$('#loss-xss a[href^="javascript"]')) errors.push('a javascript: link exists in the loss curve');
     // hover a node to show its details
     await p.hover('#graph-layer [data-node-id="1"] .gradlab-box', { force: true });
-    for (const id of ['graph-circuit', 'graph-layer', 'graph-square', 'graph-xss', 'graph-mlp-small', 'graph-1000', 'gradcheck-fail', 'gradcheck-pass', 'jc-mlp', 'jc-wide', 'loss', 'loss-stopped', 'loss-xss']) {
+    for (const id of [
+      'graph-circuit',
+      'graph-layer',
+      'graph-square',
+      'graph-xss',
+      'graph-mlp-small',
+      'graph-1000',
+      'gradcheck-fail',
+      'gradcheck-pass',
+      'jc-mlp',
+      'jc-wide',
+      'loss',
+      'loss-stopped',
+      'loss-xss',
+    ]) {
       await p.locator(`#${id}`).screenshot({ path: path.join(out, `${id}-${themeName}.png`) });
     }
     // zoom into the big graph and screenshot again

@@ -1,12 +1,5 @@
 /** The static fallbacks of the fixtures on one page, inlined the way nbconvert's HTML export inlines them. */
-import {
-  gradCheckHtml,
-  gradCheckText,
-  graphSvg,
-  jacobianChainHtml,
-  jacobianChainText,
-  lossCurveSvg,
-} from '../../../engine/display/figures/index';
+import { gradCheckHtml, gradCheckText, graphSvg, jacobianChainHtml, jacobianChainText, lossCurveSvg } from '../../../engine/display/figures/index';
 import * as F from '../../fixtures/payloads';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');

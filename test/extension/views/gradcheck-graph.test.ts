@@ -6,7 +6,6 @@ import { currentView } from '../../../extension/views/dom';
 import * as F from '../../fixtures/payloads';
 import { wire } from '../../fixtures/wire';
 
-
 function host(): HTMLElement {
   const el = document.createElement('div');
   document.body.append(el);
@@ -95,7 +94,7 @@ describe('renderGradCheck with a checked graph', () => {
     g.nodes[2].check = ok(1e-9);
     const el = host();
     renderGradCheck(el, wire({ ...F.gradCheckPass, graph: g }));
-    expect(el.querySelector('.gradlab-gradcheck-nodes')!.textContent).toBe('✓ every op\'s local backward agrees with finite differences (3 nodes checked)');
+    expect(el.querySelector('.gradlab-gradcheck-nodes')!.textContent).toBe("✓ every op's local backward agrees with finite differences (3 nodes checked)");
     expect(el.querySelectorAll('.gradlab-check-fail')).toHaveLength(0);
 
     g.nodes[2].check = bad(0.25);

@@ -5,7 +5,6 @@ import { renderGradCheck } from '../../../extension/views/gradcheck';
 import * as F from '../../fixtures/payloads';
 import { wire } from '../../fixtures/wire';
 
-
 function host(): HTMLElement {
   const el = document.createElement('div');
   document.body.append(el);
@@ -13,8 +12,7 @@ function host(): HTMLElement {
 }
 
 /** Cell texts of the entries table, row by row. */
-const entryRows = (el: Element) =>
-  [...el.querySelectorAll('.gradlab-gradcheck-entries tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent));
+const entryRows = (el: Element) => [...el.querySelectorAll('.gradlab-gradcheck-entries tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent));
 
 afterEach(() => document.body.replaceChildren());
 

@@ -23,8 +23,7 @@ function details(p: GraphPayload, id: number) {
   const el = document.createElement('div');
   el.append(...nodeDetails(document, id, p.nodes, false));
   const text = (sel: string) => el.querySelector(sel)?.textContent ?? null;
-  const rows = (sel: string) =>
-    [...el.querySelectorAll(`${sel} tr`)].map((tr) => [...tr.children].map((c) => c.textContent));
+  const rows = (sel: string) => [...el.querySelectorAll(`${sel} tr`)].map((tr) => [...tr.children].map((c) => c.textContent));
   return { el, text, rows };
 }
 
@@ -44,7 +43,7 @@ describe('nodeDetails: backward rule', () => {
     ]);
   });
 
-  it('reads the rule from the payload\'s rule table (ruleRef), as the engine sends it, with the same text as inline', () => {
+  it("reads the rule from the payload's rule table (ruleRef), as the engine sends it, with the same text as inline", () => {
     const p = wire(branch);
     p.rules = [rules.add, rules.mul];
     for (const n of p.nodes) {
@@ -81,7 +80,10 @@ describe('nodeDetails: backward rule', () => {
     expect(patternName('add', 'distributes')).toBe('add distributes');
 
     const p = wire(branch);
-    p.nodes[2].rule!.jacobians = [{ shape: [1000, 1000], structure: 'diagonal' }, { shape: [1000, 1000], structure: 'diagonal' }];
+    p.nodes[2].rule!.jacobians = [
+      { shape: [1000, 1000], structure: 'diagonal' },
+      { shape: [1000, 1000], structure: 'diagonal' },
+    ];
     const d = details(p, 2);
     expect(d.text('.gradlab-details-why')).toContain('1,000 products');
     expect(d.rows('.gradlab-details-jacobians')[1][1]).toMatch(/^\[1,000 × 1,000\] diagonal/);
@@ -103,7 +105,11 @@ describe('nodeDetails: a value used several times', () => {
     ]);
     expect(d.el.querySelector('.gradlab-details-sum td')!.classList.contains('gradlab-pass')).toBe(true);
     // a feeds c and d: 42 + 6
-    expect(details(wire(branch), 0).rows('.gradlab-details-uses').map((r) => r[1])).toEqual(['42', '6', '48 = grad ✓']);
+    expect(
+      details(wire(branch), 0)
+        .rows('.gradlab-details-uses')
+        .map((r) => r[1]),
+    ).toEqual(['42', '6', '48 = grad ✓']);
     // b and d are used once: no such block
     expect(details(wire(branch), 1).el.querySelector('.gradlab-details-uses')).toBeNull();
   });
@@ -203,7 +209,17 @@ describe('nodeDetails: bounded by the data present', () => {
     const nodes: GraphNode[] = [];
     for (let i = 0; i < 1000; i++) nodes.push(node(i, 'leaf', `leaf${i}`, [], i, 1));
     const values = Array.from({ length: 100_000 }, (_, k) => k);
-    nodes.push({ ...node(1000, 'sum', long, Array.from({ length: 1000 }, (_, k) => k), 1, 1), value: { shape: [100_000], dtype: 'float64', size: 100_000, values, truncated: false, min: 0, max: 99_999, mean: 49_999.5 } });
+    nodes.push({
+      ...node(
+        1000,
+        'sum',
+        long,
+        Array.from({ length: 1000 }, (_, k) => k),
+        1,
+        1,
+      ),
+      value: { shape: [100_000], dtype: 'float64', size: 100_000, values, truncated: false, min: 0, max: 99_999, mean: 49_999.5 },
+    });
     // leaf 0 used by 500 more ops
     for (let i = 0; i < 500; i++) nodes.push(node(1001 + i, 'neg', null, [0], -1, 1, [-1]));
     const head = (id: number) => nodeDetails(document, id, nodes, false);

@@ -51,7 +51,10 @@ function click(target: Element) {
 }
 
 const translate = (el: Element) => {
-  const m = el.querySelector('.gradlab-graph-world')!.getAttribute('transform')!.match(/translate\(([-\d.]+),([-\d.]+)\) scale\(([-\d.]+)\)/)!;
+  const m = el
+    .querySelector('.gradlab-graph-world')!
+    .getAttribute('transform')!
+    .match(/translate\(([-\d.]+),([-\d.]+)\) scale\(([-\d.]+)\)/)!;
   return { x: Number(m[1]), y: Number(m[2]), k: Number(m[3]) };
 };
 
@@ -71,7 +74,15 @@ describe('graph view: scope groups', () => {
     expect(button.getAttribute('tabindex')).toBe('0');
     expect(button.getAttribute('aria-label')).toBe('expand group point 7 (3 nodes)');
     expect([...g.querySelectorAll('text')].map((t) => t.textContent)).toEqual([
-      '▸ point 7', 'nodes', '3', 'in', 'scalar', 'out', 'scalar', 'ops', '1 mul · 1 relu · 1 sum',
+      '▸ point 7',
+      'nodes',
+      '3',
+      'in',
+      'scalar',
+      'out',
+      'scalar',
+      'ops',
+      '1 mul · 1 relu · 1 sum',
     ]);
     expect(el.querySelector('.gradlab-header')!.textContent).toContain('160 nodes · 40 drawn · 40 collapsed groups');
     expect(el.textContent).toContain('120 of 160 nodes are inside 40 collapsed scope groups');
@@ -121,7 +132,12 @@ describe('graph view: scope groups', () => {
     renderGraph(el, wire(scoped(3)));
     expect(el.querySelectorAll('[data-node-id]')).toHaveLength(1 + 9 + 2);
     expect([...el.querySelectorAll('.gradlab-group-expanded')].map((g) => g.getAttribute('data-group')).sort()).toEqual([
-      'point 0', 'point 0/act', 'point 1', 'point 1/act', 'point 2', 'point 2/act',
+      'point 0',
+      'point 0/act',
+      'point 1',
+      'point 1/act',
+      'point 2',
+      'point 2/act',
     ]);
     expect(el.querySelector('.gradlab-group-collapsed')).toBeNull();
   });
@@ -221,7 +237,7 @@ describe('graph view: shared inputs', () => {
 });
 
 describe('graph view: backward rules from the engine', () => {
-  it('shows a real mul node\'s rule, read from the payload\'s rule table, in the details', () => {
+  it("shows a real mul node's rule, read from the payload's rule table, in the details", () => {
     const a = gl.scalar(2, { requiresGrad: true });
     const b = gl.scalar(3, { requiresGrad: true });
     const y = a.mul(b).add(a);
@@ -265,7 +281,9 @@ describe('graph view: a payload over the budget (hand-made)', () => {
     expect(drawn()).toContain(199_999); // the output first
     // stepping is off, and says why; the stepping keys do nothing
     const stepper = el.querySelector('.gradlab-stepper')!;
-    expect(stepper.querySelector('.gradlab-step-caption')!.textContent).toContain('Stepping is off for this graph: only the 20,000 nodes nearest the output of 200,000 are drawn');
+    expect(stepper.querySelector('.gradlab-step-caption')!.textContent).toContain(
+      'Stepping is off for this graph: only the 20,000 nodes nearest the output of 200,000 are drawn',
+    );
     expect([...stepper.querySelectorAll('button')].filter((b) => !b.hidden).every((b) => b.hasAttribute('disabled'))).toBe(true);
     el.querySelector('.gradlab-graph-canvas')!.dispatchEvent(new KeyboardEvent('keydown', { key: '.', bubbles: true }));
     expect(stepper.getAttribute('data-step')).toBe('0');

@@ -83,13 +83,20 @@ describe('stepSequence', () => {
         version: 1,
         kind: 'graph',
         output: 2,
-        nodes: [node(0, 'leaf', 'a', [], 2, 1), node(1, 'leaf', 'b', [], 3, 1), { ...node(2, op, 'y', [0, 1], 5, 1, [1, 1]), rule: { pattern: e.pattern, text: '', jacobians: [] } }],
+        nodes: [
+          node(0, 'leaf', 'a', [], 2, 1),
+          node(1, 'leaf', 'b', [], 3, 1),
+          { ...node(2, op, 'y', [0, 1], 5, 1, [1, 1]), rule: { pattern: e.pattern, text: '', jacobians: [] } },
+        ],
       };
       const steps = stepSequence(wire(p));
       const gate = e.infix ? e.glyph : op;
       expect(steps[2].caption, op).toBe(`forward 3/3: y = ${e.infix ? `a ${e.glyph} b` : `${op}(a, b)`} = 5`);
-      const c = (pos: number) => e.caption({ y: 'y', gy: '∂L/∂y', op, pos, arity: 2, operand: (i) => ['a', 'b'][i], factor: (i) => ['a', 'b'][i], pattern: e.pattern });
-      expect(steps[3].caption, op).toBe(`backward 1/3: start at the output y: ∂L/∂y = 1 (L is y) — through ${gate}: a receives ${c(0)} = 1; b receives ${c(1)} = 1`);
+      const c = (pos: number) =>
+        e.caption({ y: 'y', gy: '∂L/∂y', op, pos, arity: 2, operand: (i) => ['a', 'b'][i], factor: (i) => ['a', 'b'][i], pattern: e.pattern });
+      expect(steps[3].caption, op).toBe(
+        `backward 1/3: start at the output y: ∂L/∂y = 1 (L is y) — through ${gate}: a receives ${c(0)} = 1; b receives ${c(1)} = 1`,
+      );
     }
   });
 
@@ -99,10 +106,15 @@ describe('stepSequence', () => {
       kind: 'graph',
       output: k,
       // w + w + w + ...: w is used k + 1 times, ∂L/∂w = k + 1
-      nodes: [node(0, 'leaf', 'w', [], 1, k + 1), ...Array.from({ length: k }, (_, i) => node(i + 1, 'add', null, i === 0 ? [0, 0] : [i, 0], i + 2, 1, [1, 1]))],
+      nodes: [
+        node(0, 'leaf', 'w', [], 1, k + 1),
+        ...Array.from({ length: k }, (_, i) => node(i + 1, 'add', null, i === 0 ? [0, 0] : [i, 0], i + 2, 1, [1, 1])),
+      ],
     });
     const last = (p: GraphPayload) => stepSequence(wire(p)).at(-1)!.caption;
-    expect(last(uses(5))).toBe('backward 6/6: w’s gradient is complete: ∂L/∂w = 6 = 1 + 1 + 1 + 1 + 1 + 1, the sum of its 6 contributions — this is what w.grad holds');
+    expect(last(uses(5))).toBe(
+      'backward 6/6: w’s gradient is complete: ∂L/∂w = 6 = 1 + 1 + 1 + 1 + 1 + 1, the sum of its 6 contributions — this is what w.grad holds',
+    );
     expect(last(uses(6))).toBe('backward 7/7: w’s gradient is complete: ∂L/∂w = 7, the sum of its 7 contributions — this is what w.grad holds');
   });
 
@@ -116,7 +128,10 @@ describe('stepSequence', () => {
         node(0, 'leaf', 'w', [], -1, 0),
         node(1, 'const', null, [], 5, null),
         { ...node(2, 'mul', null, [0, 1], -5, 0, [0, null]) },
-        { ...node(3, 'relu', 'y', [2], 0, 1, [0]), rule: { pattern: 'routes', text: 'gx = gy where x > 0', jacobians: [{ shape: [1, 1], structure: 'diagonal' }] } },
+        {
+          ...node(3, 'relu', 'y', [2], 0, 1, [0]),
+          rule: { pattern: 'routes', text: 'gx = gy where x > 0', jacobians: [{ shape: [1, 1], structure: 'diagonal' }] },
+        },
       ],
     };
     const steps = stepSequence(wire(p));
@@ -128,14 +143,17 @@ describe('stepSequence', () => {
     expect(steps[5].caption).toBe('backward 2/3: #2’s gradient is complete: ∂L/∂#2 = 0 — through ×: w receives ∂L/∂#2 · 5 = 0');
   });
 
-  it('gives the same captions when the rule comes from the payload\'s rule table (ruleRef)', () => {
+  it("gives the same captions when the rule comes from the payload's rule table (ruleRef)", () => {
     const inline: GraphPayload = {
       version: 1,
       kind: 'graph',
       output: 1,
       nodes: [
         node(0, 'leaf', 'x', [], -2, 0),
-        { ...node(1, 'relu', 'y', [0], 0, 1, [0]), rule: { pattern: 'routes', text: 'gx = gy where x > 0', jacobians: [{ shape: [1, 1], structure: 'diagonal' }] } },
+        {
+          ...node(1, 'relu', 'y', [0], 0, 1, [0]),
+          rule: { pattern: 'routes', text: 'gx = gy where x > 0', jacobians: [{ shape: [1, 1], structure: 'diagonal' }] },
+        },
       ],
     };
     const table = wire(inline);
@@ -152,7 +170,9 @@ describe('stepSequence', () => {
     for (const n of p.nodes) delete n.inputGrads;
     const steps = stepSequence(p);
     expect(steps).toHaveLength(10);
-    expect(steps[5].caption).toBe('backward 1/5: start at the output e: ∂L/∂e = 1 (L is e) — through ×: d receives ∂L/∂e · c; c receives ∂L/∂e · d (1 of 2 contributions, partial)');
+    expect(steps[5].caption).toBe(
+      'backward 1/5: start at the output e: ∂L/∂e = 1 (L is e) — through ×: d receives ∂L/∂e · c; c receives ∂L/∂e · d (1 of 2 contributions, partial)',
+    );
     expect(stepState(p, steps, 5).partial.get(2)).toEqual({ received: 1, of: 2, sum: null });
   });
 
@@ -169,9 +189,15 @@ describe('stepSequence', () => {
       ],
     };
     const steps = stepSequence(wire(p));
-    expect(steps[4].sends.map((s) => s.sum)).toEqual([[1, 2], [3, 5]]);
+    expect(steps[4].sends.map((s) => s.sum)).toEqual([
+      [1, 2],
+      [3, 5],
+    ]);
     expect(steps[4].caption).toContain('x receives ∂L/∂y · x = [1, 2] (1 of 2 contributions, partial)');
-    const big = tensor([20], Array.from({ length: 20 }, (_, i) => i));
+    const big = tensor(
+      [20],
+      Array.from({ length: 20 }, (_, i) => i),
+    );
     expect(big.truncated).toBe(true);
     const q = wire(p);
     q.nodes[1].inputGrads = [big, big];
@@ -201,7 +227,10 @@ describe('stepSequence', () => {
     const big = wire(syntheticMlpGraph(1000));
     for (const p of [wire(branch), big]) {
       const steps = stepSequence(p);
-      expect(stepCounts(p)).toEqual({ forward: steps.filter((s) => s.phase === 'forward').length, backward: steps.filter((s) => s.phase === 'backward').length });
+      expect(stepCounts(p)).toEqual({
+        forward: steps.filter((s) => s.phase === 'forward').length,
+        backward: steps.filter((s) => s.phase === 'backward').length,
+      });
     }
     expect(stepCounts(wire(branch))).toEqual({ forward: 5, backward: 5 });
   });
@@ -232,7 +261,7 @@ function fakeView(p: GraphPayload, hiddenIn: Map<number, number> = new Map()) {
       g.append(e);
     };
     t('gradlab-value', String(n.value.values[0]));
-    if (n.grad) t('gradlab-line-label gradlab-grad-label', 'grad'), t('gradlab-grad', String(n.grad.values[0]));
+    if (n.grad) (t('gradlab-line-label gradlab-grad-label', 'grad'), t('gradlab-grad', String(n.grad.values[0])));
     svg.append(g);
     byId.set(n.id, g);
   }
@@ -318,7 +347,13 @@ describe('createStepper', () => {
   it('marks a collapsed group for the nodes it hides, and re-applies marks after a redraw', () => {
     const p = wire(branch);
     // c and d hidden in one collapsed group
-    const v = fakeView(p, new Map([[2, 0], [3, 0]]));
+    const v = fakeView(
+      p,
+      new Map([
+        [2, 0],
+        [3, 0],
+      ]),
+    );
     const st = createStepper(document, p, v.host);
     st.onKey(key('.'));
     st.onKey(key('.'));

@@ -47,7 +47,15 @@ describe('renderGraph', () => {
     const el = host();
     renderGraph(el, wire(F.layerGraph));
     expect([...el.querySelectorAll('.gradlab-edge-label')].map((t) => t.textContent).sort()).toEqual(['2', '3×2', '4×2', '4×2', '4×2', '4×3']);
-    expect(nodeTexts(el, 1)).toEqual(['W [3×2]', 'value', '[0.2, -0.5, 0.7, …]', 'min -0.5 max 0.7', 'grad', '[0.1125, -0.025, 0.1625, …]', 'min -0.025 max 0.1875']);
+    expect(nodeTexts(el, 1)).toEqual([
+      'W [3×2]',
+      'value',
+      '[0.2, -0.5, 0.7, …]',
+      'min -0.5 max 0.7',
+      'grad',
+      '[0.1125, -0.025, 0.1625, …]',
+      'min -0.025 max 0.1875',
+    ]);
     expect(nodeTexts(el, 2)[0]).toBe('matmul');
     expect(nodeTexts(el, 6)[0]).toBe('mean axis=all');
   });
@@ -141,7 +149,11 @@ describe('renderGraph', () => {
       version: 1,
       kind: 'graph',
       output: 2,
-      nodes: [null, { kind: 'leaf', name: { toString: null }, inputs: 'x', value: 5 }, { kind: 'op', op: 'add', inputs: [0, 1, 7], value: F.scalar(1), grad: 'no' }],
+      nodes: [
+        null,
+        { kind: 'leaf', name: { toString: null }, inputs: 'x', value: 5 },
+        { kind: 'op', op: 'add', inputs: [0, 1, 7], value: F.scalar(1), grad: 'no' },
+      ],
     } as unknown as GraphPayload;
     expect(() => renderGraph(el, bad)).not.toThrow();
     expect(el.querySelectorAll('.gradlab-node')).toHaveLength(3);

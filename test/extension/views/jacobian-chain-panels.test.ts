@@ -6,7 +6,6 @@ import { renderJacobianChain } from '../../../extension/views/jacobian-chain';
 import { XSS_NAME } from '../../fixtures/payloads';
 import { wire } from '../../fixtures/wire';
 
-
 function host(): HTMLElement {
   const el = document.createElement('div');
   document.body.append(el);
@@ -18,7 +17,10 @@ afterEach(() => document.body.replaceChildren());
 /** 10 → 1000 → 10 → 1000 → 10: the cheapest order is neither end. */
 function hourglass(): JacobianChainPayload {
   gl.seed(0);
-  const A = gl.randn([1000, 10]).mul(0.1), B = gl.randn([10, 1000]).mul(0.1), C = gl.randn([1000, 10]).mul(0.1), D = gl.randn([10, 1000]).mul(0.1);
+  const A = gl.randn([1000, 10]).mul(0.1),
+    B = gl.randn([10, 1000]).mul(0.1),
+    C = gl.randn([1000, 10]).mul(0.1),
+    D = gl.randn([10, 1000]).mul(0.1);
   return wire(gl.jacobianChain([(x) => A.matmul(x), (h) => B.matmul(h), (h) => C.matmul(h), (h) => D.matmul(h)], gl.randn([10])).payload);
 }
 
@@ -83,7 +85,9 @@ describe('the FC panel', () => {
     ]);
     // small counts are not repeated in words
     expect(params[3].querySelector('.gradlab-jc-full .gradlab-jc-side-line')!.textContent).toBe('10 × 10 = 100 entries');
-    expect(w1.querySelector('.gradlab-jc-why')!.textContent).toMatch(/^Backprop never forms ∂y\/∂fc1\.weight: of its 51 million entries only 200,704 can be non-zero/);
+    expect(w1.querySelector('.gradlab-jc-why')!.textContent).toMatch(
+      /^Backprop never forms ∂y\/∂fc1\.weight: of its 51 million entries only 200,704 can be non-zero/,
+    );
   });
 
   it('has no FC panel for a chain without parameters', () => {
@@ -101,7 +105,11 @@ describe('the FC panel', () => {
     expect(el.querySelector('img')).toBeNull();
     expect(el.querySelector('.gradlab-jc-product')!.textContent).toBe(XSS_NAME);
     expect(el.querySelector('.gradlab-jc-param')!.getAttribute('data-param')).toBe(XSS_NAME);
-    const bad = { ...mlp(), orders: [null, 3, { name: 'optimal' }], steps: [{ rows: 2, cols: 2, params: [null, { name: 'W', jacobian: 'x' }] }] } as unknown as JacobianChainPayload;
+    const bad = {
+      ...mlp(),
+      orders: [null, 3, { name: 'optimal' }],
+      steps: [{ rows: 2, cols: 2, params: [null, { name: 'W', jacobian: 'x' }] }],
+    } as unknown as JacobianChainPayload;
     expect(() => renderJacobianChain(el, bad)).not.toThrow();
     expect(el.querySelectorAll('.gradlab-jacobian-chain')).toHaveLength(1);
     expect(rows(el)).toHaveLength(1);

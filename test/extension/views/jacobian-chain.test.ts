@@ -5,7 +5,6 @@ import { renderJacobianChain } from '../../../extension/views/jacobian-chain';
 import * as F from '../../fixtures/payloads';
 import { wire } from '../../fixtures/wire';
 
-
 function host(): HTMLElement {
   const el = document.createElement('div');
   document.body.append(el);

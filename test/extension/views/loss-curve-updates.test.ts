@@ -18,7 +18,6 @@ import { wire } from '../../fixtures/wire';
 type Trace = { name: string; x: number[]; y: (number | null)[]; yaxis: string; opacity?: number; showlegend?: boolean; legendgroup?: string };
 type Layout = Record<string, any>;
 
-
 function host(parent: HTMLElement = document.body): HTMLElement {
   const el = document.createElement('div');
   parent.append(el);
@@ -152,7 +151,7 @@ describe('loss-curve view with many points', () => {
     const root = el.querySelector('[data-gradlab-view="loss-curve"]') as HTMLElement;
     expect(root.dataset.points).toBe('100000');
     expect(Number(root.dataset.drawn)).toBe(t.x.length);
-    expect(el.querySelector('.gradlab-loss-summary')!.textContent).toContain('loss 0.') ;
+    expect(el.querySelector('.gradlab-loss-summary')!.textContent).toContain('loss 0.');
   });
 
   it('coalesces a burst of live updates into a few redraws of the newest payload', async () => {
@@ -316,7 +315,12 @@ describe('legend names and values that cannot be drawn', () => {
     const el = host();
     const long = 'x'.repeat(100_000);
     const p: LossCurvePayload = {
-      version: 1, kind: 'loss-curve', xLabel: 'step', yLabel: 'loss', y2Label: 'accuracy', done: true,
+      version: 1,
+      kind: 'loss-curve',
+      xLabel: 'step',
+      yLabel: 'loss',
+      y2Label: 'accuracy',
+      done: true,
       series: ['loss', 'accuracy', 'validation loss', long].map((name, k) => ({ name, axis: k % 2 ? 'y2' : 'y', x: [0, 1, 2], y: [1, 0.5, 0.25] })),
     };
     const view = renderLossCurve(el, wire(p));
@@ -328,7 +332,11 @@ describe('legend names and values that cannot be drawn', () => {
   it('leaves ±1e308, NaN and ±Infinity out of the plot and says how many points it did not draw', async () => {
     const el = host();
     const p: LossCurvePayload = {
-      version: 1, kind: 'loss-curve', xLabel: 'step', yLabel: 'loss', done: true,
+      version: 1,
+      kind: 'loss-curve',
+      xLabel: 'step',
+      yLabel: 'loss',
+      done: true,
       series: [{ name: 'loss', axis: 'y', x: [0, 1, 2, 3, 4, 5], y: [1, 1e308, -1e308, 0.5, 'NaN', '-Infinity'] }],
     };
     const view = renderLossCurve(el, wire(p));

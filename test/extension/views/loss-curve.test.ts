@@ -14,7 +14,6 @@ vi.mock('plotly.js-dist-min', () => ({ default: plotly }));
 import { renderLossCurve } from '../../../extension/views/loss-curve';
 import { wire } from '../../fixtures/wire';
 
-
 function host(): HTMLElement {
   const el = document.createElement('div');
   document.body.append(el);
@@ -50,9 +49,7 @@ describe('renderLossCurve', () => {
     expect(layout.hovermode).toBe('x unified');
     expect(layout.uirevision).toBe('gradlab');
     expect(el.querySelector('.gradlab-status')!.textContent).toBe('done');
-    expect(el.querySelector('.gradlab-loss-summary')!.textContent).toBe(
-      'loss 0.07005 at step 199 (lowest 0.05977 at 198) · accuracy 0.9832 at step 199',
-    );
+    expect(el.querySelector('.gradlab-loss-summary')!.textContent).toBe('loss 0.07005 at step 199 (lowest 0.05977 at 198) · accuracy 0.9832 at step 199');
   });
 
   it('updates in place with Plotly.react while training, then shows done or stopped', async () => {

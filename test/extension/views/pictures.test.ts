@@ -35,8 +35,19 @@ function hover(svg: Element, x: number, y: number): void {
 afterEach(() => document.body.replaceChildren());
 
 describe('decision boundary view', () => {
-  const X = gl.tensor([[-1, -1], [1, 1], [0.5, -1]]);
-  const linear = (Z: gl.Tensor) => gl.matmul(Z, gl.tensor([[0, 1], [0, 1]]));
+  const X = gl.tensor([
+    [-1, -1],
+    [1, 1],
+    [0.5, -1],
+  ]);
+  const linear = (Z: gl.Tensor) =>
+    gl.matmul(
+      Z,
+      gl.tensor([
+        [0, 1],
+        [0, 1],
+      ]),
+    );
 
   it('draws regions, the boundary, one marker per point and rings the misclassified one', () => {
     const p = wire(payloadOf(gl.decisionBoundary(linear, X, [0, 1, 1], { classes: ['no', XSS], resolution: 30 })) as DecisionBoundaryPayload);
@@ -120,7 +131,10 @@ describe('image grid view', () => {
     expect(full).toHaveLength(1);
     const svg = el.querySelector('svg')!;
     const tile = el.querySelectorAll('.gradlab-ig-tile')[2];
-    const [tx, ty] = tile.getAttribute('transform')!.match(/[\d.]+/g)!.map(Number);
+    const [tx, ty] = tile
+      .getAttribute('transform')!
+      .match(/[\d.]+/g)!
+      .map(Number);
     const px = Number(tile.querySelector('.gradlab-ig-ink')!.getAttribute('width'));
     hover(svg, tx + px * 1.5, ty + px * 1.5); // row 1, column 1 of the third image
     expect(el.querySelector('.gradlab-details')!.textContent).toBe('two: pixel (row 1, column 1) = 16   (range 0 … 16)');
@@ -151,7 +165,25 @@ describe('views bound their work by the data present, even without the renderer�
     expect(performance.now() - t0).toBeLessThan(ms);
   };
   const alert = (el: HTMLElement) => el.querySelector('.gradlab-view-error[role="alert"]')?.textContent;
-  const boundary = () => wire(gl.decisionBoundary((Z: gl.Tensor) => gl.matmul(Z, gl.tensor([[0, 1], [0, 1]])), gl.tensor([[-1, -1], [1, 1]]), [0, 1], { resolution: 20 }).payload);
+  const boundary = () =>
+    wire(
+      gl.decisionBoundary(
+        (Z: gl.Tensor) =>
+          gl.matmul(
+            Z,
+            gl.tensor([
+              [0, 1],
+              [0, 1],
+            ]),
+          ),
+        gl.tensor([
+          [-1, -1],
+          [1, 1],
+        ]),
+        [0, 1],
+        { resolution: 20 },
+      ).payload,
+    );
 
   it('a 1e9 × 1e9 decision boundary comes back at once with a message', () => {
     const el = host();
@@ -162,7 +194,9 @@ describe('views bound their work by the data present, even without the renderer�
   it('a 1e6 × 1e6 image grid comes back at once with a message', () => {
     const el = host();
     within(1000, () => renderImageGrid(el, { ...wire(gl.imageGrid(gl.ones([1, 2, 2])).payload), height: 1e6, width: 1e6 }));
-    expect(alert(el)).toBe('gradlab could not draw this image grid: images of height × width = 1e12 pixels are larger than the view draws (at most 200,000 pixels each)');
+    expect(alert(el)).toBe(
+      'gradlab could not draw this image grid: images of height × width = 1e12 pixels are larger than the view draws (at most 200,000 pixels each)',
+    );
   });
 
   it('a confusion matrix of 100,000 classes is refused, not built', () => {

@@ -34,7 +34,9 @@ describe('the orders in the figure model', () => {
   it('says when an end order is already the cheapest, and marks both rows that share the lowest cost', () => {
     const m = jacobianChainModel(chainOf([784, 64, 64, 10, 1]));
     expect(m.orders.filter((r) => r.best).map((r) => r.name)).toEqual(['reverse', 'optimal']);
-    expect(m.ordersVerdict).toMatch(/^Reverse order is already the cheapest: no bracketing of the chain does better than \(\(J₄·J₃\)·J₂\)·J₁ \(54,912 multiply-adds, forward order 3,720,864\)/);
+    expect(m.ordersVerdict).toMatch(
+      /^Reverse order is already the cheapest: no bracketing of the chain does better than \(\(J₄·J₃\)·J₂\)·J₁ \(54,912 multiply-adds, forward order 3,720,864\)/,
+    );
     const tie = jacobianChainModel(chainOf([2, 3, 3, 2]));
     expect(tie.orders.every((r) => r.best)).toBe(true);
     expect(tie.ordersVerdict).toBe('Every order tried costs the same here (30 multiply-adds); forward order keeps 13 entries alive at most, reverse order 14.');
@@ -52,7 +54,11 @@ describe('the orders in the figure model', () => {
   it('helpers: subscripts and counts in words', () => {
     expect(subscripted('J12·(J2·J1)')).toBe('J₁₂·(J₂·J₁)');
     expect([countWords(51_380_224), countWords(200_704), countWords(5_017_600), countWords(3.2e9), countWords(999)]).toEqual([
-      '51 million', '201 thousand', '5 million', '3.2 billion', '999',
+      '51 million',
+      '201 thousand',
+      '5 million',
+      '3.2 billion',
+      '999',
     ]);
   });
 });
@@ -61,9 +67,19 @@ describe('the FC panel in the figure model and the fallbacks', () => {
   it('784→256: ∂y/∂W is 256 × 200,704 = 51 million entries (200,704 non-zero) vs gW 256 × 784 = 200,704', () => {
     const [w, b] = jacobianChainModel(fcChain()).params;
     expect(w).toMatchObject({
-      step: 'J₁', stepLabel: 'FC 784→256', name: 'W', shape: '256 × 784',
-      jacobianDims: '256 × 200,704', jacobianEntries: '51,380,224', jacobianWords: '51 million', nonzero: '200,704',
-      formula: 'gW = gy · xᵀ', backpropShape: '256 × 784', backpropEntries: '200,704', backpropCost: '200,704', ratio: '256×',
+      step: 'J₁',
+      stepLabel: 'FC 784→256',
+      name: 'W',
+      shape: '256 × 784',
+      jacobianDims: '256 × 200,704',
+      jacobianEntries: '51,380,224',
+      jacobianWords: '51 million',
+      nonzero: '200,704',
+      formula: 'gW = gy · xᵀ',
+      backpropShape: '256 × 784',
+      backpropEntries: '200,704',
+      backpropCost: '200,704',
+      ratio: '256×',
     });
     expect(w.why).toBe(
       "Backprop never forms ∂y/∂W: of its 51 million entries only 200,704 can be non-zero, and they are copies of the layer's input x " +
@@ -84,7 +100,15 @@ describe('the FC panel in the figure model and the fallbacks', () => {
     expect(html).toContain('data-order="optimal"');
     expect(html).toContain('✓ cheapest');
     expect(html).toContain('gW = gy · xᵀ');
-    const hostile = { ...p, steps: p.steps.map((s) => ({ ...s, label: XSS_NAME, params: s.params?.map((q) => ({ ...q, name: XSS_NAME, backprop: { ...q.backprop, formula: XSS_NAME } })) })), orders: p.orders!.map((o) => ({ ...o, order: XSS_NAME })) };
+    const hostile = {
+      ...p,
+      steps: p.steps.map((s) => ({
+        ...s,
+        label: XSS_NAME,
+        params: s.params?.map((q) => ({ ...q, name: XSS_NAME, backprop: { ...q.backprop, formula: XSS_NAME } })),
+      })),
+      orders: p.orders!.map((o) => ({ ...o, order: XSS_NAME })),
+    };
     const out = jacobianChainHtml(hostile);
     expect(out).not.toContain('<img');
     expect(out).not.toContain('<script');

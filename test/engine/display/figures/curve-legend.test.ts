@@ -3,7 +3,14 @@ import type { LossCurvePayload, LossSeries } from '../../../../engine/display/co
 import { lossCurveSvg } from '../../../../engine/display/figures/curve';
 
 const curve = (series: LossSeries[], extra: Partial<LossCurvePayload> = {}): LossCurvePayload => ({
-  version: 1, kind: 'loss-curve', xLabel: 'step', yLabel: 'loss', y2Label: 'accuracy', series, done: true, ...extra,
+  version: 1,
+  kind: 'loss-curve',
+  xLabel: 'step',
+  yLabel: 'loss',
+  y2Label: 'accuracy',
+  series,
+  done: true,
+  ...extra,
 });
 const line = (name: string, axis: 'y' | 'y2', y: LossSeries['y'] = [0.9, 0.5, 0.3]): LossSeries => ({ name, axis, x: y.map((_, i) => i), y });
 
@@ -11,7 +18,11 @@ const line = (name: string, axis: 'y' | 'y2', y: LossSeries['y'] = [0.9, 0.5, 0.
 function legend(svg: string) {
   const W = Number(svg.match(/<svg[^>]* width="(\d+)"/)![1]);
   const H = Number(svg.match(/<svg[^>]* height="(\d+)"/)![1]);
-  const entries = [...svg.matchAll(/<line x1="([\d.]+)" y1="([\d.]+)" x2="[\d.]+" y2="[\d.]+" stroke="#[0-9a-f]+" stroke-width="2"[^>]*\/>\s*<text x="([\d.]+)" y="[\d.]+" fill="[^"]+">([^<]*)<\/text>/g)].map((m) => ({
+  const entries = [
+    ...svg.matchAll(
+      /<line x1="([\d.]+)" y1="([\d.]+)" x2="[\d.]+" y2="[\d.]+" stroke="#[0-9a-f]+" stroke-width="2"[^>]*\/>\s*<text x="([\d.]+)" y="[\d.]+" fill="[^"]+">([^<]*)<\/text>/g,
+    ),
+  ].map((m) => ({
     x: Number(m[1]),
     y: Number(m[2]),
     text: m[4].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>'),
@@ -24,7 +35,12 @@ describe('the static loss curve’s legend', () => {
   it('shows all four series of a training run inside the figure (the fourth was cut)', () => {
     const svg = lossCurveSvg(curve([line('loss', 'y'), line('accuracy', 'y2'), line('validation loss', 'y'), line('validation accuracy', 'y2')]));
     const { W, entries } = legend(svg);
-    expect(entries.map((e) => e.text)).toEqual(['loss = 0.3', 'accuracy (right axis) = 0.3', 'validation loss = 0.3', 'validation accuracy (right axis) = 0.3']);
+    expect(entries.map((e) => e.text)).toEqual([
+      'loss = 0.3',
+      'accuracy (right axis) = 0.3',
+      'validation loss = 0.3',
+      'validation accuracy (right axis) = 0.3',
+    ]);
     for (const e of entries) expect(e.right, e.text).toBeLessThanOrEqual(W);
     // wrapped to a second row, and the plot moved down to make room
     expect(new Set(entries.map((e) => e.y)).size).toBe(2);

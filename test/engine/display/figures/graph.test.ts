@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphNode, GraphPayload, NodeCheck } from '../../../../engine/display/contract';
-import { EXPAND_ALL_MAX, GRAPH_EDGE_LIMIT, GRAPH_NODE_LIMIT, MAX_SCOPE_DEPTH, SHARED_INPUTS_KEY, attrsText, graphFigure, groupKey } from '../../../../engine/display/figures/graph';
+import {
+  EXPAND_ALL_MAX,
+  GRAPH_EDGE_LIMIT,
+  GRAPH_NODE_LIMIT,
+  MAX_SCOPE_DEPTH,
+  SHARED_INPUTS_KEY,
+  attrsText,
+  graphFigure,
+  groupKey,
+} from '../../../../engine/display/figures/graph';
 import { graphSvg, graphText } from '../../../../engine/display/figures/graph-svg';
 import '../../../../engine'; // loads the ops before payloads.ts reads them
 import { GRAPH_NODE_LIMIT as ENGINE_NODE_LIMIT } from '../../../../engine/display/payloads';
@@ -248,7 +257,10 @@ describe('graphFigure: shared inputs', () => {
     expect(g.collapsed).toBe(true);
     expect(g.count).toBe(3);
     expect(g.lines.map((l) => `${l.label} ${l.text}`.trim())).toEqual([
-      '▸ shared inputs (3)', 'nodes 3', 'out 3× scalar', 'feeds 40 groups: point 0, point 1, point 2, …',
+      '▸ shared inputs (3)',
+      'nodes 3',
+      'out 3× scalar',
+      'feeds 40 groups: point 0, point 1, point 2, …',
     ]);
     expect(g.tooltip).toContain('feeds 40 groups');
     expect(fig.groups.filter((q) => q.collapsed)).toHaveLength(41); // the 40 points and the shared inputs
@@ -360,7 +372,9 @@ describe('graphFigure: a payload over the budget (hand-made: the engine never se
     const out = fig.nodes.find((n) => n.id === 199_999)!;
     expect(out.lines[0].text).toBe(`${'n'.repeat(31)}…`);
     expect(out.tooltip.length).toBeLessThan(300);
-    console.log(`graphFigure of a 200,000-node payload: ${ms.toFixed(0)} ms (layout ${fig.layoutMs.toFixed(0)} ms), ${fig.nodes.length} nodes, ${fig.edges.length} edges`);
+    console.log(
+      `graphFigure of a 200,000-node payload: ${ms.toFixed(0)} ms (layout ${fig.layoutMs.toFixed(0)} ms), ${fig.nodes.length} nodes, ${fig.edges.length} edges`,
+    );
   }, 60_000);
 
   it('is the same budget the engine sends its own graphs under', () => {
@@ -377,7 +391,8 @@ describe('graphFigure: a payload over the budget (hand-made: the engine never se
   it('keeps the nodes feeding the output before the ones that do not, and bounds the edges of one node', () => {
     // 30,000 unconnected leaves, then an output summing 100,000 references to the last 50 of them
     const nodes: GraphNode[] = [];
-    for (let i = 0; i < 30_000; i++) nodes.push({ id: i, kind: 'leaf', op: 'leaf', name: null, inputs: [], shape: [], value: scalar(i), grad: null, requiresGrad: false, scope: [] });
+    for (let i = 0; i < 30_000; i++)
+      nodes.push({ id: i, kind: 'leaf', op: 'leaf', name: null, inputs: [], shape: [], value: scalar(i), grad: null, requiresGrad: false, scope: [] });
     const inputs = Array.from({ length: 100_000 }, (_, k) => 29_950 + (k % 50));
     nodes.push({ id: 30_000, kind: 'op', op: 'sum', name: 'total', inputs, shape: [], value: scalar(1), grad: null, requiresGrad: false, scope: [] });
     const fig = graphFigure({ version: 1, kind: 'graph', output: 30_000, nodes });
@@ -399,8 +414,31 @@ describe('graphFigure: a payload over the budget (hand-made: the engine never se
       kind: 'graph',
       output: 1,
       nodes: [
-        { id: 0, kind: 'leaf', op: 'leaf', name: long, inputs: [], shape: Array(100_000).fill(1), value: scalar(1), grad: null, requiresGrad: true, scope: deep },
-        { id: 1, kind: 'op', op: long, name: 'y', inputs: [0], shape: [], value: scalar(2), grad: null, requiresGrad: true, scope: [], attrs: { [long]: long, axes: Array(100_000).fill(0) } },
+        {
+          id: 0,
+          kind: 'leaf',
+          op: 'leaf',
+          name: long,
+          inputs: [],
+          shape: Array(100_000).fill(1),
+          value: scalar(1),
+          grad: null,
+          requiresGrad: true,
+          scope: deep,
+        },
+        {
+          id: 1,
+          kind: 'op',
+          op: long,
+          name: 'y',
+          inputs: [0],
+          shape: [],
+          value: scalar(2),
+          grad: null,
+          requiresGrad: true,
+          scope: [],
+          attrs: { [long]: long, axes: Array(100_000).fill(0) },
+        },
       ],
     };
     const fig = graphFigure(p, { expanded: new Set() });
@@ -422,9 +460,42 @@ describe('graphFigure: op labels from the op table', () => {
     // custom ops are labelled by their name, one called like a property of every object too (it threw before)
     const custom = ['myOp', 'constructor', 'toString'].map((name) => [name, { glyph: name, infix: undefined }] as const);
     for (const [op, e] of [...Object.entries(OP_TABLE), ...custom]) {
-      const leaf = (id: number, name: string): GraphNode => ({ id, kind: 'leaf', op: 'leaf', name, inputs: [], shape: [], value: scalar(2), grad: null, requiresGrad: true, scope: [] });
-      const five: GraphNode = { id: 1, kind: 'const', op: 'const', name: null, inputs: [], shape: [], value: scalar(5), grad: null, requiresGrad: false, scope: [] };
-      const y = (inputs: number[]): GraphNode => ({ id: 2, kind: 'op', op, name: 'y', inputs, shape: [], value: scalar(1), grad: null, requiresGrad: true, scope: [] });
+      const leaf = (id: number, name: string): GraphNode => ({
+        id,
+        kind: 'leaf',
+        op: 'leaf',
+        name,
+        inputs: [],
+        shape: [],
+        value: scalar(2),
+        grad: null,
+        requiresGrad: true,
+        scope: [],
+      });
+      const five: GraphNode = {
+        id: 1,
+        kind: 'const',
+        op: 'const',
+        name: null,
+        inputs: [],
+        shape: [],
+        value: scalar(5),
+        grad: null,
+        requiresGrad: false,
+        scope: [],
+      };
+      const y = (inputs: number[]): GraphNode => ({
+        id: 2,
+        kind: 'op',
+        op,
+        name: 'y',
+        inputs,
+        shape: [],
+        value: scalar(1),
+        grad: null,
+        requiresGrad: true,
+        scope: [],
+      });
       const label = (nodes: GraphNode[]) => graphFigure(wire({ version: 1, kind: 'graph', output: 2, nodes })).nodes.find((n) => n.id === 2)!.op!.label;
       expect(label([leaf(0, 'a'), leaf(1, 'b'), y([0, 1])]), op).toBe(e.glyph);
       const withConst = label([five, leaf(1, 'b'), { ...y([1, 0]) }]);

@@ -21,7 +21,12 @@ import {
 const XSS = '<img src=x onerror=alert(1)>&"\'';
 
 function unescape(s: string): string {
-  return s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&amp;/g, '&');
 }
 
 /** Text content of every <text>/<title> of an SVG, unescaped. */
@@ -35,7 +40,14 @@ function tags(markup: string): string[] {
 }
 
 /** A linear classifier: class 1 where x₁ + x₂ > 0 (scores [N, 2] = [0, x₁ + x₂]). */
-const linear = (X: gl.Tensor) => gl.matmul(X, gl.tensor([[0, 1], [0, 1]]));
+const linear = (X: gl.Tensor) =>
+  gl.matmul(
+    X,
+    gl.tensor([
+      [0, 1],
+      [0, 1],
+    ]),
+  );
 
 describe('gl.confusionMatrix', () => {
   it('counts a hand example: rows are the true class, columns the predicted one', () => {
@@ -57,11 +69,22 @@ describe('gl.confusionMatrix', () => {
   });
 
   it('takes scores [N, C] (argmax per row), tensors of labels, and ±1 labels', () => {
-    const scores = gl.tensor([[2, 1], [0, 3], [5, -1], [0, 1]]);
-    expect(gl.confusionMatrix(scores, gl.tensor([0, 1, 1, 1])).counts).toEqual([[1, 0], [1, 2]]);
+    const scores = gl.tensor([
+      [2, 1],
+      [0, 3],
+      [5, -1],
+      [0, 1],
+    ]);
+    expect(gl.confusionMatrix(scores, gl.tensor([0, 1, 1, 1])).counts).toEqual([
+      [1, 0],
+      [1, 2],
+    ]);
     const signed = gl.confusionMatrix([1, -1, 1], [1, 1, -1]);
     expect(signed.payload.classes).toEqual(['−1', '+1']);
-    expect(signed.counts).toEqual([[0, 1], [1, 1]]);
+    expect(signed.counts).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
     expect(() => gl.confusionMatrix([0, 1], [0, 1, 1])).toThrow(/2 labels for 3 examples/);
     expect(() => gl.confusionMatrix([0, 0.5], [0, 1])).toThrow(/class indices/);
   });
@@ -80,7 +103,13 @@ describe('gl.confusionMatrix', () => {
 });
 
 describe('gl.decisionBoundary', () => {
-  const X = gl.tensor([[-1, -1], [1, 1], [2, -0.5], [-0.5, 2], [0.5, -1]]);
+  const X = gl.tensor([
+    [-1, -1],
+    [1, 1],
+    [2, -0.5],
+    [-0.5, 2],
+    [0.5, -1],
+  ]);
   const y = [0, 1, 1, 1, 1];
 
   it('evaluates a known linear classifier on the grid: class 1 exactly above x₁ + x₂ = 0', () => {
@@ -125,7 +154,10 @@ describe('gl.decisionBoundary', () => {
 
   it('keeps a 100×100 grid of the spiral small and draws it as SVG and a text map', () => {
     const { X: S, y: Y } = gl.data.spiral({ seed: 0 });
-    const W = gl.tensor([[1, 0, -1], [0, 1, -1]]);
+    const W = gl.tensor([
+      [1, 0, -1],
+      [0, 1, -1],
+    ]);
     const db = gl.decisionBoundary((Z: gl.Tensor) => Z.matmul(W), S, Y, { classes: ['red', 'green', XSS], title: 'spiral' });
     const p = db.payload;
     expect(JSON.stringify(p).length).toBeLessThan(150_000);
@@ -149,8 +181,16 @@ describe('gl.decisionBoundary', () => {
 
   it('merges runs of equal cells and draws the boundary where the class changes', () => {
     const m = decisionBoundaryModel({
-      version: 1, kind: 'decision-boundary', classes: ['a', 'b'], xRange: [0, 2], yRange: [0, 2], cols: 2, rows: 2,
-      predicted: [0, 1, 0, 0], points: { x: [], y: [], label: [], predicted: [] }, accuracy: 1,
+      version: 1,
+      kind: 'decision-boundary',
+      classes: ['a', 'b'],
+      xRange: [0, 2],
+      yRange: [0, 2],
+      cols: 2,
+      rows: 2,
+      predicted: [0, 1, 0, 0],
+      points: { x: [], y: [], label: [], predicted: [] },
+      accuracy: 1,
     });
     expect(m.runs.map((r) => r.cls)).toEqual([0, 1, 0]);
     expect(m.boundary.match(/M/g)).toHaveLength(2); // the vertical edge in row 0, the horizontal one under the b cell
