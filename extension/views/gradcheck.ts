@@ -20,6 +20,31 @@ import { GC_MAX_ENTRIES, GC_MAX_INPUTS } from '../validate';
 /** Columns of the entries table holding numbers (right-aligned). */
 const NUMERIC = [2, 3, 4];
 
+/** The class of a verdict: pass, fail, or not judged (null). */
+function okClass(ok: boolean | null): string {
+  return ok === null ? 'gradlab-muted' : ok ? 'gradlab-pass' : 'gradlab-fail';
+}
+
+/** The inputs table (one row per input, at most GC_MAX_INPUTS) and, when `given` is more, a line counting the rest. */
+function inputsTable(doc: Document, m: ReturnType<typeof gradCheckModel>, given: number): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  const inputs = h(doc, 'table', { class: 'gradlab-table gradlab-gradcheck-inputs' });
+  inputs.append(row(doc, 'th', ['', 'input', 'shape', 'entries', 'max rel. error'], [3, 4]));
+  for (const i of m.inputs) {
+    const tr = row(doc, 'td', [i.mark, i.name, i.shape, i.count, i.maxRelError], [3, 4]);
+    tr.className = i.ok ? 'gradlab-row-pass' : 'gradlab-row-fail';
+    tr.firstElementChild!.classList.add('gradlab-mark', okClass(i.ok));
+    inputs.append(tr);
+  }
+  out.push(inputs);
+  if (given > GC_MAX_INPUTS) {
+    out.push(
+      h(doc, 'div', { class: 'gradlab-muted' }, `… ${formatCount(given - GC_MAX_INPUTS)} more inputs, not listed (at most ${formatCount(GC_MAX_INPUTS)}).`),
+    );
+  }
+  return out;
+}
+
 /** Draws `p` into `host`, replacing whatever view was there. */
 export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
   return safely(host, 'gradient check', () => {
@@ -28,32 +53,13 @@ export function renderGradCheck(host: HTMLElement, p: GradCheckPayload): View {
     const entries = Array.isArray(p?.entries) ? p.entries : [];
     const inputsGiven = Array.isArray(p?.inputs) ? p.inputs : [];
     const m = gradCheckModel({ ...p, entries: entries.slice(0, GC_MAX_ENTRIES), inputs: inputsGiven.slice(0, GC_MAX_INPUTS) });
-    const okClass = (ok: boolean | null) => (ok === null ? 'gradlab-muted' : ok ? 'gradlab-pass' : 'gradlab-fail');
     const root = h(doc, 'div', { class: 'gradlab-figure gradlab-gradcheck', 'data-gradlab-view': 'gradcheck' });
     root.append(
       h(doc, 'div', { class: `gradlab-headline ${okClass(m.ok)}`, role: 'status' }, m.headline),
       h(doc, 'div', { class: 'gradlab-muted' }, m.settings),
     );
 
-    const inputs = h(doc, 'table', { class: 'gradlab-table gradlab-gradcheck-inputs' });
-    inputs.append(row(doc, 'th', ['', 'input', 'shape', 'entries', 'max rel. error'], [3, 4]));
-    for (const i of m.inputs) {
-      const tr = row(doc, 'td', [i.mark, i.name, i.shape, i.count, i.maxRelError], [3, 4]);
-      tr.className = i.ok ? 'gradlab-row-pass' : 'gradlab-row-fail';
-      tr.firstElementChild!.classList.add('gradlab-mark', okClass(i.ok));
-      inputs.append(tr);
-    }
-    root.append(inputs);
-    if (inputsGiven.length > GC_MAX_INPUTS) {
-      root.append(
-        h(
-          doc,
-          'div',
-          { class: 'gradlab-muted' },
-          `… ${formatCount(inputsGiven.length - GC_MAX_INPUTS)} more inputs, not listed (at most ${formatCount(GC_MAX_INPUTS)}).`,
-        ),
-      );
-    }
+    root.append(...inputsTable(doc, m, inputsGiven.length));
 
     const scroll = h(doc, 'div', { class: 'gradlab-table-scroll' });
     const table = h(doc, 'table', { class: 'gradlab-table gradlab-gradcheck-entries' });

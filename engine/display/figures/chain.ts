@@ -394,7 +394,15 @@ export function jacobianChainHtml(p: JacobianChainPayload): string {
     o.push(`<div style="margin-top:4px;font-weight:600">${escapeXml(m.ordersVerdict)}</div>`);
     o.push(`<div style="color:${INK.muted};font-size:12px">${escapeXml(MEMORY_NOTE)}</div>`);
   }
-  for (const q of m.params) {
+  o.push(...paramsHtml(m.params));
+  o.push('</div>');
+  return o.join('');
+}
+
+/** The FC panels of the HTML chain: each parameter's full Jacobian next to what backprop computes. */
+function paramsHtml(params: ReturnType<typeof jacobianChainModel>['params']): string[] {
+  const o: string[] = [];
+  for (const q of params) {
     o.push(`<div class="gradlab-jc-param" style="margin-top:10px;border-top:1px solid #d0d7de;padding-top:6px">`);
     o.push(`<div style="font-weight:700">${escapeXml(`${q.step} ${q.stepLabel}: parameter ${q.name} (${q.shape})`)}</div>`);
     o.push(`<div style="display:flex;gap:16px;flex-wrap:wrap">`);
@@ -406,8 +414,7 @@ export function jacobianChainHtml(p: JacobianChainPayload): string {
     o.push('</div>');
     o.push(`<div>${escapeXml(q.why)}</div></div>`);
   }
-  o.push('</div>');
-  return o.join('');
+  return o;
 }
 
 /** The Jacobian chain as plain text (text/plain). */

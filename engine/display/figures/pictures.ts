@@ -702,6 +702,29 @@ const GAP = 10;
 const CAPTION_H = 15;
 const TOP = 44;
 
+/** An image's value range: the payload's `[lo, hi]` when both are finite, else the range of its first `n` values and 0. */
+function imageRange(given: unknown, vals: readonly number[], n: number): [number, number] {
+  const r = arr<number>(given);
+  let lo = finite(r[0], NaN);
+  let hi = finite(r[1], NaN);
+  if (Number.isFinite(lo) && Number.isFinite(hi)) return [lo, hi];
+  // a loop, not Math.min(...vals): spreading a large array overflows the call stack
+  lo = 0;
+  hi = 0;
+  for (let k = 0; k < Math.min(vals.length, n); k++) [lo, hi] = [Math.min(lo, finite(vals[k], 0)), Math.max(hi, finite(vals[k], 0))];
+  return [lo, hi];
+}
+
+/** The grid's subtitle: how many images of which size, and how values map to ink (`shared`: the one range of all images). */
+function gridSubtitle(given: number, shown: number, size: string, scale: 'grey' | 'diverging', shared: readonly number[] | null): string {
+  const howMany = given > shown ? `the first ${count(shown)} of ${count(given)} images` : `${shown} image${shown === 1 ? '' : 's'}`;
+  const ink =
+    scale === 'grey'
+      ? `the stronger the ink, the higher the value${shared ? ` (blank = ${fmt(shared[0])}, full = ${fmt(shared[1])})` : ' (each image over its own range)'}`
+      : `red = positive, blue = negative, blank = 0; ${shared ? `full colour = ±${fmt(Math.max(Math.abs(shared[0]), Math.abs(shared[1])))}` : 'each image over its own ±max'}`;
+  return `${howMany} of ${size} pixels; ${ink}`;
+}
+
 /** Reads an image-grid payload into tiles and pixels. */
 export function imageGridModel(p: ImageGridPayload): ImageGridModel {
   const H = Math.max(1, Math.floor(finite(p?.height, 1)));
@@ -722,15 +745,7 @@ export function imageGridModel(p: ImageGridPayload): ImageGridModel {
   const tileH = H * pixel + captionH;
   const charW = 6.2;
   const tiles = images.map((vals, i): GridTile => {
-    const r = arr<number>(arr(p?.ranges)[i]);
-    let lo = finite(r[0], NaN);
-    let hi = finite(r[1], NaN);
-    if (!Number.isFinite(lo) || !Number.isFinite(hi)) {
-      // a loop, not Math.min(...vals): spreading a large array overflows the call stack
-      lo = 0;
-      hi = 0;
-      for (let k = 0; k < Math.min(vals.length, H * W); k++) [lo, hi] = [Math.min(lo, finite(vals[k], 0)), Math.max(hi, finite(vals[k], 0))];
-    }
+    const [lo, hi] = imageRange(arr(p?.ranges)[i], vals, H * W);
     const amp = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
     const pixels: GridPixel[] = [];
     for (let k = 0; k < H * W; k++) {
@@ -754,14 +769,7 @@ export function imageGridModel(p: ImageGridPayload): ImageGridModel {
   });
   const shared = p?.sharedRange === true;
   const r0 = tiles[0]?.range ?? [0, 1];
-  const subtitle =
-    (given.length > images.length
-      ? `the first ${count(images.length)} of ${count(given.length)} images`
-      : `${images.length} image${images.length === 1 ? '' : 's'}`) +
-    ` of ${H}×${W} pixels; ` +
-    (scale === 'grey'
-      ? `the stronger the ink, the higher the value${shared ? ` (blank = ${fmt(r0[0])}, full = ${fmt(r0[1])})` : ' (each image over its own range)'}`
-      : `red = positive, blue = negative, blank = 0; ${shared ? `full colour = ±${fmt(Math.max(Math.abs(r0[0]), Math.abs(r0[1])))}` : 'each image over its own ±max'}`);
+  const subtitle = gridSubtitle(given.length, images.length, `${H}×${W}`, scale, shared ? r0 : null);
   const rowsOfTiles = Math.ceil(tiles.length / columns);
   return {
     title: typeof p?.title === 'string' && p.title ? p.title : 'images',
