@@ -171,7 +171,7 @@ function fakeTslab() {
 }
 
 describe('onCellEnd (the end of a cell, before its idle)', () => {
-  let listeners: Function[];
+  let listeners: NodeJS.SignalsListener[];
   beforeEach(() => {
     listeners = process.listeners('SIGINT');
   });

@@ -33,8 +33,9 @@ function fakeKernel() {
     }
   }
   class JupyterHandlerImpl {
-    async handleExecuteImpl(_req: object, _writeStream: unknown, writeDisplayData: unknown) {
+    handleExecuteImpl(_req: object, _writeStream: unknown, writeDisplayData: unknown): Promise<void> {
       jupyter.lastWriteDisplayData = writeDisplayData;
+      return Promise.resolve();
     }
   }
   class TaskQueue {
@@ -77,7 +78,7 @@ function fakeKernel() {
 const require_ = createRequire(import.meta.url);
 const cache = require_.cache as Record<string, unknown>;
 let kernel: ReturnType<typeof fakeKernel>;
-let sigintBefore: Function[];
+let sigintBefore: NodeJS.SignalsListener[];
 
 beforeAll(() => {
   kernel = fakeKernel();
@@ -120,12 +121,12 @@ function lastPayload(): LossCurvePayload {
 const turn = () => new Promise((r) => setImmediate(r));
 
 describe('the throttle', () => {
-  it('sends a held-back point within the interval, without another push (trailing flush)', async () => {
+  it('sends a held-back point within the interval, without another push (trailing flush)', () => {
     const c = kernel.start();
     const curve = lossCurve({ minInterval: 250 });
-    curve.push(0, 1);
-    curve.push(1, 0.5);
-    curve.push(2, 0.25);
+    void curve.push(0, 1);
+    void curve.push(1, 0.5);
+    void curve.push(2, 0.25);
     expect(curveMessages()).toEqual([[c.cell, 'display_data', 0, false, null]]); // throttled: shown just now
     vi.advanceTimersByTime(249);
     expect(curveMessages()).toHaveLength(1);
@@ -140,11 +141,11 @@ describe('the throttle', () => {
     c.end();
   });
 
-  it('sends at once when the interval has passed since the last send', async () => {
+  it('sends at once when the interval has passed since the last send', () => {
     const c = kernel.start();
     const curve = lossCurve({ minInterval: 100 });
     vi.advanceTimersByTime(100);
-    curve.push(0, 1);
+    void curve.push(0, 1);
     expect(curveMessages().at(-1)).toEqual([c.cell, 'update_display_data', 1, false, null]);
     c.end();
   });
@@ -154,7 +155,7 @@ describe('a huge minInterval (send only at the end)', () => {
   it("holds the points back past setTimeout's 2^31 - 1 ms limit instead of sending at once, and sends them at the end", () => {
     const c = kernel.start();
     const curve = lossCurve({ minInterval: 1e10 });
-    curve.push(0, 1);
+    void curve.push(0, 1);
     vi.advanceTimersByTime(3e9);
     expect(curveMessages()).toHaveLength(1); // only the first display
     c.end();
@@ -166,7 +167,7 @@ describe('the end of the cell, before the kernel reports it idle', () => {
   it('an unclosed curve sends every point and reads done; nothing is sent after', () => {
     const c = kernel.start();
     const curve = lossCurve();
-    for (let i = 0; i < 30; i++) curve.push(i, Math.exp(-i / 10));
+    for (let i = 0; i < 30; i++) void curve.push(i, Math.exp(-i / 10));
     c.end();
     const idle = kernel.sent.findIndex((m) => m.type === 'status' && m.state === 'idle' && m.cell === c.cell);
     const last = kernel.sent
@@ -185,7 +186,7 @@ describe('the end of the cell, before the kernel reports it idle', () => {
   it('a cell that failed leaves its curve stopped at the last step', () => {
     const c = kernel.start();
     const curve = lossCurve();
-    for (let i = 0; i < 20; i++) curve.push(i, 1 / (i + 1));
+    for (let i = 0; i < 20; i++) void curve.push(i, 1 / (i + 1));
     c.end('error');
     expect(lastPayload().stopped).toBe('the cell failed at step 19');
     expect(lastPayload().done).toBe(true);
@@ -196,7 +197,7 @@ describe('the end of the cell, before the kernel reports it idle', () => {
     await turn(); // kernel.ts listens for SIGINT once a cell's synchronous part is over
     const c = kernel.start();
     const curve = lossCurve();
-    for (let i = 0; i <= 7; i++) curve.push(i, 1 / (i + 1));
+    for (let i = 0; i <= 7; i++) void curve.push(i, 1 / (i + 1));
     await turn();
     for (const l of process.listeners('SIGINT')) if (!sigintBefore.includes(l)) (l as () => void)();
     c.end('error'); // tslab reports an interrupted cell as failed
@@ -213,11 +214,11 @@ describe('the end of the cell, before the kernel reports it idle', () => {
   it('a later cell goes on: the curve is drawn again there, and ends with that cell', () => {
     const a = kernel.start();
     const curve = lossCurve();
-    curve.push(0, 1);
+    void curve.push(0, 1);
     a.end();
     const b = kernel.start();
-    curve.push(1, 0.5);
-    curve.push(2, 0.25);
+    void curve.push(1, 0.5);
+    void curve.push(2, 0.25);
     const [id] = new Set(kernel.sent.filter((m) => m.payload).map((m) => m.id));
     expect(curveMessages(id).filter((m) => m[0] === b.cell)[0]).toEqual([b.cell, 'display_data', 2, false, null]);
     b.end();
@@ -227,14 +228,14 @@ describe('the end of the cell, before the kernel reports it idle', () => {
   it('close() after the cell ended it sends nothing new; close(reason) sends the reason', async () => {
     const a = kernel.start();
     const curve = lossCurve();
-    curve.push(0, 1);
+    void curve.push(0, 1);
     a.end();
     const n = kernel.sent.length;
     const b = kernel.start();
     await curve.close();
     expect(kernel.sent.length).toBe(n + 1); // only b's busy status
     const other = lossCurve();
-    other.push(0, 1);
+    void other.push(0, 1);
     b.end();
     await other.close('diverged');
     expect(lastPayload().stopped).toBe('diverged');
@@ -246,7 +247,7 @@ describe('liveness', () => {
   it('a running cell that awaits re-sends its curve every 20 s; staleAfter grows with slow steps', () => {
     const c = kernel.start();
     const curve = lossCurve();
-    curve.push(0, 1);
+    void curve.push(0, 1);
     vi.advanceTimersByTime(250);
     const before = curveMessages().length;
     vi.advanceTimersByTime(20_000);
@@ -254,7 +255,7 @@ describe('liveness', () => {
     expect(lastPayload().updatedAt).toBe(Date.now());
     // a 50 s step: the next update expects gaps of up to 4 × 50 s
     vi.advanceTimersByTime(29_750);
-    curve.push(1, 0.5);
+    void curve.push(1, 0.5);
     expect(lastPayload().staleAfter).toBe(200_000);
     c.end();
     const n = kernel.sent.length;

@@ -153,7 +153,7 @@ describe('bundles', () => {
     const chain = bundleOf(payloadOf(gl.jacobianChain([(h) => h.tanh()], gl.tensor([1, 2]))));
     expect(Object.keys(chain.data).sort()).toEqual([MIME.jacobianChain, 'text/html', 'text/plain'].sort());
     const curve = gl.lossCurve();
-    curve.push(0, 1.5);
+    void curve.push(0, 1.5);
     const lc = bundleOf(payloadOf(curve));
     expect(Object.keys(lc.data).sort()).toEqual([MIME.lossCurve, 'image/svg+xml', 'text/plain'].sort());
   });

@@ -44,6 +44,7 @@ describe('util.inspect of a tensor', () => {
   it('toString and template strings give the same text', () => {
     const t = gl.tensor([1, 2, 3]);
     expect(String(t)).toBe('tensor([1, 2, 3])');
+    // eslint-disable-next-line @typescript-eslint/restrict-template-expressions -- a tensor in a template string is what this test checks
     expect(`${t}`).toBe('tensor([1, 2, 3])');
   });
 

@@ -226,9 +226,9 @@ describe('nodeDetails: bounded by the data present', () => {
     const div = document.createElement('div');
     div.append(...head(1000));
     expect(div.querySelector('.gradlab-details-head strong')!.textContent).toBe(long);
-    const inputs = [...div.querySelectorAll('tr')].find((r) => r.querySelector('th')?.textContent === 'inputs')!.querySelector('td')!.textContent!;
-    expect(inputs.split(', ')).toHaveLength(DETAILS_LIST_MAX + 1);
-    expect(inputs.endsWith('… 968 more inputs')).toBe(true);
+    const inputs = [...div.querySelectorAll('tr')].find((r) => r.querySelector('th')?.textContent === 'inputs')!.querySelector('td')!.textContent;
+    expect(inputs?.split(', ')).toHaveLength(DETAILS_LIST_MAX + 1);
+    expect(inputs?.endsWith('… 968 more inputs')).toBe(true);
     expect(div.querySelector('.gradlab-value .gradlab-entries')!.textContent).toMatch(/^\[0, 1, 2, .*, 255 … \(first 256 of 100000\)\]$/);
     const uses = document.createElement('div');
     uses.append(...head(0));

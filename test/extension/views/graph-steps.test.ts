@@ -261,7 +261,10 @@ function fakeView(p: GraphPayload, hiddenIn: Map<number, number> = new Map()) {
       g.append(e);
     };
     t('gradlab-value', String(n.value.values[0]));
-    if (n.grad) (t('gradlab-line-label gradlab-grad-label', 'grad'), t('gradlab-grad', String(n.grad.values[0])));
+    if (n.grad) {
+      t('gradlab-line-label gradlab-grad-label', 'grad');
+      t('gradlab-grad', String(n.grad.values[0]));
+    }
     svg.append(g);
     byId.set(n.id, g);
   }
@@ -363,7 +366,7 @@ describe('createStepper', () => {
     expect(classesOf(v.el(4))).toEqual(['gradlab-step-nograd', 'gradlab-step-pending']);
     // the view redraws: new elements get the marks on refresh()
     const fresh = fakeView(p);
-    v.host.elementOf = fresh.host.elementOf;
+    v.host.elementOf = (id) => fresh.host.elementOf(id);
     st.refresh();
     expect(classesOf(fresh.el(3))).toEqual(['gradlab-step-current', 'gradlab-step-nograd']);
     expect(classesOf(fresh.el(2))).toEqual(['gradlab-step-nograd']);
