@@ -9,6 +9,7 @@ import { detach, reshapePrimitive } from '../ops/shape';
 import { indexingPrimitives } from '../ops/indexing';
 import { Tensor, asTensor, type TensorLike } from '../tensor';
 import { noGrad } from '../context';
+import { TodoError } from '../exercise';
 
 export interface CustomOpSpec<S = { inputs: Tensor[]; out: Tensor }> {
   /** Shown in the graph view and in error messages. */
@@ -23,6 +24,20 @@ export interface CustomOpSpec<S = { inputs: Tensor[]; out: Tensor }> {
   backward: (gradOut: Tensor, saved: S) => Tensor | (Tensor | null)[];
   /** Optional forward-mode rule: the output's tangent from the inputs' tangents. */
   jvp?: (tangents: Tensor[], saved: S) => Tensor;
+}
+
+/**
+ * Runs a custom op's `part`; a `gl.todo()` left in it (nbgrader's stub, which
+ * names its caller: "forward") names the op instead: "mySigmoid forward is not
+ * implemented yet" — two custom ops in one notebook both have a forward.
+ */
+function todoNamed<T>(op: string, part: 'forward' | 'backward', f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof TodoError && (e.what === part || e.what === 'this exercise')) throw new TodoError(`${op} ${part}`);
+    throw e;
+  }
 }
 
 /**
@@ -41,7 +56,7 @@ export function customOp<S = { inputs: Tensor[]; out: Tensor }>(spec: CustomOpSp
     custom: true,
     forward(xs) {
       const inputs = xs.map((x) => detach(x));
-      const r = noGrad(() => spec.forward(...inputs));
+      const r = todoNamed(name, 'forward', () => noGrad(() => spec.forward(...inputs)));
       let out: unknown;
       let saved: unknown;
       if (r instanceof Tensor) {
@@ -56,7 +71,7 @@ export function customOp<S = { inputs: Tensor[]; out: Tensor }>(spec: CustomOpSp
       return { y: detach(out as Tensor), saved };
     },
     vjp(gy, c) {
-      const r = noGrad(() => spec.backward(gy, c.saved as S));
+      const r = todoNamed(name, 'backward', () => noGrad(() => spec.backward(gy, c.saved as S)));
       const gs = r instanceof Tensor ? [r] : r;
       if (!Array.isArray(gs) || gs.length !== c.x.length) {
         fail(

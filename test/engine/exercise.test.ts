@@ -10,8 +10,9 @@ describe('gl.check and gl.todo', () => {
     expect(log).toHaveBeenCalledWith('✓ one plus one');
   });
 
-  it('prints "not yet" with the hint for a wrong answer, a stub, or an error — and never throws', () => {
+  it('prints "not yet" with the hint on stderr (nbgrader scores the cell 0) for a wrong answer, a stub, or an error — and never throws', () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
     gl.check('wrong', () => false, 'try again');
     gl.check('stub', () => gl.todo('sigmoid forward'), 'σ(x) = 1/(1+e^−x)');
     gl.check(
@@ -21,7 +22,8 @@ describe('gl.check and gl.todo', () => {
       },
       'look at the shapes',
     );
-    expect(log.mock.calls.map((c) => c[0])).toEqual([
+    expect(log).not.toHaveBeenCalled();
+    expect(err.mock.calls.map((c) => c[0])).toEqual([
       '✗ not yet: wrong — try again',
       '✗ not yet: stub — sigmoid forward is not implemented yet (replace gl.todo(...) with your code). Hint: σ(x) = 1/(1+e^−x)',
       '✗ not yet: crash — look at the shapes (RangeError: boom)',
@@ -32,6 +34,35 @@ describe('gl.check and gl.todo', () => {
       ['stub', false],
       ['crash', false],
     ]);
+  });
+
+  it('gl.todo() without a name names the function that called it (nbgrader puts one stub text in every exercise)', () => {
+    const err = vi.spyOn(console, 'error').mockImplementation(() => {});
+    function topoOrder(): string[] {
+      return gl.todo();
+    }
+    class Sigmoid {
+      backward(): number {
+        return gl.todo();
+      }
+    }
+    const layer = {
+      forward(): number {
+        return gl.todo();
+      },
+    };
+    expect(() => topoOrder()).toThrow('topoOrder is not implemented yet (replace gl.todo(...) with your code)');
+    expect(() => new Sigmoid().backward()).toThrow('Sigmoid.backward is not implemented yet');
+    expect(() => layer.forward()).toThrow('forward is not implemented yet');
+    expect(() => (() => gl.todo())()).toThrow(/^this exercise is not implemented yet/);
+    // tslab calls a cell's functions through its exports, a Proxy: the frame reads "Proxy.topoOrder"
+    const exports = new Proxy({ topoOrder }, {});
+    expect(() => exports.topoOrder()).toThrow(/^topoOrder is not implemented yet/);
+    expect(() => gl.todo('sigmoid forward')).toThrow('sigmoid forward is not implemented yet');
+    gl.check('ex', () => topoOrder().length === 3, 'each node after its inputs');
+    expect(err).toHaveBeenCalledWith(
+      '✗ not yet: ex — topoOrder is not implemented yet (replace gl.todo(...) with your code). Hint: each node after its inputs',
+    );
   });
 
   it('compares numbers and arrays with allClose', () => {
@@ -66,5 +97,25 @@ describe('loss curve', () => {
     void c.push(-4, 1e-8); // its data is there at once; the promise is the display update
     expect(c.payload().series.map((s) => s.name)).toEqual(['error']);
     expect(c.data().y).toEqual([1e-8]);
+  });
+});
+
+describe('gl.todo in a custom op', () => {
+  it("names the op and the part: nbgrader's one stub text, in two ops' forward and backward", () => {
+    const gate = gl.customOp({
+      name: 'mySigmoid',
+      forward: (_x: gl.Tensor): gl.Tensor => {
+        return gl.todo();
+      },
+      backward: (_gy: gl.Tensor): gl.Tensor[] => {
+        return gl.todo();
+      },
+    });
+    expect(() => gate(gl.tensor([1, 2]))).toThrow('mySigmoid forward is not implemented yet (replace gl.todo(...) with your code)');
+    const half = gl.customOp({ name: 'myFC', forward: (x: gl.Tensor) => x.mul(2), backward: (): gl.Tensor[] => gl.todo() });
+    const x = gl.tensor([1, 2], { requiresGrad: true });
+    expect(() => half(x).sum().backward()).toThrow('myFC backward is not implemented yet');
+    const named = gl.customOp({ name: 'op', forward: (): gl.Tensor => gl.todo('the sigmoid'), backward: (g: gl.Tensor) => g });
+    expect(() => named(x)).toThrow(/^the sigmoid is not implemented yet/);
   });
 });
