@@ -12,6 +12,9 @@
 export { Tensor, type DType, type NestedArray, type TensorLike } from './tensor';
 // the op methods of Tensor (a.add(b), y.backward(), ...): installed by this import
 import './tensor-methods';
+import { watchKernel } from './display/kernel';
+// In a tslab kernel: cell ends for live displays, and stop_on_error: false honoured (nbgrader; display/kernel.ts).
+watchKernel();
 export {
   tensor,
   scalar,

@@ -35,7 +35,14 @@
  * - `TaskQueue.prototype.reset(delay)` (dist/util.js): `handleExecute` calls
  *   it with 200 ms exactly when a cell failed (reply status `error`: an
  *   exception, a type error, or the stop button), while that cell's writer is
- *   still the current one.
+ *   still the current one. Until then every request that arrives is aborted
+ *   (reply status `abort`, no output), whatever its `stop_on_error` says. When
+ *   the failed cell's request said `stop_on_error: false` (nbclient sends that
+ *   with `allow_errors`, as nbgrader's autograde and Validate do), the wrap
+ *   resets the queue at once instead, as the messaging spec asks: the next
+ *   request runs (one sent after the reply; one already queued stays aborted). Otherwise a graded test cell after a failing solution came back
+ *   empty, which nbgrader scores as full marks. {@link watchKernel} installs
+ *   the wraps when gradlab is imported.
  * A SIGINT listener (added once, outside any cell's synchronous part, where
  * vm's breakOnSigint would detach it) tells the stop button from an exception.
  * An interrupt that lands while a cell's synchronous part runs is only seen by
@@ -257,6 +264,10 @@ interface CellWatch {
   lastEnded: number;
   failed: Set<number>;
   interrupted: Set<number>;
+  /** Cells whose request said `stop_on_error: false`: their failure must not abort the requests after them. */
+  keepGoing: Set<number>;
+  /** What each running cell wrote to stderr (its end), for the error reply of a failed cell. */
+  stderr: Map<number, string>;
 }
 
 const CELL_WATCH = Symbol.for('gradlab.cellWatch');
@@ -318,6 +329,19 @@ export function onCellEndFrom(cache: ModuleCache, hook: CellEndHook): boolean {
 }
 
 /**
+ * Installs the kernel wraps (cell ends, `stop_on_error`) now, when running in
+ * a tslab 1.0.22 kernel; `import "gradlab"` calls it. Returns false elsewhere.
+ */
+export function watchKernel(): boolean {
+  return watchKernelFrom(require.cache);
+}
+
+/** @internal {@link watchKernel} patching the kernel found in the given module cache. */
+export function watchKernelFrom(cache: ModuleCache): boolean {
+  return cellWatch(cache, true) !== null;
+}
+
+/**
  * True while `cell` runs (it started and its end has not been seen), false
  * once it ended, null when cell ends cannot be watched here.
  */
@@ -358,6 +382,8 @@ function patchKernel(cache: ModuleCache, server: Proto, handler: Proto, queue: P
     lastEnded: installCell - 1,
     failed: new Set(),
     interrupted: new Set(),
+    keepGoing: new Set(),
+    stderr: new Map(),
   };
   const running = () => {
     const cell = currentCellFrom(cache);
@@ -372,25 +398,8 @@ function patchKernel(cache: ModuleCache, server: Proto, handler: Proto, queue: P
   // It stays for the kernel's life (one listener, whatever the number of curves and cells).
   setImmediate(() => process.on('SIGINT', gradlabCellWatchSigint));
 
-  const handleExecuteImpl = handler.handleExecuteImpl as (this: unknown, req: object, ...rest: unknown[]) => unknown;
-  handler.handleExecuteImpl = function (this: unknown, req: object, writeStream: unknown, writeDisplayData: Writer, ...rest: unknown[]) {
-    if (typeof writeDisplayData === 'function' && req && typeof req === 'object') {
-      const cell = cellOf(writeDisplayData);
-      watch.requests.set(req, cell);
-      watch.writers.set(cell, writeDisplayData);
-    }
-    return handleExecuteImpl.call(this, req, writeStream, writeDisplayData, ...rest);
-  };
-
-  const reset = queue.reset as (this: unknown, delay?: number) => unknown;
-  queue.reset = function (this: unknown, delay?: number) {
-    // NOTE: tslab's handleExecute calls reset(200) only when a cell failed; its own timer calls reset() with no delay.
-    if (delay != null) {
-      const cell = running();
-      if (cell !== null) watch.failed.add(cell);
-    }
-    return reset.call(this, delay);
-  };
+  wrapExecute(handler, watch);
+  wrapReset(queue, watch, running);
 
   const publishStatus = server.publishStatus as (this: unknown, status: string, parent: unknown) => unknown;
   server.publishStatus = function (this: unknown, status: string, parent: unknown) {
@@ -400,6 +409,74 @@ function patchKernel(cache: ModuleCache, server: Proto, handler: Proto, queue: P
   };
   server[CELL_WATCH] = watch;
   return watch;
+}
+
+/** The stderr a failed cell's error reply quotes, at most this many characters (its end). */
+const ERROR_TEXT_MAX = 2000;
+
+/**
+ * Wraps `handleExecuteImpl` (which cell each request ran, its writer, its
+ * `stop_on_error`, what it wrote to stderr) and `handleExecute`, whose reply to
+ * a failed cell is only `{status: "error"}`: the messaging spec's reply also
+ * has `ename`, `evalue` and `traceback`, and nbgrader's Execute reads them (a
+ * KeyError there used to fail the grading of the whole submission).
+ */
+function wrapExecute(handler: Proto, watch: CellWatch): void {
+  type WriteStream = (name: string, text: string) => unknown;
+  const handleExecuteImpl = handler.handleExecuteImpl as (this: unknown, req: object, ...rest: unknown[]) => unknown;
+  handler.handleExecuteImpl = function (this: unknown, req: object, writeStream: unknown, writeDisplayData: Writer, ...rest: unknown[]) {
+    let write = writeStream;
+    if (typeof writeDisplayData === 'function' && req && typeof req === 'object') {
+      const cell = cellOf(writeDisplayData);
+      watch.requests.set(req, cell);
+      watch.writers.set(cell, writeDisplayData);
+      if ((req as { stop_on_error?: unknown }).stop_on_error === false) watch.keepGoing.add(cell);
+      if (typeof writeStream === 'function') {
+        watch.stderr.set(cell, '');
+        write = (name: string, text: string) => {
+          if (name === 'stderr' && typeof text === 'string') watch.stderr.set(cell, ((watch.stderr.get(cell) ?? '') + text).slice(-ERROR_TEXT_MAX));
+          return (writeStream as WriteStream)(name, text);
+        };
+      }
+    }
+    return handleExecuteImpl.call(this, req, write, writeDisplayData, ...rest);
+  };
+  const handleExecute = handler.handleExecute as ((this: unknown, req: object, ...rest: unknown[]) => Promise<unknown>) | undefined;
+  if (typeof handleExecute !== 'function') return;
+  handler.handleExecute = async function (this: unknown, req: object, ...rest: unknown[]) {
+    const reply = (await handleExecute.call(this, req, ...rest)) as Record<string, unknown> | undefined;
+    const cell = req && typeof req === 'object' ? watch.requests.get(req) : undefined;
+    const text = cell === undefined ? '' : (watch.stderr.get(cell) ?? '');
+    if (cell !== undefined) watch.stderr.delete(cell);
+    if (reply?.status === 'error' && !('ename' in reply)) Object.assign(reply, errorFields(text, cell !== undefined && watch.interrupted.has(cell)));
+    return reply;
+  };
+}
+
+/** `ename`, `evalue` and `traceback` of a failed cell's reply, read from what tslab printed (diagnostics, or the exception). */
+function errorFields(stderr: string, interrupted: boolean): { ename: string; evalue: string; traceback: string[] } {
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('✗ not yet: '));
+  const thrown = lines.map((l) => /^(\w*(?:Error|Exception|Interrupt))(?::\s*(.*))?$/.exec(l.trim())).find((m) => m !== null);
+  const diagnostic = lines.find((l) => /^(\S+ )?\d+:\d+ - /.test(l));
+  const ename = interrupted ? 'KeyboardInterrupt' : thrown ? thrown[1] : diagnostic ? 'CompileError' : 'Error';
+  const evalue = interrupted ? 'interrupted' : thrown ? (thrown[2] ?? '') : diagnostic ? diagnostic.replace(/^(\S+ )?\d+:\d+ - /, '') : 'the cell failed';
+  return { ename, evalue, traceback: lines.length ? lines : [`${ename}: ${evalue}`] };
+}
+
+/** Wraps `TaskQueue.reset`: marks the failed cell, and honours its request's `stop_on_error: false`. */
+function wrapReset(queue: Proto, watch: CellWatch, running: () => number | null): void {
+  const reset = queue.reset as (this: unknown, delay?: number) => unknown;
+  queue.reset = function (this: unknown, delay?: number) {
+    // NOTE: tslab's handleExecute calls reset(200) only when a cell failed; its own timer calls reset() with no delay.
+    if (delay != null) {
+      const cell = running();
+      if (cell !== null) watch.failed.add(cell);
+      // stop_on_error: false — reset now. A client that waits for each reply (nbclient) has sent nothing yet, so its next
+      // request runs; requests already queued (a page's "run all") were chained on the failed task and stay aborted.
+      if (cell !== null && watch.keepGoing.has(cell)) return reset.call(this);
+    }
+    return reset.call(this, delay);
+  };
 }
 
 /** Sends through one cell's writer (that cell's request is the parent of what it sends). */
@@ -429,6 +506,7 @@ function endOf(watch: CellWatch, content: unknown): void {
   const outcome = !watch.failed.has(cell) ? 'ok' : watch.interrupted.has(cell) ? 'interrupted' : 'error';
   watch.failed.delete(cell);
   watch.interrupted.delete(cell);
+  watch.keepGoing.delete(cell);
   watch.writers.delete(cell);
   watch.lastEnded = Math.max(watch.lastEnded, cell);
   const display = new WriterDisplay(writer);

@@ -8,6 +8,7 @@ import {
   newDisplayId,
   onCellEndFrom,
   resetKernelDisplayState,
+  watchKernelFrom,
   type CellEnd,
   type ModuleCache,
 } from '../../../engine/display/kernel';
@@ -137,12 +138,24 @@ function fakeTslab() {
     }
   }
   class JupyterHandlerImpl {
-    handleExecuteImpl(_req: object, _writeStream: unknown, writeDisplayData: unknown) {
+    /** Where the running cell's process.stderr goes (tslab points it at the writeStream handleExecuteImpl gets). */
+    stderr: ((name: string, text: string) => void) | null = null;
+    handleExecuteImpl(_req: object, writeStream: (name: string, text: string) => void, writeDisplayData: unknown) {
       jupyter.lastWriteDisplayData = writeDisplayData;
+      this.stderr = writeStream;
+    }
+    /** tslab's: runs the cell; `req.print` stands for what the cell writes to stderr, `req.fails` for its failure; the reply is only the status. */
+    async handleExecute(req: { print?: string; fails?: boolean }, writeStream: (name: string, text: string) => void, writeDisplayData: unknown) {
+      await Promise.resolve();
+      (this.handleExecuteImpl as (...a: unknown[]) => void)(req, writeStream, writeDisplayData);
+      if (req.print) this.stderr!('stderr', req.print);
+      return { status: req.fails ? 'error' : 'ok', execution_count: 1 };
     }
   }
   class TaskQueue {
-    reset(_delay?: number) {}
+    reset(delay?: number) {
+      log.push(delay === undefined ? 'queue reset now' : `queue reset in ${delay} ms`);
+    }
   }
   Object.assign(jupyter, { ZmqServer, JupyterHandlerImpl });
   const cache: ModuleCache = {
@@ -154,12 +167,12 @@ function fakeTslab() {
   const handler = new JupyterHandlerImpl();
   const queue = new TaskQueue();
   /** A request: its busy; `run()` starts its code; `end()` fails it or not and publishes its idle. */
-  const request = (code: string) => {
-    const msg = { header: { msg_type: 'execute_request' }, content: { code } };
+  const request = (code: string, extra: { stop_on_error?: boolean } = {}) => {
+    const msg = { header: { msg_type: 'execute_request' }, content: { code, ...extra } };
     server.publishStatus('busy', msg);
     return {
       run() {
-        handler.handleExecuteImpl(msg.content, null, (c: { data: Record<string, unknown> }) => log.push(`${code} sent ${String(c.data['text/plain'])}`));
+        handler.handleExecuteImpl(msg.content, () => undefined, (c: { data: Record<string, unknown> }) => log.push(`${code} sent ${String(c.data['text/plain'])}`));
       },
       end(failed = false) {
         if (failed) queue.reset(200);
@@ -202,7 +215,14 @@ describe('onCellEnd (the end of a cell, before its idle)', () => {
       [0, 'ok'],
       [1, 'error'],
     ]);
-    expect(k.log).toEqual(['busy cell 1', 'cell 1 sent end of ' + c1, 'idle cell 1', 'busy cell 2', `cell 2 sent end of ${c1 + 1}`, 'idle cell 2']);
+    expect(k.log.filter((l) => !l.startsWith('queue'))).toEqual([
+      'busy cell 1',
+      'cell 1 sent end of ' + c1,
+      'idle cell 1',
+      'busy cell 2',
+      `cell 2 sent end of ${c1 + 1}`,
+      'idle cell 2',
+    ]);
   });
 
   it('with "run all", the next cell starts before the previous idle: the hook still gets the ended cell and its writer', () => {
@@ -234,6 +254,44 @@ describe('onCellEnd (the end of a cell, before its idle)', () => {
     a.end(true);
     aborted.end();
     expect(ends).toEqual(['error']);
+  });
+
+  it('honours stop_on_error: false (nbgrader, nbclient with allow_errors): a failed cell resets the queue at once instead of aborting what follows', () => {
+    const k = fakeTslab();
+    expect(watchKernelFrom(k.cache)).toBe(true);
+    const graded = k.request('solution', { stop_on_error: false });
+    graded.run();
+    graded.end(true);
+    const plain = k.request('page', { stop_on_error: true });
+    plain.run();
+    plain.end(true);
+    const unsaid = k.request('old client');
+    unsaid.run();
+    unsaid.end(true);
+    expect(k.log.filter((l) => l.startsWith('queue'))).toEqual(['queue reset now', 'queue reset in 200 ms', 'queue reset in 200 ms']);
+  });
+
+  it("completes a failed cell's reply with ename, evalue and traceback (nbgrader's Execute reads them), from what the cell printed", async () => {
+    const k = fakeTslab();
+    watchKernelFrom(k.cache);
+    const handler = new (k.jupyter.JupyterHandlerImpl as new () => { handleExecute: (...a: unknown[]) => Promise<Record<string, unknown>> })();
+    const streams: string[] = [];
+    const write = (name: string, text: string) => streams.push(`${name}: ${text}`);
+    const run = (req: object) => handler.handleExecute(req, write, () => undefined);
+    expect(await run({ code: 'a', print: '✗ not yet: a check — hint\nRangeError: boom\n    at f (evalmachine.<anonymous>:3:9)\n', fails: true })).toEqual({
+      status: 'error',
+      execution_count: 1,
+      ename: 'RangeError',
+      evalue: 'boom',
+      traceback: ['RangeError: boom', '    at f (evalmachine.<anonymous>:3:9)'],
+    });
+    expect(await run({ code: 'b', print: "2:7 - Type 'string' is not assignable to type 'number'.\n", fails: true })).toMatchObject({
+      ename: 'CompileError',
+      evalue: "Type 'string' is not assignable to type 'number'.",
+    });
+    expect(await run({ code: 'c', fails: true })).toMatchObject({ ename: 'Error', evalue: 'the cell failed', traceback: ['Error: the cell failed'] });
+    expect(await run({ code: 'd', print: '✗ not yet: x — y\n' })).toEqual({ status: 'ok', execution_count: 1 });
+    expect(streams[0]).toBe('stderr: ✗ not yet: a check — hint\nRangeError: boom\n    at f (evalmachine.<anonymous>:3:9)\n'); // the page still gets every word
   });
 
   it('tells the stop button (a SIGINT while the cell runs) from an exception', async () => {
