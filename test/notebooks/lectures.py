@@ -1,10 +1,12 @@
 """Helpers shared by the lecture-notebook tests (test_lectures.py, test_lectures_4_6.py).
 
 - ``run_solution(name)``: executes ``notebooks/<name>`` (the teacher's version, with solutions).
-- ``run_student(name)``: executes the student copy of ``notebooks/<name>``, written once per test
-  session by ``node scripts/student.mjs --out <tmp>`` (the tmp folder is inside the project, under
-  test-output/, so the copy resolves ``import "gradlab"`` and the project's tslab like the original).
-- ``checks(run)``: the verdicts the check cells printed, ``[(label, ok), ...]`` in order.
+- ``run_student(name)``: executes the release (student) version of ``notebooks/<name>``, made once
+  per test session by nbgrader (``scripts/student.sh``, what ``npm run student`` runs) in a copy of
+  the course folder inside the project, under test-output/, so the release resolves
+  ``import "gradlab"`` and the project's tslab like the original.
+- ``checks(run)``: the verdicts the check cells printed, ``[(label, ok), ...]`` in order (``✓`` on
+  stdout, ``✗ not yet`` on stderr: nbgrader scores a test cell that wrote to stderr 0).
 - ``hints(run)``: the same with the text after the label (the hint / error), ``[(label, ok, rest)]``.
 
 Runs are cached per notebook and version, so several tests of one module share one kernel run.
@@ -14,13 +16,12 @@ Executed copies are saved under test-output/notebooks/ (student ones as ``studen
 from __future__ import annotations
 
 import re
-import subprocess
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 import nbformat
 
+from course import ASSIGNMENTS, make_course, release_path, student_release
 from harness import OUTPUT_DIR, Run, describe, run_notebook
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,18 +36,11 @@ _VERDICT = re.compile(r"^(✓|✗ not yet:) (.*)$")
 
 
 @lru_cache(maxsize=None)
-def student_dir() -> Path:
-    """Writes the student copies once per session and returns their folder."""
-    base = ROOT / "test-output"
-    base.mkdir(parents=True, exist_ok=True)
-    out = Path(tempfile.mkdtemp(prefix="student-", dir=base))
-    proc = subprocess.run(
-        ["node", str(ROOT / "scripts" / "student.mjs"), "--out", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60,
-    )
-    if proc.returncode != 0:
-        raise RuntimeError(f"scripts/student.mjs failed ({proc.returncode}):\n{proc.stdout}{proc.stderr}")
-    return out
+def student_course() -> Path:
+    """A course folder whose release/ holds every assignment's student version (nbgrader generate_assignment, once per session)."""
+    course = make_course("release")
+    student_release(course)
+    return course
 
 
 def _save_as(run: Run, name: str) -> None:
@@ -64,10 +58,10 @@ def run_solution(name: str, timeout: int = 300) -> Run:
 
 @lru_cache(maxsize=None)
 def run_student(name: str, timeout: int = 300) -> Run:
-    """Executes the student copy of notebooks/<name> (written by scripts/student.mjs)."""
-    path = student_dir() / name
+    """Executes the release version of notebooks/<name> (nbgrader generate_assignment)."""
+    path = release_path(student_course(), name)
     if not path.exists():
-        raise FileNotFoundError(f"scripts/student.mjs wrote no student copy of {name} (does it have solution cells?)")
+        raise FileNotFoundError(f"nbgrader wrote no release version of {name} (is it in course/source?)")
     run = run_notebook(path, timeout=timeout, save=False)
     _save_as(run, f"student-{name}")
     return run
@@ -79,8 +73,7 @@ def hints(run: Run) -> list[tuple[str, bool, str]]:
     for cell in run.nb.cells:
         if "check" not in cell.get("metadata", {}).get("tags", []):
             continue
-        text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stdout")
-        for line in text.splitlines():
+        for line in verdict_text(cell).splitlines():
             m = _VERDICT.match(line)
             if not m:
                 continue
@@ -88,6 +81,11 @@ def hints(run: Run) -> list[tuple[str, bool, str]]:
             label, _, rest = m.group(2).partition(" — ")
             found.append((label, ok, rest))
     return found
+
+
+def verdict_text(cell: dict) -> str:
+    """What a cell printed on stdout and stderr, in order (a check prints ✓ on stdout and ✗ on stderr)."""
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") in ("stdout", "stderr"))
 
 
 def checks(run: Run) -> list[tuple[str, bool]]:
@@ -122,14 +120,17 @@ def assert_solution_passes(run: Run) -> None:
     for i in check_cells(run):
         text = run.stream(i)
         assert any(_VERDICT.match(l) for l in text.splitlines()), f"check cell {i} printed no verdict: {text!r}"
+        assert run.stream(i, "stderr") == "", f"check cell {i} wrote to stderr (nbgrader would score it 0): {run.stream(i, 'stderr')!r}"
 
 
 def assert_student_all_not_yet(run: Run) -> None:
     """The student version ran to the end, and every check cell printed '✗ not yet: label — hint'."""
     assert_ran(run)
     for i in check_cells(run):
-        lines = [l for l in run.stream(i).splitlines() if _VERDICT.match(l)]
-        assert lines, f"check cell {i} printed no verdict: {run.stream(i)!r}"
+        text = run.stream(i, "stderr")
+        lines = [l for l in text.splitlines() if _VERDICT.match(l)]
+        assert lines, f"check cell {i} printed no verdict on stderr: {text!r}"
+        assert run.stream(i) == "", f"check cell {i} printed on stdout: {run.stream(i)!r}"
         for l in lines:
             assert l.startswith("✗ not yet: ") and " — " in l, f"check cell {i}: expected 'not yet' with a hint, got {l!r}"
 

@@ -2,7 +2,7 @@
 
 For each notebook: the solution version runs without error and every check prints ✓; the values the
 text talks about are checked numerically; the rich bundles (graph, gradient check, Jacobian chain,
-loss curve) are present with their static fallbacks; the student version (scripts/student.mjs) runs
+loss curve) are present with their static fallbacks; the student version (the nbgrader release, scripts/student.sh) runs
 to the end with every check printing "✗ not yet: label — hint".
 """
 
