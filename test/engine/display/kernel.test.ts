@@ -172,7 +172,11 @@ function fakeTslab() {
     server.publishStatus('busy', msg);
     return {
       run() {
-        handler.handleExecuteImpl(msg.content, () => undefined, (c: { data: Record<string, unknown> }) => log.push(`${code} sent ${String(c.data['text/plain'])}`));
+        handler.handleExecuteImpl(
+          msg.content,
+          () => undefined,
+          (c: { data: Record<string, unknown> }) => log.push(`${code} sent ${String(c.data['text/plain'])}`),
+        );
       },
       end(failed = false) {
         if (failed) queue.reset(200);
