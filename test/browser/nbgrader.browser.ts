@@ -92,7 +92,7 @@ describe("nbgrader's JupyterLab extensions next to gradlab", () => {
       await page.waitForTimeout(1500);
     }
     // the course list finds this folder's course (nbgrader_config.py: course id "gradlab")
-    await page.locator('.lm-Widget:visible', { hasText: 'Available formgraders' }).locator('text=gradlab').first().waitFor({ timeout: 20_000 });
+    await page.locator('#courses #formgrader_list', { hasText: 'gradlab' }).waitFor({ timeout: 20_000 });
     await page.screenshot({ path: screenshotPath('nbgrader-panels') });
     expect(browser.errors).toEqual([]);
   });
