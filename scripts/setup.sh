@@ -113,34 +113,8 @@ if ! stamp_ok install "$install_key" || [[ ! -f .venv/share/jupyter/kernels/tsla
   stamp_set install "$install_key"
 fi
 
-# tslab has no debugger (every run would log "No active debugger session"); no news, no update
-# checks, no extension manager reaching PyPI: JupyterLab from .venv stays offline and quiet.
-mkdir -p .venv/etc/jupyter/labconfig .venv/share/jupyter/lab/settings
-# (LabApp reads jupyter_lab_config.*, not the server's config.d folder.)
-cat >.venv/etc/jupyter/jupyter_lab_config.json <<'JSON'
-{
-  "LabApp": {
-    "news_url": null,
-    "check_for_updates_class": "jupyterlab.NeverCheckForUpdate",
-    "extension_manager": "readonly"
-  }
-}
-JSON
-cat >.venv/etc/jupyter/labconfig/page_config.json <<'JSON'
-{
-  "disabledExtensions": {
-    "@jupyterlab/debugger-extension": true
-  }
-}
-JSON
-cat >.venv/share/jupyter/lab/settings/overrides.json <<'JSON'
-{
-  "@jupyterlab/apputils-extension:notification": {
-    "checkForUpdates": false,
-    "fetchNews": "false"
-  }
-}
-JSON
+# JupyterLab settings for .venv: no debugger, no news, no update checks, read-only extension manager.
+bash scripts/lab-settings.sh .venv
 
 # --- Browser (tests only) ---------------------------------------------------------------
 if [[ $WITH_BROWSER == 1 ]] && ! command -v chromium >/dev/null; then

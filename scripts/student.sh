@@ -19,8 +19,8 @@ while [[ $# -gt 0 ]]; do
   esac
   shift
 done
-NBGRADER=$ROOT/.venv/bin/nbgrader
-export PATH="$ROOT/.venv/bin:$PATH" # nbgrader runs alembic (its database migrations) from the PATH
+NBGRADER=${NBGRADER:-$ROOT/.venv/bin/nbgrader} # binder/postBuild passes the image environment's
+export PATH="$(dirname "$NBGRADER"):$PATH"     # nbgrader runs alembic (its database migrations) from the PATH
 [[ -x $NBGRADER ]] || { echo "student: $NBGRADER is missing: run bash scripts/setup.sh first (it installs requirements.txt)" >&2; exit 1; }
 [[ -f $course/nbgrader_config.py ]] || { echo "student: $course has no nbgrader_config.py" >&2; exit 1; }
 if [[ ${#assignments[@]} -eq 0 ]]; then
