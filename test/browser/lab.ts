@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 const SCREENSHOTS = path.join(ROOT, 'screenshots');
@@ -127,6 +127,16 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+/** Collects a page's uncaught errors and console errors, from now on. */
+export function watchErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  return errors;
+}
+
 /** Debian's Chromium, headless, in a fresh profile. */
 export async function openBrowser(): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh --browser`);
@@ -138,16 +148,21 @@ export async function openBrowser(): Promise<Browser> {
     viewport: { width: 1400, height: 1000 },
   });
   const page = context.pages()[0] ?? (await context.newPage());
-  const errors: string[] = [];
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-  });
+  const errors = watchErrors(page);
   const close = async () => {
     await context.close();
     fs.rmSync(profile, { recursive: true, force: true });
   };
   return { context, page, errors, close };
+}
+
+/**
+ * Debian's Chromium, headless, as one browser that makes separate contexts (`newContext()`: own
+ * cookies and storage each), e.g. one per user of a hub; openBrowser's persistent context cannot.
+ */
+export async function launchChromium(): Promise<Chromium> {
+  if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/setup.sh --browser`);
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
 /** Opens a notebook in JupyterLab and waits until its kernel is idle. */
