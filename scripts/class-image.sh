@@ -29,6 +29,9 @@ if [[ $(id -u) != 0 ]]; then
   exit 1
 fi
 export PATH=$PATH:/usr/sbin:/sbin
+# One build or removal at a time on this machine (a test run and a benchmark may both ask).
+exec 9>/run/gradlab-class-image.lock
+flock 9
 
 remove() {
   if id -u "$IMAGE_USER" >/dev/null 2>&1; then

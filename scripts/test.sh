@@ -2,18 +2,18 @@
 # `npm test`: sets up (scripts/setup.sh --browser), then runs every suite and ends with one
 # line "N passed, N failed" (what CI reads). Exits non-zero when anything failed.
 #   npm test                          all suites
-#   npm test -- unit notebooks        only these (lint, unit, notebooks, package, browser)
+#   npm test -- unit notebooks        only these (lint, unit, notebooks, package, browser, hub)
 # Reports land in test-output/, screenshots in screenshots/ (both git-ignored).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 stages=("$@")
-[[ ${#stages[@]} -eq 0 ]] && stages=(lint unit notebooks package browser)
+[[ ${#stages[@]} -eq 0 ]] && stages=(lint unit notebooks package browser hub)
 wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
 out=test-output
 mkdir -p "$out"
-rm -f "$out"/lint.xml "$out"/unit.json "$out"/notebooks.xml "$out"/package.xml "$out"/browser.json
+rm -f "$out"/lint.xml "$out"/unit.json "$out"/notebooks.xml "$out"/package.xml "$out"/browser.json "$out"/hub.xml "$out"/hub-browser.json
 
 passed=0
 failed=0
@@ -24,7 +24,7 @@ summary() {
 }
 
 setup_args=()
-wants browser && setup_args+=(--browser)
+{ wants browser || wants hub; } && setup_args+=(--browser)
 if ! bash scripts/setup.sh "${setup_args[@]}"; then
   echo "test: setup failed" >&2
   failed=1
@@ -98,6 +98,29 @@ fi
 if wants browser; then
   stage "JupyterLab in Chromium (vitest + playwright-core)" "$out/browser.json" count_vitest \
     npx vitest run -c test/browser/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$out/browser.json"
+fi
+
+if wants hub; then
+  # The class image (binder/'s steps, scripts/class-image.sh) under /opt/gradlab-class with its image
+  # user, then a real JupyterHub with students who are real Unix users (test/hub/classhub.py):
+  # all of it made here and removed afterwards, also when interrupted.
+  echo
+  echo "=== the class image (scripts/class-image.sh build, log: $out/class-image.log)"
+  trap 'bash scripts/class-image.sh remove >/dev/null 2>&1' EXIT
+  start=$SECONDS
+  if bash scripts/class-image.sh build >"$out/class-image.log" 2>&1; then
+    echo "=== the class image: $((SECONDS - start)) s"
+    stage "the class hub: JupyterHub, Unix users, nbgitpuller, culler (pytest)" "$out/hub.xml" count_junit \
+      .venv/bin/python -m pytest -p no:cacheprovider -q test/hub --junitxml="$out/hub.xml"
+    stage "the class hub: three students in Chromium (vitest + playwright-core)" "$out/hub-browser.json" count_vitest \
+      npx vitest run -c test/hub/vitest.config.ts --reporter=default --reporter=json --outputFile.json="$out/hub-browser.json"
+  else
+    tail -30 "$out/class-image.log"
+    echo "=== the class image did not build, counted as one failure"
+    failed=$((failed + 1))
+  fi
+  bash scripts/class-image.sh remove
+  trap - EXIT
 fi
 
 summary

@@ -521,6 +521,16 @@ class KernelSession:
             msg_id=req.msg_id,
         )
 
+    async def inspect(self, code: str, cursor_pos: int, timeout: float = 30.0, detail_level: int = 0) -> dict[str, Any]:
+        """What JupyterLab's hover and Shift+Tab ask for: the kernel's ``inspect_reply`` (found, data) at ``cursor_pos``."""
+        req = self._send("shell", "inspect_request", {"code": code, "cursor_pos": cursor_pos, "detail_level": detail_level}, wants_idle=False)
+        try:
+            await asyncio.wait_for(asyncio.shield(req.done), timeout)
+        except asyncio.TimeoutError:
+            self._forget(req)
+            raise CellTimeoutError(f"inspect of {first_line(code)!r} got no reply within {timeout:g} s", None, first_line(code)) from None
+        return req.reply or {}
+
     async def interrupt(self, timeout: float = 30.0) -> None:
         """Interrupts the kernel (``POST api/kernels/<id>/interrupt``, what the stop button does)."""
         await self.client.request("POST", f"api/kernels/{quote(self.kernel_id)}/interrupt", timeout=timeout)
