@@ -118,6 +118,14 @@ def pids_of_session(sid: int, uid: int = 0) -> list[int]:
     return [p for p in _pids() if session_id(p) == sid and real_uid(p) == uid]
 
 
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy since boot, all cores (/proc/stat: all but idle and iowait)."""
+    with open(PROC / "stat") as f:
+        fields = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / TICKS
+
+
 def meminfo() -> tuple[int, int]:
     """(MemTotal, MemAvailable) in bytes."""
     values: dict[str, int] = {}

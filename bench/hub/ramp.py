@@ -134,6 +134,8 @@ class Level:
     run_seconds: float = 0.0
     hub_cpu_seconds: float = 0.0
     client_cpu_seconds: float = 0.0
+    other_cpu_seconds: float = 0.0
+    """CPU the machine spent during the runs on anything but the students, the hub and this script (other work)."""
     loadavg_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
     error: str = ""
     stop: str = ""
@@ -474,13 +476,15 @@ def run_level(n: int, args: argparse.Namespace, reference: dict[str, Any]) -> Le
             pids = procfs.pids_of_uids({uids[r.name]})[uids[r.name]]
             r.server_idle = sum((procfs.memory(p) for p in pids), Memory())
         lives = [Live(r, uids[r.name], ServerClient(hub.server_url(r.name), tokens[r.name], request_timeout=120)) for r in level.runs]
-        hub0, client0, t_run = hub_cpu(hub), client_cpu(), time.monotonic()
+        hub0, client0, busy0, t_run = hub_cpu(hub), client_cpu(), procfs.busy_seconds(), time.monotonic()
         try:
             asyncio.run(run_class(hub, lives, args, monitor))
         finally:
             level.run_seconds = time.monotonic() - t_run
             level.hub_cpu_seconds = hub_cpu(hub) - hub0
             level.client_cpu_seconds = client_cpu() - client0
+            ours = sum(level.values("cpu_seconds")) + level.hub_cpu_seconds + level.client_cpu_seconds
+            level.other_cpu_seconds = max(0.0, procfs.busy_seconds() - busy0 - ours)
             monitor.stop()
             level.used_peak = monitor.peak_used
             for r in level.runs:
@@ -593,7 +597,7 @@ def level_row(lv: Level) -> list[str]:
         f0(med([r.peak_rss / MB for r in lv.runs if r.peak_rss])),
         f"{lv.used_peak:.0%}",
         f"{lv.client_cpu_seconds:.1f} / {lv.hub_cpu_seconds:.1f}",
-        f"{lv.loadavg_before[0]:.1f}",
+        f"{lv.loadavg_before[0]:.1f} / {lv.other_cpu_seconds:.0f}",
         f"{lv.seconds:.0f}",
         lv.stop or "–",
     ]
@@ -602,7 +606,7 @@ def level_row(lv: Level) -> list[str]:
 HEADER = [
     "students", "completed / saved+verified", "spawn s (median / max)", "TTFO s (median / max)", "notebook wall s (median / max)",
     "CPU s per notebook (median)", "PSS / RSS MB per student after (median)", "peak RSS MB per student (median)",
-    "memory used at peak", "load generator / hub+proxy CPU s", "load avg before", "level s", "stop reason",
+    "memory used at peak", "load generator / hub+proxy CPU s", "load avg before / other work's CPU s during the runs", "level s", "stop reason",
 ]  # fmt: skip
 
 KERNEL_HEADER = [
@@ -694,7 +698,7 @@ def write_report(levels: list[Level], args: argparse.Namespace, machine: dict[st
 
 ## Levels
 
-TTFO: time to first output, from the start of a student's run (notebook load and kernel start included). Memory after: summed over every process of the student's uid (server + kernel), kernel still running; PSS shares common pages among all students, RSS counts them per student. CPU: utime + stime of those processes during the run. The load generator (this script) and the hub share the same cores.
+TTFO: time to first output, from the start of a student's run (notebook load and kernel start included). Memory after: summed over every process of the student's uid (server + kernel), kernel still running; PSS shares common pages among all students, RSS counts them per student. CPU: utime + stime of those processes during the run. The load generator (this script) and the hub share the same cores. Other work: the machine's busy CPU seconds during the runs (/proc/stat) minus the students', the hub's and this script's (approximate; this machine is shared with other jobs, and such CPU time slows the class down).
 
 {markdown_table(HEADER, rows)}
 
