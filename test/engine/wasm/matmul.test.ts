@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as gl from '../../../engine';
 import { matmul, matmulNT, matmulTN } from '../../../engine/kernels';
 import { gemmModuleBytes } from '../../../engine/wasm/gemm';
-import { setThreads, setWasmEnabled, wasmAvailable } from '../../../engine/wasm/runtime';
+import { setThreads, setWasmEnabled, wasmAvailable, wasmMemoryBytes } from '../../../engine/wasm/runtime';
 import { helperReady } from '../../../engine/wasm/threads';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -140,6 +140,36 @@ describe('WebAssembly matmul', () => {
     matmul(new Float32Array(big * big).fill(1), new Float32Array(big * big).fill(1), big, big, big, new Float32Array(big * big));
     matmul(new Float64Array(30 * 30).fill(2), new Float64Array(30 * 30).fill(3), 30, 30, 30, new Float64Array(900));
     expect(Array.from(matmul(a, b, m, k, n, new Float32Array(m * n)))).toEqual(first);
+  });
+
+  it('a product larger than the memory bound goes through in blocks of rows: same bits, memory bounded', () => {
+    // 6400×100 · 100×3 is notebook 6's decision regions (80×80 points through the last layer): 10 MB unblocked
+    const held = wasmMemoryBytes(); // what earlier products grew the memory to
+    const cases = (
+      [
+        [6400, 100, 3],
+        [1283, 300, 17],
+        [403, 1000, 9],
+      ] as const
+    ).flatMap(([m, k, n]) =>
+      [Float32Array, Float64Array].map((T) => {
+        const r = rng(m + 3 * k + n);
+        const a = new T(m * k).map(r);
+        const b = new T(k * n).map(r);
+        setWasmEnabled(false);
+        const want = Array.from(matmul(a, b, m, k, n, new T(m * n)));
+        setWasmEnabled(true);
+        return { m, k, n, T, a, b, want };
+      }),
+    );
+    for (const t of [1, 2]) {
+      setThreads(t);
+      for (const { m, k, n, T, a, b, want } of cases) expect(Array.from(matmul(a, b, m, k, n, new T(m * n)))).toEqual(want);
+    }
+    // each product above needs B and 2 MB for A's part, not two copies of A
+    expect(wasmMemoryBytes()).toBeLessThanOrEqual(Math.max(held, 4 << 20));
+    // a stored Aᵀ is not blocked: same bits too
+    for (const { m, k, n, T, a, b, want } of cases) expect(Array.from(matmulTN(transposed(a, m, k, T), b, m, k, n, new T(m * n)))).toEqual(want);
   });
 
   it('float32 output of float64 operands rounds the operands first', () => {
