@@ -645,6 +645,10 @@ def print_level(lv: Level) -> None:
     print("  server and kernel (median MB): " + ", ".join(f"{h}: {v}" for h, v in zip(KERNEL_HEADER[1:], kernel_row(lv)[1:])), flush=True)
 
 
+def plural(n: int) -> str:
+    return f"{n} student" + ("" if n == 1 else "s")
+
+
 def round_up(x: float, step: float) -> float:
     return math.ceil(x / step) * step
 
@@ -655,7 +659,7 @@ def sizing(levels: list[Level], args: argparse.Namespace, cores: int, memory_gb:
         return "No level fits: even one student passed a limit (see the stop reason).", {}
     best = fitting[-1]
     capped = best is levels[-1] and levels[-1].stop.startswith(("cap", "time budget", "interrupted"))
-    largest = f"{best.students}" + (" (or more: the ramp stopped for its cap or time budget, not a limit)" if capped else "")
+    largest = f"{best.students}" + (" (or more: the ramp stopped before reaching a limit)" if capped else "")
     pss = med(best.mem("after", "pss")) or 0
     rss_peak = max(r.peak_rss for r in best.runs) / MB
     rss_after = top(best.mem("after", "rss")) or 0
@@ -670,11 +674,11 @@ def sizing(levels: list[Level], args: argparse.Namespace, cores: int, memory_gb:
     }  # fmt: skip
     text = f"""**Largest class that fits** (every run completed and saved, slowest TTFO ≤ {args.ttfo:g} s, memory ≤ {args.memory:.0%}): **{largest}** students on this machine ({cores} cores, {memory_gb:.1f} GB), all pressing "run all" on notebook 6 in the same second.
 
-Derived sizing (from the largest fitting level, {best.students} students):
+Derived sizing (from the largest fitting level, {plural(best.students)}):
 
 - Memory per student after notebook 6 (server + kernel, PSS, median): {pss:.0f} MB; RSS peak during the run (largest student): {rss_peak:.0f} MB.
 - **Students per GB (TLJH, one server):** 1 GB ÷ (PSS × headroom) = {numbers['students_per_gb_30']:.1f} with 30 % headroom, {numbers['students_per_gb_50']:.1f} with 50 % (the rule: provision PSS × 1.3–1.5 per student for bigger models than notebook 6, a second notebook open, and the operating system's own use).
-- **Students per core (everyone running at once):** {best.students} students with TTFO ≤ {args.ttfo:g} s ÷ {cores} cores = {per_core:.1f}. A class that does not press "run all" together shares a core among more: notebook 6 costs {cpu:.1f} CPU s, so one core runs it ~{3600 / cpu if cpu else 0:.0f} times an hour.
+- **Students per core (everyone running at once):** {plural(best.students)} with TTFO ≤ {args.ttfo:g} s ÷ {cores} cores = {per_core:.1f}. A class that does not press "run all" together shares a core among more: notebook 6 costs {cpu:.1f} CPU s, so one core runs it ~{3600 / cpu if cpu else 0:.0f} times an hour.
 - **Zero to JupyterHub** `singleuser` values: `memory.guarantee: {numbers['memory_guarantee_mb']:.0f}M` (PSS × 1.5, rounded up to 64 MB: what the scheduler packs by), `memory.limit: {numbers['memory_limit_mb']:.0f}M` (the largest RSS × 2, rounded up to 128 MB: a pod's cgroup charges every page it touches, and a student may train a bigger model before the kernel is killed), `cpu.guarantee: {numbers['cpu_guarantee']:.2f}` (one student's share when {best.students} ran at once within {args.ttfo:g} s on {cores} cores), `cpu.limit: {numbers['cpu_limit']:.0f}` (a tslab kernel runs a notebook on one thread).
 """
     return text, numbers
@@ -796,6 +800,8 @@ def main(argv: list[str] | None = None) -> int:
     mine = set(STUDENTS)
     all_leftovers = classhub.leftover_users
     classhub.leftover_users = lambda: [u for u in all_leftovers() if u in mine]
+    # Ctrl-C and SIGTERM end the ramp the same way (also when a non-interactive shell started it with SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, on_sigterm)
     started = datetime.now()
     machine = procfs.machine()
@@ -813,7 +819,7 @@ def main(argv: list[str] | None = None) -> int:
         # every level's hub removed its users in its own finally; this is the net for anything left
         classhub.remove_users(u for u in STUDENTS if classhub.user_exists(u))
     if code and levels:
-        levels[-1].stop = levels[-1].stop or "interrupted"
+        levels[-1].stop = levels[-1].stop or "interrupted (Ctrl-C or SIGTERM) in the next level"
     if levels:
         write_report(levels, args, machine, started, command)
     return code
