@@ -795,11 +795,6 @@ def main(argv: list[str] | None = None) -> int:
     if why:
         print(f"bench:hub: {why}", file=sys.stderr)
         return 2
-    # NOTE: classhub's Hub.start removes every leftover gl-* user (its leftover_users()); tests running at the
-    # same time use other gl-* names, so the ramp limits that clean-up to its own names.
-    mine = set(STUDENTS)
-    all_leftovers = classhub.leftover_users
-    classhub.leftover_users = lambda: [u for u in all_leftovers() if u in mine]
     # Ctrl-C and SIGTERM end the ramp the same way (also when a non-interactive shell started it with SIGINT ignored)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, on_sigterm)

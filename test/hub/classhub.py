@@ -8,7 +8,8 @@ test/browser/hub.browser.ts and the load benchmark (bench/hub/) start.
   Unix user, through the image's binder/start (it links ~/node_modules) then jupyterhub-singleuser.
 - Students are real Unix users that the hub itself creates at start (LocalAuthenticator's
   create_system_users: `adduser`, 0700 homes) and that `stop()` removes again (`userdel -r`),
-  as it removes leftovers of an earlier run with the same names first. They log in with one shared
+  as it removes leftovers of an earlier run with the same names first (only those: several class
+  hubs may run at once, each with its own students and ports). They log in with one shared
   class password (SharedPasswordAuthenticator), as a test login page would; a course's real login
   (LTI, OAuth) is named in docs/class.md.
 - The homework comes from an instructor's git repository served by `git daemon` on 127.0.0.1,
@@ -82,11 +83,6 @@ def remove_users(names) -> None:
             raise RuntimeError(f"could not remove user {name}")
 
 
-def leftover_users() -> list[str]:
-    """Class test users an interrupted run left behind (named gl-*, home /home/gl-*)."""
-    return [p.pw_name for p in pwd.getpwall() if p.pw_name.startswith(USER_PREFIX) and p.pw_dir == f"/home/{p.pw_name}"]
-
-
 class HubError(RuntimeError):
     pass
 
@@ -124,7 +120,7 @@ class Hub:
             raise HubError(f"no class image in {PREFIX}: run `bash scripts/class-image.sh build` first")
         if not PROXY.exists():
             raise HubError(f"{PROXY} is missing: run `bash scripts/setup.sh`")
-        remove_users(set(self.students) | set(leftover_users()))
+        remove_users(self.students)  # an interrupted run's leftovers of these names; other hubs' students stay
         shutil.rmtree(self.workdir, ignore_errors=True)
         self.workdir.mkdir(parents=True)
         (self.workdir / "jupyterhub_config.py").write_text(self.config())
