@@ -17,7 +17,7 @@
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser as Chromium, BrowserContext, Page } from 'playwright-core';
+import type { Browser as Chromium, BrowserContext, Page, Response } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MIME, type LossCurvePayload } from '../../engine/display/contract';
 import { ROOT, launchChromium, screenshotPath, watchErrors } from '../browser/lab';
@@ -92,10 +92,17 @@ let classhub: ChildProcessWithoutNullStreams | undefined;
 let classhubErr = '';
 let chromium: Chromium | undefined;
 let students: Student[] = [];
+/** The first stage that failed: the stages after it fail at once instead of waiting out their timeouts. */
+let broken: string | null = null;
 
+/** The end of the hub's log (the proxy's route polls every 10 s left out). */
 function hubLogTail(n = 4000): string {
   try {
-    return fs.readFileSync(path.join(hub.workdir, 'hub.log'), 'utf8').slice(-n);
+    const lines = fs.readFileSync(path.join(hub.workdir, 'hub.log'), 'utf8').split('\n');
+    return lines
+      .filter((l) => !/\[ConfigProxy\].* GET \/api\/routes/.test(l))
+      .join('\n')
+      .slice(-n);
   } catch {
     return `(no hub.log) classhub.py's stderr:\n${classhubErr.slice(-n)}`;
   }
@@ -143,6 +150,7 @@ async function stopHub(): Promise<void> {
 
 /** Runs one stage for every student at once; a failure names the student, the stage and shows the hub log's tail. */
 async function everyone(stage: string, fn: (s: Student, mark: (what: keyof typeof TIMES) => void) => Promise<void>): Promise<void> {
+  if (broken) throw new Error(`not run: the stage '${broken}' failed`);
   const results = await Promise.allSettled(
     students.map(async (s) => {
       const t0 = performance.now();
@@ -150,12 +158,34 @@ async function everyone(stage: string, fn: (s: Student, mark: (what: keyof typeo
         await fn(s, (what) => (s.times[what] = (performance.now() - t0) / 1000));
       } catch (error) {
         const e = error as Error;
-        throw new Error(`${s.user}, ${stage} (page ${s.page.url()}): ${e.message}`, { cause: error });
+        const shot = path.join(hub.workdir, `failed-${s.user}-${stage.replace(/\W+/g, '-')}.png`);
+        await s.page.screenshot({ path: shot, timeout: 10_000 }).catch(() => undefined);
+        throw new Error(`${s.user}, ${stage} (page ${s.page.url()}, screenshot ${shot}): ${e.message}`, { cause: error });
       }
     }),
   );
   const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => (r.reason as Error).message);
-  if (failed.length) throw new Error(`${failed.join('\n\n')}\n\n--- ${hub.workdir}/hub.log (tail) ---\n${hubLogTail()}`);
+  if (failed.length === 0) return;
+  broken = stage;
+  const gone = students.filter((st) => spawnSync('id', [st.user]).status !== 0).map((st) => st.user);
+  if (gone.length) failed.push(`the users ${gone.join(', ')} no longer exist: did another classhub.py start meanwhile? (it removes every gl-* user at start)`);
+  throw new Error(`${failed.join('\n\n')}\n\n--- ${hub.workdir}/hub.log (tail) ---\n${hubLogTail()}`);
+}
+
+/** Waits for `work`, but fails at once when the page gets a 5xx answer (the hub's error page) meanwhile. */
+async function unlessServerError<T>(page: Page, work: Promise<T>): Promise<T> {
+  let onResponse: (r: Response) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    onResponse = (r) => {
+      if (r.status() >= 500) reject(new Error(`${r.status()} ${r.statusText()} from ${r.url()}`));
+    };
+    page.on('response', onResponse);
+  });
+  try {
+    return await Promise.race([work, failed]);
+  } finally {
+    page.off('response', onResponse);
+  }
 }
 
 /** The open notebook's code cells: prompt ("[3]:", "[*]:", "[ ]:") and output text. */
@@ -175,7 +205,8 @@ async function allRan(page: Page, timeout: number): Promise<void> {
   while (!(cells.length > 0 && cells.every((c) => /^\[\d+\]:$/.test(c.prompt)))) {
     if (Date.now() > deadline) {
       const shown = cells.map((c, i) => `[${i}] ${c.prompt} ${c.text.slice(0, 300)}`).join('\n');
-      throw new Error(`not every cell ran within ${timeout / 1000} s; the code cells:\n${shown}`);
+      const kernel = await page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator').getAttribute('data-status');
+      throw new Error(`not every cell ran within ${timeout / 1000} s (kernel ${kernel}); the code cells:\n${shown}`);
     }
     await page.waitForTimeout(250);
     cells = await codeCells(page);
@@ -276,10 +307,13 @@ describe('three students on the class hub at once, in Chromium', () => {
       await page.fill('#password_input', hub.password);
       await Promise.all([page.waitForURL(/\/hub\//, { waitUntil: 'commit' }), page.click('#login_submit')]);
       // the hub starts the server (its "starting" page) and redirects to it once it is ready; then JupyterLab loads
-      await page.waitForURL((u) => u.pathname.startsWith(`/user/${user}/`), { timeout: 90_000, waitUntil: 'commit' });
+      await unlessServerError(
+        page,
+        page.waitForURL((u) => u.pathname.startsWith(`/user/${user}/`), { timeout: 60_000, waitUntil: 'commit' }),
+      );
       mark('login');
       await page.waitForURL((u) => u.pathname.startsWith(`/user/${user}/lab`), { timeout: 30_000 });
-      await page.locator('#jp-main-dock-panel').waitFor({ timeout: 60_000 });
+      await page.locator('#jp-main-dock-panel').waitFor({ timeout: 45_000 });
       mark('lab');
     });
     for (const s of students) expect(new URL(s.page.url()).pathname).toBe(`/user/${s.user}/lab`);
@@ -289,10 +323,13 @@ describe('three students on the class hub at once, in Chromium', () => {
     await everyone('pull', async ({ page, user }, mark) => {
       await page.goto(`${hub.url}${hub.pull}`);
       // nbgitpuller's page shows the clone's progress, then sends the browser to the notebook
-      await page.waitForURL((u) => u.pathname === `/user/${user}/lab/tree/homework/${NOTEBOOK}`, { timeout: 90_000, waitUntil: 'commit' });
+      await unlessServerError(
+        page,
+        page.waitForURL((u) => u.pathname === `/user/${user}/lab/tree/homework/${NOTEBOOK}`, { timeout: 45_000, waitUntil: 'commit' }),
+      );
       mark('pull');
-      await page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').first().waitFor({ timeout: 60_000 });
-      await idle(page, 90_000);
+      await page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell').first().waitFor({ timeout: 45_000 });
+      await idle(page, 45_000);
       mark('open');
     });
     for (const { user } of students) {
@@ -307,7 +344,7 @@ describe('three students on the class hub at once, in Chromium', () => {
     await everyone('run all', async ({ page }, mark) => {
       await page.locator('.lm-MenuBar-itemLabel', { hasText: /^Run$/ }).click();
       await page.locator('.lm-Menu-itemLabel', { hasText: /^Run All Cells$/ }).click();
-      await allRan(page, 150_000);
+      await allRan(page, 90_000);
       mark('run');
       await idle(page, 30_000);
       await page.waitForTimeout(500); // the renderers settle
@@ -339,7 +376,7 @@ describe('three students on the class hub at once, in Chromium', () => {
       expect(kernels.length, `${user}'s processes:\n${ps.join('\n')}`).toBeGreaterThanOrEqual(1);
       for (const k of kernels) expect(k, `${user}'s kernel`).toContain(`/home/${user}/`);
     }
-  }, 200_000);
+  }, 150_000);
 
   it('a training cell added at the end draws a live loss curve that grows to its last step; Ctrl+S saves every step in their home', async () => {
     await everyone('training cell', async (student) => {
