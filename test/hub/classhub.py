@@ -1,5 +1,5 @@
 """A real JupyterHub for a class, on this machine: what test/hub's tests, the browser test
-test/browser/hub.browser.ts and the load benchmark (bench/hub/) start.
+test/hub/students.browser.ts and the load benchmark (bench/hub/) start.
 
 - JupyterHub 6.1.1 and its idle culler run as root from the project's .venv (requirements.txt),
   with configurable-http-proxy 5.3.0 from node_modules, all bound to 127.0.0.1.

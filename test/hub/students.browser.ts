@@ -265,10 +265,6 @@ function savedSvg(user: string): string {
 }
 
 beforeAll(async () => {
-  // classhub.py starts by removing every gl-* user it finds (an interrupted run's leftovers): with another
-  // class hub running (test_hub.py, the load benchmark) that would end its students' servers mid-test.
-  const others = spawnSync('pgrep', ['-af', 'test-output/hub/.*/jupyterhub_config.py'], { encoding: 'utf8' }).stdout.trim();
-  if (others) throw new Error(`another class hub is running; its gl-* users would be removed by this test's hub. Wait for it to end:\n${others}`);
   hub = await startHub();
   expect(hub.students).toEqual(NAMES.map((n) => `gl-${n}`));
   chromium = await launchChromium();

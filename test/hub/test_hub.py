@@ -5,7 +5,7 @@ What a course relies on: the students' servers start on empty homes and `import 
 there with types and hover docs; students cannot read each other's files or use each other's
 tokens; nbgitpuller brings the homework and later fixes without losing a student's work; the
 idle culler stops an idle server. The browser side (three students in Chromium at once) is
-test/browser/hub.browser.ts."""
+test/hub/students.browser.ts."""
 
 from __future__ import annotations
 
