@@ -92,6 +92,19 @@ def test_a_students_token_reaches_only_their_own_server(hub):
     assert request(hub.server_url("gl-ada") + "api/contents", ada)[0] == 200
 
 
+def test_students_get_nbgraders_assignments_not_the_instructors_tools(hub):
+    ada = hub.token("gl-ada")
+    # the formgrader's pages are not served by a student's server; JupyterLab itself is
+    assert request(hub.server_url("gl-ada") + "formgrader", ada)[0] == 404
+    assert request(hub.server_url("gl-ada") + "lab", ada)[0] == 200
+    page = json.loads((classhub.ENV / "etc" / "jupyter" / "labconfig" / "page_config.json").read_text())
+    tools = {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:course-list"}
+    assert tools <= {k for k, v in page["disabledExtensions"].items() if v}
+    assert tools <= {k for k, v in page["lockedExtensions"].items() if v}, "a student could switch them back on"
+    assert page["disabledExtensions"].get("@jupyterlab/debugger-extension") is True
+    assert "@jupyter/nbgrader:assignment-list" not in page["disabledExtensions"]
+
+
 def test_import_gradlab_from_an_empty_home_with_types_and_hover_docs(hub):
     # a notebook two folders down: tslab's TypeScript walks up to ~/node_modules, which binder/start made
     for folder in ("deep", "deep/er"):
