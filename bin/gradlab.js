@@ -118,22 +118,6 @@ function labextensionDir(env) {
   return path.join(env.prefix, 'share', 'jupyter', 'labextensions', EXTENSION_NAME);
 }
 
-/**
- * The kernels' memory, measured with bench/kernel-memory.py (docs/class.md, Sizing): V8's young
- * generation at 1 MB a half instead of 16 MB, and two malloc arenas instead of one per thread,
- * cut a tslab kernel from 189 to 147 MB bare and from 267 to 184 MB idle after notebook 6, with
- * no CPU cost measured. They replace a NODE_OPTIONS the user set for Jupyter (kernel.json's env
- * wins over the server's).
- */
-const KERNEL_ENV = { NODE_OPTIONS: '--max-semi-space-size=1', MALLOC_ARENA_MAX: '2' };
-
-function setKernelEnv(spec) {
-  if (!fs.existsSync(spec)) return;
-  const kernel = JSON.parse(fs.readFileSync(spec, 'utf8'));
-  kernel.env = { ...(kernel.env || {}), ...KERNEL_ENV };
-  fs.writeFileSync(spec, JSON.stringify(kernel, null, 1) + '\n');
-}
-
 function install(python) {
   const env = inspectPython(python);
   requireJupyterLab(env, python);
@@ -157,7 +141,6 @@ function install(python) {
   if (result.status !== 0) {
     throw new UserError(`tslab install failed:\n${(result.stderr || result.stdout || String(result.error)).trim()}`);
   }
-  for (const name of KERNEL_NAMES) setKernelEnv(path.join(env.prefix, 'share', 'jupyter', 'kernels', name, 'kernel.json'));
   console.log(`Registered the tslab ${tslab.version} kernel (TypeScript, JavaScript) in ${path.join(env.prefix, 'share', 'jupyter', 'kernels')}`);
   console.log('Restart JupyterLab and reload the page to use them.');
 }

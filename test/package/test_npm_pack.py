@@ -92,10 +92,6 @@ def test_install_lets_a_notebook_show_a_graph_in_the_users_own_jupyter_and_unins
     assert "_build" in json.loads((installed / "package.json").read_text())["jupyterlab"]
     kernel = json.loads((share / "kernels" / "tslab" / "kernel.json").read_text())
     assert Path(kernel["argv"][0]).resolve() == (project / "node_modules" / "tslab" / "bin" / "tslab").resolve()
-    # the kernels' smaller memory settings (bin/gradlab.js KERNEL_ENV), for both kernels
-    for name in ("tslab", "jslab"):
-        spec = json.loads((share / "kernels" / name / "kernel.json").read_text())
-        assert spec["env"] == {"NODE_OPTIONS": "--max-semi-space-size=1", "MALLOC_ARENA_MAX": "2"}, spec
     listing = sh(python, "-c", LABEXTENSION_LIST, cwd=project)
     assert "gradlab v" in listing and str(share) in listing
 
