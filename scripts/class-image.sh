@@ -14,13 +14,15 @@
 #   1. pip install -r binder/requirements.txt into the environment (repo2docker's requirements step)
 #   2. binder/postBuild in $REPO_DIR
 # binder/start is then the first word of every student server's command (test/hub's config).
-# Pip's and npm's downloads are cached in test-output/class-cache/ (git-ignored) between builds.
+# Pip's and npm's downloads go to $GRADLAB_CLASS_CACHE (default /var/cache/gradlab-class, owned by the
+# image user: a checkout may sit in a folder the image user cannot enter, as mktemp -d makes them);
+# `remove` deletes it too unless GRADLAB_CLASS_CACHE was given (then it is kept between builds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 PREFIX=${GRADLAB_CLASS_PREFIX:-/opt/gradlab-class}
 IMAGE_USER=${GRADLAB_IMAGE_USER:-glimage}
-CACHE=$ROOT/test-output/class-cache
+CACHE=${GRADLAB_CLASS_CACHE:-/var/cache/gradlab-class}
 PYTHON=${GRADLAB_CLASS_PYTHON:-/usr/bin/python3}
 say() { echo "class-image: $*"; }
 
@@ -39,6 +41,7 @@ remove() {
     userdel -r "$IMAGE_USER" 2>/dev/null || userdel "$IMAGE_USER"
   fi
   rm -rf "$PREFIX"
+  if [[ -z ${GRADLAB_CLASS_CACHE:-} ]]; then rm -rf "$CACHE"; fi
 }
 
 # The machine's own settings for reaching the package registries (certificates, proxies, mirrors)
