@@ -238,8 +238,9 @@ class Live:
 
 
 async def run_cells(live: Live, cell_timeout: float, startup_timeout: float) -> None:
-    """Loads the notebook, starts its kernel and runs every code cell, as client.run_notebook does (which cannot
-    leave the kernel running for the memory and CPU readings, hence this copy of its loop). Leaves the kernel up."""
+    """Loads the notebook, starts its kernel and runs every code cell, as client.run_notebook does, and leaves the
+    kernel up. A copy of its loop because the kernel is also read after the first code cell (the import), which
+    run_notebook(keep_kernel=True) has no hook for."""
     run = live.run
     t0 = time.monotonic()
     live.nb = await live.client.get_notebook(PATH)
@@ -730,7 +731,7 @@ The tslab kernel alone and the idle server (median MB per student; started = the
 
 
 def other_hubs() -> list[str]:
-    """Other class hubs running on this machine (test/hub's tests): their Hub.start removes every gl-* user, ours too."""
+    """Other class hubs running on this machine (test/hub's tests): their students' work would share the cores."""
     r = subprocess.run(["pgrep", "-af", "bin/jupyterhub -f"], capture_output=True, text=True)
     return [line for line in r.stdout.splitlines() if f"/{HUB_NAME}/" not in line]
 
@@ -748,7 +749,7 @@ def disturbed(uids: dict[str, int]) -> str:
 
 
 def wait_for_other_hubs(limit: float) -> None:
-    """Waits (at most ``limit`` s) while another class hub runs, so that its start cannot remove our students mid-level."""
+    """Waits (at most ``limit`` s) while another class hub runs, so that its students do not share the cores with a level."""
     end = time.monotonic() + limit
     others = other_hubs()
     if others:
