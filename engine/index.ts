@@ -107,6 +107,7 @@ export {
   type ConfusionMatrixOptions,
   type ImageGridOptions,
 } from './display/pictures';
+export { plot, Plot, type PlotOptions, type PlotSeriesInput, type PlotSeriesSpec, type PlotValues, type PlotX, type PlotFunction } from './display/plot';
 export { MIME } from './display/contract';
 export type {
   GraphPayload,
@@ -123,6 +124,8 @@ export type {
   DecisionBoundaryPayload,
   ConfusionMatrixPayload,
   ImageGridPayload,
+  PlotPayload,
+  PlotSeries,
 } from './display/contract';
 export { check, checkResults, todo, allClose, TodoError, type CheckResult } from './exercise';
 /** Layers, losses, `train`, saving (`gl.nn.mlp([2, 100, 3])`, `gl.nn.train(...)`). */

@@ -17,6 +17,7 @@ export const MIME = {
   decisionBoundary: 'application/vnd.gradlab.decision-boundary.v1+json',
   confusionMatrix: 'application/vnd.gradlab.confusion-matrix.v1+json',
   imageGrid: 'application/vnd.gradlab.image-grid.v1+json',
+  plot: 'application/vnd.gradlab.plot.v1+json',
 } as const;
 
 /** One of the MIME types in {@link MIME}. */
@@ -370,6 +371,43 @@ export interface ImageGridPayload {
   sharedRange: boolean;
 }
 
+/** Most series (lines) of one plot payload: the engine refuses more, the view refuses a payload with more. */
+export const PLOT_MAX_SERIES = 20;
+
+/** Most points of one series of a plot payload: the engine refuses more (sample fewer points), the view refuses a payload with more. */
+export const PLOT_MAX_POINTS = 10000;
+
+/** One line (or set of markers) of a plot: `x[i]`, `y[i]` is a point; NaN or ±Infinity in either makes a gap. */
+export interface PlotSeries {
+  name: string;
+  x: Num[];
+  y: Num[];
+  /** How the points are drawn (default `lines`, or `lines+markers` for a few points). */
+  mode?: 'lines' | 'markers' | 'lines+markers';
+  /** A dashed line (a reference line, an asymptote, a slope guide). */
+  dash?: boolean;
+}
+
+/**
+ * `application/vnd.gradlab.plot.v1+json`: a static line plot of a few series,
+ * each on its own x values (a function and its derivatives over an interval,
+ * errors against a step on log-log axes). On a log axis values ≤ 0 are left
+ * out, and the figure says how many.
+ */
+export interface PlotPayload {
+  version: 1;
+  kind: 'plot';
+  title?: string;
+  xLabel: string;
+  yLabel: string;
+  logX: boolean;
+  logY: boolean;
+  /** At most {@link PLOT_MAX_SERIES}, each with at most {@link PLOT_MAX_POINTS} points. */
+  series: PlotSeries[];
+  /** Lines of text shown under the plot (the engine's own notes, e.g. what it left out). */
+  notes?: string[];
+}
+
 /** Any payload of this contract. */
 export type GradlabPayload =
-  GraphPayload | GradCheckPayload | JacobianChainPayload | LossCurvePayload | DecisionBoundaryPayload | ConfusionMatrixPayload | ImageGridPayload;
+  GraphPayload | GradCheckPayload | JacobianChainPayload | LossCurvePayload | DecisionBoundaryPayload | ConfusionMatrixPayload | ImageGridPayload | PlotPayload;

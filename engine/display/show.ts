@@ -12,6 +12,8 @@ import { kernelDisplay, newDisplayId, type DisplayBundle } from './kernel';
 import { LiveDisplay, LIVE_MIN_INTERVAL } from './live';
 import { JacobianChain, gradCheckPayload, graphPayload, measuredBytes, num } from './payloads';
 import { ConfusionMatrix, DecisionBoundary, ImageGrid } from './pictures';
+import { Plot } from './plot';
+import { plotSvg, plotText } from './figures/plot';
 import { confusionMatrixHtml, confusionMatrixText, decisionBoundarySvg, decisionBoundaryText, imageGridSvg, imageGridText } from './figures/pictures';
 import {
   graphSvg,
@@ -297,11 +299,13 @@ export function bundleOf(p: GradlabPayload, bytes?: number): DisplayBundle {
       return { data: { [MIME.confusionMatrix]: p, 'text/html': confusionMatrixHtml(p), 'text/plain': confusionMatrixText(p) } };
     case 'image-grid':
       return { data: { [MIME.imageGrid]: p, 'image/svg+xml': imageGridSvg(p), 'text/plain': imageGridText(p) } };
+    case 'plot':
+      return { data: { [MIME.plot]: p, 'image/svg+xml': plotSvg(p), 'text/plain': plotText(p) } };
   }
 }
 
 /** What gl.show accepts. */
-export type Showable = Tensor | Trace | GradCheckReport | JacobianChain | LossCurve | DecisionBoundary | ConfusionMatrix | ImageGrid;
+export type Showable = Tensor | Trace | GradCheckReport | JacobianChain | LossCurve | DecisionBoundary | ConfusionMatrix | ImageGrid | Plot;
 
 /** The payload gl.show would send for `x`. */
 export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPayload {
@@ -309,21 +313,21 @@ export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPa
   if (x instanceof GradCheckReport) return gradCheckPayload(x, opts);
   if (x instanceof JacobianChain) return opts.title ? { ...x.payload, title: opts.title } : x.payload;
   if (x instanceof LossCurve) return x.payload();
-  if (x instanceof DecisionBoundary || x instanceof ConfusionMatrix || x instanceof ImageGrid) {
+  if (x instanceof DecisionBoundary || x instanceof ConfusionMatrix || x instanceof ImageGrid || x instanceof Plot) {
     return opts.title ? { ...x.payload, title: opts.title } : x.payload;
   }
   if (x && typeof x === 'object' && Array.isArray(x.nodes)) return graphPayload(x, opts);
   fail(
     `show: cannot draw ${x === null ? 'null' : typeof x === 'object' ? ((x as object).constructor?.name ?? 'this object') : typeof x}; ` +
       'give a Tensor (its graph), a gl.trace(...), a gl.gradCheck(...) report, a gl.jacobianChain(...), a gl.lossCurve(), ' +
-      'a gl.decisionBoundary(...), a gl.confusionMatrix(...) or a gl.imageGrid(...)',
+      'a gl.decisionBoundary(...), a gl.confusionMatrix(...), a gl.imageGrid(...) or a gl.plot(...)',
   );
 }
 
 /**
  * Draw `x` in the notebook: a tensor's computational graph (values, and
  * gradients after backward), a gradient-check report, a Jacobian chain, a
- * loss curve, a decision boundary, a confusion matrix or an image grid.
+ * loss curve, a decision boundary, a confusion matrix, an image grid or a line plot (gl.plot).
  * Outside a notebook, prints a text form.
  */
 export function show(x: Showable, opts: { title?: string } = {}): void {

@@ -207,7 +207,9 @@ export interface CurveAxis {
 export function curveAxis(lo0: number, hi0: number, count = 5, log = false): CurveAxis {
   if (log && lo0 > 0 && Number.isFinite(lo0) && Number.isFinite(hi0)) {
     const ticks = logTicks(lo0, hi0);
-    return { lo: ticks[0], hi: ticks[ticks.length - 1], ticks, log: true };
+    // NOTE: ticks every 2+ decades may stop below the top decade (1e-12…1e-1 ticks up to 1e-2): the axis still reaches it
+    const top = 10 ** Math.ceil(Math.log10(hi0) - 1e-9);
+    return { lo: ticks[0], hi: Math.max(ticks[ticks.length - 1], top), ticks, log: true };
   }
   const inner = niceTicks(lo0, hi0, count);
   if (!inner.length) return { lo: 0, hi: 1, ticks: [], log: false };
