@@ -108,6 +108,7 @@ export {
   type ImageGridOptions,
 } from './display/pictures';
 export { plot, Plot, type PlotOptions, type PlotSeriesInput, type PlotSeriesSpec, type PlotValues, type PlotX, type PlotFunction } from './display/plot';
+export { FourWays } from './display/four-ways';
 export { MIME } from './display/contract';
 export type {
   GraphPayload,
@@ -126,6 +127,9 @@ export type {
   ImageGridPayload,
   PlotPayload,
   PlotSeries,
+  FourWaysPayload,
+  FourWaysWay,
+  FourWaysId,
 } from './display/contract';
 export { check, checkResults, todo, allClose, TodoError, type CheckResult } from './exercise';
 /** Layers, losses, `train`, saving (`gl.nn.mlp([2, 100, 3])`, `gl.nn.train(...)`). */

@@ -18,6 +18,7 @@ export const MIME = {
   confusionMatrix: 'application/vnd.gradlab.confusion-matrix.v1+json',
   imageGrid: 'application/vnd.gradlab.image-grid.v1+json',
   plot: 'application/vnd.gradlab.plot.v1+json',
+  fourWays: 'application/vnd.gradlab.four-ways.v1+json',
 } as const;
 
 /** One of the MIME types in {@link MIME}. */
@@ -408,6 +409,75 @@ export interface PlotPayload {
   notes?: string[];
 }
 
+/** Most inputs of a four-ways payload: the engine refuses more, the view refuses a payload with more. */
+export const FOUR_WAYS_MAX_INPUTS = 64;
+
+/**
+ * Longest function or derivative text in a four-ways payload (characters): the
+ * engine shortens longer ones to this, ending them with "… (N more characters)"
+ * (`shortenExpression` in figures/four-ways.ts). Not above the extension's
+ * MAX_STRING (2,000), so a payload from the engine is drawn without a note.
+ */
+export const FOUR_WAYS_MAX_TEXT = 2000;
+
+/** Most notes of a four-ways payload the view shows (the rest are counted). */
+export const FOUR_WAYS_MAX_NOTES = 20;
+
+/** The ways of computing a gradient a four-ways figure compares, in the order it lists them. */
+export type FourWaysId = 'manual' | 'symbolic' | 'numerical' | 'forward' | 'reverse';
+
+/** One way of computing the gradient, with its answers, their errors and its cost. */
+export interface FourWaysWay {
+  id: FourWaysId;
+  /** "manual (your function)", "symbolic", "numerical", "AD forward mode", "AD reverse mode". */
+  label: string;
+  /** How: "central differences, h = 1e-4", "6 forward passes, one per input", "1 forward + 1 backward pass", ... */
+  detail: string;
+  /** ∂f/∂input per input (same order as `inputs`), or null when this way failed (see `error`). */
+  values: Num[] | null;
+  /** |value − symbolic| / max(|symbolic|, 1e-300) per input; symbolic's own are 0; null when `values` is null. */
+  relErrors: Num[] | null;
+  /** Costs: evaluations of f (null when it does not apply), primitive operations executed, wall time in ms. */
+  cost: { fEvals: number | null; ops: number; ms: Num };
+  /** Why this way has no values (e.g. the manual function threw "… is not implemented yet"). */
+  error?: string;
+}
+
+/**
+ * `application/vnd.gradlab.four-ways.v1+json`: one function at one point, its
+ * gradient computed four ways (manual, symbolic, numerical, AD in forward and
+ * in reverse mode), each with its relative error against the symbolic value
+ * and its cost.
+ */
+export interface FourWaysPayload {
+  version: 1;
+  kind: 'four-ways';
+  title?: string;
+  /** The function as text, e.g. "σ(log(5·(max(x1, x2)·x3/x4 − (x5 + x6))) + 0.5)" (shortened past {@link FOUR_WAYS_MAX_TEXT}). */
+  fn: string;
+  /** The inputs in order, with their values at the point (at most {@link FOUR_WAYS_MAX_INPUTS}). */
+  inputs: { name: string; value: Num }[];
+  /** f at the point. */
+  value: Num;
+  /**
+   * The symbolic derivative ∂f/∂input, one per input: its text (shortened past
+   * {@link FOUR_WAYS_MAX_TEXT}) and its size (nodes written out as a tree, without sharing).
+   */
+  derivatives: { text: string; size: number }[];
+  /** The ways, in this order: 'manual' (only when the user gave a function), 'symbolic', 'numerical', 'forward', 'reverse'. */
+  ways: FourWaysWay[];
+  /** Remarks the engine wants shown (e.g. "x1 = x2: the point is at max's kink; the gradient goes to x1"). */
+  notes: string[];
+}
+
 /** Any payload of this contract. */
 export type GradlabPayload =
-  GraphPayload | GradCheckPayload | JacobianChainPayload | LossCurvePayload | DecisionBoundaryPayload | ConfusionMatrixPayload | ImageGridPayload | PlotPayload;
+  | GraphPayload
+  | GradCheckPayload
+  | JacobianChainPayload
+  | LossCurvePayload
+  | DecisionBoundaryPayload
+  | ConfusionMatrixPayload
+  | ImageGridPayload
+  | PlotPayload
+  | FourWaysPayload;

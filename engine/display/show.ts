@@ -14,6 +14,8 @@ import { JacobianChain, gradCheckPayload, graphPayload, measuredBytes, num } fro
 import { ConfusionMatrix, DecisionBoundary, ImageGrid } from './pictures';
 import { Plot } from './plot';
 import { plotSvg, plotText } from './figures/plot';
+import { FourWays } from './four-ways';
+import { fourWaysHtml, fourWaysText } from './figures/four-ways';
 import { confusionMatrixHtml, confusionMatrixText, decisionBoundarySvg, decisionBoundaryText, imageGridSvg, imageGridText } from './figures/pictures';
 import {
   graphSvg,
@@ -301,11 +303,13 @@ export function bundleOf(p: GradlabPayload, bytes?: number): DisplayBundle {
       return { data: { [MIME.imageGrid]: p, 'image/svg+xml': imageGridSvg(p), 'text/plain': imageGridText(p) } };
     case 'plot':
       return { data: { [MIME.plot]: p, 'image/svg+xml': plotSvg(p), 'text/plain': plotText(p) } };
+    case 'four-ways':
+      return { data: { [MIME.fourWays]: p, 'text/html': fourWaysHtml(p), 'text/plain': fourWaysText(p) } };
   }
 }
 
 /** What gl.show accepts. */
-export type Showable = Tensor | Trace | GradCheckReport | JacobianChain | LossCurve | DecisionBoundary | ConfusionMatrix | ImageGrid | Plot;
+export type Showable = Tensor | Trace | GradCheckReport | JacobianChain | LossCurve | DecisionBoundary | ConfusionMatrix | ImageGrid | FourWays | Plot;
 
 /** The payload gl.show would send for `x`. */
 export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPayload {
@@ -313,14 +317,14 @@ export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPa
   if (x instanceof GradCheckReport) return gradCheckPayload(x, opts);
   if (x instanceof JacobianChain) return opts.title ? { ...x.payload, title: opts.title } : x.payload;
   if (x instanceof LossCurve) return x.payload();
-  if (x instanceof DecisionBoundary || x instanceof ConfusionMatrix || x instanceof ImageGrid || x instanceof Plot) {
+  if (x instanceof DecisionBoundary || x instanceof ConfusionMatrix || x instanceof ImageGrid || x instanceof Plot || x instanceof FourWays) {
     return opts.title ? { ...x.payload, title: opts.title } : x.payload;
   }
   if (x && typeof x === 'object' && Array.isArray(x.nodes)) return graphPayload(x, opts);
   fail(
     `show: cannot draw ${x === null ? 'null' : typeof x === 'object' ? ((x as object).constructor?.name ?? 'this object') : typeof x}; ` +
       'give a Tensor (its graph), a gl.trace(...), a gl.gradCheck(...) report, a gl.jacobianChain(...), a gl.lossCurve(), ' +
-      'a gl.decisionBoundary(...), a gl.confusionMatrix(...), a gl.imageGrid(...) or a gl.plot(...)',
+      'a gl.decisionBoundary(...), a gl.confusionMatrix(...), a gl.imageGrid(...), a gl.plot(...) or a gl.fourWays(...)',
   );
 }
 
