@@ -91,6 +91,7 @@ export { noGrad, scope, detectAnomaly, isGradEnabled } from './context';
 export { trace, inputGrads, type Trace, type TraceNode } from './trace';
 export { backwardRule, OP_TABLE as BACKWARD_RULES, type RuleSpec, type RuleSubject } from './display/op-table';
 export { GradlabError } from './errors';
+export { symbolic, Expr } from './symbolic';
 export { chainOrders, CHAIN_DP_MAX_STEPS, type ChainStep, type ChainLayer } from './ad/chain';
 export { jacobianChain, JacobianChain } from './display/payloads';
 export { show, lossCurve, LossCurve, type LossCurveOptions, type Showable } from './display/show';

@@ -275,6 +275,12 @@ export function sameShapeAs(a: Tensor, b: Tensor): boolean {
 /** @internal Coerce an operand: numbers become 0-d constants of the other operand's dtype. */
 export function asTensor(x: unknown, op: string, dtype: DType = 'float64'): Tensor {
   if (x instanceof Tensor) return x;
+  if (isSymbolic(x)) {
+    fail(
+      `${op}: got a symbolic scalar (gl.symbolic); symbolic expressions go through the elementwise ops only ` +
+        `(add, mul, exp, maximum, where, ...), and '${op}' is not one`,
+    );
+  }
   if (typeof x === 'number') return scalarOf(x, dtype);
   if (typeof x === 'boolean') return scalarOf(x ? 1 : 0, dtype);
   if (Array.isArray(x) || ArrayBuffer.isView(x)) {
@@ -282,6 +288,23 @@ export function asTensor(x: unknown, op: string, dtype: DType = 'float64'): Tens
   }
   fail(`${op}: expected a Tensor or a number, got ${describeValue(x)}`);
 }
+
+/**
+ * @internal The brand of a symbolic scalar (engine/symbolic/expr.ts). The elementwise ops
+ * (ops/elementwise.ts) hand an operand that carries it to {@link SYMBOLIC_OPS}.
+ */
+export const SYMBOLIC_BRAND: unique symbol = Symbol.for('gradlab.symbolic');
+
+/** @internal Whether x is a symbolic scalar. */
+export function isSymbolic(x: unknown): boolean {
+  return typeof x === 'object' && x !== null && (x as { [SYMBOLIC_BRAND]?: boolean })[SYMBOLIC_BRAND] === true;
+}
+
+/**
+ * @internal How an elementwise op builds a symbolic expression: set by engine/symbolic/expr.ts when it
+ * loads (the ops sit below it and cannot import it). `op` is the primitive's name.
+ */
+export const SYMBOLIC_OPS: { apply: ((op: string, args: readonly unknown[]) => unknown) | null } = { apply: null };
 
 /** @internal Values of a node on a tape as an unrecorded tensor. */
 export function nodeValue(tape: Tape, id: number): Tensor {

@@ -6,6 +6,7 @@
 import { fail } from '../errors';
 import { GradCheckReport } from '../ad/gradcheck';
 import { Tensor } from '../tensor';
+import { Expr } from '../symbolic';
 import { trace, type Trace } from '../trace';
 import { MAX_PAYLOAD_BYTES, MIME, type GradlabPayload, type LossCurvePayload, type LossSeries } from './contract';
 import { kernelDisplay, newDisplayId, type DisplayBundle } from './kernel';
@@ -334,12 +335,32 @@ export function payloadOf(x: Showable, opts: { title?: string } = {}): GradlabPa
  * loss curve, a decision boundary, a confusion matrix, an image grid or a line plot (gl.plot).
  * Outside a notebook, prints a text form.
  */
-export function show(x: Showable, opts: { title?: string } = {}): void {
-  const p = payloadOf(x, opts);
-  const bundle = bundleOf(p, measuredBytes(p));
+export function show(x: Showable | Expr, opts: { title?: string } = {}): void {
+  let bundle: DisplayBundle;
+  if (x instanceof Expr) bundle = exprBundle(x, opts);
+  else {
+    const p = payloadOf(x, opts);
+    bundle = bundleOf(p, measuredBytes(p));
+  }
   const k = kernelDisplay();
   if (k) k.send(bundle, newDisplayId());
   else console.log(bundle.data['text/plain']);
+}
+
+/** Most characters of LaTeX sent for typesetting (MathJax slows down on long formulas); longer: a note and the text form. */
+const LATEX_BUDGET = 6000;
+
+/**
+ * A symbolic expression as typeset math (`text/latex`, which JupyterLab renders) and text: `f(x1, …) = …`,
+ * `∂f/∂x1 = …` on the left when the expression knows what it is.
+ */
+function exprBundle(e: Expr, opts: { title?: string }): DisplayBundle {
+  const lhs = e.label;
+  const body = e.toLatex(LATEX_BUDGET);
+  const title = opts.title ? `\\text{${opts.title.replace(/[\\{}$&#^_%~]/g, ' ')}}\\quad ` : '';
+  const latex = `$$${title}${lhs ? `${lhs.latex} = ` : ''}${body}$$`;
+  const text = `${opts.title ? `${opts.title}: ` : ''}${lhs ? `${lhs.text} = ` : ''}${e.toString()}`;
+  return { data: { 'text/latex': latex, 'text/plain': text } };
 }
 
 /** A live loss curve, drawn in the cell now and updated as points are pushed. See {@link LossCurve}. */

@@ -7,7 +7,7 @@
  */
 import { alloc, map1, map2, mapN } from '../kernels';
 import { allocShape, broadcastShapes, sameShape } from '../shape';
-import { SCALAR_SHAPE, Tensor, asTensor, valuesOf, type TensorLike } from '../tensor';
+import { SCALAR_SHAPE, SYMBOLIC_OPS, Tensor, asTensor, isSymbolic, valuesOf, type TensorLike } from '../tensor';
 import { apply, applyScalar1, definePrimitive, scalarPaths, resultDtype, type PartialDerivative, type Primitive } from './primitive';
 import { broadcastTo, reshape, sumTo } from './shape';
 import { state } from '../tape';
@@ -35,7 +35,10 @@ function unary(p: Primitive): Unary {
   const f = p.elementwise!.f;
   return ((x: TensorLike) => {
     if (typeof x === 'number') return f(x);
-    if (!(x instanceof Tensor)) x = asTensor(x, p.name);
+    if (!(x instanceof Tensor)) {
+      if (isSymbolic(x)) return symbolic(p, [x]);
+      x = asTensor(x, p.name);
+    }
     if (x._data === null && state.levels.length === 0) return applyScalar1(p, x);
     return apply(p, [x]);
   }) as Unary;
@@ -47,8 +50,11 @@ function binary(p: Primitive): Binary {
     const an = typeof a === 'number';
     const bn = typeof b === 'number';
     if (an && bn) return f(a as number, b as number);
-    if (!an && !(a instanceof Tensor)) a = asTensor(a, p.name);
-    if (!bn && !(b instanceof Tensor)) b = asTensor(b, p.name);
+    if ((!an && !(a instanceof Tensor)) || (!bn && !(b instanceof Tensor))) {
+      if (isSymbolic(a) || isSymbolic(b)) return symbolic(p, [a, b]);
+      if (!an && !(a instanceof Tensor)) a = asTensor(a, p.name);
+      if (!bn && !(b instanceof Tensor)) b = asTensor(b, p.name);
+    }
     if ((an || (a as Tensor)._data === null) && (bn || (b as Tensor)._data === null) && state.levels.length === 0) {
       // the op's scalar paths called here directly: this is the path of every op of a scalar graph
       const fp = p.fast ?? scalarPaths(p);
@@ -59,6 +65,15 @@ function binary(p: Primitive): Binary {
     const B = bn ? asTensor(b, p.name, A.dtype) : (b as Tensor);
     return apply(p, [A, B]);
   }) as Binary;
+}
+
+/**
+ * An op on a symbolic scalar (gl.symbolic) builds an expression node instead of computing: the same
+ * call, so a user's function and every partial below work on expressions unchanged.
+ */
+function symbolic(p: Primitive, args: readonly unknown[]): Tensor {
+  if (!SYMBOLIC_OPS.apply) throw new Error('gradlab: internal: a symbolic scalar without engine/symbolic loaded');
+  return SYMBOLIC_OPS.apply(p.name, args) as Tensor;
 }
 
 // ---- the ops ------------------------------------------------------------------
@@ -119,7 +134,7 @@ export const ne: Binary = binary(P.ne);
 export function square(x: number): number;
 export function square(x: TensorLike): Tensor;
 export function square(x: TensorLike): Tensor | number {
-  if (typeof x !== 'number' && !(x instanceof Tensor)) x = asTensor(x, 'square');
+  if (typeof x !== 'number' && !(x instanceof Tensor) && !isSymbolic(x)) x = asTensor(x, 'square');
   return mul(x, x);
 }
 
@@ -128,6 +143,7 @@ export function square(x: TensorLike): Tensor | number {
  * flows to `a` where the condition holds and to `b` elsewhere.
  */
 export function where(cond: TensorLike, a: TensorLike, b: TensorLike): Tensor {
+  if (isSymbolic(cond) || isSymbolic(a) || isSymbolic(b)) return symbolic(P.where, [cond, a, b]);
   const ts = [cond, a, b].filter((x): x is Tensor => x instanceof Tensor);
   const dtype = ts.length ? resultDtype(ts) : 'float64';
   return apply(P.where, [asTensor(cond, 'where', dtype), asTensor(a, 'where', dtype), asTensor(b, 'where', dtype)]);
