@@ -109,7 +109,7 @@ export {
   type ImageGridOptions,
 } from './display/pictures';
 export { plot, Plot, type PlotOptions, type PlotSeriesInput, type PlotSeriesSpec, type PlotValues, type PlotX, type PlotFunction } from './display/plot';
-export { FourWays } from './display/four-ways';
+export { FourWays, fourWays } from './display/four-ways';
 export { MIME } from './display/contract';
 export type {
   GraphPayload,

@@ -435,7 +435,7 @@ export interface FourWaysWay {
   detail: string;
   /** ∂f/∂input per input (same order as `inputs`), or null when this way failed (see `error`). */
   values: Num[] | null;
-  /** |value − symbolic| / max(|symbolic|, 1e-300) per input; symbolic's own are 0; null when `values` is null. */
+  /** |value − symbolic| / max(|symbolic|, |value|) per input (0 when both are 0, so a zero derivative reads 0 or 1, never 1e+300); symbolic's own are 0; null when `values` is null. */
   relErrors: Num[] | null;
   /** Costs: evaluations of f (null when it does not apply), primitive operations executed, wall time in ms. */
   cost: { fEvals: number | null; ops: number; ms: Num };

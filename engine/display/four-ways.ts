@@ -5,8 +5,12 @@
  * the static fallback); it prints as a text table.
  */
 import { fail } from '../errors';
-import { FOUR_WAYS_MAX_INPUTS, type FourWaysId, type FourWaysPayload, type FourWaysWay } from './contract';
-import { fourWaysText } from './figures/four-ways';
+import type { Tensor } from '../tensor';
+import type { Expr } from '../symbolic';
+import { compareWays, type CompareOptions } from '../symbolic/compare';
+import { FOUR_WAYS_MAX_INPUTS, FOUR_WAYS_MAX_NOTES, FOUR_WAYS_MAX_TEXT, type FourWaysId, type FourWaysPayload, type FourWaysWay } from './contract';
+import { fourWaysText, shortenExpression } from './figures/four-ways';
+import { num } from './payloads';
 
 const inspect = Symbol.for('nodejs.util.inspect.custom');
 
@@ -77,4 +81,31 @@ export class FourWays {
   [inspect](): string {
     return this.toString();
   }
+}
+
+/** Room left in a payload's text for the note a cut expression ends with. */
+const NOTE_ROOM = 120;
+
+/**
+ * The four ways side by side: `gl.show(gl.fourWays(f, [1.5, -0.5, ...], {names, manual}))`.
+ * For the scalar function `f` at `point`: your own derivative (`manual`, optional: from the point's
+ * values, one number per input), the symbolic derivatives (`gl.symbolic`), central differences
+ * (step `h`, default 1e-4), and AD in forward mode (one pass per input) and reverse mode (one
+ * backward pass) — their values, relative errors against the symbolic value, and costs.
+ */
+export function fourWays(f: (...xs: Tensor[]) => Tensor | number, point: readonly number[], opts: CompareOptions & { title?: string } = {}): FourWays {
+  const c = compareWays(f, point, opts);
+  const text = (e: Expr) => shortenExpression(e.toString(FOUR_WAYS_MAX_TEXT - NOTE_ROOM));
+  const nums = (v: number[] | null) => (v ? v.map(num) : null);
+  return new FourWays({
+    version: 1,
+    kind: 'four-ways',
+    ...(opts.title ? { title: opts.title } : {}),
+    fn: text(c.f),
+    inputs: c.names.map((name, i) => ({ name, value: num(c.point[i]) })),
+    value: num(c.value),
+    derivatives: c.derivatives.map((d) => ({ text: text(d), size: d.size })),
+    ways: c.ways.map((w) => ({ ...w, values: nums(w.values), relErrors: nums(w.relErrors), cost: { ...w.cost, ms: num(w.cost.ms) } })),
+    notes: c.notes.slice(0, FOUR_WAYS_MAX_NOTES),
+  });
 }

@@ -8,7 +8,7 @@
  * are comparisons, written as Iverson brackets [a ≥ b] (1 when true, else 0);
  * abs′ is sign(x); `where(c, a, b)` is a case split.
  */
-import type { Expr } from './expr';
+import { Expr } from './expr';
 
 /** Default budget of a printed expression, in characters. */
 export const PRINT_BUDGET = 20_000;
@@ -139,6 +139,10 @@ function write(e: Expr, style: Style, out: Out): void {
 function infix(e: Expr, style: Style, out: Out, paren: (x: Expr, yes: boolean) => void): void {
   const [a, b] = e.args;
   const p = prec(e);
+  // a·(1/b), as div's partial 1/b makes it, reads a/b
+  if (e.op === 'mul' && b.op === 'div' && b.args[0].op === 'const' && b.args[0].value === 1) {
+    return infix(new Expr('div', [a, b.args[1]]), style, out, paren);
+  }
   if (style === 'latex' && e.op === 'div') {
     out.put('\\frac{');
     write(a, style, out);
