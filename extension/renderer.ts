@@ -12,6 +12,7 @@ import { Widget } from '@lumino/widgets';
 import { MIME_KINDS, type GradlabPayload, type MimeKind } from '../engine/display/contract';
 import { renderConfusionMatrix } from './views/confusion-matrix';
 import { renderDecisionBoundary } from './views/decision-boundary';
+import { renderFourWays } from './views/four-ways';
 import { renderGradCheck } from './views/gradcheck';
 import { renderGraph } from './views/graph';
 import { renderImageGrid } from './views/image-grid';
@@ -41,6 +42,7 @@ const VIEWS: { [K in GradlabPayload['kind']]: ViewFunction<Extract<GradlabPayloa
   'decision-boundary': renderDecisionBoundary,
   'confusion-matrix': renderConfusionMatrix,
   'image-grid': renderImageGrid,
+  'four-ways': renderFourWays,
 };
 
 /** MIME type → the payload `kind` it must carry, as the contract derives them from its one list (`MIME`). */

@@ -20,6 +20,7 @@
  * Imports only the contract and the pictures' caps: no DOM, no Node.
  */
 import type { BackwardPattern, GradlabPayload } from '../engine/display/contract';
+import { FOUR_WAYS_MAX_INPUTS, FOUR_WAYS_MAX_NOTES } from '../engine/display/contract';
 import { DB_MAX_CELLS, DB_MAX_POINTS, CM_MAX_CLASSES, IG_MAX_IMAGES, IG_MAX_IMAGE_PIXELS, IG_MAX_PIXELS } from '../engine/display/figures/pictures';
 
 /** Payload strings longer than this are cut (with a note) before a view draws them: a name or a title never needs more. */
@@ -618,6 +619,73 @@ function checkImageGrid(c: Checker, p: Record<string, unknown>): void {
   }
 }
 
+/** The ways of a four-ways figure, in the order the contract lists them. */
+const FOUR_WAYS_IDS = ['manual', 'symbolic', 'numerical', 'forward', 'reverse'] as const;
+
+/** One way of a four-ways payload: id, texts, one value and one relative error per input (or null for both), its cost. */
+function fourWaysWay(c: Checker, w: unknown, path: string, inputs: number | null): void {
+  if (!c.object(w, path)) return;
+  c.oneOf(w.id, `${path}.id`, FOUR_WAYS_IDS);
+  c.string(w.label, `${path}.label`);
+  c.string(w.detail, `${path}.detail`);
+  c.string(w.error, `${path}.error`, true);
+  for (const key of ['values', 'relErrors'] as const) {
+    const v = w[key];
+    const at = `${path}.${key}`;
+    if (v === null) continue;
+    if (!c.array(v, at)) continue;
+    if (inputs !== null && !c.sameLength(v, at, inputs, `there ${inputs === 1 ? 'is 1 input' : `are ${showNumber(inputs)} inputs`}`)) continue;
+    c.every(v, at, isNum, 'a number (or "NaN", "Infinity", "-Infinity")');
+  }
+  if ((w.values === null) !== (w.relErrors === null)) c.bad(`${code(`${path}.values`)} and ${code(`${path}.relErrors`)} must both be arrays or both null`);
+  if (!c.object(w.cost, `${path}.cost`)) return;
+  if (w.cost.fEvals !== null) c.integer(w.cost.fEvals, `${path}.cost.fEvals`);
+  c.integer(w.cost.ops, `${path}.cost.ops`);
+  c.num(w.cost.ms, `${path}.cost.ms`);
+}
+
+function checkFourWays(c: Checker, p: Record<string, unknown>): void {
+  c.string(p.title, 'title', true);
+  c.string(p.fn, 'fn');
+  c.num(p.value, 'value');
+  let n: number | null = null;
+  if (c.array(p.inputs, 'inputs')) {
+    if (p.inputs.length > FOUR_WAYS_MAX_INPUTS) {
+      c.bad(`${code('inputs')} holds ${showNumber(p.inputs.length)} inputs, more than the view draws (at most ${FOUR_WAYS_MAX_INPUTS})`);
+      return;
+    }
+    n = p.inputs.length;
+    p.inputs.forEach((x, i) => {
+      if (!c.object(x, `inputs[${i}]`)) return;
+      c.string(x.name, `inputs[${i}].name`);
+      c.num(x.value, `inputs[${i}].value`);
+    });
+  }
+  if (
+    c.array(p.derivatives, 'derivatives') &&
+    (n === null || c.sameLength(p.derivatives, 'derivatives', n, `there are ${showNumber(n)} inputs (one derivative each)`))
+  ) {
+    p.derivatives.forEach((d, i) => {
+      if (!c.object(d, `derivatives[${i}]`)) return;
+      c.string(d.text, `derivatives[${i}].text`);
+      c.integer(d.size, `derivatives[${i}].size`);
+    });
+  }
+  if (c.array(p.ways, 'ways')) {
+    if (p.ways.length > FOUR_WAYS_IDS.length) {
+      c.bad(`${code('ways')} holds ${showNumber(p.ways.length)} ways; there are ${FOUR_WAYS_IDS.length} (${FOUR_WAYS_IDS.join(', ')})`);
+      return;
+    }
+    p.ways.forEach((w, i) => fourWaysWay(c, w, `ways[${i}]`, n));
+    const ids = p.ways.map((w) => (isObject(w) ? w.id : undefined));
+    if (new Set(ids).size !== ids.length) c.bad(`${code('ways')} lists a way twice (${ids.map((id) => JSON.stringify(id) ?? 'none').join(', ')})`);
+  }
+  if (c.array(p.notes, 'notes')) {
+    c.every(p.notes, 'notes', (v) => typeof v === 'string', 'a string');
+    if (p.notes.length > FOUR_WAYS_MAX_NOTES) c.note(`${showNumber(p.notes.length)} notes; the view shows the first ${FOUR_WAYS_MAX_NOTES}`);
+  }
+}
+
 /** The check of each payload kind of the contract (one missing does not compile). */
 const CHECKS: Record<GradlabPayload['kind'], (c: Checker, p: Record<string, unknown>) => void> = {
   graph: (c, p) => checkGraph(c, p),
@@ -627,6 +695,7 @@ const CHECKS: Record<GradlabPayload['kind'], (c: Checker, p: Record<string, unkn
   'decision-boundary': checkDecisionBoundary,
   'confusion-matrix': checkConfusionMatrix,
   'image-grid': checkImageGrid,
+  'four-ways': checkFourWays,
 };
 
 /**

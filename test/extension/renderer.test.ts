@@ -10,6 +10,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { MIME, MIME_KINDS, type GradlabPayload } from '../../engine/display/contract';
 import * as gl from '../../engine';
 import { circuitGraph, gradCheckPass, lossCurvePayload, mlpChain, squareGraph } from '../fixtures/payloads';
+import { fourWaysPayload } from '../fixtures/payloads';
 import { wire } from '../fixtures/wire';
 
 interface FakeView {
@@ -50,6 +51,7 @@ vi.mock('../../extension/views/loss-curve', () => ({ renderLossCurve: fakeView('
 vi.mock('../../extension/views/decision-boundary', () => ({ renderDecisionBoundary: fakeView('decision-boundary') }));
 vi.mock('../../extension/views/confusion-matrix', () => ({ renderConfusionMatrix: fakeView('confusion-matrix') }));
 vi.mock('../../extension/views/image-grid', () => ({ renderImageGrid: fakeView('image-grid') }));
+vi.mock('../../extension/views/four-ways', () => ({ renderFourWays: fakeView('four-ways') }));
 
 const { GradlabRenderer, payloadProblem } = await import('../../extension/renderer');
 const { default: extension, rendererFactory } = await import('../../extension/index');
@@ -85,6 +87,7 @@ const VALID: Record<GradlabPayload['kind'], object> = {
       ],
     ]),
   ).payload,
+  'four-ways': fourWaysPayload(),
 };
 const curve = (step: number) => ({ ...lossCurvePayload(5), title: `step ${step}` });
 

@@ -10,6 +10,7 @@ import { payloadOf } from '../../engine/display/show';
 import { DB_MAX_POINTS, IG_MAX_IMAGES } from '../../engine/display/figures/pictures';
 import { checkPayload, MAX_DEPTH, MAX_STRING } from '../../extension/validate';
 import { circuitGraph, gradCheckFail, layerGraph, lossCurvePayload, mlpChain, xssGraph } from '../fixtures/payloads';
+import { fourWaysPayload, fourWaysXss } from '../fixtures/payloads';
 import { wire } from '../fixtures/wire';
 
 type Loose = Record<string, any>;
@@ -274,5 +275,61 @@ describe('checkPayload', () => {
       fatal: [],
       notes: ['image-grid: 401 images of 4 pixels; the view draws the first 400 (at most 400 images, 200,000 pixels)'],
     });
+  });
+});
+
+describe('checkPayload: four-ways', () => {
+  const fw = (): Loose => copy(wire(fourWaysPayload()));
+
+  it('passes the fixtures (one way failed, no manual way, hostile strings) unchanged', () => {
+    for (const p of [fw(), wire(fourWaysPayload('failed')), wire(fourWaysPayload('none')), wire(fourWaysXss)]) {
+      expect(checkPayload(p, 'four-ways')).toEqual({ fatal: [], notes: [], payload: p });
+    }
+  });
+
+  it('refuses lists that do not line up with the inputs, naming the field', () => {
+    const p = fw();
+    p.derivatives.pop();
+    p.ways[2].values = [1, 2];
+    p.ways[3].relErrors = null;
+    expect(checkPayload(p, 'four-ways').fatal).toEqual([
+      'four-ways: `derivatives` holds 5 entries, but there are 6 inputs (one derivative each)',
+      'four-ways: `ways[2].values` holds 2 entries, but there are 6 inputs',
+      'four-ways: `ways[3].values` and `ways[3].relErrors` must both be arrays or both null',
+    ]);
+  });
+
+  it('refuses unknown or repeated ways, bad numbers and costs, and more inputs than the cap', () => {
+    const p = fw();
+    p.ways[0].id = 'guess';
+    p.ways[4].id = 'forward';
+    p.ways[1].values[0] = '1e3';
+    p.ways[2].cost = { fEvals: -1, ops: 2.5, ms: 'soon' };
+    expect(checkPayload(p, 'four-ways').fatal).toEqual([
+      'four-ways: `ways[0].id` must be one of "manual", "symbolic", "numerical", "forward", "reverse", got the string "guess"',
+      'four-ways: `ways[1].values[0]` must be a number (or "NaN", "Infinity", "-Infinity"), got the string "1e3"',
+      'four-ways: `ways[2].cost.fEvals` must be a whole number ≥ 0, got -1',
+      'four-ways: `ways[2].cost.ops` must be a whole number ≥ 0, got 2.5',
+      'four-ways: `ways[2].cost.ms` must be a number (or "NaN", "Infinity", "-Infinity"), got the string "soon"',
+      'four-ways: … and 1 more problem',
+    ]);
+    const many = fw();
+    many.inputs = Array.from({ length: 1e6 }, () => ({ name: 'x', value: 0 }));
+    const t0 = performance.now();
+    expect(checkPayload(many, 'four-ways').fatal).toEqual(['four-ways: `inputs` holds 1,000,000 inputs, more than the view draws (at most 64)']);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    const missing = fw();
+    delete missing.fn;
+    missing.notes = [1];
+    expect(checkPayload(missing, 'four-ways').fatal).toEqual([
+      'four-ways: `fn` must be a string, got missing',
+      'four-ways: `notes[0]` must be a string, got 1',
+    ]);
+  });
+
+  it('draws over-many notes with a note', () => {
+    const p = fw();
+    p.notes = Array.from({ length: 25 }, (_, i) => `note ${i}`);
+    expect(checkPayload(p, 'four-ways')).toMatchObject({ fatal: [], notes: ['four-ways: 25 notes; the view shows the first 20'] });
   });
 });
