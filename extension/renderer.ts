@@ -17,6 +17,7 @@ import { renderGradCheck } from './views/gradcheck';
 import { renderGraph } from './views/graph';
 import { renderImageGrid } from './views/image-grid';
 import { renderJacobianChain } from './views/jacobian-chain';
+import { renderLinePlot } from './views/line-plot';
 import { renderLossCurve } from './views/loss-curve';
 import { checkPayload, type PayloadCheck } from './validate';
 
@@ -42,6 +43,7 @@ const VIEWS: { [K in GradlabPayload['kind']]: ViewFunction<Extract<GradlabPayloa
   'decision-boundary': renderDecisionBoundary,
   'confusion-matrix': renderConfusionMatrix,
   'image-grid': renderImageGrid,
+  plot: renderLinePlot,
   'four-ways': renderFourWays,
 };
 

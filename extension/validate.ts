@@ -20,6 +20,7 @@
  * Imports only the contract and the pictures' caps: no DOM, no Node.
  */
 import type { BackwardPattern, GradlabPayload } from '../engine/display/contract';
+import { PLOT_MAX_POINTS, PLOT_MAX_SERIES } from '../engine/display/contract';
 import { FOUR_WAYS_MAX_INPUTS, FOUR_WAYS_MAX_NOTES } from '../engine/display/contract';
 import { DB_MAX_CELLS, DB_MAX_POINTS, CM_MAX_CLASSES, IG_MAX_IMAGES, IG_MAX_IMAGE_PIXELS, IG_MAX_PIXELS } from '../engine/display/figures/pictures';
 
@@ -479,6 +480,40 @@ function checkLossCurve(c: Checker, p: Record<string, unknown>): void {
   if (points > LC_MAX_POINTS) c.bad(`the series hold ${showNumber(points)} points or more, more than the view reads (at most ${showNumber(LC_MAX_POINTS)})`);
 }
 
+/** A line plot: the contract's caps on series and points per series, x and y of equal length, numbers only. */
+function checkPlot(c: Checker, p: Record<string, unknown>): void {
+  c.string(p.title, 'title', true);
+  c.string(p.xLabel, 'xLabel');
+  c.string(p.yLabel, 'yLabel');
+  c.boolean(p.logX, 'logX');
+  c.boolean(p.logY, 'logY');
+  if (p.notes !== undefined && c.array(p.notes, 'notes')) c.every(p.notes, 'notes', (v) => typeof v === 'string', 'a string');
+  if (!c.array(p.series, 'series')) return;
+  if (p.series.length > PLOT_MAX_SERIES) {
+    c.bad(`${code('series')} holds ${showNumber(p.series.length)} series, more than the view draws (at most ${PLOT_MAX_SERIES})`);
+    return;
+  }
+  p.series.forEach((s, i) => {
+    const path = `series[${i}]`;
+    if (!c.object(s, path)) return;
+    c.string(s.name, `${path}.name`);
+    c.oneOf(s.mode, `${path}.mode`, ['lines', 'markers', 'lines+markers'], true);
+    c.boolean(s.dash, `${path}.dash`, true);
+    const x = c.array(s.x, `${path}.x`) ? s.x : null;
+    const y = c.array(s.y, `${path}.y`) ? s.y : null;
+    if (!x || !y) return;
+    if (Math.max(x.length, y.length) > PLOT_MAX_POINTS) {
+      c.bad(
+        `${code(path)} holds ${showNumber(Math.max(x.length, y.length))} points, more than the view draws (at most ${showNumber(PLOT_MAX_POINTS)} per series)`,
+      );
+      return;
+    }
+    if (x.length !== y.length) c.bad(`${code(`${path}.x`)} holds ${showNumber(x.length)} values, but ${code(`${path}.y`)} holds ${showNumber(y.length)}`);
+    c.every(x, `${path}.x`, isNum, 'a number (or "NaN", "Infinity", "-Infinity")');
+    c.every(y, `${path}.y`, isNum, 'a number (or "NaN", "Infinity", "-Infinity")');
+  });
+}
+
 /** Class names: an array of strings. */
 function classList(c: Checker, v: unknown): string[] | null {
   if (!c.array(v, 'classes')) return null;
@@ -695,6 +730,7 @@ const CHECKS: Record<GradlabPayload['kind'], (c: Checker, p: Record<string, unkn
   'decision-boundary': checkDecisionBoundary,
   'confusion-matrix': checkConfusionMatrix,
   'image-grid': checkImageGrid,
+  plot: checkPlot,
   'four-ways': checkFourWays,
 };
 

@@ -11,8 +11,8 @@ import { PLOT_MAX_POINTS, PLOT_MAX_SERIES, type PlotPayload, type PlotSeries } f
 import { num } from './payloads';
 import { plotText } from './figures/plot';
 
-/** Numbers to plot: an array, a typed array, or a 0-d / 1-d Tensor. */
-export type PlotValues = ArrayLike<number> | Tensor;
+/** Numbers to plot: an array (of numbers or one-element Tensors), a typed array, or a 0-d / 1-d Tensor. */
+export type PlotValues = ArrayLike<number | Tensor> | Tensor;
 
 /**
  * The x values of a series: given ones, or `{from, to, n}` — `n` points from
@@ -121,10 +121,12 @@ function seriesSpecs(series: PlotSeriesInput): PlotSeriesSpec[] {
   if (series === null || typeof series !== 'object' || series instanceof Tensor) {
     fail(`plot: the series must be {name: values or function, …} or [{name, x, y}, …], got ${describe(series)}`);
   }
-  return Object.entries(series).map(([name, v]) => {
-    const full = typeof v === 'object' && v !== null && !(v instanceof Tensor) && 'y' in v;
-    return full ? { ...v, name } : { name, y: v as PlotValues | PlotFunction };
-  });
+  return Object.entries(series).map(([name, v]) => (isSpec(v) ? { ...v, name } : { name, y: v }));
+}
+
+/** A series given in full (`{x?, y, mode?, dash?}`) rather than as its values or its function. */
+function isSpec(v: PlotValues | PlotFunction | Omit<PlotSeriesSpec, 'name'>): v is Omit<PlotSeriesSpec, 'name'> {
+  return typeof v === 'object' && v !== null && !(v instanceof Tensor) && 'y' in v;
 }
 
 /** One series of the payload: its x, its y (sampled when a function), checked. */
@@ -204,5 +206,5 @@ function describe(v: unknown): string {
   if (v instanceof Tensor) return `a Tensor of shape ${fmtShape(v.shape)}`;
   if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 39) + '…' : v)}`;
   if (v === null || v === undefined || typeof v !== 'object') return String(v);
-  return Array.isArray(v) ? `an array of ${v.length}` : ((v as object).constructor?.name ?? 'an object');
+  return Array.isArray(v) ? `an array of ${v.length}` : (v.constructor?.name ?? 'an object');
 }

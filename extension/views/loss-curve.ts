@@ -317,7 +317,7 @@ function showNote(note: HTMLElement, text: string | null): void {
  * a theme switch redraws it (colours come from --jp-* variables read at draw time, and JupyterLab
  * switches themes by changing attributes on <body> without rendering the outputs again).
  */
-function watchLayout(root: HTMLElement, plot: HTMLElement, plotly: () => PlotlyModule | null, redraw: () => void): View {
+export function watchLayout(root: HTMLElement, plot: HTMLElement, plotly: () => PlotlyModule | null, redraw: () => void): View {
   const doc = root.ownerDocument;
   let width = -1;
   let frame = 0;
@@ -378,11 +378,11 @@ function titleLegend(plot: HTMLElement, p: LossCurvePayload): void {
 }
 
 /** Plotly renders a few tags in names and titles; payload text must show as typed. */
-function plain(s: unknown): string {
+export function plain(s: unknown): string {
   return asText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function cssVar(el: Element, name: string, fallback: string): string {
+export function cssVar(el: Element, name: string, fallback: string): string {
   const view = el.ownerDocument.defaultView;
   const v = view ? view.getComputedStyle(el).getPropertyValue(name).trim() : '';
   return v || fallback;

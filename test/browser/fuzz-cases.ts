@@ -7,6 +7,7 @@ import * as gl from '../../engine';
 import { MIME, type GradlabPayload } from '../../engine/display/contract';
 import { bundleOf, payloadOf } from '../../engine/display/show';
 import { circuitGraph, lossCurvePayload } from '../fixtures/payloads';
+import { fourWaysPayload } from '../fixtures/payloads';
 
 export const SEED = Number(process.env.GRADLAB_FUZZ_SEED ?? 20261202);
 /** Mutants per kind. */
@@ -72,6 +73,8 @@ function bases(): { payload: GradlabPayload; text: string }[] {
         { captions: ['one', 'two'] },
       ),
     ),
+    payloadOf(gl.plot({ f: (x) => x * x, "f'": (x) => 2 * x }, { x: { from: 0.1, to: 2, n: 12 }, logY: true, title: 'a plot' })),
+    fourWaysPayload('failed'),
   ];
   return payloads.map((p) => ({ payload: clone(p), text: String(bundleOf(p).data['text/plain']) }));
 }

@@ -136,7 +136,8 @@ describe(`renderer fuzz (seed ${SEED}, ${all.length} payloads in ${batches.lengt
     const views = await page.evaluate(() => ({
       pwned: (window as any).__pwned,
       // the loss curve's stand-in is an <img> of its static SVG (a data: URL, where no script runs); nothing else is
-      markup: document.querySelectorAll('.gradlab-view img:not(.gradlab-loss-static), .gradlab-view script, .gradlab-view iframe').length,
+      markup: document.querySelectorAll('.gradlab-view img:not(.gradlab-loss-static):not(.gradlab-plot-static), .gradlab-view script, .gradlab-view iframe')
+        .length,
     }));
     fs.writeFileSync(
       path.join(OUTPUT, 'fuzz-summary.json'),

@@ -9,7 +9,7 @@ import type { IRenderMime } from '@jupyterlab/rendermime-interfaces';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { MIME, MIME_KINDS, type GradlabPayload } from '../../engine/display/contract';
 import * as gl from '../../engine';
-import { circuitGraph, gradCheckPass, lossCurvePayload, mlpChain, squareGraph } from '../fixtures/payloads';
+import { circuitGraph, gradCheckPass, lossCurvePayload, mlpChain, plotPayload, squareGraph } from '../fixtures/payloads';
 import { fourWaysPayload } from '../fixtures/payloads';
 import { wire } from '../fixtures/wire';
 
@@ -52,6 +52,7 @@ vi.mock('../../extension/views/decision-boundary', () => ({ renderDecisionBounda
 vi.mock('../../extension/views/confusion-matrix', () => ({ renderConfusionMatrix: fakeView('confusion-matrix') }));
 vi.mock('../../extension/views/image-grid', () => ({ renderImageGrid: fakeView('image-grid') }));
 vi.mock('../../extension/views/four-ways', () => ({ renderFourWays: fakeView('four-ways') }));
+vi.mock('../../extension/views/line-plot', () => ({ renderLinePlot: fakeView('plot') }));
 
 const { GradlabRenderer, payloadProblem } = await import('../../extension/renderer');
 const { default: extension, rendererFactory } = await import('../../extension/index');
@@ -87,6 +88,7 @@ const VALID: Record<GradlabPayload['kind'], object> = {
       ],
     ]),
   ).payload,
+  plot: plotPayload(),
   'four-ways': fourWaysPayload(),
 };
 const curve = (step: number) => ({ ...lossCurvePayload(5), title: `step ${step}` });

@@ -9,7 +9,8 @@ import type { GradlabPayload } from '../../engine/display/contract';
 import { payloadOf } from '../../engine/display/show';
 import { DB_MAX_POINTS, IG_MAX_IMAGES } from '../../engine/display/figures/pictures';
 import { checkPayload, MAX_DEPTH, MAX_STRING } from '../../extension/validate';
-import { circuitGraph, gradCheckFail, layerGraph, lossCurvePayload, mlpChain, xssGraph } from '../fixtures/payloads';
+import { circuitGraph, gradCheckFail, layerGraph, lossCurvePayload, mlpChain, plotPayload, xssGraph } from '../fixtures/payloads';
+import { PLOT_MAX_POINTS, PLOT_MAX_SERIES } from '../../engine/display/contract';
 import { fourWaysPayload, fourWaysXss } from '../fixtures/payloads';
 import { wire } from '../fixtures/wire';
 
@@ -239,6 +240,35 @@ describe('checkPayload', () => {
     const big = copy(lossCurvePayload(2));
     big.series = Array.from({ length: 101 }, () => big.series[0]);
     expect(checkPayload(big, 'loss-curve').fatal).toEqual(['loss-curve: `series` holds 101 lines, more than the view draws (at most 100)']);
+  });
+
+  it('passes the plots gl.plot builds; names bad plot series, lengths, modes and the caps', () => {
+    const built = gl.plot({ sin: Math.sin, cos: (x) => gl.scalar(x).cos() }, { x: { from: 0, to: 3, n: 50 }, title: 'sin' }).payload;
+    for (const p of [wire(built), plotPayload(), wire(gl.plot({ e: [1, NaN, Infinity] }, { logY: true }).payload)]) {
+      expect(checkPayload(p, 'plot')).toEqual({ fatal: [], notes: [], payload: p });
+    }
+    const p = copy(plotPayload());
+    p.series[0].y = p.series[0].y.slice(0, 11);
+    p.series[1].x[2] = 'tiny';
+    p.series[2].mode = 'dots';
+    p.logX = 'yes';
+    expect(checkPayload(p, 'plot').fatal).toEqual([
+      'plot: `logX` must be true or false, got the string "yes"',
+      'plot: `series[0].x` holds 12 values, but `series[0].y` holds 11',
+      'plot: `series[1].x[2]` must be a number (or "NaN", "Infinity", "-Infinity"), got the string "tiny"',
+      'plot: `series[2].mode` must be one of "lines", "markers", "lines+markers", got the string "dots"',
+    ]);
+    const many = copy(plotPayload());
+    many.series = Array.from({ length: PLOT_MAX_SERIES + 1 }, () => many.series[0]);
+    expect(checkPayload(many, 'plot').fatal).toEqual([
+      `plot: \`series\` holds ${PLOT_MAX_SERIES + 1} series, more than the view draws (at most ${PLOT_MAX_SERIES})`,
+    ]);
+    const long = copy(plotPayload());
+    long.series[0].x = new Array(PLOT_MAX_POINTS + 1).fill(1);
+    expect(checkPayload(long, 'plot').fatal).toEqual(['plot: `series[0]` holds 10,001 points, more than the view draws (at most 10,000 per series)']);
+    expect(checkPayload({ ...copy(plotPayload()), series: [{ name: 'n', x: [1], y: [1] }], notes: [3] }, 'plot').fatal).toEqual([
+      'plot: `notes[0]` must be a string, got 3',
+    ]);
   });
 
   it('refuses nesting deeper than the contract, and cuts long strings with a note', () => {

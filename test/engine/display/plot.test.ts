@@ -36,7 +36,12 @@ describe('gl.plot', () => {
       mode: 'markers',
       dash: true,
     });
-    expect(gl.plot({ own: { x: [1, 2], y: [3, 4], dash: true } }, { x: [0, 0, 0] }).payload.series[0]).toEqual({ name: 'own', x: [1, 2], y: [3, 4], dash: true });
+    expect(gl.plot({ own: { x: [1, 2], y: [3, 4], dash: true } }, { x: [0, 0, 0] }).payload.series[0]).toEqual({
+      name: 'own',
+      x: [1, 2],
+      y: [3, 4],
+      dash: true,
+    });
   });
 
   it('is drawn by gl.show (payload, SVG, text) and prints as text', () => {
@@ -63,21 +68,25 @@ describe('gl.plot', () => {
     );
     expect(bad(() => gl.plot({ f: Math.sin }))).toMatch(/^plot: series 'f' is a function: give the x to sample it on/);
     expect(bad(() => gl.plot({ f: () => 'one' as never }, { x: [1] }))).toBe(
-      "plot: series 'f': the function returned the string \"one\" at x = 1; it must return a number or a one-element Tensor",
+      'plot: series \'f\': the function returned the string "one" at x = 1; it must return a number or a one-element Tensor',
     );
     expect(bad(() => gl.plot({ f: () => gl.tensor([1, 2]) }, { x: [1] }))).toMatch(/returned a Tensor of shape \[2\] at x = 1; it must return one number$/);
     expect(bad(() => gl.plot({ m: gl.ones([2, 2]) }))).toBe("plot: series 'm': y must be a 0-d or 1-d Tensor (or an array); got shape [2, 2]");
-    expect(bad(() => gl.plot({ v: [1, '2' as never] }))).toBe("plot: series 'v': y[1] must be a number (or a one-element Tensor), got the string \"2\"");
+    expect(bad(() => gl.plot({ v: [1, '2' as never] }))).toBe('plot: series \'v\': y[1] must be a number (or a one-element Tensor), got the string "2"');
     expect(bad(() => gl.plot({}))).toMatch(/^plot: no series to draw/);
     const many = Object.fromEntries(Array.from({ length: PLOT_MAX_SERIES + 1 }, (_, k) => [`s${k}`, [1]]));
     expect(bad(() => gl.plot(many))).toBe(`plot: ${PLOT_MAX_SERIES + 1} series, at most ${PLOT_MAX_SERIES}; draw them in several plots`);
     expect(bad(() => gl.plot({ long: new Float64Array(PLOT_MAX_POINTS + 1) }))).toBe(
       `plot: series 'long' has ${PLOT_MAX_POINTS + 1} points, at most ${PLOT_MAX_POINTS}; sample fewer (n in {from, to, n})`,
     );
-    expect(bad(() => gl.plot({ f: Math.sin }, { x: { from: 1, to: 0 } }))).toBe('plot: the plot: x = {from: 1, to: 0, n: 200}: from and to must be finite numbers with from < to');
+    expect(bad(() => gl.plot({ f: Math.sin }, { x: { from: 1, to: 0 } }))).toBe(
+      'plot: the plot: x = {from: 1, to: 0, n: 200}: from and to must be finite numbers with from < to',
+    );
     expect(bad(() => gl.plot({ f: Math.sin }, { x: { from: 0, to: 1 }, logX: true }))).toMatch(/a log-spaced x needs from > 0/);
     expect(bad(() => gl.plot({ f: Math.sin }, { x: { from: 0, to: 1, n: 1.5 } }))).toMatch(/n must be a whole number from 2 to 10000$/);
     expect(bad(() => gl.plot([{ name: 'a' } as never]))).toBe('plot: series 1 must be {name, x?, y}, got Object');
-    expect(bad(() => gl.plot({ a: { y: [1], mode: 'dots' as never } }))).toBe("plot: series 'a': mode must be 'lines', 'markers' or 'lines+markers', got the string \"dots\"");
+    expect(bad(() => gl.plot({ a: { y: [1], mode: 'dots' as never } }))).toBe(
+      "plot: series 'a': mode must be 'lines', 'markers' or 'lines+markers', got the string \"dots\"",
+    );
   });
 });

@@ -106,10 +106,13 @@ describe('plotSvg and plotText', () => {
   it.skipIf(!process.env.PLOT_SVG_DIR)('writes the SVGs to look at (PLOT_SVG_DIR)', async () => {
     const { writeFileSync } = await import('node:fs');
     const sin = { x: Array.from({ length: 200 }, (_, i) => -Math.PI + (2 * Math.PI * i) / 199) };
-    const q = base([
-      { name: 'sin', x: sin.x, y: sin.x.map(Math.sin) },
-      { name: 'sin′ = cos', x: sin.x, y: sin.x.map(Math.cos), dash: true },
-    ], { title: 'sin and its derivative', xLabel: 'x', yLabel: 'y' });
+    const q = base(
+      [
+        { name: 'sin', x: sin.x, y: sin.x.map(Math.sin) },
+        { name: 'sin′ = cos', x: sin.x, y: sin.x.map(Math.cos), dash: true },
+      ],
+      { title: 'sin and its derivative', xLabel: 'x', yLabel: 'y' },
+    );
     writeFileSync(`${process.env.PLOT_SVG_DIR}/plot-loglog.svg`, plotSvg(p));
     writeFileSync(`${process.env.PLOT_SVG_DIR}/plot-sin.svg`, plotSvg(q));
   });
