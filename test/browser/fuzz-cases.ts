@@ -8,7 +8,6 @@ import { MIME, type GradlabPayload } from '../../engine/display/contract';
 import { bundleOf, payloadOf } from '../../engine/display/show';
 import { circuitGraph, lossCurvePayload } from '../fixtures/payloads';
 import { fourWaysPayload } from '../fixtures/payloads';
-import { fourWaysPayload } from '../fixtures/payloads';
 
 export const SEED = Number(process.env.GRADLAB_FUZZ_SEED ?? 20261202);
 /** Mutants per kind. */
@@ -75,7 +74,6 @@ function bases(): { payload: GradlabPayload; text: string }[] {
       ),
     ),
     payloadOf(gl.plot({ f: (x) => x * x, "f'": (x) => 2 * x }, { x: { from: 0.1, to: 2, n: 12 }, logY: true, title: 'a plot' })),
-    fourWaysPayload('failed'),
     fourWaysPayload('failed'),
   ];
   return payloads.map((p) => ({ payload: clone(p), text: String(bundleOf(p).data['text/plain']) }));
