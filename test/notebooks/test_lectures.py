@@ -13,7 +13,7 @@ import re
 import pytest
 
 from lectures import (
-    CHAIN, CURVE, GRADCHECK, GRAPH, assert_solution_passes, assert_student_all_not_yet, check_cells, checks, hints, mimes,
+    CHAIN, GRADCHECK, GRAPH, assert_solution_passes, assert_student_all_not_yet, check_cells, checks, hints, mimes,
     run_solution, run_student, solution_cells,
 )
 
@@ -153,19 +153,29 @@ def test_nb2_numerical_gradient_is_much_slower_than_backprop() -> None:
     assert float(rows[-1][4]) > 20  # timings vary; an order of magnitude does not
 
 
-def test_nb2_error_vs_h_curve() -> None:
+PLOT = "application/vnd.gradlab.plot.v1+json"
+
+
+def test_nb2_error_vs_h_plot() -> None:
     run = run_solution(NB2)
     [out] = run.displays("error-vs-h")
-    p = out["data"][CURVE]
-    assert p["done"] is True and p["xLabel"] == "log10 h"
+    p = out["data"][PLOT]
+    assert p["logX"] is True and p["logY"] is True and p["xLabel"] == "step h"
     fwd, ctr = p["series"]
-    assert fwd["name"] == "loss" and ctr["name"] == "central" and ctr["axis"] == "y"
-    assert fwd["x"] == list(range(-1, -13, -1)) == ctr["x"]
+    assert fwd["name"] == "forward" and ctr["name"] == "central"
+    assert fwd["x"] == ctr["x"] and fwd["x"] == pytest.approx([10.0 ** -k for k in range(1, 13)], rel=1e-12)
+    assert "image/svg+xml" in out["data"]  # the static figure, for places without the extension
+    # the printed table: log10 of the same errors
+    rows = [l.split() for l in run.stream("error-vs-h").splitlines()[1:]]
+    assert [int(r[0]) for r in rows] == list(range(-1, -13, -1))
+    assert [float(r[1]) for r in rows] == pytest.approx([math.log10(v) for v in fwd["y"]], abs=0.006)
+    lf = [math.log10(v) for v in fwd["y"]]
+    lc = [math.log10(v) for v in ctr["y"]]
     # slope 1 and 2 while truncation dominates, a V with the central minimum near 1e-10 at h = 1e-4..1e-5
-    assert fwd["y"][1] - fwd["y"][2] == pytest.approx(1, abs=0.05)
-    assert ctr["y"][1] - ctr["y"][2] == pytest.approx(2, abs=0.05)
-    assert min(ctr["y"]) < -9 and ctr["y"].index(min(ctr["y"])) in (3, 4)
-    assert min(fwd["y"]) > min(ctr["y"]) and fwd["y"][-1] > min(fwd["y"]) + 3
+    assert lf[1] - lf[2] == pytest.approx(1, abs=0.05)
+    assert lc[1] - lc[2] == pytest.approx(2, abs=0.05)
+    assert min(lc) < -9 and lc.index(min(lc)) in (3, 4)
+    assert min(lf) > min(lc) and lf[-1] > min(lf) + 3
 
 
 def test_nb2_gradient_checks_pass_and_catch_the_bug() -> None:
