@@ -6,7 +6,6 @@
  */
 import { fail, fmtShape } from '../errors';
 import { Tensor, valuesOf } from '../tensor';
-import { noGrad } from '../context';
 import { PLOT_MAX_POINTS, PLOT_MAX_SERIES, type PlotPayload, type PlotSeries } from './contract';
 import { num } from './payloads';
 import { plotText } from './figures/plot';
@@ -104,7 +103,8 @@ export function plot(series: PlotSeriesInput, opts: PlotOptions = {}): Plot {
   const logX = opts.logX === true;
   const logY = opts.logY === true;
   const shared = opts.x === undefined ? null : readX(opts.x, 'the plot', logX);
-  const out = noGrad(() => specs.map((s, k) => buildSeries(s, k, shared, logX)));
+  // NOTE: not under noGrad: a series may be a derivative computed with AD (gl.grad), which needs its graph recorded
+  const out = specs.map((s, k) => buildSeries(s, k, shared, logX));
   const p: PlotPayload = { version: 1, kind: 'plot', xLabel: opts.xLabel ?? 'x', yLabel: opts.yLabel ?? 'y', logX, logY, series: out };
   if (opts.title) p.title = opts.title;
   return new Plot(p);

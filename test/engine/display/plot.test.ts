@@ -21,6 +21,12 @@ describe('gl.plot', () => {
     expect(gl.plot({ f: (x) => x }, { x: { from: 1, to: 100, n: 3, log: true } }).payload.series[0].x).toEqual([1, 10, 100]);
   });
 
+  it('samples a derivative computed with AD (gl.grad) inside the plot', () => {
+    const dsin = gl.grad((t: gl.Tensor) => t.sin());
+    const p = gl.plot({ "sin'": (x) => dsin(gl.scalar(x)) }, { x: [0, 1, 2] }).payload;
+    expect(p.series[0].y).toEqual([1, Math.cos(1), Math.cos(2)]);
+  });
+
   it('takes x and y as arrays, typed arrays, 1-d and 0-d tensors; NaN travels as a string; y alone gets x = 0, 1, …', () => {
     const hs = gl.tensor([1e-1, 1e-2, 1e-3]);
     const p = gl.plot(
