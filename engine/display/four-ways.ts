@@ -49,7 +49,11 @@ export class FourWays {
   /** The payload gl.show sends. */
   readonly payload: FourWaysPayload;
 
-  /** @internal use gl.fourWays(); a hand-made payload is checked for lists that line up. */
+  /**
+   * The figure of a payload: `gl.fourWays(f, point)` makes one; a hand-made payload (a figure to
+   * show without computing it) is checked for lists that line up with the inputs. Public on purpose,
+   * unlike the other figures' constructors, which the build leaves out of the types.
+   */
   constructor(payload: FourWaysPayload) {
     checkShape(payload);
     this.payload = payload;
