@@ -351,10 +351,10 @@ export function show(x: Showable | Expr, opts: { title?: string } = {}): void {
 const LATEX_BUDGET = 6000;
 
 /**
- * A symbolic expression as typeset math (`text/latex`, which JupyterLab renders) and text: `f(x1, …) = …`,
+ * @internal A symbolic expression as typeset math (`text/latex`, which JupyterLab renders) and text: `f(x1, …) = …`,
  * `∂f/∂x1 = …` on the left when the expression knows what it is.
  */
-function exprBundle(e: Expr, opts: { title?: string }): DisplayBundle {
+export function exprBundle(e: Expr, opts: { title?: string }): DisplayBundle {
   const lhs = e.label;
   const body = e.toLatex(LATEX_BUDGET);
   const title = opts.title ? `\\text{${opts.title.replace(/[\\{}$&#^_%~]/g, ' ')}}\\quad ` : '';

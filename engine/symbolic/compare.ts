@@ -51,6 +51,10 @@ export interface Comparison {
   notes: string[];
 }
 
+function isPoint(x: unknown): x is readonly number[] {
+  return Array.isArray(x) && x.every((v) => typeof v === 'number' && Number.isFinite(v));
+}
+
 /** Op nodes (not variables or constants) of the DAG under `roots`, each once. */
 function opNodes(roots: readonly Expr[]): Set<Expr> {
   const s = new Set<Expr>();
@@ -93,7 +97,7 @@ function relErrors(values: readonly number[], exact: readonly number[]): number[
 /** The four ways for `f` at `point`. */
 export function compareWays(f: (...xs: Tensor[]) => Tensor | number, point: readonly number[], opts: CompareOptions = {}): Comparison {
   const what = 'fourWays';
-  if (!Array.isArray(point) || point.some((v) => typeof v !== 'number' || !Number.isFinite(v))) {
+  if (!isPoint(point)) {
     fail(`${what}: the point must be an array of finite numbers, one per input of f, got ${JSON.stringify(point)}`);
   }
   const n = point.length;
@@ -120,7 +124,7 @@ export function compareWays(f: (...xs: Tensor[]) => Tensor | number, point: read
     relErrors: exact.map(() => 0),
     cost: { fEvals: null, ops: ds.reduce((t, d) => t + (d ? treeOps(d) : 0), 0), ms: sym.ms },
   });
-  const num = timed(() => (numericalGrad(f, point as number[], { h }) as Tensor[]).map((t) => t.item()));
+  const num = timed(() => numericalGrad(f, [...point], { h }).map((t) => t.item()));
   ways.push({
     id: 'numerical',
     label: 'numerical',

@@ -74,6 +74,10 @@ declare module './expr' {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+function isNameList(x: unknown): x is readonly string[] {
+  return Array.isArray(x) && x.every((n) => typeof n === 'string' && NAME.test(n));
+}
+
 /**
  * The expression `f` computes, with `names` for its scalar inputs:
  * `f` is called once with symbolic scalars (one per name) in place of
@@ -84,7 +88,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 export function symbolic(f: (...xs: Tensor[]) => Tensor | number, names: readonly string[]): Expr {
   if (typeof f !== 'function') fail('gl.symbolic: f must be a function of scalars, e.g. (x1, x2) => gl.maximum(x1, x2).mul(x2)');
-  if (!Array.isArray(names) || names.some((n) => typeof n !== 'string' || !NAME.test(n))) {
+  if (!isNameList(names)) {
     fail(`gl.symbolic: names must be an array of identifiers like ["x1", "x2"], got ${JSON.stringify(names)}`);
   }
   const dup = names.find((n, i) => names.indexOf(n) !== i);
@@ -98,8 +102,10 @@ export function symbolic(f: (...xs: Tensor[]) => Tensor | number, names: readonl
   let e: Expr;
   if (y instanceof Expr) e = y;
   else if (typeof y === 'number') e = constant(y);
+  else if (y instanceof Tensor && y.ndim === 0)
+    e = constant(y.item()); // f does not use its inputs: a constant
   else if (y instanceof Tensor) {
-    throw new GradlabError(`gl.symbolic: ${f.name || 'f'} returned a tensor computed without its symbolic inputs (a constant, or a value read with item())`);
+    throw new GradlabError(`gl.symbolic: ${f.name || 'f'} returned a tensor of shape [${y.shape.join(', ')}]; symbolic expressions are scalars`);
   } else fail(`gl.symbolic: ${f.name || 'f'} must return the result of ops on its inputs; it returned ${typeof y}`);
   const fname = f.name && NAME.test(f.name) ? f.name : 'f';
   if (e.inputs || e.label) e = new Expr(e.op, e.args, e.value, e.symbol); // f returned one of its inputs

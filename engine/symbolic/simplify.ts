@@ -33,6 +33,11 @@ class Interner {
     return e;
   }
 
+  /** The order nodes were first made in: sums and products list their terms in it, so x + y and y + x are one node. */
+  id(e: Expr): number {
+    return this.ids.get(e) ?? -1;
+  }
+
   const(v: number): Expr {
     return this.node('const', [], Object.is(v, -0) ? 0 : v);
   }
@@ -74,23 +79,6 @@ interface Linear {
 interface Product {
   k: number;
   factors: Map<Expr, number>;
-}
-
-/** Simplified e (a new expression; e is unchanged). */
-export function simplify(e: Expr): Expr {
-  const s = new Simplifier();
-  const memo = new Map<Expr, Expr>();
-  for (const n of topological(e))
-    memo.set(
-      n,
-      s.rewrite(
-        n,
-        n.args.map((a) => memo.get(a)!),
-      ),
-    );
-  const out = memo.get(e)!;
-  out.label = e.label;
-  return out;
 }
 
 class Simplifier {
@@ -168,7 +156,7 @@ class Simplifier {
 
   private fromLinear(l: Linear): Expr {
     const t = this.t;
-    const terms = [...l.terms].filter(([, k]) => k !== 0);
+    const terms = [...l.terms].filter(([, k]) => k !== 0).sort(([a], [b]) => t.id(a) - t.id(b));
     // a positive term first (1 − x rather than −x + 1)
     const first = terms.findIndex(([, k]) => k > 0);
     if (first > 0) terms.unshift(...terms.splice(first, 1));
@@ -214,9 +202,10 @@ class Simplifier {
     const known = this.products.get(x);
     if (known) return known;
     if (x.op === 'const') return { k: x.value, factors: new Map() };
-    if (x.op === 'neg') {
-      const p = this.productOf(x.args[0]);
-      return { k: -p.k, factors: p.factors };
+    if (x.op === 'neg' || (x.op === 'mul' && x.args[0].op === 'const')) {
+      // −x and k·x as fromProduct writes them
+      const p = this.productOf(x.args[x.args.length - 1]);
+      return { k: (x.op === 'neg' ? -1 : x.args[0].value) * p.k, factors: p.factors };
     }
     if (x.op === 'pow' && x.args[1].op === 'const' && Number.isInteger(x.args[1].value)) return { k: 1, factors: new Map([[x.args[0], x.args[1].value]]) };
     return { k: 1, factors: new Map([[x, 1]]) };
@@ -227,7 +216,10 @@ class Simplifier {
     const k = p.k;
     if (k === 0) return t.const(0);
     // a mask is 0 or 1, so a power of it is itself
-    const factors = [...p.factors].filter(([, e]) => e !== 0).map(([b, e]): [Expr, number] => [b, isMask(b) && e > 0 ? 1 : e]);
+    const factors = [...p.factors]
+      .filter(([, e]) => e !== 0)
+      .sort(([a], [b]) => t.id(a) - t.id(b))
+      .map(([b, e]): [Expr, number] => [b, isMask(b) && e > 0 ? 1 : e]);
     const power = (base: Expr, e: number) => (e === 1 ? base : t.node('pow', [base, t.const(e)]));
     let num: Expr | null = null;
     let den: Expr | null = null;
@@ -248,4 +240,21 @@ class Simplifier {
     else if (k !== 1) body = t.node('mul', [t.const(k), body]);
     return body;
   }
+}
+
+/** Simplified e (a new expression; e is unchanged). */
+export function simplify(e: Expr): Expr {
+  const s = new Simplifier();
+  const memo = new Map<Expr, Expr>();
+  for (const n of topological(e))
+    memo.set(
+      n,
+      s.rewrite(
+        n,
+        n.args.map((a) => memo.get(a)!),
+      ),
+    );
+  const out = memo.get(e)!;
+  out.label = e.label;
+  return out;
 }
