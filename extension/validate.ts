@@ -20,7 +20,7 @@
  * Imports only the contract and the pictures' caps: no DOM, no Node.
  */
 import type { BackwardPattern, GradlabPayload } from '../engine/display/contract';
-import { PLOT_MAX_POINTS, PLOT_MAX_SERIES } from '../engine/display/contract';
+import { PLOT_MAX_POINTS, PLOT_MAX_SERIES, PLOT_MAX_TOTAL_POINTS } from '../engine/display/contract';
 import { FOUR_WAYS_MAX_INPUTS, FOUR_WAYS_MAX_NOTES } from '../engine/display/contract';
 import { DB_MAX_CELLS, DB_MAX_POINTS, CM_MAX_CLASSES, IG_MAX_IMAGES, IG_MAX_IMAGE_PIXELS, IG_MAX_PIXELS } from '../engine/display/figures/pictures';
 
@@ -493,6 +493,7 @@ function checkPlot(c: Checker, p: Record<string, unknown>): void {
     c.bad(`${code('series')} holds ${showNumber(p.series.length)} series, more than the view draws (at most ${PLOT_MAX_SERIES})`);
     return;
   }
+  let points = 0;
   p.series.forEach((s, i) => {
     const path = `series[${i}]`;
     if (!c.object(s, path)) return;
@@ -508,10 +509,13 @@ function checkPlot(c: Checker, p: Record<string, unknown>): void {
       );
       return;
     }
+    points += x.length;
     if (x.length !== y.length) c.bad(`${code(`${path}.x`)} holds ${showNumber(x.length)} values, but ${code(`${path}.y`)} holds ${showNumber(y.length)}`);
     c.every(x, `${path}.x`, isNum, 'a number (or "NaN", "Infinity", "-Infinity")');
     c.every(y, `${path}.y`, isNum, 'a number (or "NaN", "Infinity", "-Infinity")');
   });
+  if (points > PLOT_MAX_TOTAL_POINTS)
+    c.bad(`the series hold ${showNumber(points)} points, more than the view draws (at most ${showNumber(PLOT_MAX_TOTAL_POINTS)} in all)`);
 }
 
 /** Class names: an array of strings. */

@@ -378,6 +378,9 @@ export const PLOT_MAX_SERIES = 20;
 /** Most points of one series of a plot payload: the engine refuses more (sample fewer points), the view refuses a payload with more. */
 export const PLOT_MAX_POINTS = 10000;
 
+/** Most points of all the series of a plot payload together: about 2 MB of JSON (the output model deep-copies it in the page). */
+export const PLOT_MAX_TOTAL_POINTS = 50000;
+
 /** One line (or set of markers) of a plot: `x[i]`, `y[i]` is a point; NaN or ±Infinity in either makes a gap. */
 export interface PlotSeries {
   name: string;
@@ -403,7 +406,7 @@ export interface PlotPayload {
   yLabel: string;
   logX: boolean;
   logY: boolean;
-  /** At most {@link PLOT_MAX_SERIES}, each with at most {@link PLOT_MAX_POINTS} points. */
+  /** At most {@link PLOT_MAX_SERIES}, each with at most {@link PLOT_MAX_POINTS} points, {@link PLOT_MAX_TOTAL_POINTS} in all. */
   series: PlotSeries[];
   /** Lines of text shown under the plot (the engine's own notes, e.g. what it left out). */
   notes?: string[];

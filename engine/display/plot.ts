@@ -6,7 +6,7 @@
  */
 import { fail, fmtShape } from '../errors';
 import { Tensor, valuesOf } from '../tensor';
-import { PLOT_MAX_POINTS, PLOT_MAX_SERIES, type PlotPayload, type PlotSeries } from './contract';
+import { PLOT_MAX_POINTS, PLOT_MAX_SERIES, PLOT_MAX_TOTAL_POINTS, type PlotPayload, type PlotSeries } from './contract';
 import { num } from './payloads';
 import { plotText } from './figures/plot';
 
@@ -92,7 +92,7 @@ export class Plot {
  *
  * A function gets each x as a number (for a function of tensors, write
  * `x => f(gl.scalar(x))`); NaN and ±Infinity it returns are drawn as gaps. At
- * most 20 series of 10,000 points each; bad input throws a message naming the
+ * most 20 series of 10,000 points each, 50,000 in all; bad input throws a message naming the
  * series and what is wrong with it.
  */
 export function plot(series: PlotSeriesInput, opts: PlotOptions = {}): Plot {
@@ -105,6 +105,12 @@ export function plot(series: PlotSeriesInput, opts: PlotOptions = {}): Plot {
   const shared = opts.x === undefined ? null : readX(opts.x, 'the plot', logX);
   // NOTE: not under noGrad: a series may be a derivative computed with AD (gl.grad), which needs its graph recorded
   const out = specs.map((s, k) => buildSeries(s, k, shared, logX));
+  const total = out.reduce((t, s) => t + s.x.length, 0);
+  if (total > PLOT_MAX_TOTAL_POINTS) {
+    fail(
+      `plot: ${total} points in all (${out.map((s) => `'${s.name}' ${s.x.length}`).join(', ')}), at most ${PLOT_MAX_TOTAL_POINTS}; sample fewer points (n in {from, to, n})`,
+    );
+  }
   const p: PlotPayload = { version: 1, kind: 'plot', xLabel: opts.xLabel ?? 'x', yLabel: opts.yLabel ?? 'y', logX, logY, series: out };
   if (opts.title) p.title = opts.title;
   return new Plot(p);

@@ -266,6 +266,9 @@ describe('checkPayload', () => {
     const long = copy(plotPayload());
     long.series[0].x = new Array(PLOT_MAX_POINTS + 1).fill(1);
     expect(checkPayload(long, 'plot').fatal).toEqual(['plot: `series[0]` holds 10,001 points, more than the view draws (at most 10,000 per series)']);
+    const total = copy(plotPayload());
+    total.series = Array.from({ length: 6 }, (_, k) => ({ name: `s${k}`, x: new Array(PLOT_MAX_POINTS).fill(1), y: new Array(PLOT_MAX_POINTS).fill(1) }));
+    expect(checkPayload(total, 'plot').fatal).toEqual(['plot: the series hold 60,000 points, more than the view draws (at most 50,000 in all)']);
     expect(checkPayload({ ...copy(plotPayload()), series: [{ name: 'n', x: [1], y: [1] }], notes: [3] }, 'plot').fatal).toEqual([
       'plot: `notes[0]` must be a string, got 3',
     ]);

@@ -85,6 +85,9 @@ describe('gl.plot', () => {
     expect(bad(() => gl.plot({ long: new Float64Array(PLOT_MAX_POINTS + 1) }))).toBe(
       `plot: series 'long' has ${PLOT_MAX_POINTS + 1} points, at most ${PLOT_MAX_POINTS}; sample fewer (n in {from, to, n})`,
     );
+    expect(bad(() => gl.plot({ a: Math.sin, b: Math.cos, c: Math.tan, d: Math.exp, e: Math.log, f: Math.sqrt }, { x: { from: 1, to: 2, n: 10000 } }))).toBe(
+      "plot: 60000 points in all ('a' 10000, 'b' 10000, 'c' 10000, 'd' 10000, 'e' 10000, 'f' 10000), at most 50000; sample fewer points (n in {from, to, n})",
+    );
     expect(bad(() => gl.plot({ f: Math.sin }, { x: { from: 1, to: 0 } }))).toBe(
       'plot: the plot: x = {from: 1, to: 0, n: 200}: from and to must be finite numbers with from < to',
     );
