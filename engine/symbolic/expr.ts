@@ -13,7 +13,7 @@
 import { fail, GradlabError } from '../errors';
 import { PRIMITIVES, type Primitive } from '../ops/primitive';
 import * as ops from '../ops/elementwise';
-import { SCALAR_SHAPE, SYMBOLIC_BRAND, SYMBOLIC_OPS, Tensor, isSymbolic } from '../tensor';
+import { SCALAR_SHAPE, SYMBOLIC_BRAND, SYMBOLIC_OPS, Tensor } from '../tensor';
 import '../tensor-methods';
 
 /** The elementwise primitives by name (every one with a scalar meaning). */
@@ -111,12 +111,8 @@ export function constant(v: number): Expr {
 }
 
 /** Constants the rules produce all the time. */
-export const ZERO = constant(0);
+const ZERO = constant(0);
 export const ONE = constant(1);
-
-export function isExpr(x: unknown): x is Expr {
-  return x instanceof Expr;
-}
 
 // ---- building: what an op called with a symbolic operand does ------------------------------------
 
@@ -235,7 +231,7 @@ const BINARY: Record<string, Op2> = {
 };
 
 /** The tensor methods an expression has: those of the elementwise ops. */
-export const EXPR_METHODS: readonly string[] = [...Object.keys(UNARY), ...Object.keys(BINARY)];
+const EXPR_METHODS: readonly string[] = [...Object.keys(UNARY), ...Object.keys(BINARY)];
 
 function installMethods(): void {
   const proto = Expr.prototype as unknown as Record<string, unknown>;
@@ -263,5 +259,3 @@ function installMethods(): void {
 
 installMethods();
 SYMBOLIC_OPS.apply = build;
-
-export { isSymbolic };

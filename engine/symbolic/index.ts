@@ -20,8 +20,7 @@ import { derivative, evaluate, gradient, topological, variablesOf } from './diff
 import { latexName, print, PRINT_BUDGET } from './print';
 import { sharedSize, simplify } from './simplify';
 
-export { Expr, EXPR_METHODS } from './expr';
-export { PRINT_BUDGET } from './print';
+export { Expr } from './expr';
 
 type Operand = Expr | TensorLike;
 
