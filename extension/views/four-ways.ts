@@ -10,7 +10,7 @@
  * HTML and text fallbacks.
  */
 import type { FourWaysPayload } from '../../engine/display/contract';
-import { FW_COLLAPSED_CHARS, fourWaysModel, fourWaysOmitted, type FourWaysModel, type FourWaysExpr } from '../../engine/display/figures/four-ways';
+import { FW_COLLAPSED_CHARS, fourWaysModel, fourWaysOmitted, span, type FourWaysModel, type FourWaysExpr } from '../../engine/display/figures/four-ways';
 import { formatCount } from '../../engine/display/figures/format';
 import { h, mount, safely, type View } from './dom';
 
@@ -48,13 +48,14 @@ function table(doc: Document, m: FourWaysModel): HTMLElement {
       h(
         doc,
         'th',
-        { colspan: 2, scope: 'colgroup', class: `gradlab-fw-way gradlab-fw-way-${w.id}`, 'data-way': w.id },
+        { colspan: span(w), scope: 'colgroup', class: `gradlab-fw-way gradlab-fw-way-${w.id}`, 'data-way': w.id },
         h(doc, 'div', { class: 'gradlab-fw-label' }, w.label),
         h(doc, 'div', { class: 'gradlab-fw-detail' }, w.detail),
         w.failed !== null && h(doc, 'div', { class: 'gradlab-fail' }, '✗ failed'),
       ),
     );
-    sub.append(h(doc, 'th', { class: 'gradlab-num gradlab-fw-first' }, '∂f/∂·'), h(doc, 'th', { class: 'gradlab-num' }, w.reference ? '' : 'rel. error'));
+    sub.append(h(doc, 'th', { class: 'gradlab-num gradlab-fw-first' }, '∂f/∂·'));
+    if (!w.reference) sub.append(h(doc, 'th', { class: 'gradlab-num' }, 'rel. error'));
   }
   t.append(h(doc, 'thead', {}, top, sub));
   const body = h(doc, 'tbody');
@@ -68,17 +69,18 @@ function table(doc: Document, m: FourWaysModel): HTMLElement {
     );
     r.cells.forEach((c, k) => {
       const cls = `gradlab-num gradlab-fw-${c.level}`;
-      tr.append(
-        h(doc, 'td', { class: `${cls} gradlab-fw-first`, title: c.describe, 'data-way': m.ways[k].id }, c.value),
-        h(doc, 'td', { class: `${cls} gradlab-fw-err`, title: c.describe }, c.err),
-      );
+      tr.append(h(doc, 'td', { class: `${cls} gradlab-fw-first`, title: c.describe, 'data-way': m.ways[k].id }, c.value));
+      // the reference's own error is 0 by definition: its column group has the value only
+      if (!m.ways[k].reference) tr.append(h(doc, 'td', { class: `${cls} gradlab-fw-err`, title: c.describe, 'data-way': m.ways[k].id }, c.err));
     });
     body.append(tr);
   }
   const costs = h(doc, 'tbody', { class: 'gradlab-fw-costs' });
   for (const c of m.costs) {
     const tr = h(doc, 'tr', {}, h(doc, 'th', { scope: 'row', colspan: 2 }, c.label));
-    c.cells.forEach((v, k) => tr.append(h(doc, 'td', { colspan: 2, class: 'gradlab-num gradlab-fw-first gradlab-fw-cost', 'data-way': m.ways[k].id }, v)));
+    c.cells.forEach((v, k) =>
+      tr.append(h(doc, 'td', { colspan: span(m.ways[k]), class: 'gradlab-num gradlab-fw-first gradlab-fw-cost', 'data-way': m.ways[k].id }, v)),
+    );
     costs.append(tr);
   }
   t.append(body, costs);

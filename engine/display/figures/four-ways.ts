@@ -27,7 +27,7 @@ export const FW_STATIC_CHARS = 600;
 /** Characters of an expression the view shows before its "show all" button. */
 export const FW_COLLAPSED_CHARS = 240;
 /** Significant digits of a derivative in the table: enough to see where numerical differences part from the others. */
-const DIGITS = 12;
+const DIGITS = 10;
 
 /** How close a way's answer is to the symbolic one: to rounding, close (finite differences), far (or NaN), or no answer. */
 export type FourWaysLevel = 'agree' | 'close' | 'far' | 'none';
@@ -35,7 +35,7 @@ export type FourWaysLevel = 'agree' | 'close' | 'far' | 'none';
 /** One cell of the table: a way's ∂f/∂input and its relative error against symbolic. */
 export interface FourWaysCell {
   value: string;
-  /** The relative error as text ('reference' in the symbolic column, '—' without a value; far ones start with ⚠, readable without colour). */
+  /** The relative error as text ('reference' in the symbolic column, which the tables leave out; '—' without a value; far ones start with ⚠, readable without colour). */
   err: string;
   level: FourWaysLevel;
   /** The cell in words, for a tooltip: "numerical ∂f/∂x1 = …, relative error 3.1e-10 against symbolic". */
@@ -215,6 +215,11 @@ export function fourWaysOmitted(m: FourWaysModel): string[] {
 /** Print-safe backgrounds of the static table per level (the view uses --jp-* variables instead). */
 const TINT: Record<FourWaysLevel, string> = { agree: '#dafbe1', close: 'transparent', far: '#fff1c2', none: 'transparent' };
 
+/** Columns of a way in the tables: its value and its relative error; the reference (symbolic) has only its value. */
+export function span(w: FourWaysColumn): 1 | 2 {
+  return w.reference ? 1 : 2;
+}
+
 /** The table's head, body and cost rows as HTML. */
 function staticTable(m: FourWaysModel): string {
   const o: string[] = ['<table style="border-collapse:collapse;margin:6px 0"><thead><tr>'];
@@ -222,24 +227,25 @@ function staticTable(m: FourWaysModel): string {
   for (const w of m.ways) {
     const fail = w.failed !== null ? `<div style="color:${INK.bad}">✗ failed</div>` : '';
     o.push(
-      `<th colspan="2" style="${CELL_L};text-align:center">${escapeXml(w.label)}<div style="font-weight:400;color:${INK.muted};font-family:${escapeXml(SANS)}">${escapeXml(w.detail)}</div>${fail}</th>`,
+      `<th colspan="${span(w)}" style="${CELL_L};text-align:center">${escapeXml(w.label)}<div style="font-weight:400;color:${INK.muted};font-family:${escapeXml(SANS)}">${escapeXml(w.detail)}</div>${fail}</th>`,
     );
   }
   o.push('</tr><tr>');
-  for (let k = 0; k < m.ways.length; k++) o.push(`<th style="${CELL}">∂f/∂·</th><th style="${CELL}">rel. error</th>`);
+  for (const w of m.ways) o.push(`<th style="${CELL}">∂f/∂·</th>` + (w.reference ? '' : `<th style="${CELL}">rel. error</th>`));
   o.push('</tr></thead><tbody>');
   for (const r of m.rows) {
     o.push(`<tr><td style="${CELL_L}">${escapeXml(r.name)}</td><td style="${CELL}">${escapeXml(r.value)}</td>`);
-    for (const c of r.cells) {
+    r.cells.forEach((c, k) => {
       const bg = `;background:${TINT[c.level]}`;
-      o.push(`<td style="${CELL}${bg}" title="${escapeXml(c.describe)}">${escapeXml(c.value)}</td><td style="${CELL}${bg}">${escapeXml(c.err)}</td>`);
-    }
+      o.push(`<td style="${CELL}${bg}" title="${escapeXml(c.describe)}">${escapeXml(c.value)}</td>`);
+      if (!m.ways[k].reference) o.push(`<td style="${CELL}${bg}">${escapeXml(c.err)}</td>`);
+    });
     o.push('</tr>');
   }
   o.push('</tbody><tbody>');
   for (const c of m.costs) {
     o.push(`<tr><th style="${CELL_L}" colspan="2">${escapeXml(c.label)}</th>`);
-    for (const v of c.cells) o.push(`<td style="${CELL};text-align:center" colspan="2">${escapeXml(v)}</td>`);
+    c.cells.forEach((v, k) => o.push(`<td style="${CELL};text-align:center" colspan="${span(m.ways[k])}">${escapeXml(v)}</td>`));
     o.push('</tr>');
   }
   o.push('</tbody></table>');
@@ -275,9 +281,9 @@ export function fourWaysText(p: FourWaysPayload): string {
   const m = fourWaysModel(p);
   const o = [m.title, `${m.signature} = ${shortenExpression(m.fn, FW_STATIC_CHARS)}`, m.at, m.summary, ''];
   const head = ['input', 'at'];
-  for (const w of m.ways) head.push(w.label + (w.failed !== null ? ' ✗' : ''), 'rel. error');
-  const body = m.rows.map((r) => [r.name, r.value, ...r.cells.flatMap((c) => [c.value, c.err])]);
-  for (const c of m.costs) body.push([c.label, '', ...c.cells.flatMap((v) => [v, ''])]);
+  for (const w of m.ways) head.push(w.label + (w.failed !== null ? ' ✗' : ''), ...(w.reference ? [] : ['rel. error']));
+  const body = m.rows.map((r) => [r.name, r.value, ...r.cells.flatMap((c, k) => (m.ways[k].reference ? [c.value] : [c.value, c.err]))]);
+  for (const c of m.costs) body.push([c.label, '', ...c.cells.flatMap((v, k) => (m.ways[k].reference ? [v] : [v, '']))]);
   o.push(
     ...textTable(
       head,
