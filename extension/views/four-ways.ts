@@ -10,7 +10,16 @@
  * HTML and text fallbacks.
  */
 import type { FourWaysPayload } from '../../engine/display/contract';
-import { FW_COLLAPSED_CHARS, fourWaysModel, fourWaysOmitted, span, type FourWaysModel, type FourWaysExpr } from '../../engine/display/figures/four-ways';
+import {
+  FW_AGREE,
+  FW_CLOSE,
+  FW_COLLAPSED_CHARS,
+  fourWaysModel,
+  fourWaysOmitted,
+  span,
+  type FourWaysModel,
+  type FourWaysExpr,
+} from '../../engine/display/figures/four-ways';
 import { formatCount } from '../../engine/display/figures/format';
 import { h, mount, safely, type View } from './dom';
 
@@ -94,9 +103,9 @@ function legend(doc: Document): HTMLElement {
     'div',
     { class: 'gradlab-fw-legend gradlab-muted' },
     'relative error against symbolic: ',
-    h(doc, 'span', { class: 'gradlab-fw-agree gradlab-fw-key' }, '≤ 1e-12 agrees to rounding'),
+    h(doc, 'span', { class: 'gradlab-fw-agree gradlab-fw-key' }, `≤ ${FW_AGREE.toExponential()} agrees to rounding`),
     ' ',
-    h(doc, 'span', { class: 'gradlab-fw-close gradlab-fw-key' }, '≤ 1e-6 close'),
+    h(doc, 'span', { class: 'gradlab-fw-close gradlab-fw-key' }, `≤ ${FW_CLOSE.toExponential()} close`),
     ' ',
     h(doc, 'span', { class: 'gradlab-fw-far gradlab-fw-key' }, '⚠ larger'),
   );

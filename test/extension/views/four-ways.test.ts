@@ -46,6 +46,7 @@ describe('four-ways view', () => {
     expect(rows[0].querySelector('td[data-way="reverse"]')!.classList.contains('gradlab-fw-agree')).toBe(true);
     expect(rows[0].querySelector('td[data-way="numerical"]')!.getAttribute('title')).toContain('relative error 3.1e-10 against symbolic');
     expect(root.querySelector('[role="status"]')!.textContent).toBe(m.summary);
+    expect(root.querySelector('.gradlab-fw-legend')!.textContent).toBe('relative error against symbolic: ≤ 1e-12 agrees to rounding ≤ 1e-6 close ⚠ larger');
   });
 
   it('lists the costs per way under the table', () => {
