@@ -139,6 +139,9 @@ function write(e: Expr, style: Style, out: Out): void {
 function infix(e: Expr, style: Style, out: Out, paren: (x: Expr, yes: boolean) => void): void {
   const [a, b] = e.args;
   const p = prec(e);
+  // a + (−b)·c, as sub's partial −1 makes it, reads a − b·c
+  const minus = e.op === 'add' ? negated(b) : null;
+  if (minus) return infix(new Expr('sub', [a, minus]), style, out, paren);
   // a·(1/b), as div's partial 1/b makes it, reads a/b
   if (e.op === 'mul' && b.op === 'div' && b.args[0].op === 'const' && b.args[0].value === 1) {
     return infix(new Expr('div', [a, b.args[1]]), style, out, paren);
@@ -162,6 +165,17 @@ function infix(e: Expr, style: Style, out: Out, paren: (x: Expr, yes: boolean) =
   out.put(INFIX[e.op][style === 'text' ? 0 : style === 'latex' ? 1 : 2]);
   // right operand: of − and / also an equal binding (a − (b + c)); of a power a weaker one
   paren(b, prec(b) < p || (prec(b) === p && e.op !== 'add' && e.op !== 'mul' && e.op !== 'pow') || (p === 2 && prec(b) === 3));
+}
+
+/** −x for an expression that is written with a leading minus (−x, (−x)·y), else null. */
+function negated(e: Expr): Expr | null {
+  if (e.op === 'neg') return e.args[0];
+  if (e.op === 'const' && e.value < 0) return new Expr('const', [], -e.value);
+  if (e.op === 'mul') {
+    const m = negated(e.args[0]);
+    return m ? new Expr('mul', [m, e.args[1]]) : null;
+  }
+  return null;
 }
 
 /** A comparison is a mask: 1 when it holds, else 0 — an Iverson bracket. */
