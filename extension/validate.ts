@@ -679,7 +679,7 @@ function fourWaysWay(c: Checker, w: unknown, path: string, inputs: number | null
   if ((w.values === null) !== (w.relErrors === null)) c.bad(`${code(`${path}.values`)} and ${code(`${path}.relErrors`)} must both be arrays or both null`);
   if (!c.object(w.cost, `${path}.cost`)) return;
   if (w.cost.fEvals !== null) c.integer(w.cost.fEvals, `${path}.cost.fEvals`);
-  c.integer(w.cost.ops, `${path}.cost.ops`);
+  if (w.cost.ops !== null) c.integer(w.cost.ops, `${path}.cost.ops`);
   c.num(w.cost.ms, `${path}.cost.ms`);
 }
 

@@ -440,8 +440,8 @@ export interface FourWaysWay {
   values: Num[] | null;
   /** |value − symbolic| / max(|symbolic|, |value|) per input (0 when both are 0, so a zero derivative reads 0 or 1, never 1e+300); symbolic's own are 0; null when `values` is null. */
   relErrors: Num[] | null;
-  /** Costs: evaluations of f (null when it does not apply), primitive operations executed, wall time in ms. */
-  cost: { fEvals: number | null; ops: number; ms: Num };
+  /** Costs: evaluations of f (null when it does not apply), scalar operations counted on the expression graph (null when unknown: a person's own function), wall time in ms. */
+  cost: { fEvals: number | null; ops: number | null; ms: Num };
   /** Why this way has no values (e.g. the manual function threw "… is not implemented yet"). */
   error?: string;
 }

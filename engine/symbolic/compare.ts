@@ -37,7 +37,8 @@ export interface Way {
   detail: string;
   values: number[] | null;
   relErrors: number[] | null;
-  cost: { fEvals: number | null; ops: number; ms: number };
+  /** f evaluations (null: not of f), operations counted on the expression graph (null: unknown, a person's own code), ms. */
+  cost: { fEvals: number | null; ops: number | null; ms: number };
   error?: string;
 }
 
@@ -189,9 +190,9 @@ function manualWay(manual: (x: number[]) => number[], point: readonly number[], 
     if (!Array.isArray(v) || v.length !== point.length || v.some((x) => typeof x !== 'number')) {
       throw new GradlabError(`it returned ${Array.isArray(v) ? `${v.length} values` : typeof v}; it should return ${point.length} numbers, one per input`);
     }
-    return { ...base, values: v, relErrors: relErrors(v, exact), cost: { fEvals: null, ops: 0, ms: run.ms } };
+    return { ...base, values: v, relErrors: relErrors(v, exact), cost: { fEvals: null, ops: null, ms: run.ms } };
   } catch (err) {
-    return { ...base, values: null, relErrors: null, cost: { fEvals: null, ops: 0, ms: 0 }, error: err instanceof Error ? err.message : String(err) };
+    return { ...base, values: null, relErrors: null, cost: { fEvals: null, ops: null, ms: 0 }, error: err instanceof Error ? err.message : String(err) };
   }
 }
 

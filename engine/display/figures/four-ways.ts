@@ -146,7 +146,7 @@ function column(w: FourWaysWay, n: number): FourWaysColumn {
     level: failed !== null ? 'none' : w?.id === 'symbolic' ? 'agree' : errorLevel(worst),
     cost: {
       fEvals: c?.fEvals === null || c?.fEvals === undefined ? '—' : formatCount(c.fEvals),
-      ops: formatCount(c?.ops),
+      ops: c?.ops === null || c?.ops === undefined ? '—' : formatCount(c.ops),
       ms: Number.isFinite(ms) ? `${ms < 10 ? formatNum(Number(ms.toPrecision(2))) : formatCount(ms)} ms` : formatNum(c?.ms),
     },
   };
