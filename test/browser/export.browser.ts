@@ -5,18 +5,16 @@
  * tables for the check and the chain), with user strings as text; and it
  * prints to PDF (how grading often happens).
  */
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OUTPUT, ROOT, openBrowser, screenshotPath, type Browser } from './lab';
+import { openExport, screenshotPath, type Browser, type Exported } from './lab';
 
 const FIXTURE = path.join(__dirname, 'fixtures', 'views.ipynb');
 
+let exported: Exported;
 let browser: Browser;
-let html: string;
-const dialogs: string[] = [];
+let dialogs: string[] = [];
 
 /** What the exported page shows in one cell's outputs. */
 interface CellFigures {
@@ -30,24 +28,10 @@ interface CellFigures {
 let cells: Record<string, CellFigures>;
 
 beforeAll(async () => {
-  fs.mkdirSync(OUTPUT, { recursive: true }); // a fresh clone has no test-output/ yet
-  const dir = fs.mkdtempSync(path.join(OUTPUT, 'export-'));
-  const notebook = path.join(dir, 'views.ipynb');
-  fs.copyFileSync(FIXTURE, notebook);
-  const jupyter = path.join(ROOT, '.venv', 'bin', 'jupyter');
-  const result = spawnSync(jupyter, ['nbconvert', '--to', 'html', '--execute', '--ExecutePreprocessor.timeout=120', notebook], { cwd: dir, encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`nbconvert failed:\n${result.stderr}`);
-  html = path.join(dir, 'views.html');
-
-  browser = await openBrowser();
-  const { page, context } = browser;
-  // The exported page links CDN scripts (MathJax, require.js); this machine is offline: serve files only.
-  await context.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
+  exported = await openExport('views.ipynb', FIXTURE);
+  const { page } = exported;
+  browser = exported.browser;
+  dialogs = exported.dialogs;
   cells = await page.evaluate(() => {
     const found: Record<string, CellFigures> = {};
     for (const cell of document.querySelectorAll('.jp-Cell.jp-CodeCell')) {
@@ -65,7 +49,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await exported?.close();
 });
 
 describe('the HTML export, without the extension', () => {

@@ -7,14 +7,10 @@
  * and the notebook exported with nbconvert: the static HTML table, with the
  * hostile strings as text.
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fourWaysXss } from '../fixtures/payloads';
-import { OUTPUT, ROOT, openBrowser, openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture } from './lab';
+import { openExport, openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture } from './lab';
 
 /** Notebook 1's function, written with engine ops, and its gradient by hand (the chain rule from the output back). */
 const LECTURE = `{
@@ -139,36 +135,15 @@ describe('four-ways figure in JupyterLab', () => {
 
 describe('four-ways figure exported to HTML (no extension)', () => {
   it('shows the static table, with the hostile strings as text and nothing run', async () => {
-    fs.mkdirSync(OUTPUT, { recursive: true });
-    const dir = fs.mkdtempSync(path.join(OUTPUT, 'export-four-ways-'));
-    const notebook = path.join(dir, 'four-ways.ipynb');
-    fs.writeFileSync(
-      notebook,
-      JSON.stringify(
-        tslabNotebook([
-          ['lecture', LECTURE],
-          ['hostile', HOSTILE],
-        ]),
-        null,
-        1,
-      ),
+    const exported = await openExport(
+      'four-ways.ipynb',
+      tslabNotebook([
+        ['lecture', LECTURE],
+        ['hostile', HOSTILE],
+      ]),
     );
-    const jupyter = path.join(ROOT, '.venv', 'bin', 'jupyter');
-    const result = spawnSync(jupyter, ['nbconvert', '--to', 'html', '--execute', '--ExecutePreprocessor.timeout=120', notebook], {
-      cwd: dir,
-      encoding: 'utf8',
-    });
-    expect(result.status, result.stderr).toBe(0);
-    const exported = await openBrowser();
-    const dialogs: string[] = [];
     try {
-      const { page, context } = exported;
-      await context.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
-      page.on('dialog', (d) => {
-        dialogs.push(d.message());
-        void d.dismiss();
-      });
-      await page.goto(pathToFileURL(path.join(dir, 'four-ways.html')).href, { waitUntil: 'load' });
+      const { page, dialogs } = exported;
       const figures = page.locator('.gradlab-static.gradlab-four-ways');
       await expect(figures.count()).resolves.toBe(2);
       await expect(figures.first().locator('table tbody tr').count()).resolves.toBe(9); // 6 inputs + 3 cost rows
@@ -180,7 +155,6 @@ describe('four-ways figure exported to HTML (no extension)', () => {
       await figures.first().screenshot({ path: screenshotPath('four-ways-export') });
     } finally {
       await exported.close();
-      fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
 });

@@ -3,12 +3,13 @@
  * extension installed there by scripts/setup.sh) and Debian's Chromium driven
  * by playwright-core, for the browser tests.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
@@ -256,4 +257,50 @@ export async function openFixture(name: string, notebook: object, opts: { viewpo
     await close();
     throw e;
   }
+}
+
+/** A notebook executed headless, exported with `jupyter nbconvert --to html`, and open in Chromium. */
+export interface Exported {
+  browser: Browser;
+  page: Page;
+  /** The HTML file. */
+  html: string;
+  /** Messages of dialogs the page opened (dismissed): an exported figure must open none. */
+  dialogs: string[];
+  /** Closes the browser and removes the export's folder. */
+  close(): Promise<void>;
+}
+
+/**
+ * `notebook` (JSON, or the path of a notebook to copy) written as `name` to a fresh folder under
+ * test-output/browser/, executed and exported to HTML by nbconvert (the .venv's, no extension), and
+ * opened in Chromium offline: the page links CDN scripts (MathJax, require.js), so only file: URLs load.
+ */
+export async function openExport(name: string, notebook: object | string): Promise<Exported> {
+  fs.mkdirSync(OUTPUT, { recursive: true }); // a fresh clone has no test-output/ yet
+  const dir = fs.mkdtempSync(path.join(OUTPUT, `export-${path.basename(name, '.ipynb')}-`));
+  const file = path.join(dir, name);
+  if (typeof notebook === 'string') fs.copyFileSync(notebook, file);
+  else fs.writeFileSync(file, JSON.stringify(notebook, null, 1));
+  const jupyter = path.join(ROOT, '.venv', 'bin', 'jupyter');
+  const result = spawnSync(jupyter, ['nbconvert', '--to', 'html', '--execute', '--ExecutePreprocessor.timeout=120', file], { cwd: dir, encoding: 'utf8' });
+  if (result.status !== 0) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw new Error(`nbconvert failed:\n${result.stderr}`);
+  }
+  const html = file.replace(/\.ipynb$/, '.html');
+  const browser = await openBrowser();
+  const dialogs: string[] = [];
+  const { page, context } = browser;
+  await context.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.goto(pathToFileURL(html).href, { waitUntil: 'load' });
+  const close = async () => {
+    await browser.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  return { browser, page, html, dialogs, close };
 }

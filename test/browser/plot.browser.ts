@@ -6,13 +6,9 @@
  * screenshots (screenshots/plot.png, plot-dark.png); and the notebook exported
  * with nbconvert, where the static SVG stands in for the view.
  */
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OUTPUT, ROOT, openBrowser, openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture } from './lab';
+import { openExport, openFixture, screenshotPath, tslabNotebook, type Browser, type Fixture } from './lab';
 
 const SIN = `gl.show(gl.plot(
   { "sin x": Math.sin, "cos x (by hand)": { y: Math.cos, dash: true }, "d sin/dx (reverse mode)": { y: (x) => gl.grad((t: gl.Tensor) => t.sin())(gl.scalar(x)), mode: "markers", x: { from: -3, to: 3, n: 25 } } },
@@ -149,21 +145,9 @@ describe('line plot in JupyterLab', () => {
 
 describe('line plot exported to HTML (no extension)', () => {
   it('shows each plot as its static SVG, decoded, with the legend and the note', async () => {
-    fs.mkdirSync(OUTPUT, { recursive: true });
-    const dir = fs.mkdtempSync(path.join(OUTPUT, 'export-plot-'));
-    const notebook = path.join(dir, 'plot.ipynb');
-    fs.writeFileSync(notebook, JSON.stringify(tslabNotebook(CELLS), null, 1));
-    const jupyter = path.join(ROOT, '.venv', 'bin', 'jupyter');
-    const result = spawnSync(jupyter, ['nbconvert', '--to', 'html', '--execute', '--ExecutePreprocessor.timeout=120', notebook], {
-      cwd: dir,
-      encoding: 'utf8',
-    });
-    expect(result.status, result.stderr).toBe(0);
-    const exported = await openBrowser();
+    const exported = await openExport('plot.ipynb', tslabNotebook(CELLS));
     try {
-      const { page, context } = exported;
-      await context.route('**/*', (route) => (route.request().url().startsWith('file:') ? route.continue() : route.abort()));
-      await page.goto(pathToFileURL(path.join(dir, 'plot.html')).href, { waitUntil: 'load' });
+      const { page, dialogs } = exported;
       const images = page.locator('.jp-RenderedSVG img[src^="data:image/svg+xml"]');
       await expect(images.count()).resolves.toBe(2);
       const decoded = await images.evaluateAll((imgs) => imgs.map((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0));
@@ -173,9 +157,9 @@ describe('line plot exported to HTML (no extension)', () => {
       expect(svgs[0]).toContain('d sin/dx (reverse mode)');
       expect(svgs[1]).toContain('step h (log scale)');
       await images.nth(1).screenshot({ path: screenshotPath('plot-export') });
+      expect(dialogs).toEqual([]);
     } finally {
       await exported.close();
-      fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 240_000);
 });
