@@ -213,6 +213,22 @@ async function allRan(page: Page, timeout: number): Promise<void> {
   }
 }
 
+/** Run → Run All Cells, from the menu bar. */
+async function runAllCells(page: Page): Promise<void> {
+  await page.locator('.lm-MenuBar-itemLabel', { hasText: /^Run$/ }).click();
+  await page.locator('.lm-Menu-itemLabel', { hasText: /^Run All Cells$/ }).click();
+}
+
+/** Whether some code cell started (its prompt [*] or [n]) within `timeout` ms. */
+async function anyStarted(page: Page, timeout: number): Promise<boolean> {
+  const deadline = Date.now() + timeout;
+  do {
+    if ((await codeCells(page)).some((c) => /^\[(\*|\d+)\]:$/.test(c.prompt))) return true;
+    await page.waitForTimeout(250);
+  } while (Date.now() < deadline);
+  return false;
+}
+
 const idle = (page: Page, timeout: number) =>
   page.locator('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status="idle"]').waitFor({ timeout });
 
@@ -337,9 +353,16 @@ describe('three students on the class hub at once, in Chromium', () => {
   }, 150_000);
 
   it('Run → Run All Cells: the graphs draw with their node labels, every check says "not yet", kernels run as the students', async () => {
-    await everyone('run all', async ({ page }, mark) => {
-      await page.locator('.lm-MenuBar-itemLabel', { hasText: /^Run$/ }).click();
-      await page.locator('.lm-Menu-itemLabel', { hasText: /^Run All Cells$/ }).click();
+    await everyone('run all', async ({ page, user }, mark) => {
+      await runAllCells(page);
+      // JupyterLab drops the run while the kernel's websocket is being replaced: seen once in a fresh-clone
+      // run, where a student's first connection took 8.5 s under three starting servers and was replaced
+      // just as the kernel read idle, and Run All left every cell "[ ]". A student presses it again; so
+      // does the test, and says so.
+      if (!(await anyStarted(page, 15_000))) {
+        console.warn(`${user}: Run All started no cell within 15 s (the kernel read idle); pressing it again`);
+        await runAllCells(page);
+      }
       await allRan(page, 90_000);
       mark('run');
       await idle(page, 30_000);
