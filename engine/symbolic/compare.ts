@@ -113,7 +113,8 @@ export function compareWays(f: (...xs: Tensor[]) => Tensor | number, point: read
   });
   const { e, ds } = sym.result;
   const exact = sym.result.values;
-  const fOps = opNodes([e]).size;
+  const fNodes = opNodes([e]);
+  const fOps = fNodes.size;
   const derivatives = ds.map((d) => d ?? constant(0));
   const ways: Way[] = [];
   if (opts.manual) ways.push(manualWay(opts.manual, point, exact));
@@ -143,7 +144,7 @@ export function compareWays(f: (...xs: Tensor[]) => Tensor | number, point: read
       ).tangent.item(),
     ),
   );
-  const fwdOps = n * fOps + ds.reduce((t, d) => t + (d ? newOps(d, e) : 0), 0);
+  const fwdOps = n * fOps + ds.reduce((t, d) => t + (d ? newOps([d], fNodes) : 0), 0);
   ways.push({
     id: 'forward',
     label: 'AD forward mode',
@@ -161,24 +162,15 @@ export function compareWays(f: (...xs: Tensor[]) => Tensor | number, point: read
     detail: '1 forward pass + 1 backward pass',
     values: rev.result,
     relErrors: relErrors(rev.result, exact),
-    cost: { fEvals: 1, ops: fOps + opNodes(adj).size - countShared(adj, e), ms: rev.ms },
+    cost: { fEvals: 1, ops: fOps + newOps(adj, fNodes), ms: rev.ms },
   });
   return { f: e, names, point: [...point], value: e.evaluate(at), derivatives, ways, notes: kinkNotes(e, at) };
 }
 
-/** Op nodes of d that f's own graph does not have: the tangent (or adjoint) work. */
-function newOps(d: Expr, f: Expr): number {
-  const mine = opNodes([f]);
+/** Op nodes under `roots` that f's own graph (`fNodes`) does not have: the tangent or adjoint work. */
+function newOps(roots: readonly Expr[], fNodes: ReadonlySet<Expr>): number {
   let k = 0;
-  for (const n of opNodes([d])) if (!mine.has(n)) k++;
-  return k;
-}
-
-/** Op nodes of the adjoints that are f's own (already counted in its forward pass). */
-function countShared(adj: readonly Expr[], f: Expr): number {
-  const mine = opNodes([f]);
-  let k = 0;
-  for (const n of opNodes(adj)) if (mine.has(n)) k++;
+  for (const n of opNodes(roots)) if (!fNodes.has(n)) k++;
   return k;
 }
 

@@ -197,52 +197,24 @@ function tidy(p: Primitive, a: readonly Expr[]): Expr | null {
 
 // ---- methods: the tensor methods that have a scalar meaning ---------------------------------------
 
-type Op1 = (x: unknown) => unknown;
-type Op2 = (a: unknown, b: unknown) => unknown;
+type Op = (...args: unknown[]) => unknown;
 
-const UNARY: Record<string, Op1> = {
-  neg: ops.neg as Op1,
-  exp: ops.exp as Op1,
-  log: ops.log as Op1,
-  sqrt: ops.sqrt as Op1,
-  abs: ops.abs as Op1,
-  sigmoid: ops.sigmoid as Op1,
-  tanh: ops.tanh as Op1,
-  relu: ops.relu as Op1,
-  sin: ops.sin as Op1,
-  cos: ops.cos as Op1,
-  sign: ops.sign as Op1,
-  square: ops.square as Op1,
-};
-const BINARY: Record<string, Op2> = {
-  add: ops.add as Op2,
-  sub: ops.sub as Op2,
-  mul: ops.mul as Op2,
-  div: ops.div as Op2,
-  pow: ops.pow as Op2,
-  maximum: ops.maximum as Op2,
-  minimum: ops.minimum as Op2,
-  gt: ops.gt as Op2,
-  ge: ops.ge as Op2,
-  lt: ops.lt as Op2,
-  le: ops.le as Op2,
-  eq: ops.eq as Op2,
-  ne: ops.ne as Op2,
-};
-
-/** The tensor methods an expression has: those of the elementwise ops. */
-const EXPR_METHODS: readonly string[] = [...Object.keys(UNARY), ...Object.keys(BINARY)];
+/**
+ * The methods an expression has: one per elementwise primitive (`a.add(b)`, `x.exp()`; `where` takes its
+ * condition first, so it is a function only) and `square`, each forwarding to the op itself, as
+ * tensor-methods.ts does. Read from PRIMITIVES: a new elementwise op is a method here too.
+ */
+const METHODS: ReadonlyMap<string, Op> = new Map(
+  [...PRIMITIVES.filter((p) => p.elementwise && !p.custom && p.name !== 'where').map((p) => p.name), 'square']
+    .filter((k) => typeof (ops as unknown as Record<string, unknown>)[k] === 'function')
+    .map((k) => [k, (ops as unknown as Record<string, Op>)[k]]),
+);
 
 function installMethods(): void {
   const proto = Expr.prototype as unknown as Record<string, unknown>;
-  for (const [k, f] of Object.entries(UNARY)) {
-    proto[k] = function (this: Expr) {
-      return f(this);
-    };
-  }
-  for (const [k, f] of Object.entries(BINARY)) {
-    proto[k] = function (this: Expr, b: unknown) {
-      return f(this, b);
+  for (const [k, f] of METHODS) {
+    proto[k] = function (this: Expr, ...args: unknown[]) {
+      return f(this, ...args);
     };
   }
   // Every other tensor method says why it is not there (instead of "x.sum is not a function").
@@ -251,7 +223,7 @@ function installMethods(): void {
     const d = Object.getOwnPropertyDescriptor(Tensor.prototype, k)!;
     const thrower = () =>
       fail(
-        `gl.symbolic: '${k}' is not defined on a symbolic scalar; an expression has the elementwise methods (${EXPR_METHODS.join(', ')}) and diff, simplify, evaluate`,
+        `gl.symbolic: '${k}' is not defined on a symbolic scalar; an expression has the elementwise methods (${[...METHODS.keys()].join(', ')}) and diff, simplify, evaluate`,
       );
     Object.defineProperty(proto, k, typeof d.value === 'function' ? { value: thrower } : { get: thrower, configurable: true });
   }
