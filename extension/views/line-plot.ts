@@ -14,7 +14,7 @@ import { shorten } from '../../engine/display/figures/format';
 import { CURVE_COLOURS } from '../../engine/display/figures/curve';
 import { plotModel, plotSvg, type PlotModel } from '../../engine/display/figures/plot';
 import { h, mount, safely, type View } from './dom';
-import { cssVar, plain, watchLayout } from './loss-curve';
+import { cssVar, plain, plotlyTheme, watchLayout } from './plotly-theme';
 import { loadPlotly, type PlotlyModule } from './plotly-loader';
 
 /** The line-plot view: `ready` settles once plotly has drawn (or failed to load, or the view was disposed). */
@@ -136,10 +136,7 @@ function traces(m: PlotModel, el: Element): PlotlyTrace[] {
 
 /** Axes (log or linear, with their titles), legend and hover, coloured from the theme's --jp-* variables. */
 function layout(m: PlotModel, el: Element): Record<string, unknown> {
-  const fg = cssVar(el, '--jp-ui-font-color1', '#1f2328');
-  const muted = cssVar(el, '--jp-ui-font-color2', '#57606a');
-  const grid = cssVar(el, '--jp-border-color2', '#e0e0e0');
-  const line = cssVar(el, '--jp-border-color1', '#bdbdbd');
+  const { fg, muted, grid, line, font, bg } = plotlyTheme(el);
   const axis = (title: string, log: boolean) => ({
     type: log ? 'log' : 'linear',
     title: { text: plain(title), font: { color: fg } },
@@ -156,12 +153,12 @@ function layout(m: PlotModel, el: Element): Record<string, unknown> {
     margin: { l: 64, r: 16, t: 16, b: 48 },
     paper_bgcolor: 'rgba(0,0,0,0)',
     plot_bgcolor: 'rgba(0,0,0,0)',
-    font: { family: cssVar(el, '--jp-ui-font-family', 'sans-serif'), color: fg, size: 12 },
+    font: { family: font, color: fg, size: 12 },
     xaxis: axis(m.xLabel, m.x.log),
     yaxis: axis(m.yLabel, m.y.log),
     legend: { font: { color: fg }, bgcolor: 'rgba(0,0,0,0)' },
     showlegend: true,
     hovermode: 'closest',
-    hoverlabel: { bgcolor: cssVar(el, '--jp-layout-color1', '#ffffff'), bordercolor: line, font: { color: fg } },
+    hoverlabel: { bgcolor: bg, bordercolor: line, font: { color: fg } },
   };
 }

@@ -36,6 +36,7 @@ import {
 import { h, mount, safely, SVG_NS, type View } from './dom';
 import { pacedRedraw, type PacedRedraw } from './frames';
 import { loadPlotly, type PlotlyModule } from './plotly-loader';
+import { cssVar, plain, plotlyTheme, watchLayout } from './plotly-theme';
 import { staleWatch, type StaleWatch } from './stale';
 
 /** The loss-curve view: `update` redraws in place; `ready` settles once the first plot is drawn (or failed). */
@@ -313,50 +314,6 @@ function showNote(note: HTMLElement, text: string | null): void {
 }
 
 /**
- * Width changes of the output (plotly's `responsive` follows the window only) resize the plot;
- * a theme switch redraws it (colours come from --jp-* variables read at draw time, and JupyterLab
- * switches themes by changing attributes on <body> without rendering the outputs again).
- */
-export function watchLayout(root: HTMLElement, plot: HTMLElement, plotly: () => PlotlyModule | null, redraw: () => void): View {
-  const doc = root.ownerDocument;
-  let width = -1;
-  let frame = 0;
-  const ro =
-    typeof ResizeObserver !== 'undefined'
-      ? new ResizeObserver((entries) => {
-          const w = Math.round(entries[entries.length - 1]?.contentRect.width ?? 0);
-          if (w === width) return; // the summary or a note changed height: nothing to redraw
-          width = w;
-          if (frame || !plotly()) return;
-          frame = requestAnimationFrame(() => {
-            frame = 0;
-            const P = plotly();
-            if (P && plot.isConnected) void P.Plots.resize(plot);
-          });
-        })
-      : null;
-  ro?.observe(root);
-  const body = doc.body;
-  let timer = 0;
-  const themes =
-    typeof MutationObserver !== 'undefined' && body
-      ? new MutationObserver(() => {
-          clearTimeout(timer);
-          timer = window.setTimeout(redraw, 50);
-        })
-      : null;
-  themes?.observe(body, { attributes: true, attributeFilter: ['data-jp-theme-light', 'data-jp-theme-name'] });
-  return {
-    dispose() {
-      ro?.disconnect();
-      themes?.disconnect();
-      if (frame) cancelAnimationFrame(frame);
-      clearTimeout(timer);
-    },
-  };
-}
-
-/**
  * Plotly's legend shows names cut to {@link LEGEND_NAME_MAX} characters; each entry gets the
  * full name (up to {@link TITLE_MAX}) as its tooltip. Entries are matched to series by their
  * legend group (`s<k>`), which plotly keeps on the entry's data.
@@ -375,17 +332,6 @@ function titleLegend(plot: HTMLElement, p: LossCurvePayload): void {
     }
     tip.textContent = shorten(asText(series[k]?.name, `series ${k + 1}`), TITLE_MAX);
   }
-}
-
-/** Plotly renders a few tags in names and titles; payload text must show as typed. */
-export function plain(s: unknown): string {
-  return asText(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-export function cssVar(el: Element, name: string, fallback: string): string {
-  const view = el.ownerDocument.defaultView;
-  const v = view ? view.getComputedStyle(el).getPropertyValue(name).trim() : '';
-  return v || fallback;
 }
 
 /** The points `idx` of a line as plotly arrays; a value that cannot be drawn (see curve-limits.ts) becomes null (a gap). */
@@ -465,12 +411,7 @@ function traces(p: LossCurvePayload, el: Element, state: CurveViewState): { trac
 }
 
 function layout(p: LossCurvePayload, el: Element, logY: boolean): Record<string, unknown> {
-  const fg = cssVar(el, '--jp-ui-font-color1', '#1f2328');
-  const muted = cssVar(el, '--jp-ui-font-color2', '#57606a');
-  const grid = cssVar(el, '--jp-border-color2', '#e0e0e0');
-  const line = cssVar(el, '--jp-border-color1', '#bdbdbd');
-  const font = cssVar(el, '--jp-ui-font-family', 'sans-serif');
-  const bg = cssVar(el, '--jp-layout-color1', '#ffffff');
+  const { fg, muted, grid, line, font, bg } = plotlyTheme(el);
   const hasY2 = Array.isArray(p.series) && p.series.some((s) => s?.axis === 'y2');
   const axis = () => ({
     gridcolor: grid,
