@@ -75,6 +75,10 @@ export async function startLab(fixtures: string): Promise<Lab> {
   const rootDir = fs.mkdtempSync(path.join(OUTPUT, 'lab-'));
   fs.cpSync(fixtures, rootDir, { recursive: true });
   const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-jupyter-runtime-'));
+  // This lab's own workspaces and user settings, removed when it stops: JupyterLab would otherwise
+  // read and write ~/.jupyter/lab/ — restore another run's open files (404s in the page), and keep
+  // the theme a test switched to (a test left on "JupyterLab Dark" made the next lab start dark).
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-lab-state-'));
   const port = await freePort();
   const token = randomBytes(24).toString('hex');
   const log = `${rootDir}.jupyter.log`; // beside the served folder, not in JupyterLab's file browser
@@ -89,9 +93,8 @@ export async function startLab(fixtures: string): Promise<Lab> {
     `--ServerApp.root_dir=${rootDir}`,
     // window.jupyterapp: lets a test run commands (run all cells) and read kernel state.
     '--LabApp.expose_app_in_browser=True',
-    // A fresh workspace: JupyterLab would otherwise restore the last session's open files from
-    // ~/.jupyter/lab/workspaces (another run's notebooks → 404s in the page).
-    `--LabApp.workspaces_dir=${fs.mkdtempSync(path.join(os.tmpdir(), 'gradlab-workspaces-'))}`,
+    `--LabApp.workspaces_dir=${path.join(stateDir, 'workspaces')}`,
+    `--LabApp.user_settings_dir=${path.join(stateDir, 'user-settings')}`,
   ];
   if (process.getuid?.() === 0) args.push('--allow-root');
   const child = spawn(jupyter, args, {
@@ -110,6 +113,7 @@ export async function startLab(fixtures: string): Promise<Lab> {
     await exited;
     clearTimeout(timer);
     fs.rmSync(runtimeDir, { recursive: true, force: true });
+    fs.rmSync(stateDir, { recursive: true, force: true });
   };
   try {
     await waitForServer(`${url}/api/status?token=${token}`, child, log);
